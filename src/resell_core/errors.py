@@ -1,0 +1,200 @@
+"""The library's errors: one root, families per concern, a stable code on each.
+
+Every error raised to a caller is a :class:`ResellError`. Its ``code`` is stable and
+machine readable (hosts map it to HTTP statuses or API results); its message says what
+was wrong and what to do instead. A command that raises changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import attrs
+
+__all__ = [
+    "AccessDenied",
+    "CatalogError",
+    "Conflict",
+    "CurrencyMismatch",
+    "DuplicateName",
+    "FieldProblem",
+    "FloatNotAllowed",
+    "IdempotencyConflict",
+    "InsufficientCredit",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotFound",
+    "PaymentError",
+    "ResellError",
+    "VersionConflict",
+]
+
+
+class ResellError(Exception):
+    """The root of every error the library raises.
+
+    Attributes:
+        code: A stable, machine-readable identifier of the kind of error.
+        message: What was wrong and what to do instead.
+    """
+
+    code: ClassVar[str] = "resell_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+@attrs.frozen
+class FieldProblem:
+    """One bad field of an input: where it is, what is wrong, what is allowed.
+
+    Attributes:
+        field: A dotted path to the field (``"limits.users"``).
+        message: What is wrong with it.
+        allowed: The values that would be accepted, when they can be listed.
+    """
+
+    field: str
+    message: str
+    allowed: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.message}"
+        if self.allowed:
+            text += f" (allowed: {', '.join(self.allowed)})"
+        return text
+
+
+class InvalidInput(ResellError, ValueError):
+    """An input failed validation; ``problems`` lists every bad field at once."""
+
+    code: ClassVar[str] = "invalid_input"
+
+    def __init__(self, what: str, problems: Iterable[FieldProblem]) -> None:
+        self.problems: tuple[FieldProblem, ...] = tuple(problems)
+        self.what = what
+        listed = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"{what} is not valid: {listed}. Correct these fields and try again.")
+
+    @classmethod
+    def one(cls, what: str, field: str, message: str, allowed: Iterable[str] = ()) -> InvalidInput:
+        """Build the error for a single bad field."""
+        return cls(what, [FieldProblem(field, message, tuple(allowed))])
+
+
+class CatalogError(InvalidInput):
+    """A price book (catalog) is inconsistent; ``problems`` lists every problem."""
+
+    code: ClassVar[str] = "invalid_catalog"
+
+
+class FloatNotAllowed(ResellError, TypeError):
+    """Money was built from a float, which cannot hold cents exactly."""
+
+    code: ClassVar[str] = "float_not_allowed"
+
+
+class CurrencyMismatch(ResellError, TypeError):
+    """Two amounts of different currencies were combined."""
+
+    code: ClassVar[str] = "currency_mismatch"
+
+    def __init__(self, left: str, right: str, operation: str = "combine") -> None:
+        self.left = left
+        self.right = right
+        super().__init__(
+            f"cannot {operation} {left} with {right}: convert one amount to the other's "
+            "currency first"
+        )
+
+
+class NotFound(ResellError, LookupError):
+    """The thing asked for does not exist (or belongs to another agency)."""
+
+    code: ClassVar[str] = "not_found"
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r} was found: check the identifier and the agency")
+
+
+class Conflict(ResellError):
+    """The command clashes with the current state of stored data."""
+
+    code: ClassVar[str] = "conflict"
+
+
+class VersionConflict(Conflict):
+    """An aggregate changed since it was read (optimistic concurrency)."""
+
+    code: ClassVar[str] = "version_conflict"
+
+    def __init__(self, kind: str, key: object, expected: int, found: int | None) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"{kind} {key!r} was changed by someone else (expected version {expected}, "
+            f"found {found}): read it again and retry"
+        )
+
+
+class DuplicateName(Conflict):
+    """A unique name (account name, profile label…) is already taken."""
+
+    code: ClassVar[str] = "duplicate_name"
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(f"the {kind} {name!r} is already taken: choose another one")
+
+
+class IdempotencyConflict(Conflict):
+    """An idempotency key was reused with different parameters."""
+
+    code: ClassVar[str] = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the idempotency key {key!r} was already used for a different request: "
+            "use a new key for a new request"
+        )
+
+
+class InvalidTransition(ResellError):
+    """An action is not allowed in the account's current status."""
+
+    code: ClassVar[str] = "invalid_transition"
+
+    def __init__(self, status: str, action: str, advice: str) -> None:
+        self.status = status
+        self.action = action
+        self.advice = advice
+        super().__init__(f"{action} is not allowed for a {status} account: {advice}")
+
+
+class InsufficientCredit(ResellError):
+    """A credit movement would overdraw a balance."""
+
+    code: ClassVar[str] = "insufficient_credit"
+
+
+class AccessDenied(ResellError):
+    """A login, token or ticket was refused."""
+
+    code: ClassVar[str] = "access_denied"
+
+
+class PaymentError(ResellError):
+    """A payment could not be taken or recorded."""
+
+    code: ClassVar[str] = "payment_error"

@@ -1,0 +1,280 @@
+"""Money: an exact Decimal amount with an ISO 4217 currency.
+
+Floats are refused (they cannot hold cents exactly). Arithmetic mixes only amounts of
+one currency. Rounding happens only where a caller asks for it (:meth:`Money.rounded`,
+:meth:`Money.scaled`), half-up to the currency's minor unit as babel knows it, under a
+private decimal context, so that the ambient context never changes a figure.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from functools import cache
+from typing import TypeAlias
+
+import attrs
+from babel.numbers import get_currency_precision, list_currencies
+
+from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
+
+__all__ = ["Amount", "Money", "minor_unit_digits", "round_half_up"]
+
+Amount: TypeAlias = Decimal | int | str
+"""What an amount may be built from: never a float."""
+
+_CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
+
+
+@cache
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+@cache
+def minor_unit_digits(currency: str) -> int:
+    """Return how many decimal places the currency's minor unit has (USD 2, JPY 0, BHD 3)."""
+    return int(get_currency_precision(currency))
+
+
+def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
+    """Round an exact value half-up (away from zero on a tie) to ``digits`` places.
+
+    Args:
+        value: The exact value; a Fraction is rounded without an intermediate Decimal.
+        digits: Decimal places to keep.
+
+    Returns:
+        The rounded Decimal with exactly ``digits`` places.
+    """
+    if isinstance(value, Fraction):
+        scale = 10**digits
+        magnitude = abs(value) * scale
+        units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
+        signed = -units if value < 0 else units
+        return _CONTEXT.scaleb(Decimal(signed), -digits)
+    exponent = Decimal(1).scaleb(-digits)
+    return Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP, context=_CONTEXT)
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidInput.one("money", "amount", "a boolean is not an amount")
+    if isinstance(value, float):
+        raise FloatNotAllowed(
+            f"cannot build money from the float {value!r}: pass a str or Decimal such as "
+            f"'{value}' so that no cent is lost"
+        )
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise InvalidInput.one(
+                "money", "amount", f"{value!r} is not a number; write it like '12.50'"
+            ) from None
+    else:
+        raise InvalidInput.one(
+            "money", "amount", f"{type(value).__name__} is not an amount; use str, int or Decimal"
+        )
+    if not result.is_finite():
+        raise InvalidInput.one("money", "amount", f"{value!r} is not a finite number")
+    return result
+
+
+def _to_currency(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput.one("money", "currency", "a currency is a 3-letter ISO 4217 code")
+    code = value.strip().upper()
+    if code not in _known_currencies():
+        raise InvalidInput.one(
+            "money", "currency", f"{value!r} is not an ISO 4217 currency code (e.g. 'USD')"
+        )
+    return code
+
+
+@attrs.frozen(repr=False, order=False)
+class Money:
+    """An exact amount of one currency.
+
+    Args:
+        amount: A ``str``, ``int`` or ``Decimal``; a float raises :class:`FloatNotAllowed`.
+        currency: An ISO 4217 code such as ``"USD"`` (case-insensitive).
+
+    Example:
+        >>> Money("10.00", "USD") + Money("2.5", "usd")
+        Money('12.50', 'USD')
+    """
+
+    amount: Decimal = attrs.field(converter=_to_decimal)
+    currency: str = attrs.field(converter=_to_currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Return nothing of ``currency``."""
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def of_minor(cls, units: int, currency: str) -> Money:
+        """Build money from a count of minor units (cents): ``of_minor(1050, "USD")`` is 10.50."""
+        digits = minor_unit_digits(_to_currency(currency))
+        return cls(Decimal(units).scaleb(-digits), currency)
+
+    # -- inspection ---------------------------------------------------------------
+    @property
+    def digits(self) -> int:
+        """Decimal places of the currency's minor unit."""
+        return minor_unit_digits(self.currency)
+
+    @property
+    def minor_units(self) -> int:
+        """The amount in whole minor units (cents), after rounding half-up."""
+        return int(self.rounded().amount.scaleb(self.digits))
+
+    def is_zero(self) -> bool:
+        """Tell whether the amount is zero."""
+        return self.amount == 0
+
+    def is_negative(self) -> bool:
+        """Tell whether the amount is below zero."""
+        return self.amount < 0
+
+    def is_positive(self) -> bool:
+        """Tell whether the amount is above zero."""
+        return self.amount > 0
+
+    # -- rounding -----------------------------------------------------------------
+    def rounded(self) -> Money:
+        """Round half-up to the currency's minor unit (a named rounding point)."""
+        return Money(round_half_up(self.amount, self.digits), self.currency)
+
+    def scaled(self, factor: Fraction | Decimal | int) -> Money:
+        """Multiply by an exact factor and round once, half-up, to the minor unit.
+
+        Args:
+            factor: A Fraction (e.g. days left / days in the period), Decimal or int.
+
+        Returns:
+            The product, rounded to the currency's minor unit.
+        """
+        if isinstance(factor, float):
+            raise FloatNotAllowed("scale money by a Fraction or Decimal, never a float")
+        exact = Fraction(self.amount) * Fraction(factor)
+        return Money(round_half_up(exact, self.digits), self.currency)
+
+    def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
+        """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.
+
+        Minor units left over by rounding down go one each to the parts with the largest
+        remainders (ties to the earliest part), so the parts always sum to the whole.
+
+        Args:
+            ratios: Non-negative weights, not all zero.
+
+        Returns:
+            One part per ratio, in the same order.
+
+        Raises:
+            InvalidInput: When there are no ratios, one is negative, or all are zero.
+        """
+        if not ratios:
+            raise InvalidInput.one("allocation", "ratios", "give at least one ratio")
+        weights = [Fraction(r) for r in ratios]
+        if any(w < 0 for w in weights) or sum(weights) == 0:
+            raise InvalidInput.one(
+                "allocation", "ratios", "ratios must be non-negative and not all zero"
+            )
+        total = self.minor_units
+        sign = -1 if total < 0 else 1
+        whole = abs(total)
+        weight_sum = sum(weights)
+        exact = [whole * w / weight_sum for w in weights]
+        floors = [int(e) for e in exact]
+        left = whole - sum(floors)
+        order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+        for i in order[:left]:
+            floors[i] += 1
+        return [Money.of_minor(sign * units, self.currency) for units in floors]
+
+    def split(self, parts: int) -> list[Money]:
+        """Split into ``parts`` near-equal amounts that add up exactly to the rounded whole."""
+        if parts < 1:
+            raise InvalidInput.one("allocation", "parts", "split into at least one part")
+        return self.allocate([1] * parts)
+
+    # -- arithmetic -----------------------------------------------------------------
+    def _same(self, other: Money, operation: str) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatch(self.currency, other.currency, operation)
+
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other, "add")
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other, "subtract")
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: object) -> Money:
+        if isinstance(factor, float):
+            raise FloatNotAllowed("multiply money by an int or Decimal, never a float")
+        if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
+            return NotImplemented
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def _compare(self, other: object) -> Decimal:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot compare Money with {type(other).__name__}")
+        self._same(other, "compare")
+        return self.amount - other.amount
+
+    def __lt__(self, other: object) -> bool:
+        return self._compare(other) < 0
+
+    def __le__(self, other: object) -> bool:
+        return self._compare(other) <= 0
+
+    def __gt__(self, other: object) -> bool:
+        return self._compare(other) > 0
+
+    def __ge__(self, other: object) -> bool:
+        return self._compare(other) >= 0
+
+    def min(self, other: Money) -> Money:
+        """Return the smaller of two amounts of the same currency."""
+        return self if self <= other else other
+
+    def max(self, other: Money) -> Money:
+        """Return the larger of two amounts of the same currency."""
+        return self if self >= other else other
+
+    @staticmethod
+    def total(amounts: Iterable[Money], currency: str) -> Money:
+        """Add up amounts of ``currency`` (an empty iterable is zero)."""
+        result = Money.zero(currency)
+        for amount in amounts:
+            result = result + amount
+        return result
+
+    def __repr__(self) -> str:
+        return f"Money('{self.amount}', '{self.currency}')"
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rounded().amount}"
