@@ -1,0 +1,90 @@
+"""The resold account aggregate and its status."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+import attrs
+
+from resell_core.periods import Frequency
+from resell_core.pricing.selection import PlanSelection
+
+__all__ = ["Account", "AccountKind", "AccountStatus", "PendingChange"]
+
+
+class AccountStatus(enum.StrEnum):
+    """Where an account stands (DESIGN.md: statuses)."""
+
+    CREATING = "creating"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    ARCHIVED = "archived"
+    DISABLED = "disabled"
+
+
+class AccountKind(enum.StrEnum):
+    """Resold accounts are billed to the agency; commission accounts are only referred (K1)."""
+
+    RESOLD = "resold"
+    COMMISSION = "commission"
+
+
+@attrs.frozen
+class PendingChange:
+    """A plan change scheduled for a later day (a downgrade at the end of the term)."""
+
+    plan: PlanSelection
+    effective_on: date
+
+
+@attrs.define(eq=False)
+class Account:
+    """A client account managed from the agency's portal.
+
+    Billing fields: ``anchor`` is the day the current paid term started; period *n* of the
+    term is ``nth_period(anchor, frequency, n)``; ``next_period`` is the index of the next
+    period to bill and ``paid_through`` the (exclusive) end of the last billed period.
+    Aggregates compare by ``id``; ``version`` is for optimistic concurrency.
+    """
+
+    id: str
+    agency_id: str
+    name: str
+    client_name: str
+    notification_email: str
+    country: str
+    region: str
+    language: str
+    timezone: str
+    plan: PlanSelection
+    created_on: date
+    status: AccountStatus = AccountStatus.CREATING
+    kind: AccountKind = AccountKind.RESOLD
+    custom_domain: str | None = None
+    billing_profile_id: str | None = None
+    purchased_on: date | None = None
+    trial_ends_on: date | None = None
+    anchor: date | None = None
+    next_period: int = 0
+    paid_through: date | None = None
+    cancelled_on: date | None = None
+    archived_on: date | None = None
+    expired_on: date | None = None
+    disabled_message: str | None = None
+    pending_change: PendingChange | None = None
+    extra_trial_used: bool = False
+    snapshot_id: str | None = None
+    version: int = 0
+
+    @property
+    def frequency(self) -> Frequency | None:
+        """The billing frequency of the plan (None for trials and sandboxes)."""
+        return self.plan.frequency
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Account) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)

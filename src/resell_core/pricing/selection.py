@@ -1,0 +1,52 @@
+"""What an agency picks for an account: the plan selection (rule A9)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from resell_core.periods import Frequency
+
+__all__ = ["PlanSelection"]
+
+
+def _frequency(value: Frequency | str | None) -> Frequency | None:
+    return None if value is None else Frequency.parse(value)
+
+
+def _limits(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), v) for k, v in pairs))
+
+
+def _addons(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(value)))
+
+
+@attrs.frozen
+class PlanSelection:
+    """A plan as chosen in the add-account form: version, product, tier and the rest.
+
+    ``contacts`` and ``frequency`` apply to V3 plans only; ``limits`` maps an account
+    limit (``"users"``…) to the chosen value (one of the catalog's options, or a custom
+    value within its bounds); ``addons`` names add-ons. Validation against a catalog is
+    :meth:`resell_core.Catalog.validate`.
+    """
+
+    version: str
+    product: str
+    tier: str
+    contacts: int | None = None
+    frequency: Frequency | None = attrs.field(default=None, converter=_frequency)
+    limits: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_limits)
+    addons: tuple[str, ...] = attrs.field(default=(), converter=_addons)
+
+    def limit(self, name: str) -> int | None:
+        """Return the chosen value of one account limit, or None when it was not chosen."""
+        return dict(self.limits).get(name)
+
+    @property
+    def is_paid(self) -> bool:
+        """Tell whether the plan is a paid (V3) plan rather than a trial or sandbox."""
+        return self.version == "V3"
