@@ -1,0 +1,83 @@
+"""What billing asks of the payment and payout gateways, and what they answer."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from resell_core.money import Money
+
+__all__ = [
+    "ChargeOutcome",
+    "ChargeRequest",
+    "ChargeResult",
+    "PayoutOutcome",
+    "PayoutRequest",
+    "PayoutResult",
+]
+
+
+class ChargeOutcome(enum.StrEnum):
+    """A payment gateway's answer (after Kill Bill's plugin contract).
+
+    ``pending`` is asynchronous (3-D Secure…); ``declined`` enters the retry schedule;
+    ``not_attempted`` means the gateway was down (retry later, no dunning step);
+    ``unknown`` (a timeout) must be reconciled by the idempotency key, never charged anew.
+    """
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    DECLINED = "declined"
+    NOT_ATTEMPTED = "not_attempted"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class ChargeRequest:
+    """A charge of an agency's card; the gateway dedupes by ``idempotency_key``."""
+
+    idempotency_key: str
+    agency_id: str
+    profile_id: str
+    card_token: str
+    amount: Money
+    description: str
+
+
+@attrs.frozen
+class ChargeResult:
+    """What the gateway answered to a charge (or to a look-up by key)."""
+
+    outcome: ChargeOutcome
+    reference: str | None = None
+    message: str = ""
+
+
+class PayoutOutcome(enum.StrEnum):
+    """A payout gateway's answer; same meanings as :class:`ChargeOutcome`."""
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    DECLINED = "declined"
+    NOT_ATTEMPTED = "not_attempted"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class PayoutRequest:
+    """A commission payout to the agency's PayPal email (K2)."""
+
+    idempotency_key: str
+    agency_id: str
+    paypal_email: str
+    amount: Money
+
+
+@attrs.frozen
+class PayoutResult:
+    """What the payout gateway answered."""
+
+    outcome: PayoutOutcome
+    reference: str | None = None
+    message: str = ""
