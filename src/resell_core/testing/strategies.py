@@ -33,13 +33,16 @@ days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 def amounts(max_value: int = 10**9, places: int = 4) -> st.SearchStrategy[Decimal]:
     """Decimals with up to ``places`` decimal places, positive or negative."""
     return st.decimals(
-        min_value=-max_value, max_value=max_value, places=places, allow_nan=False,
+        min_value=-max_value,
+        max_value=max_value,
+        places=places,
+        allow_nan=False,
         allow_infinity=False,
     )
 
 
 @st.composite
-def money(draw: st.DrawFn, currency: str | None = None, min_value: int = -10**9) -> Money:
+def money(draw: st.DrawFn, currency: str | None = None, min_value: int = -(10**9)) -> Money:
     """Money of ``currency`` (or a random one)."""
     code = currency if currency is not None else draw(currencies)
     value = draw(amounts())

@@ -1,0 +1,57 @@
+"""Properties of Money and periods, checked over generated values."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import resell_core as rc
+from resell_core.testing import strategies as rs
+
+
+@given(rs.money(currency="USD"), rs.money(currency="USD"), rs.money(currency="USD"))
+def test_addition_is_associative_and_commutative(a: rc.Money, b: rc.Money, c: rc.Money) -> None:
+    """Exact Decimal addition does not depend on order or grouping."""
+    assert (a + b) + c == a + (b + c)
+    assert a + b == b + a
+    assert a - a == rc.Money.zero("USD")
+
+
+@given(rs.money(), st.lists(st.integers(0, 1000), min_size=1, max_size=12))
+def test_allocation_parts_add_up_exactly(total: rc.Money, ratios: list[int]) -> None:
+    """However it is split, the parts add up to the rounded whole."""
+    if sum(ratios) == 0:
+        ratios[0] = 1
+    parts = total.allocate(ratios)
+    assert len(parts) == len(ratios)
+    assert rc.Money.total(parts, total.currency) == total.rounded()
+    units = [p.minor_units for p in parts]
+    assert max(units) - min(units) <= abs(total.minor_units) or len(parts) == 1
+
+
+@given(rs.money(currency="USD"), rs.periods(), st.data())
+def test_proration_left_plus_used_is_the_whole(
+    amount: rc.Money, period: rc.Period, data: st.DataObject
+) -> None:
+    """The exact parts left and used add up to the whole; each rounded part is off by < 1 cent."""
+    on = period.start + timedelta(days=data.draw(st.integers(0, period.days)))
+    left = rc.proration_fraction(period, on)
+    used = Fraction((on - period.start).days, period.days)
+    assert left + used == 1
+    rounded_left = rc.prorate(amount, period, on)
+    exact_left = Fraction(amount.amount) * left
+    assert abs(Fraction(rounded_left.amount) - exact_left) <= Fraction(1, 200)
+
+
+@given(rs.days, rs.frequencies, st.integers(0, 120))
+def test_consecutive_periods_meet_without_gap_or_overlap(
+    anchor: date, frequency: rc.Frequency, n: int
+) -> None:
+    """Period n ends where period n + 1 starts; both follow the anchor formula."""
+    this, following = rc.nth_period(anchor, frequency, n), rc.nth_period(anchor, frequency, n + 1)
+    assert this.end == following.start
+    assert rc.period_containing(anchor, frequency, this.start) == (n, this)
+    assert rc.period_containing(anchor, frequency, this.end - timedelta(days=1)) == (n, this)

@@ -1,0 +1,140 @@
+"""Money: exact amounts with a currency, rounding only at named points."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+import resell_core as rc
+from resell_core.money import round_half_up
+
+
+def test_money_from_str_int_and_decimal_is_exact() -> None:
+    """Amounts built from str, int and Decimal keep every digit."""
+    assert rc.Money("10.10", "USD").amount == Decimal("10.10")
+    assert rc.Money(7, "JPY").amount == Decimal(7)
+    assert rc.Money(Decimal("0.005"), "BHD").amount == Decimal("0.005")
+
+
+def test_money_from_float_is_a_type_error_and_a_resell_error() -> None:
+    """A float is refused because it cannot hold cents exactly."""
+    with pytest.raises(rc.FloatNotAllowed) as caught:
+        rc.Money(0.1, "USD")
+    assert isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, rc.ResellError)
+    assert caught.value.code == "float_not_allowed"
+
+
+@pytest.mark.parametrize("bad", ["twelve", "NaN", "Infinity", True, None])
+def test_money_refuses_what_is_not_a_finite_amount(bad: object) -> None:
+    """Words, NaN, infinities, booleans and None are not amounts."""
+    with pytest.raises(rc.InvalidInput):
+        rc.Money(bad, "USD")
+
+
+def test_money_currency_is_normalised_and_checked() -> None:
+    """Currency codes are upper-cased; unknown codes are refused with the field named."""
+    assert rc.Money("1", "usd").currency == "USD"
+    with pytest.raises(rc.InvalidInput) as caught:
+        rc.Money("1", "XXQ")
+    assert caught.value.problems[0].field == "currency"
+
+
+def test_money_of_two_currencies_never_mixes() -> None:
+    """Adding, subtracting or comparing USD with EUR raises CurrencyMismatch."""
+    usd, eur = rc.Money("1", "USD"), rc.Money("1", "EUR")
+    with pytest.raises(rc.CurrencyMismatch):
+        _ = usd + eur
+    with pytest.raises(rc.CurrencyMismatch):
+        _ = usd - eur
+    with pytest.raises(rc.CurrencyMismatch):
+        _ = usd < eur
+
+
+def test_money_minor_units_come_from_babel() -> None:
+    """USD has 2 digits, JPY 0 and BHD 3."""
+    assert rc.Money("1.005", "USD").rounded() == rc.Money("1.01", "USD")
+    assert rc.Money("2.5", "JPY").rounded() == rc.Money("3", "JPY")
+    assert rc.Money("1.0005", "BHD").rounded() == rc.Money("1.001", "BHD")
+    assert rc.Money("12.34", "USD").minor_units == 1234
+
+
+def test_money_rounding_is_half_up_away_from_zero() -> None:
+    """A tie rounds away from zero, for credits as for charges."""
+    assert rc.Money("0.125", "USD").rounded().amount == Decimal("0.13")
+    assert rc.Money("-0.125", "USD").rounded().amount == Decimal("-0.13")
+    assert rc.Money("0.124", "USD").rounded().amount == Decimal("0.12")
+
+
+def test_money_rounding_ignores_the_ambient_decimal_context() -> None:
+    """A caller's decimal context (precision, rounding) never changes a figure."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = decimal.ROUND_DOWN
+        assert rc.Money("123456.785", "USD").rounded().amount == Decimal("123456.79")
+        assert rc.Money("1000", "USD").scaled(Fraction(1, 3)).amount == Decimal("333.33")
+
+
+def test_money_scaled_rounds_once_from_an_exact_fraction() -> None:
+    """Scaling by 15/30 of 20.00 is exactly 10.00; by 1/3 of 10.00 is 3.33."""
+    assert rc.Money("20.00", "USD").scaled(Fraction(15, 30)) == rc.Money("10.00", "USD")
+    assert rc.Money("10.00", "USD").scaled(Fraction(1, 3)) == rc.Money("3.33", "USD")
+    assert rc.Money("10.00", "USD").scaled(Fraction(2, 3)) == rc.Money("6.67", "USD")
+
+
+def test_round_half_up_of_a_negative_fraction() -> None:
+    """Negative exact values round away from zero on a tie."""
+    assert round_half_up(Fraction(-1, 8), 2) == Decimal("-0.13")
+    assert round_half_up(Fraction(-1, 3), 2) == Decimal("-0.33")
+
+
+def test_money_multiplication_by_float_is_refused() -> None:
+    """Multiplying or scaling by a float raises FloatNotAllowed."""
+    with pytest.raises(rc.FloatNotAllowed):
+        _ = rc.Money("1", "USD") * 1.5
+    with pytest.raises(rc.FloatNotAllowed):
+        rc.Money("1", "USD").scaled(0.5)  # type: ignore[arg-type]
+
+
+def test_money_allocation_gives_leftover_cents_to_largest_remainders() -> None:
+    """10.00 split three ways is 3.34 + 3.33 + 3.33."""
+    parts = rc.Money("10.00", "USD").split(3)
+    assert parts == [rc.Money("3.34", "USD"), rc.Money("3.33", "USD"), rc.Money("3.33", "USD")]
+
+
+def test_money_allocation_refuses_empty_or_negative_ratios() -> None:
+    """No ratios, a negative ratio, or all zeros cannot split anything."""
+    for ratios in ([], [1, -1], [0, 0]):
+        with pytest.raises(rc.InvalidInput):
+            rc.Money("1", "USD").allocate(ratios)
+    with pytest.raises(rc.InvalidInput):
+        rc.Money("1", "USD").split(0)
+
+
+def test_money_total_min_max_and_predicates() -> None:
+    """Totals, min/max and sign predicates work within one currency."""
+    amounts = [rc.Money("1.50", "EUR"), rc.Money("2.25", "EUR")]
+    assert rc.Money.total(amounts, "EUR") == rc.Money("3.75", "EUR")
+    assert rc.Money.total([], "EUR").is_zero()
+    assert amounts[0].min(amounts[1]) == amounts[0]
+    assert amounts[0].max(amounts[1]) == amounts[1]
+    assert (-amounts[0]).is_negative()
+    assert amounts[0].is_positive()
+    assert abs(-amounts[0]) == amounts[0]
+    assert 2 * amounts[0] == rc.Money("3.00", "EUR")
+
+
+def test_money_repr_and_str_are_readable() -> None:
+    """repr rebuilds the value; str shows the rounded amount with its currency."""
+    assert repr(rc.Money("12.5", "USD")) == "Money('12.5', 'USD')"
+    assert str(rc.Money("12.5", "USD")) == "USD 12.50"
+    assert str(rc.Money.of_minor(1050, "JPY")) == "JPY 1050"
+
+
+def test_format_money_uses_the_locale_given() -> None:
+    """Formatting is babel's, for the locale passed in."""
+    assert rc.format_money(rc.Money("1234.5", "EUR"), locale="it_IT") == "1.234,50\xa0€"
+    assert rc.format_money(rc.Money("1234.5", "USD")) == "$1,234.50"
