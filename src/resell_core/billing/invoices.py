@@ -1,18 +1,44 @@
-"""Invoices: numbered per agency without gaps, lines that keep their unit price (B7)."""
+"""Invoices: numbered per agency without gaps, lines that keep their unit price (B7).
+
+Builders make the invoice of one recurring charge (:func:`build_recurring_invoice`: the
+list price, then each discount on its own line so that the arithmetic can be followed),
+of an immediate plan change (:func:`build_change_invoice`: a proration credit and a
+proration charge) and of a purchase (:func:`build_purchase_invoice`). An invoice never
+stays negative: :func:`settle_negative` turns an excess credit into the account's
+prepaid credit. Listing helpers filter a sequence; storage does the same at scale.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 import attrs
 
+from resell_core.billing.due import DuePeriod
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
+from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.money import Money
 from resell_core.periods import Period
 
-__all__ = ["Invoice", "InvoiceLine", "InvoiceStatus", "LineKind"]
+__all__ = [
+    "ChangeFigures",
+    "CycleFigures",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "LineKind",
+    "build_change_invoice",
+    "build_purchase_invoice",
+    "build_recurring_invoice",
+    "filter_invoices",
+    "history",
+    "next_number",
+    "settle_negative",
+]
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -109,3 +135,316 @@ class Invoice:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+class CycleFigures(Protocol):
+    """The price of one billing cycle, step by step (``resell_core.pricing.CyclePrice``).
+
+    Discounts are given as positive amounts that are subtracted from the list value.
+    """
+
+    @property
+    def list_value(self) -> Money: ...
+
+    @property
+    def migration_discount(self) -> Money: ...
+
+    @property
+    def reseller_discount(self) -> Money: ...
+
+    @property
+    def net(self) -> Money: ...
+
+
+class ChangeFigures(Protocol):
+    """An immediate plan change (``resell_core.pricing.ProratedChange``).
+
+    ``credit`` is zero or negative (the unused part of what was billed), ``charge`` zero
+    or positive (the new price for the rest of the period), ``net`` their sum.
+    """
+
+    @property
+    def credit(self) -> Money: ...
+
+    @property
+    def charge(self) -> Money: ...
+
+    @property
+    def net(self) -> Money: ...
+
+
+_ONE = Decimal(1)
+
+
+def next_number(counter: int) -> tuple[int, int]:
+    """Return the number of the next invoice of an agency and the counter to store.
+
+    Numbers have no gaps when the storage saves the new counter in the same unit of work
+    as the invoice (a failed command saves neither).
+
+    Example:
+        >>> next_number(41)
+        (41, 42)
+    """
+    if counter < 1:
+        raise InvalidInput.one("invoice numbering", "counter", "invoice numbers start at 1")
+    return counter, counter + 1
+
+
+def _line(
+    kind: LineKind, description: str, amount: Money, period: Period | None = None
+) -> InvoiceLine:
+    rounded = amount.rounded()
+    return InvoiceLine(kind, description, _ONE, rounded, rounded, period)
+
+
+def build_recurring_invoice(
+    due: DuePeriod,
+    figures: CycleFigures,
+    *,
+    invoice_id: str,
+    number: int,
+    issued_on: date,
+    description: str | None = None,
+) -> Invoice:
+    """Build the invoice of one due period: list value, then each discount (A10, A11, B7).
+
+    Args:
+        due: The account period billed (its ``key`` becomes the invoice's ``period_key``).
+        figures: The cycle's price for ``due.plan`` and ``due.index`` (migration discount
+            only on the catalog's first cycles, reseller discount on every cycle).
+        invoice_id: The new invoice's id.
+        number: The agency's next invoice number (:func:`next_number`).
+        issued_on: The day of the run.
+        description: The recurring line's text (default: tier and period).
+
+    Returns:
+        An open invoice whose total is ``figures.net``.
+
+    Raises:
+        InvalidInput: When the figures do not add up (list value minus discounts is not
+            the net).
+    """
+    currency = figures.list_value.currency
+    text = description or (
+        f"{due.plan.product} {due.plan.tier} ({due.plan.frequency}) {due.period}"
+    )
+    lines = [_line(LineKind.RECURRING, text, figures.list_value, due.period)]
+    if not figures.migration_discount.is_zero():
+        lines.append(
+            _line(
+                LineKind.DISCOUNT,
+                "Migration discount",
+                -abs(figures.migration_discount),
+                due.period,
+            )
+        )
+    if not figures.reseller_discount.is_zero():
+        lines.append(
+            _line(
+                LineKind.DISCOUNT, "Reseller discount", -abs(figures.reseller_discount), due.period
+            )
+        )
+    invoice = Invoice(
+        id=invoice_id,
+        agency_id=due.agency_id,
+        number=number,
+        account_id=due.account_id,
+        profile_id=due.profile_id,
+        issued_on=issued_on,
+        currency=currency,
+        lines=lines,
+        period_key=due.key,
+    )
+    if invoice.total != figures.net.rounded():
+        raise InvalidInput(
+            "cycle price",
+            [
+                FieldProblem(
+                    "net",
+                    f"list value minus discounts is {invoice.total}, not {figures.net}: "
+                    "give figures that add up",
+                )
+            ],
+        )
+    return invoice
+
+
+def build_change_invoice(
+    change: ChangeFigures,
+    *,
+    agency_id: str,
+    account_id: str,
+    profile_id: str | None,
+    period: Period,
+    invoice_id: str,
+    number: int,
+    issued_on: date,
+    old_plan: str,
+    new_plan: str,
+) -> Invoice:
+    """Build the invoice of an immediate upgrade: a proration credit and a charge (B7).
+
+    The two lines keep their own amounts so that the arithmetic can be followed; the
+    total may be negative, which :func:`settle_negative` then turns into prepaid credit.
+    """
+    remaining = Period(issued_on, period.end) if issued_on in period else period
+    lines = []
+    if not change.credit.is_zero():
+        lines.append(
+            _line(
+                LineKind.PRORATION_CREDIT,
+                f"Unused {old_plan} {remaining}",
+                -abs(change.credit),
+                remaining,
+            )
+        )
+    if not change.charge.is_zero():
+        lines.append(
+            _line(LineKind.PRORATION_CHARGE, f"{new_plan} {remaining}", change.charge, remaining)
+        )
+    return Invoice(
+        id=invoice_id,
+        agency_id=agency_id,
+        number=number,
+        account_id=account_id,
+        profile_id=profile_id,
+        issued_on=issued_on,
+        currency=change.net.currency,
+        lines=lines,
+    )
+
+
+def build_purchase_invoice(
+    *,
+    kind: LineKind,
+    description: str,
+    quantity: Decimal | int,
+    unit_price: Money,
+    agency_id: str,
+    account_id: str | None,
+    profile_id: str | None,
+    invoice_id: str,
+    number: int,
+    issued_on: date,
+) -> Invoice:
+    """Build the invoice of an add-on or a credits purchase (C1, C2, B7).
+
+    Args:
+        kind: ``LineKind.ADDON`` or ``LineKind.CREDITS_PURCHASE``.
+        description: The line's text ("500 SMS credits").
+        quantity: How many units (1 for prepaid credit of ``unit_price``).
+        unit_price: The price of one unit.
+        agency_id: The agency that pays.
+        account_id: The account the purchase is for, or None for the agency itself.
+        profile_id: The billing profile that pays.
+        invoice_id: The new invoice's id.
+        number: The agency's next invoice number.
+        issued_on: The day of the purchase.
+
+    Raises:
+        InvalidInput: When the kind is not a purchase, the quantity is not positive or the
+            unit price is negative.
+    """
+    problems = []
+    if kind not in (LineKind.ADDON, LineKind.CREDITS_PURCHASE):
+        problems.append(
+            FieldProblem(
+                "kind",
+                "a purchase is an add-on or credits",
+                (LineKind.ADDON.value, LineKind.CREDITS_PURCHASE.value),
+            )
+        )
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        problems.append(FieldProblem("quantity", "buy at least one unit"))
+    if unit_price.is_negative():
+        problems.append(FieldProblem("unit_price", "a price is zero or more"))
+    if problems:
+        raise InvalidInput("purchase", problems)
+    line = InvoiceLine(kind, description, quantity, unit_price, (unit_price * quantity).rounded())
+    return Invoice(
+        id=invoice_id,
+        agency_id=agency_id,
+        number=number,
+        account_id=account_id,
+        profile_id=profile_id,
+        issued_on=issued_on,
+        currency=unit_price.currency,
+        lines=[line],
+    )
+
+
+def settle_negative(invoice: Invoice, *, on: date) -> tuple[Invoice, Movement | None]:
+    """Keep an invoice from going negative: its excess credit becomes prepaid credit.
+
+    A negative total (a proration credit larger than the charge) gets a last line that
+    carries the excess to the account's earmarked prepaid credit, so the invoice totals
+    zero and is paid; the returned movement puts the same amount in the account's wallet.
+
+    Returns:
+        The invoice (unchanged when its total is not negative) and the movement, if any.
+    """
+    total = invoice.total
+    if not total.is_negative() or invoice.account_id is None:
+        return invoice, None
+    excess = -total
+    carried = InvoiceLine(
+        LineKind.CREDITS_PURCHASE,
+        "Unused credit carried to the account's prepaid credit",
+        _ONE,
+        excess,
+        excess,
+    )
+    settled = attrs.evolve(invoice, lines=(*invoice.lines, carried), status=InvoiceStatus.PAID)
+    movement = Movement(
+        id=f"{invoice.id}/excess",
+        agency_id=invoice.agency_id,
+        kind=CreditKind.PREPAID,
+        quantity=excess.amount,
+        source=OUTSIDE,
+        destination=account_wallet(invoice.account_id),
+        on=on,
+        reason=f"excess credit of invoice {invoice.number}",
+        invoice_id=invoice.id,
+    )
+    return settled, movement
+
+
+def filter_invoices(
+    invoices: Iterable[Invoice],
+    *,
+    agency_id: str,
+    account_id: str | None = None,
+    status: InvoiceStatus | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Invoice]:
+    """Return an agency's invoices, optionally of one account (its billing history, B7).
+
+    Args:
+        invoices: Any invoices; other agencies' are left out (tenancy).
+        agency_id: The agency asking.
+        account_id: Only this account's invoices.
+        status: Only invoices in this status.
+        since: Only invoices issued on or after this day.
+        until: Only invoices issued before this day.
+
+    Returns:
+        The matching invoices, by number.
+    """
+    found = [
+        i
+        for i in invoices
+        if i.agency_id == agency_id
+        and (account_id is None or i.account_id == account_id)
+        and (status is None or i.status is status)
+        and (since is None or i.issued_on >= since)
+        and (until is None or i.issued_on < until)
+    ]
+    return sorted(found, key=lambda i: i.number)
+
+
+def history(invoices: Sequence[Invoice], *, agency_id: str, account_id: str) -> list[Invoice]:
+    """Return one account's billing history, by number (B7)."""
+    return filter_invoices(invoices, agency_id=agency_id, account_id=account_id)
