@@ -14,8 +14,10 @@ import attrs
 
 __all__ = [
     "AccessDenied",
+    "AlreadyExists",
     "CatalogError",
     "Conflict",
+    "CreditNotAllowed",
     "CurrencyMismatch",
     "DuplicateName",
     "FieldProblem",
@@ -26,7 +28,10 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "PaymentError",
+    "PaymentInFlight",
+    "ProfileInUse",
     "ResellError",
+    "SandboxNotConvertible",
     "VersionConflict",
 ]
 
@@ -198,3 +203,74 @@ class PaymentError(ResellError):
     """A payment could not be taken or recorded."""
 
     code: ClassVar[str] = "payment_error"
+
+
+class SandboxNotConvertible(InvalidTransition):
+    """A sandbox account was asked to become a paid one, which it never can (rule R3)."""
+
+    code: ClassVar[str] = "sandbox_not_convertible"
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(
+            status,
+            action,
+            "a sandbox account can never be converted into a paid one: "
+            "open a new account on a paid plan instead",
+        )
+
+
+class ProfileInUse(Conflict):
+    """A billing profile still pays for accounts, so it cannot be deleted (B5)."""
+
+    code: ClassVar[str] = "profile_in_use"
+
+    def __init__(self, profile_id: str, account_names: Iterable[str]) -> None:
+        self.profile_id = profile_id
+        self.account_names: tuple[str, ...] = tuple(account_names)
+        super().__init__(
+            f"billing profile {profile_id!r} still pays for {', '.join(self.account_names)}: "
+            "move those accounts to another profile first, then delete it"
+        )
+
+
+class CreditNotAllowed(ResellError):
+    """A kind of credit cannot go to this account (SMS credits and starter plans, C5)."""
+
+    code: ClassVar[str] = "credit_not_allowed"
+
+    def __init__(self, kind: str, account_name: str, advice: str) -> None:
+        self.kind = kind
+        self.account_name = account_name
+        super().__init__(f"{kind} credits cannot be assigned to {account_name!r}: {advice}")
+
+
+class PaymentInFlight(PaymentError):
+    """An invoice already has a charge whose answer is pending or unknown.
+
+    A new charge would risk charging twice: confirm or reconcile the charge in flight by
+    its idempotency key instead.
+    """
+
+    code: ClassVar[str] = "payment_in_flight"
+
+    def __init__(self, invoice_id: str, key: str) -> None:
+        self.invoice_id = invoice_id
+        self.key = key
+        super().__init__(
+            f"invoice {invoice_id!r} has a charge in flight (key {key!r}): reconcile it with "
+            "the gateway by that key instead of charging again"
+        )
+
+
+class AlreadyExists(Conflict):
+    """Something that must be unique is already stored (an id, a recurring period key…)."""
+
+    code: ClassVar[str] = "already_exists"
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(
+            f"a {kind} {key!r} is already stored: read the stored one instead of adding it "
+            "again, or use a new key"
+        )
