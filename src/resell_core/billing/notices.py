@@ -1,4 +1,10 @@
-"""Notices billing decides to send; the notifier port delivers them (S1, S2, K4)."""
+"""Notices billing decides to send; the notifier port delivers them (S1, S2, K4, B8).
+
+Notices about a resold account go to its notification email only: that address is the
+agency's (S2), and its client never hears from the vendor about billing or expiry (S1):
+the agency bills its own clients (B8). A commission account's client is the vendor's
+own customer and receives its notices itself (K4).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ import enum
 
 import attrs
 
-__all__ = ["Notice", "NoticeKind"]
+from resell_core.lifecycle.account import Account, AccountKind
+
+__all__ = ["Notice", "NoticeKind", "account_notice", "agency_notice", "notice_recipients"]
 
 
 class NoticeKind(enum.StrEnum):
@@ -35,3 +43,38 @@ class Notice:
     body: str
     agency_id: str
     account_id: str | None = None
+
+
+def notice_recipients(account: Account, *, agency_email: str) -> tuple[str, ...]:
+    """Return who receives expiry and billing notices about ``account`` (S1, S2, K4).
+
+    Args:
+        account: The account the notice is about.
+        agency_email: The agency's own email, used for a resold account that has no
+            notification email.
+
+    Returns:
+        For a resold account, its notification email (agency-controlled) or else the
+        agency's email: never the client. For a commission account, its own
+        notification email (the client's).
+    """
+    if account.kind is AccountKind.COMMISSION:
+        return (account.notification_email,) if account.notification_email else ()
+    return (account.notification_email or agency_email,)
+
+
+def account_notice(
+    kind: NoticeKind, account: Account, *, agency_email: str, subject: str, body: str
+) -> list[Notice]:
+    """Build the notices about one account, one per recipient (S1, S2, K4)."""
+    return [
+        Notice(kind, to, subject, body, account.agency_id, account.id)
+        for to in notice_recipients(account, agency_email=agency_email)
+    ]
+
+
+def agency_notice(
+    kind: NoticeKind, *, agency_id: str, agency_email: str, subject: str, body: str
+) -> Notice:
+    """Build a notice to the agency itself (a held payout, a credits purchase)."""
+    return Notice(kind, agency_email, subject, body, agency_id, None)

@@ -1,0 +1,358 @@
+"""Paying an invoice: prepaid credit first, then the card; what each gateway answer means.
+
+Order (DESIGN.md, "Paying an invoice"): the account's earmarked prepaid credit, then the
+billing profile's prepaid pool, then the card for the rest (C2, C3). Every card charge
+carries a key derived from the invoice and the attempt number (:func:`charge_key`), so a
+charge repeated after a crash is deduplicated by the gateway. Gateway answers
+(:func:`apply_charge_result`): ``succeeded`` pays the invoice; ``pending`` waits for a
+confirmation (:func:`confirm`); ``declined`` enters the retry schedule and notifies the
+agency, and after the last failure the account must expire; ``not_attempted`` retries
+later without a dunning step; ``unknown`` is reconciled with the gateway by the same key
+(:func:`reconcile_key`) and never charged anew. An invoice whose charge is in flight
+(pending or unknown) cannot be charged again (:class:`PaymentInFlight`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import attrs
+
+from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.ledger import SPENT, CreditKind, Movement, account_wallet, profile_wallet
+from resell_core.billing.profiles import BillingProfile
+from resell_core.errors import InvalidInput, PaymentError, PaymentInFlight
+from resell_core.money import Money
+
+__all__ = [
+    "DunningPolicy",
+    "PaymentDecision",
+    "PaymentPlan",
+    "PaymentStart",
+    "Settlement",
+    "apply_charge_result",
+    "charge_key",
+    "confirm",
+    "plan_payment",
+    "reconcile_key",
+    "retries_due",
+    "start_payment",
+]
+
+
+@attrs.frozen
+class PaymentPlan:
+    """How an amount is paid: earmarked prepaid credit, the pool, then the card."""
+
+    earmarked: Money
+    pool: Money
+    card: Money
+
+
+def plan_payment(total: Money, earmarked: Money, pool: Money) -> PaymentPlan:
+    """Split ``total`` over the account's earmarked credit, the profile's pool and the card.
+
+    Args:
+        total: What is to be paid (zero or more).
+        earmarked: The account's earmarked prepaid credit available (C3).
+        pool: The billing profile's prepaid pool available (C2).
+
+    Returns:
+        The parts, in that order of use; they add up to ``total``.
+
+    Example:
+        >>> plan_payment(Money("50", "USD"), Money("20", "USD"), Money("10", "USD")).card
+        Money('20', 'USD')
+    """
+    zero = Money.zero(total.currency)
+    rest = total.max(zero)
+    from_earmark = rest.min(earmarked.max(zero))
+    rest = rest - from_earmark
+    from_pool = rest.min(pool.max(zero))
+    return PaymentPlan(from_earmark, from_pool, rest - from_pool)
+
+
+def charge_key(invoice_id: str, attempt: int) -> str:
+    """Return the idempotency key of a card charge: one per invoice and attempt.
+
+    Example:
+        >>> charge_key("inv-7", 2)
+        'charge:inv-7:2'
+    """
+    return f"charge:{invoice_id}:{attempt}"
+
+
+def _current_key(invoice: Invoice) -> str:
+    return charge_key(invoice.id, invoice.attempts + 1)
+
+
+@attrs.frozen
+class DunningPolicy:
+    """The retry schedule of declined charges (DESIGN.md, "Failed payments").
+
+    Attributes:
+        retry_after_days: Days from one declined attempt to the next retry; after the
+            last retry fails the account must expire. Default: after 1, 3 and 7 days,
+            so four attempts in all.
+        gateway_down_retry_days: Days before retrying a charge the gateway did not
+            attempt (``not_attempted``); this is no dunning step.
+    """
+
+    retry_after_days: tuple[int, ...] = (1, 3, 7)
+    gateway_down_retry_days: int = 1
+
+    @property
+    def max_attempts(self) -> int:
+        """How many declined attempts exhaust the schedule."""
+        return len(self.retry_after_days) + 1
+
+
+class PaymentDecision(enum.StrEnum):
+    """What the host does next about an invoice after a gateway answer."""
+
+    PAID = "paid"
+    PENDING = "pending"
+    RETRY = "retry"
+    RETRY_LATER = "retry_later"
+    RECONCILE = "reconcile"
+    DUNNING_EXHAUSTED = "dunning_exhausted"
+
+
+@attrs.frozen
+class Settlement:
+    """The invoice after a gateway answer, and the decision that follows.
+
+    Attributes:
+        invoice: The invoice in its new state.
+        decision: What to do next.
+        key: The charge's idempotency key (the one to reconcile by, for ``reconcile``).
+        retry_on: The day of the next attempt, for ``retry`` and ``retry_later``.
+        notify_agency: Whether the agency must be told (every failure, and exhaustion).
+    """
+
+    invoice: Invoice
+    decision: PaymentDecision
+    key: str
+    retry_on: date | None = None
+    notify_agency: bool = False
+
+    @property
+    def expire_account(self) -> bool:
+        """Whether the account must now expire (the retry schedule is exhausted)."""
+        return self.decision is PaymentDecision.DUNNING_EXHAUSTED
+
+
+@attrs.frozen
+class PaymentStart:
+    """The first step of paying an invoice: prepaid movements and the card charge, if any."""
+
+    invoice: Invoice
+    movements: tuple[Movement, ...]
+    charge: ChargeRequest | None
+
+
+def _prepaid_movement(
+    invoice: Invoice, part: str, amount: Money, source: str, on: date
+) -> Movement:
+    return Movement(
+        id=f"{invoice.id}/{part}",
+        agency_id=invoice.agency_id,
+        kind=CreditKind.PREPAID,
+        quantity=amount.amount,
+        source=source,
+        destination=SPENT,
+        on=on,
+        reason=f"invoice {invoice.number}",
+        invoice_id=invoice.id,
+    )
+
+
+def start_payment(
+    invoice: Invoice,
+    *,
+    profile: BillingProfile | None,
+    earmarked: Decimal,
+    pool: Decimal,
+    on: date,
+) -> PaymentStart:
+    """Decide how to pay an open invoice: prepaid credit first, then one card charge.
+
+    Prepaid credit is taken only at the first start of an invoice; a retry charges the
+    card for what is still open. A paid invoice yields nothing to do (a repeated run is
+    harmless).
+
+    Args:
+        invoice: The invoice to pay.
+        profile: The billing profile that pays (needed when the card must be charged).
+        earmarked: The account's earmarked prepaid balance (the ledger's, C3).
+        pool: The profile's prepaid pool balance (the ledger's, C2).
+        on: The day of payment.
+
+    Returns:
+        The invoice with its prepaid parts recorded (paid when nothing is left), the
+        movements that spend the prepaid credit, and the card charge, if any.
+
+    Raises:
+        PaymentInFlight: When a charge of the invoice is pending or unknown.
+        PaymentError: When the invoice is failed or void, or a card charge is needed and
+            there is no billing profile of the invoice's agency.
+    """
+    if invoice.status is InvoiceStatus.PAID:
+        return PaymentStart(invoice, (), None)
+    if invoice.status is InvoiceStatus.PENDING:
+        raise PaymentInFlight(invoice.id, _current_key(invoice))
+    if invoice.status is not InvoiceStatus.OPEN:
+        raise PaymentError(
+            f"invoice {invoice.number} is {invoice.status}: only an open invoice can be paid"
+        )
+    movements: list[Movement] = []
+    first_start = invoice.attempts == 0 and invoice.next_retry_on is None
+    if first_start and invoice.paid.is_zero():
+        currency = invoice.currency
+        plan = plan_payment(invoice.open_amount, Money(earmarked, currency), Money(pool, currency))
+        if plan.earmarked.is_positive() and invoice.account_id is not None:
+            movements.append(
+                _prepaid_movement(
+                    invoice, "earmarked", plan.earmarked, account_wallet(invoice.account_id), on
+                )
+            )
+            invoice = attrs.evolve(invoice, paid_earmarked=plan.earmarked)
+        if plan.pool.is_positive() and invoice.profile_id is not None:
+            movements.append(
+                _prepaid_movement(
+                    invoice, "pool", plan.pool, profile_wallet(invoice.profile_id), on
+                )
+            )
+            invoice = attrs.evolve(invoice, paid_pool=plan.pool)
+    rest = invoice.open_amount
+    if not rest.is_positive():
+        return PaymentStart(
+            attrs.evolve(invoice, status=InvoiceStatus.PAID), tuple(movements), None
+        )
+    if profile is None or profile.agency_id != invoice.agency_id:
+        raise PaymentError(
+            f"invoice {invoice.number} needs a card charge of {rest} but has no billing "
+            "profile: set the account's billing profile, then retry"
+        )
+    charge = ChargeRequest(
+        idempotency_key=_current_key(invoice),
+        agency_id=invoice.agency_id,
+        profile_id=profile.id,
+        card_token=profile.card_token,
+        amount=rest,
+        description=f"Invoice {invoice.number}",
+    )
+    return PaymentStart(invoice, tuple(movements), charge)
+
+
+def apply_charge_result(
+    invoice: Invoice,
+    result: ChargeResult,
+    *,
+    today: date,
+    policy: DunningPolicy | None = None,
+) -> Settlement:
+    """Decide what a gateway answer to the invoice's current charge means.
+
+    Args:
+        invoice: The invoice whose charge (key :func:`charge_key` of its current attempt)
+            was answered; open, or pending for a confirmation or a reconciliation.
+        result: The gateway's answer.
+        today: The day of the answer.
+        policy: The retry schedule (default: after 1, 3 and 7 days).
+
+    Returns:
+        The settlement: the invoice's new state and what to do next.
+
+    Raises:
+        PaymentError: When the invoice is not open or pending (a paid invoice answered
+            ``succeeded`` again is returned unchanged: a repeated webhook is harmless).
+    """
+    rules = policy or DunningPolicy()
+    key = _current_key(invoice)
+    if invoice.status is InvoiceStatus.PAID and result.outcome is ChargeOutcome.SUCCEEDED:
+        return Settlement(
+            invoice, PaymentDecision.PAID, charge_key(invoice.id, invoice.attempts + 1)
+        )
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PENDING):
+        raise PaymentError(
+            f"invoice {invoice.number} is {invoice.status}: no charge of it is awaited"
+        )
+    outcome = result.outcome
+    if outcome is ChargeOutcome.SUCCEEDED:
+        paid = attrs.evolve(
+            invoice,
+            status=InvoiceStatus.PAID,
+            paid_card=invoice.paid_card + invoice.open_amount,
+            next_retry_on=None,
+        )
+        return Settlement(paid, PaymentDecision.PAID, key)
+    if outcome is ChargeOutcome.PENDING:
+        return Settlement(
+            attrs.evolve(invoice, status=InvoiceStatus.PENDING), PaymentDecision.PENDING, key
+        )
+    if outcome is ChargeOutcome.UNKNOWN:
+        return Settlement(
+            attrs.evolve(invoice, status=InvoiceStatus.PENDING), PaymentDecision.RECONCILE, key
+        )
+    if outcome is ChargeOutcome.NOT_ATTEMPTED:
+        retry_on = today + timedelta(days=rules.gateway_down_retry_days)
+        later = attrs.evolve(invoice, status=InvoiceStatus.OPEN, next_retry_on=retry_on)
+        return Settlement(later, PaymentDecision.RETRY_LATER, key, retry_on)
+    failures = invoice.attempts + 1
+    if failures >= rules.max_attempts:
+        failed = attrs.evolve(
+            invoice, status=InvoiceStatus.FAILED, attempts=failures, next_retry_on=None
+        )
+        return Settlement(failed, PaymentDecision.DUNNING_EXHAUSTED, key, None, True)
+    retry_on = today + timedelta(days=rules.retry_after_days[failures - 1])
+    retry = attrs.evolve(
+        invoice, status=InvoiceStatus.OPEN, attempts=failures, next_retry_on=retry_on
+    )
+    return Settlement(retry, PaymentDecision.RETRY, key, retry_on, True)
+
+
+def confirm(
+    invoice: Invoice, result: ChargeResult, *, today: date, policy: DunningPolicy | None = None
+) -> Settlement:
+    """Apply a late answer (a webhook, or a look-up by key) to a pending invoice.
+
+    Raises:
+        InvalidInput: When the invoice is not pending.
+    """
+    if invoice.status is not InvoiceStatus.PENDING:
+        raise InvalidInput.one(
+            "confirmation", "invoice", f"invoice {invoice.number} awaits no confirmation"
+        )
+    return apply_charge_result(invoice, result, today=today, policy=policy)
+
+
+def reconcile_key(invoice: Invoice) -> str:
+    """Return the key to look the in-flight charge up by, at the gateway.
+
+    Raises:
+        InvalidInput: When the invoice has no charge in flight.
+    """
+    if invoice.status is not InvoiceStatus.PENDING:
+        raise InvalidInput.one(
+            "reconciliation", "invoice", f"invoice {invoice.number} has no charge in flight"
+        )
+    return _current_key(invoice)
+
+
+def retries_due(invoices: Iterable[Invoice], today: date) -> list[Invoice]:
+    """Return the open invoices whose next attempt is due by ``today``, oldest first."""
+    return sorted(
+        (
+            i
+            for i in invoices
+            if i.status is InvoiceStatus.OPEN
+            and i.next_retry_on is not None
+            and i.next_retry_on <= today
+        ),
+        key=lambda i: (i.next_retry_on or today, i.number),
+    )
