@@ -1,0 +1,376 @@
+"""The price book: versions, tiers, bands, limits, add-ons, discounts and change rules.
+
+A :class:`Catalog` is data (frozen attrs values) checked for consistency when it is built;
+its methods validate plan selections (rule A9), say what can be chosen next, price a
+cycle and quote the package details (rule A10). A host loads its own catalog with
+:func:`resell_core.serialization.load_catalog`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from decimal import Decimal
+
+import attrs
+
+from resell_core.errors import CatalogError, FieldProblem, FloatNotAllowed, InvalidInput
+from resell_core.money import Money
+from resell_core.periods import Frequency
+from resell_core.pricing.changes import (
+    DEFAULT_CHANGE_RULES,
+    ChangeKind,
+    ChangeRule,
+    ChangeTiming,
+    PlanChange,
+    ProratedChange,
+    prorate_change,
+    restart_term,
+)
+from resell_core.pricing.choices import (
+    CatalogIndex,
+    Options,
+    TierIndex,
+    options_for,
+    selection_problems,
+)
+from resell_core.pricing.consistency import catalog_problems
+from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
+from resell_core.pricing.selection import PlanSelection
+from resell_core.pricing.terms import AddOn, MigrationDiscount, Version
+
+__all__ = ["Catalog"]
+
+_DEFAULT_TRIAL_DAYS = 14
+_NO_MIGRATION_DISCOUNT = MigrationDiscount(Decimal(0), 1)
+
+
+def _rate(value: object, field: str, *, upper_inclusive: bool) -> Decimal:
+    if isinstance(value, float):
+        raise FloatNotAllowed(f"give {field} as a Decimal or str such as '0.15', never a float")
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise InvalidInput.one("quote", field, "a rate is a Decimal such as Decimal('0.15')")
+    try:
+        rate = Decimal(value)
+    except ArithmeticError:
+        raise InvalidInput.one("quote", field, f"{value!r} is not a number") from None
+    ok = Decimal(0) <= rate <= 1 if upper_inclusive else Decimal(0) <= rate < 1
+    if not rate.is_finite() or not ok:
+        bounds = "[0, 1]" if upper_inclusive else "[0, 1)"
+        raise InvalidInput.one("quote", field, f"{value} is not a rate in {bounds}")
+    return rate
+
+
+@attrs.frozen
+class Catalog:
+    """A price book in one currency; consistent by construction.
+
+    Attributes:
+        label: What the catalog is (the sample says that its prices are samples).
+        currency: The ISO 4217 currency of every price.
+        versions: The pricing versions (``V1`` free, ``V3`` paid).
+        addons: The add-ons and the tiers that may have them.
+        migration_discount: The terms of the migration discount (rate, cycles).
+        change_rules: The ordered plan-change rules; the first that matches applies.
+
+    Raises:
+        CatalogError: When the parts disagree; every problem is listed.
+    """
+
+    label: str
+    currency: str
+    versions: tuple[Version, ...]
+    addons: tuple[AddOn, ...] = ()
+    migration_discount: MigrationDiscount = _NO_MIGRATION_DISCOUNT
+    change_rules: tuple[ChangeRule, ...] = DEFAULT_CHANGE_RULES
+
+    def __attrs_post_init__(self) -> None:
+        problems = catalog_problems(
+            currency=self.currency,
+            versions=self.versions,
+            addons=self.addons,
+            migration_discount=self.migration_discount,
+            change_rules=self.change_rules,
+        )
+        if problems:
+            raise CatalogError(f"the catalog {self.label!r}", problems)
+
+    @classmethod
+    def sample(cls) -> Catalog:
+        """Return the sample catalog, in USD, with sample prices (not the vendor's).
+
+        Example:
+            >>> Catalog.sample().currency
+            'USD'
+        """
+        from resell_core.pricing.sample import sample_catalog  # noqa: PLC0415 - cycle
+
+        return sample_catalog()
+
+    @functools.cached_property
+    def _index(self) -> CatalogIndex:
+        return CatalogIndex(self.versions, self.addons)
+
+    # -- choices (rule A9) -------------------------------------------------------------
+    def problems(self, selection: PlanSelection) -> list[FieldProblem]:
+        """Return every problem of ``selection`` (empty when it is valid)."""
+        return selection_problems(self._index, selection)
+
+    def validate(self, selection: PlanSelection) -> PlanSelection:
+        """Check a plan selection against the catalog's dependent choices (rule A9).
+
+        Returns:
+            The selection, unchanged, when it is valid.
+
+        Raises:
+            InvalidInput: Listing every violation, each naming its field and allowed values.
+        """
+        problems = selection_problems(self._index, selection)
+        if problems:
+            raise InvalidInput("plan selection", problems)
+        return selection
+
+    def options(self, partial: PlanSelection | Mapping[str, object] | None = None) -> Options:
+        """Say what can be chosen next, to drive a form's drop-downs.
+
+        Args:
+            partial: The fields chosen so far, as a mapping (``{"version": "V3"}``) or a
+                selection; None for an empty form.
+
+        Example:
+            >>> Catalog.sample().options({"version": "V3"}).products
+            ('marketing', 'automation')
+        """
+        if partial is None:
+            chosen: Mapping[str, object] = {}
+        elif isinstance(partial, PlanSelection):
+            chosen = {
+                "version": partial.version,
+                "product": partial.product,
+                "tier": partial.tier,
+                "contacts": partial.contacts,
+                "frequency": partial.frequency,
+            }
+        else:
+            chosen = partial
+        return options_for(self._index, chosen)
+
+    def _tier(self, selection: PlanSelection) -> TierIndex:
+        self.validate(selection)
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        assert found is not None  # validate() proved the path exists
+        return found
+
+    @property
+    def trial_days(self) -> int:
+        """How many days a trial lasts (from the free version's trial tier; default 14)."""
+        for version in self.versions:
+            for product in version.products:
+                for tier in product.tiers:
+                    if tier.trial_days is not None:
+                        return tier.trial_days
+        return _DEFAULT_TRIAL_DAYS
+
+    # -- prices ------------------------------------------------------------------------
+    def price_lines(self, selection: PlanSelection) -> tuple[PriceLine, ...]:
+        """Return the parts of the list price of one cycle: band, add-ons, custom limits.
+
+        Raises:
+            InvalidInput: When the selection is not valid.
+        """
+        found = self._tier(selection)
+        frequency = selection.frequency
+        if frequency is None or selection.contacts is None:
+            return ()
+        lines = [
+            PriceLine(
+                f"{selection.tier}, {selection.contacts:,} contacts",
+                found.bands[selection.contacts].price(frequency),
+            )
+        ]
+        for name, value in selection.limits:
+            terms = found.limits[name]
+            units = terms.extra_units(value)
+            if units and terms.unit_price is not None:
+                lines.append(
+                    PriceLine(
+                        f"custom {name}: {units} above {terms.options[-1]} "
+                        f"at {terms.unit_price} a month",
+                        terms.unit_price * (units * frequency.months),
+                    )
+                )
+        lines.extend(
+            PriceLine(f"add-on {name}", found.addons[name].price(frequency))
+            for name in selection.addons
+        )
+        return tuple(lines)
+
+    def recurring_price(self, selection: PlanSelection) -> Money:
+        """Return the list price of one billing cycle, add-ons and custom limits included.
+
+        Free (V1) plans cost nothing.
+
+        Example:
+            >>> cat = Catalog.sample()
+            >>> cat.recurring_price(PlanSelection("V3", "marketing", "plus", 2500, "monthly"))
+            Money('120.00', 'USD')
+        """
+        lines = self.price_lines(selection)
+        return Money.total((line.amount for line in lines), self.currency).rounded()
+
+    def annualised_price(self, selection: PlanSelection) -> Money:
+        """Return the list price of a year of the plan, to compare plans of any frequency."""
+        price = self.recurring_price(selection)
+        if selection.frequency is Frequency.MONTHLY:
+            return price * 12
+        return price
+
+    def plan_size(self, selection: PlanSelection) -> int:
+        """Return the plan's contact limit (a free tier's comes from the catalog)."""
+        found = self._tier(selection)
+        if selection.contacts is not None:
+            return selection.contacts
+        return found.tier.contact_limit or 0
+
+    def cycle_price(
+        self,
+        selection: PlanSelection,
+        *,
+        reseller_rate: Decimal,
+        migration: MigrationDiscount | None = None,
+        cycle: int = 0,
+    ) -> CyclePrice:
+        """Price billing cycle ``cycle`` (0 is the first) of a plan for an agency.
+
+        The reseller discount is ``reseller_rate`` of the list value; the migration
+        discount, for the cycles it lasts, is its rate of the list value, never more than
+        what the reseller discount leaves. Each is rounded once, half-up.
+
+        Raises:
+            InvalidInput: When the selection is not valid or a rate is out of range.
+        """
+        rate = _rate(reseller_rate, "reseller_rate", upper_inclusive=False)
+        list_value = self.recurring_price(selection)
+        reseller = list_value.scaled(rate)
+        migration_off = Money.zero(self.currency)
+        if migration is not None and migration.applies_to(cycle):
+            m_rate = _rate(migration.rate, "migration.rate", upper_inclusive=True)
+            migration_off = list_value.scaled(m_rate).min(list_value - reseller)
+        return CyclePrice(
+            list_value=list_value,
+            migration_discount=migration_off,
+            reseller_discount=reseller,
+            net=list_value - migration_off - reseller,
+        )
+
+    # -- plan changes ------------------------------------------------------------------
+    def change_kinds(self, current: PlanSelection, new: PlanSelection) -> tuple[ChangeKind, ...]:
+        """Return every kind that describes the change from ``current`` to ``new``."""
+        kinds: list[ChangeKind] = []
+        if (
+            current.frequency is not None
+            and new.frequency is not None
+            and current.frequency is not new.frequency
+        ):
+            kinds.append(ChangeKind.FREQUENCY)
+        before = self.annualised_price(current)
+        after = self.annualised_price(new)
+        if after > before:
+            kinds.append(ChangeKind.UPGRADE)
+        elif after < before:
+            kinds.append(ChangeKind.DOWNGRADE)
+        else:
+            kinds.append(ChangeKind.LATERAL)
+        return tuple(kinds)
+
+    def change_rule(self, current: PlanSelection, new: PlanSelection) -> ChangeRule:
+        """Return the first of the catalog's change rules that matches the change.
+
+        Raises:
+            InvalidInput: When a selection is not valid or the plans are the same.
+        """
+        if current == new:
+            raise InvalidInput.one(
+                "plan change", "plan", "the new plan is the current plan; choose another one"
+            )
+        kinds = self.change_kinds(current, new)
+        for rule in self.change_rules:
+            if rule.kind in kinds:
+                return rule
+        # The consistency check makes the rules cover upgrade, downgrade and lateral.
+        raise AssertionError("unreachable: the change rules cover every change")
+
+    # -- package details (rule A10) ----------------------------------------------------
+    def quote(
+        self,
+        selection: PlanSelection,
+        *,
+        reseller_rate: Decimal = Decimal(0),
+        migration: MigrationDiscount | None = None,
+        change: PlanChange | None = None,
+    ) -> PackageDetails:
+        """Return the package details of a new plan, or of a change of plan mid-term.
+
+        Args:
+            selection: The plan to quote.
+            reseller_rate: The agency's reseller discount rate, in [0, 1).
+            migration: The migration discount of an account moved in (new accounts only).
+            change: For a change of plan: the current plan, what was billed for the
+                current period, the period and the change date.
+
+        Raises:
+            InvalidInput: When the selection or a rate is not valid, or a migration
+                discount is asked for a change of plan.
+        """
+        if change is not None and migration is not None:
+            raise InvalidInput.one(
+                "quote", "migration", "a migration discount applies to new accounts only"
+            )
+        price = self.cycle_price(selection, reseller_rate=reseller_rate, migration=migration)
+        zero = Money.zero(self.currency)
+        recurring = price.list_value - price.reseller_discount
+        prorated: ProratedChange | None = None
+        rule: ChangeRule | None = None
+        effective_on = None
+        due_today = price.net
+        if change is not None:
+            rule = self.change_rule(change.current, selection)
+            if rule.timing is ChangeTiming.END_OF_TERM:
+                effective_on = change.period.end
+                due_today = zero
+            else:
+                effective_on = change.on
+                prorate = restart_term if rule.timing is ChangeTiming.NEW_TERM else prorate_change
+                prorated = prorate(change.billed, price.net, change.period, change.on)
+                due_today = prorated.net.max(zero)
+        return PackageDetails(
+            selection=selection,
+            label=self.label,
+            lines=self.price_lines(selection),
+            list_value=price.list_value,
+            migration_discount=price.migration_discount,
+            reseller_discount=price.reseller_discount,
+            reseller_rate=Decimal(reseller_rate),
+            migration_rate=migration.rate if migration is not None else Decimal(0),
+            recurring=recurring,
+            prorated=prorated,
+            change=change,
+            rule=rule,
+            effective_on=effective_on,
+            due_today=due_today,
+        )
+
+    def __str__(self) -> str:
+        lines = [self.label]
+        for version in self.versions:
+            for product in version.products:
+                for tier in product.tiers:
+                    if tier.bands:
+                        bands = ", ".join(
+                            f"{b.contacts:,}: {b.monthly.amount}/mo {b.annual.amount}/yr"
+                            for b in tier.bands
+                        )
+                    else:
+                        bands = f"{tier.contact_limit:,} contacts, free"
+                    lines.append(f"  {version.name} {product.name} {tier.name}: {bands}")
+        return "\n".join(lines)
