@@ -1,0 +1,272 @@
+"""The one cattrs converter of the library, used for storage, the agency API and exports.
+
+Shapes on the wire (plain JSON-able values):
+
+- :class:`~resell_core.money.Money` as ``{"amount": "12.50", "currency": "USD"}``;
+- ``Decimal`` as a string (``"0.15"``); floats are refused;
+- ``date`` and ``datetime`` as ISO 8601 strings (datetimes must carry a time zone);
+- enums by value (``"monthly"``);
+- :class:`~resell_core.pricing.selection.PlanSelection` with ``limits`` as a mapping
+  (``{"users": 5}``) and ``addons`` as a list.
+
+Unknown keys are refused. Every structuring failure reaches callers as an
+:class:`~resell_core.errors.InvalidInput` (a :class:`~resell_core.errors.CatalogError`
+for catalogs) listing every bad field at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+
+from resell_core.errors import (
+    CatalogError,
+    FieldProblem,
+    FloatNotAllowed,
+    InvalidInput,
+    ResellError,
+)
+from resell_core.money import Money
+from resell_core.periods import Frequency
+from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.selection import PlanSelection
+
+__all__ = ["converter", "from_json", "load_catalog", "structure", "to_json", "unstructure"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+"""The library's converter; other parts register their hooks on it."""
+
+
+# -- scalars ------------------------------------------------------------------------------
+def _decimal(value: object, _: object) -> Decimal:
+    if isinstance(value, float):
+        raise FloatNotAllowed(f"{value!r} is a float; write decimals as strings such as '0.15'")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise InvalidInput.one("decimal", "value", f"{value!r} is not a decimal number")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise InvalidInput.one("decimal", "value", f"{value!r} is not a decimal number") from None
+    if not result.is_finite():
+        raise InvalidInput.one("decimal", "value", f"{value!r} is not a finite number")
+    return result
+
+
+def _money(value: object, _: object) -> Money:
+    if not isinstance(value, Mapping) or set(value) != {"amount", "currency"}:
+        raise InvalidInput.one(
+            "money", "money", 'write money as {"amount": "12.50", "currency": "USD"}'
+        )
+    amount = value["amount"]
+    if isinstance(amount, float):
+        raise FloatNotAllowed(f"{amount!r} is a float; write amounts as strings such as '12.50'")
+    return Money(amount, value["currency"])
+
+
+def _date(value: object, _: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput.one(
+            "date", "date", f"{value!r} is not an ISO date (YYYY-MM-DD)"
+        ) from None
+
+
+def _datetime(value: object, _: object) -> datetime:
+    try:
+        result = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput.one(
+            "datetime", "datetime", f"{value!r} is not an ISO 8601 date and time"
+        ) from None
+    if result.tzinfo is None:
+        raise InvalidInput.one(
+            "datetime", "datetime", f"{value!r} has no time zone; add one, e.g. '+00:00'"
+        )
+    return result
+
+
+converter.register_unstructure_hook(Decimal, str)
+converter.register_structure_hook(Decimal, _decimal)
+converter.register_unstructure_hook(
+    Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
+)
+converter.register_structure_hook(Money, _money)
+converter.register_unstructure_hook(date, date.isoformat)
+converter.register_structure_hook(date, _date)
+converter.register_unstructure_hook(datetime, datetime.isoformat)
+converter.register_structure_hook(datetime, _datetime)
+converter.register_structure_hook(Frequency, lambda v, _: Frequency.parse(v))
+
+
+# -- plan selections ---------------------------------------------------------------------
+_SELECTION_KEYS = ("version", "product", "tier", "contacts", "frequency", "limits", "addons")
+
+
+def _unstructure_selection(selection: PlanSelection) -> dict[str, Any]:
+    return {
+        "version": selection.version,
+        "product": selection.product,
+        "tier": selection.tier,
+        "contacts": selection.contacts,
+        "frequency": None if selection.frequency is None else selection.frequency.value,
+        "limits": dict(selection.limits),
+        "addons": list(selection.addons),
+    }
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _structure_selection(value: object, _: object) -> PlanSelection:
+    if not isinstance(value, Mapping):
+        raise InvalidInput.one("plan selection", "plan", "a plan is an object of its fields")
+    problems = [
+        FieldProblem(str(key), "is not a field of a plan", _SELECTION_KEYS)
+        for key in value
+        if key not in _SELECTION_KEYS
+    ]
+    for key in ("version", "product", "tier"):
+        if not isinstance(value.get(key), str):
+            problems.append(FieldProblem(key, "is required, as a string"))
+    contacts = value.get("contacts")
+    if contacts is not None and not _is_int(contacts):
+        problems.append(FieldProblem("contacts", "is a whole number of contacts, or null"))
+    frequency = value.get("frequency")
+    if frequency is not None and frequency not in tuple(Frequency):
+        problems.append(
+            FieldProblem("frequency", f"{frequency!r} is not a frequency", tuple(Frequency))
+        )
+    limits = value.get("limits", {})
+    if not isinstance(limits, Mapping):
+        problems.append(FieldProblem("limits", 'is an object such as {"users": 5}'))
+        limits = {}
+    for name, number in limits.items():
+        if not isinstance(name, str) or not _is_int(number):
+            problems.append(FieldProblem(f"limits.{name}", "is a whole number"))
+    addons = value.get("addons", [])
+    if not isinstance(addons, list | tuple) or not all(isinstance(a, str) for a in addons):
+        problems.append(FieldProblem("addons", "is a list of add-on names"))
+        addons = []
+    if problems:
+        raise InvalidInput("plan selection", problems)
+    return PlanSelection(
+        version=value["version"],
+        product=value["product"],
+        tier=value["tier"],
+        contacts=contacts,
+        frequency=frequency,
+        limits=limits,
+        addons=addons,
+    )
+
+
+converter.register_unstructure_hook(PlanSelection, _unstructure_selection)
+converter.register_structure_hook(PlanSelection, _structure_selection)
+
+
+# -- errors --------------------------------------------------------------------------------
+def _problems(exc: BaseException) -> list[FieldProblem]:
+    """Flatten a cattrs validation error into one problem per bad field."""
+    found: list[FieldProblem] = []
+
+    def describe(inner: BaseException, _type: object) -> str:
+        if isinstance(inner, CatalogError):
+            found.extend(inner.problems)
+            return ""
+        if isinstance(inner, InvalidInput):
+            return "; ".join(p.message for p in inner.problems)
+        if isinstance(inner, ResellError):
+            return inner.message
+        return str(cattrs.v.format_exception(inner, _type))
+
+    for line in cattrs.transform_error(exc, path="$", format_exception=describe):
+        message, _, path = line.rpartition(" @ ")
+        if message:
+            found.append(FieldProblem(path, message))
+    return found
+
+
+def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
+    """Build a ``cls`` from plain data with the library's converter.
+
+    Raises:
+        InvalidInput: Listing every bad field (``CatalogError`` for a catalog).
+    """
+    error = CatalogError if cls is Catalog else InvalidInput
+    name = what or cls.__name__
+    try:
+        return converter.structure(data, cls)
+    except (ClassValidationError, IterableValidationError) as exc:
+        raise error(name, _problems(exc)) from None
+    except InvalidInput as exc:
+        raise error(name, exc.problems) from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise error(name, [FieldProblem("$", str(exc))]) from None
+
+
+def unstructure(value: object) -> Any:
+    """Turn a library value into plain JSON-able data with the library's converter."""
+    return converter.unstructure(value)
+
+
+def to_json(value: object) -> str:
+    """Serialise a library value to JSON text."""
+    return json.dumps(unstructure(value), ensure_ascii=False, sort_keys=True)
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Read a ``cls`` from JSON text; numbers with a fraction are read as exact decimals.
+
+    Raises:
+        InvalidInput: When the text is not JSON or a field is bad (every one is listed).
+    """
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput.one(cls.__name__, "$", f"not valid JSON: {exc}") from None
+    return structure(data, cls)
+
+
+def load_catalog(data_or_path: Mapping[str, Any] | str | Path) -> Catalog:
+    """Load a host's catalog from a dict or a JSON file, refusing a bad one.
+
+    Args:
+        data_or_path: The catalog as plain data (the shape :func:`unstructure` gives) or
+            the path of a JSON file holding it.
+
+    Returns:
+        The catalog, checked for consistency.
+
+    Raises:
+        CatalogError: Listing every problem: unreadable file, wrong shapes, inconsistencies.
+    """
+    if isinstance(data_or_path, Mapping):
+        data: object = data_or_path
+    else:
+        path = Path(data_or_path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        except OSError as exc:
+            raise CatalogError(
+                f"the catalog file {str(path)!r}",
+                [FieldProblem("$", f"cannot be read ({exc.strerror}); check the path")],
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CatalogError(
+                f"the catalog file {str(path)!r}",
+                [FieldProblem("$", f"is not valid JSON: {exc}")],
+            ) from None
+    return structure(data, Catalog, what="the catalog")
