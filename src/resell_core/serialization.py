@@ -182,7 +182,7 @@ def _problems(exc: BaseException) -> list[FieldProblem]:
     """Flatten a cattrs validation error into one problem per bad field."""
     found: list[FieldProblem] = []
 
-    def describe(inner: BaseException, _type: object) -> str:
+    def describe(inner: BaseException, _type: type | None) -> str:
         if isinstance(inner, CatalogError):
             found.extend(inner.problems)
             return ""
