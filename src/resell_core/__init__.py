@@ -36,6 +36,24 @@ from resell_core.periods import (
 )
 
 # -- pricing ----------------------------------------------------------------------------
+from resell_core.pricing import (
+    AddOn,
+    Band,
+    Catalog,
+    ChangeKind,
+    ChangeRule,
+    ChangeTiming,
+    CyclePrice,
+    LimitTerms,
+    MigrationDiscount,
+    Options,
+    PackageDetails,
+    PlanChange,
+    PlanSelection,
+    ProratedChange,
+    catalog_problems,
+    prorate_change,
+)
 
 # -- lifecycle --------------------------------------------------------------------------
 
@@ -45,9 +63,16 @@ from resell_core.periods import (
 
 __all__ = [
     "AccessDenied",
+    "AddOn",
+    "Band",
+    "Catalog",
     "CatalogError",
+    "ChangeKind",
+    "ChangeRule",
+    "ChangeTiming",
     "Conflict",
     "CurrencyMismatch",
+    "CyclePrice",
     "DuplicateName",
     "FieldProblem",
     "FloatNotAllowed",
@@ -56,16 +81,25 @@ __all__ = [
     "InsufficientCredit",
     "InvalidInput",
     "InvalidTransition",
+    "LimitTerms",
+    "MigrationDiscount",
     "Money",
     "NotFound",
+    "Options",
+    "PackageDetails",
     "PaymentError",
     "Period",
+    "PlanChange",
+    "PlanSelection",
+    "ProratedChange",
     "ResellError",
     "VersionConflict",
+    "catalog_problems",
     "format_date",
     "format_money",
     "nth_period",
     "period_containing",
     "prorate",
+    "prorate_change",
     "proration_fraction",
 ]
