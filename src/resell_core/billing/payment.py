@@ -24,8 +24,10 @@ import attrs
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
 from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import SPENT, CreditKind, Movement, account_wallet, profile_wallet
+from resell_core.billing.notices import Notice, NoticeKind, account_notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput, PaymentError, PaymentInFlight
+from resell_core.lifecycle.account import Account
 from resell_core.money import Money
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "plan_payment",
     "reconcile_key",
     "retries_due",
+    "settlement_notices",
     "start_payment",
 ]
 
@@ -355,4 +358,34 @@ def retries_due(invoices: Iterable[Invoice], today: date) -> list[Invoice]:
             and i.next_retry_on <= today
         ),
         key=lambda i: (i.next_retry_on or today, i.number),
+    )
+
+
+def settlement_notices(
+    settlement: Settlement, account: Account, *, agency_email: str
+) -> list[Notice]:
+    """Build the notices a settlement calls for: every failure, and the exhaustion (S1, S2).
+
+    They go to the account's notification email (agency-controlled), never to a resold
+    account's client.
+    """
+    if not settlement.notify_agency:
+        return []
+    invoice = settlement.invoice
+    if settlement.expire_account:
+        return account_notice(
+            NoticeKind.DUNNING_EXHAUSTED,
+            account,
+            agency_email=agency_email,
+            subject=f"{account.name}: payment failed, the account expires",
+            body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined "
+            f"{invoice.attempts} times; {account.name} expires. Renew it with another card.",
+        )
+    return account_notice(
+        NoticeKind.PAYMENT_FAILED,
+        account,
+        agency_email=agency_email,
+        subject=f"{account.name}: payment declined",
+        body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined; we retry on "
+        f"{settlement.retry_on}. Check the card of the billing profile.",
     )

@@ -1,0 +1,75 @@
+"""One step of the billing run: price a due period, invoice it, record it billed.
+
+The host's run streams accounts, calls :func:`~resell_core.billing.due.due_periods`
+for each, and for every due period calls :func:`bill_period` in one unit of work with
+the invoice's unique ``period_key``: a second run over the same dates finds nothing due,
+and two workers racing on one period cannot both store it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from resell_core.billing.due import DuePeriod
+from resell_core.billing.invoices import CycleFigures, Invoice, build_recurring_invoice
+from resell_core.errors import InvalidInput
+from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.events import AccountEvent
+from resell_core.lifecycle.terms import record_period_billed
+from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.quote import CyclePrice
+from resell_core.pricing.terms import MigrationDiscount
+
+__all__ = ["BilledPeriod", "bill_period", "price_due"]
+
+
+def price_due(
+    catalog: Catalog,
+    due: DuePeriod,
+    *,
+    reseller_rate: Decimal,
+    migration: MigrationDiscount | None = None,
+) -> CyclePrice:
+    """Price a due period: its plan, the reseller discount, and the migration discount on
+    the catalog's first cycles only (A10, A11)."""
+    return catalog.cycle_price(
+        due.plan, reseller_rate=reseller_rate, migration=migration, cycle=due.index
+    )
+
+
+@attrs.frozen
+class BilledPeriod:
+    """The account after one period was billed, its invoice and the account's events."""
+
+    account: Account
+    invoice: Invoice
+    events: tuple[AccountEvent, ...]
+
+
+def bill_period(
+    account: Account,
+    due: DuePeriod,
+    figures: CycleFigures,
+    *,
+    invoice_id: str,
+    number: int,
+    issued_on: date,
+) -> BilledPeriod:
+    """Invoice one due period and record it billed on the account (B1, B2, A11).
+
+    Raises:
+        InvalidInput: When the period is not the account's next one to bill (it was
+            billed already, or one was skipped), or belongs to another account.
+    """
+    if due.account_id != account.id:
+        raise InvalidInput.one(
+            "billed period", "account", f"this period is {due.account_id}'s, not {account.id}'s"
+        )
+    transition = record_period_billed(account, due.index, due.period)
+    invoice = build_recurring_invoice(
+        due, figures, invoice_id=invoice_id, number=number, issued_on=issued_on
+    )
+    return BilledPeriod(transition.account, invoice, tuple(transition.events))
