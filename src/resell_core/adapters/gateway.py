@@ -1,0 +1,135 @@
+"""A simulated payment gateway whose card tokens choose the outcome, like real test cards.
+
+=====================  =====================================================================
+card token             what happens
+=====================  =====================================================================
+``tok_ok`` (``tok_ok*``) succeeds
+``tok_decline``        declined
+``tok_decline_once``   the first charge with this token is declined, later ones succeed
+``tok_pending``        pending (3-D Secure…) until :meth:`SimulatedGateway.settle`
+``tok_timeout``        ``unknown`` to the caller, but the card *was* charged:
+                       :meth:`~SimulatedGateway.lookup` (or a retry under the same key)
+                       answers ``succeeded``
+``tok_down``           ``not_attempted``: the gateway was unreachable, nothing happened
+anything else          declined (unknown card token)
+=====================  =====================================================================
+
+It honours idempotency keys like a real gateway: the same key with the same request
+answers the recorded result without charging again; the same key with another request
+raises :class:`~resell_core.errors.IdempotencyConflict`. :attr:`SimulatedGateway.charges`
+lists the charges that moved money, so that a test can prove nothing was charged twice.
+
+Example:
+    >>> from resell_core.billing.gateway import ChargeRequest
+    >>> from resell_core.money import Money
+    >>> gateway = SimulatedGateway()
+    >>> request = ChargeRequest("inv-1/1", "ag-1", "prof-1", "tok_timeout",
+    ...                         Money("49.00", "USD"), "north-bakery, May")
+    >>> gateway.charge(request).outcome.value, gateway.lookup("inv-1/1").outcome.value
+    ('unknown', 'succeeded')
+    >>> gateway.charge(request).outcome.value, len(gateway.charges)
+    ('succeeded', 1)
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.errors import IdempotencyConflict, InvalidInput
+
+__all__ = ["SimulatedGateway"]
+
+
+class SimulatedGateway:
+    """A payment gateway in memory (see the module doc for the card tokens)."""
+
+    def __init__(self) -> None:
+        self.charges: list[ChargeRequest] = []
+        """Every charge that moved money, in order."""
+        self.attempts: list[ChargeRequest] = []
+        """Every request the gateway received (not those made while it was down)."""
+        self._results: dict[str, tuple[ChargeRequest, ChargeResult]] = {}
+        self._declined_once: set[str] = set()
+        self._references = 0
+
+    def _reference(self) -> str:
+        self._references += 1
+        return f"ch_{self._references:06d}"
+
+    def _made(self, request: ChargeRequest, message: str = "") -> ChargeResult:
+        self.charges.append(request)
+        return ChargeResult(ChargeOutcome.SUCCEEDED, self._reference(), message)
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge the card at most once per idempotency key.
+
+        Raises:
+            IdempotencyConflict: The key was used for a different request.
+        """
+        known = self._results.get(request.idempotency_key)
+        if known is not None:
+            if known[0] != request:
+                raise IdempotencyConflict(request.idempotency_key)
+            return known[1]
+        token = request.card_token
+        if token == "tok_down":
+            return ChargeResult(
+                ChargeOutcome.NOT_ATTEMPTED, None, "the gateway is unreachable: try again later"
+            )
+        self.attempts.append(request)
+        answer: ChargeResult
+        if token.startswith("tok_ok"):
+            answer = recorded = self._made(request)
+        elif token == "tok_timeout":
+            recorded = self._made(request)
+            answer = ChargeResult(
+                ChargeOutcome.UNKNOWN, None, "the gateway did not answer in time: look it up"
+            )
+        elif token == "tok_pending":
+            answer = recorded = ChargeResult(
+                ChargeOutcome.PENDING, self._reference(), "waiting for the cardholder (3-D Secure)"
+            )
+        elif token == "tok_decline_once" and token not in self._declined_once:
+            self._declined_once.add(token)
+            answer = recorded = ChargeResult(ChargeOutcome.DECLINED, None, "card declined")
+        elif token == "tok_decline_once":
+            answer = recorded = self._made(request)
+        elif token == "tok_decline":
+            answer = recorded = ChargeResult(ChargeOutcome.DECLINED, None, "card declined")
+        else:
+            answer = recorded = ChargeResult(
+                ChargeOutcome.DECLINED, None, f"unknown card token {token!r}"
+            )
+        self._results[request.idempotency_key] = (request, recorded)
+        return answer
+
+    def lookup(self, idempotency_key: str) -> ChargeResult | None:
+        """Return what became of the charge under the key, or None if it was never made."""
+        known = self._results.get(idempotency_key)
+        return None if known is None else known[1]
+
+    def settle(self, idempotency_key: str, outcome: ChargeOutcome) -> ChargeResult:
+        """Finish a pending charge (the cardholder passed or failed 3-D Secure).
+
+        Raises:
+            InvalidInput: No pending charge has this key, or ``outcome`` is not
+                ``succeeded`` or ``declined``.
+        """
+        known = self._results.get(idempotency_key)
+        if known is None or known[1].outcome is not ChargeOutcome.PENDING:
+            raise InvalidInput.one(
+                "settlement",
+                "idempotency_key",
+                f"no pending charge has the key {idempotency_key!r}",
+            )
+        if outcome not in (ChargeOutcome.SUCCEEDED, ChargeOutcome.DECLINED):
+            raise InvalidInput.one(
+                "settlement", "outcome", "a pending charge ends", ("succeeded", "declined")
+            )
+        request, pending = known
+        if outcome is ChargeOutcome.SUCCEEDED:
+            self.charges.append(request)
+        result = attrs.evolve(pending, outcome=outcome, message=f"3-D Secure {outcome}")
+        self._results[idempotency_key] = (request, result)
+        return result

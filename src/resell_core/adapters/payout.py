@@ -1,0 +1,64 @@
+"""A simulated PayPal payout gateway whose email addresses choose the outcome.
+
+An address whose local part ends in ``+decline`` is declined, ``+timeout`` answers
+``unknown`` although the money was sent (:meth:`SimulatedPayoutGateway.lookup` says
+``succeeded``), ``+down`` answers ``not_attempted``; any other address is paid.
+Idempotency keys work as in :class:`~resell_core.adapters.gateway.SimulatedGateway`.
+
+Example:
+    >>> from resell_core.billing.gateway import PayoutRequest
+    >>> from resell_core.money import Money
+    >>> payouts = SimulatedPayoutGateway()
+    >>> payouts.pay(PayoutRequest("ag-1/2024-05", "ag-1", "pay@acme.test",
+    ...                           Money("120.00", "USD"))).outcome.value
+    'succeeded'
+"""
+
+from __future__ import annotations
+
+from resell_core.billing.gateway import PayoutOutcome, PayoutRequest, PayoutResult
+from resell_core.errors import IdempotencyConflict
+
+__all__ = ["SimulatedPayoutGateway"]
+
+
+class SimulatedPayoutGateway:
+    """A payout gateway in memory; :attr:`payouts` lists the payouts that sent money."""
+
+    def __init__(self) -> None:
+        self.payouts: list[PayoutRequest] = []
+        self._results: dict[str, tuple[PayoutRequest, PayoutResult]] = {}
+
+    def _sent(self, request: PayoutRequest) -> PayoutResult:
+        self.payouts.append(request)
+        return PayoutResult(PayoutOutcome.SUCCEEDED, f"po_{len(self.payouts):06d}")
+
+    def pay(self, request: PayoutRequest) -> PayoutResult:
+        """Pay at most once per idempotency key.
+
+        Raises:
+            IdempotencyConflict: The key was used for a different request.
+        """
+        known = self._results.get(request.idempotency_key)
+        if known is not None:
+            if known[0] != request:
+                raise IdempotencyConflict(request.idempotency_key)
+            return known[1]
+        local = request.paypal_email.partition("@")[0]
+        if local.endswith("+down"):
+            return PayoutResult(PayoutOutcome.NOT_ATTEMPTED, None, "PayPal is unreachable")
+        answer: PayoutResult
+        if local.endswith("+decline"):
+            answer = recorded = PayoutResult(PayoutOutcome.DECLINED, None, "payout refused")
+        elif local.endswith("+timeout"):
+            recorded = self._sent(request)
+            answer = PayoutResult(PayoutOutcome.UNKNOWN, None, "no answer in time: look it up")
+        else:
+            answer = recorded = self._sent(request)
+        self._results[request.idempotency_key] = (request, recorded)
+        return answer
+
+    def lookup(self, idempotency_key: str) -> PayoutResult | None:
+        """Return what became of the payout under the key, or None if none was made."""
+        known = self._results.get(idempotency_key)
+        return None if known is None else known[1]
