@@ -7,6 +7,7 @@ from datetime import date
 
 import attrs
 
+from resell_core.lifecycle.branding import Branding
 from resell_core.periods import Frequency
 from resell_core.pricing.selection import PlanSelection
 
@@ -46,7 +47,8 @@ class Account:
     Billing fields: ``anchor`` is the day the current paid term started; period *n* of the
     term is ``nth_period(anchor, frequency, n)``; ``next_period`` is the index of the next
     period to bill and ``paid_through`` the (exclusive) end of the last billed period.
-    Aggregates compare by ``id``; ``version`` is for optimistic concurrency.
+    Aggregates compare by ``id``; ``version`` is for optimistic concurrency. ``branding``
+    is the agency's look of the account (BR1), None when unbranded.
     """
 
     id: str
@@ -77,6 +79,7 @@ class Account:
     extra_trial_used: bool = False
     snapshot_id: str | None = None
     version: int = 0
+    branding: Branding | None = None
 
     @property
     def frequency(self) -> Frequency | None:

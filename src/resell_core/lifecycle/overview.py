@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "MAX_LIMIT",
     "PLAN_TIERS",
+    "SEARCHED_COLUMNS",
     "AccountQuery",
     "ColumnSpec",
     "ColumnType",
@@ -66,6 +67,7 @@ __all__ = [
     "fold",
     "matches",
     "open_view",
+    "operators_for",
     "overview_rows",
     "row_actions",
     "run_query",
@@ -277,6 +279,16 @@ _OPS_BY_TYPE: Mapping[ColumnType, frozenset[FilterOp]] = {
         }
     ),
 }
+
+
+def operators_for(column: OverviewColumn) -> tuple[FilterOp, ...]:
+    """List the filter operators that apply to a column (for an "add a filter" menu, O4).
+
+    >>> [str(op) for op in operators_for(OverviewColumn.CREATED_ON)]
+    ['eq', 'ne', 'in', 'before', 'after', 'is_null']
+    """
+    ops = _OPS_BY_TYPE[COLUMNS[column].type]
+    return tuple(op for op in FilterOp if op in ops)
 
 
 def column_value(account: Account, column: OverviewColumn) -> ColumnValue:

@@ -1,0 +1,153 @@
+"""What an agency types to add an account, and the checks on it (rules A2-A9).
+
+Every check reports all bad fields at once (:class:`~resell_core.errors.InvalidInput`).
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import Mapping
+
+import attrs
+import babel
+from babel.core import UnknownLocaleError
+
+from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.lifecycle.account import AccountKind
+from resell_core.lifecycle.names import check_account_name, email_problem, host_name_problem
+from resell_core.pricing.selection import PlanSelection
+
+__all__ = ["DataResidency", "NewAccount", "validate_new_account"]
+
+_MAX_CLIENT_NAME = 200
+_TIERS = {"V1": ("sandbox", "trial"), "V3": ("enterprise", "plus", "professional", "starter")}
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    return frozenset(
+        code
+        for code in map(str, babel.Locale("en").territories)
+        if len(code) == 2 and code.isalpha()
+    )
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _language(value: str) -> str | None:
+    try:
+        return str(babel.Locale.parse(value.replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+_EU_EEA = (
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK"
+)
+
+
+@attrs.frozen
+class DataResidency:
+    """The policy mapping a country to the data-center region nearest to it (A6).
+
+    Example:
+        >>> DataResidency().region_for("DE"), DataResidency().region_for("JP")
+        ('eu', 'us')
+    """
+
+    regions: Mapping[str, str] = attrs.field(
+        factory=lambda: {
+            **dict.fromkeys(_EU_EEA.split(), "eu"),
+            "US": "us",
+            "CA": "us",
+            "AU": "au",
+            "NZ": "au",
+        }
+    )
+    default_region: str = "us"
+
+    def region_for(self, country: str) -> str:
+        """Return the region for an ISO 3166 country code (the default region when unlisted)."""
+        return self.regions.get(country.upper(), self.default_region)
+
+
+@attrs.frozen
+class NewAccount:
+    """The add-account form (A1-A9): what the agency chose, before any check.
+
+    Use :func:`validate_new_account` (or :func:`resell_core.open_account`, which calls it).
+    """
+
+    name: str
+    client_name: str
+    notification_email: str
+    country: str
+    language: str
+    timezone: str
+    plan: PlanSelection
+    custom_domain: str | None = None
+    billing_profile_id: str | None = None
+    snapshot_id: str | None = None
+    kind: AccountKind = AccountKind.RESOLD
+
+
+def validate_new_account(new: NewAccount) -> NewAccount:
+    """Check every field of ``new`` and return it normalised.
+
+    Normalises the name and domain to lower case, the country to upper case and the
+    language to babel's form (``pt-br`` -> ``pt_BR``).
+
+    Raises:
+        InvalidInput: Listing every bad field at once.
+    """
+    problems: list[FieldProblem] = []
+    name = check_account_name(new.name)
+    problems += [FieldProblem("name", p) for p in name.problems]
+    domain = new.custom_domain.strip().lower() if new.custom_domain else None
+    if domain is not None and (problem := host_name_problem(domain)):
+        problems.append(FieldProblem("custom_domain", problem))
+    if not new.client_name.strip() or len(new.client_name) > _MAX_CLIENT_NAME:
+        problems.append(FieldProblem("client_name", f"give 1 to {_MAX_CLIENT_NAME} characters"))
+    if problem := email_problem(new.notification_email):
+        problems.append(FieldProblem("notification_email", problem))
+    country = new.country.strip().upper()
+    if country not in _countries():
+        problems.append(
+            FieldProblem("country", f"{new.country!r} is not an ISO 3166 country code (e.g. DE)")
+        )
+    language = _language(new.language)
+    if language is None:
+        problems.append(FieldProblem("language", f"{new.language!r} is not a known locale"))
+    if new.timezone not in _timezones():
+        problems.append(
+            FieldProblem("timezone", f"{new.timezone!r} is not an IANA time zone (Europe/Paris)")
+        )
+    problems += _plan_problems(new)
+    if problems or language is None:
+        raise InvalidInput("new account", problems)
+    return attrs.evolve(
+        new,
+        name=name.name,
+        custom_domain=domain,
+        country=country,
+        language=language,
+        client_name=new.client_name.strip(),
+    )
+
+
+def _plan_problems(new: NewAccount) -> list[FieldProblem]:
+    plan = new.plan
+    tiers = _TIERS.get(plan.version)
+    if tiers is None:
+        return [FieldProblem("plan.version", f"{plan.version!r} is unknown", tuple(_TIERS))]
+    if plan.tier not in tiers:
+        return [FieldProblem("plan.tier", f"{plan.tier!r} is not a {plan.version} tier", tiers)]
+    if plan.is_paid and plan.frequency is None:
+        return [FieldProblem("plan.frequency", "a paid plan needs a billing frequency")]
+    if plan.is_paid and new.kind is AccountKind.RESOLD and not new.billing_profile_id:
+        return [FieldProblem("billing_profile_id", "a paid plan needs a billing profile")]
+    return []
