@@ -1,9 +1,12 @@
 """What is due: anchored periods, each once, in order (B1, B2, A11, K3)."""
 
+# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
+
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -22,7 +25,7 @@ PLUS_ANNUAL = PlanSelection("V3", "marketing", "plus", 2500, "annual")
 TRIAL = PlanSelection("V1", "EM", "trial")
 
 
-def _account(**changes: object) -> Account:
+def _account(**changes: Any) -> Account:
     base = Account(
         id="acc-north-bakery",
         agency_id="ACME-DIGITAL",
