@@ -8,6 +8,21 @@ from decimal import Decimal
 import attrs
 from hypothesis import strategies as st
 
+from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle.overview import (
+    COLUMNS,
+    PLAN_TIERS,
+    AccountQuery,
+    ColumnSpec,
+    ColumnType,
+    Filter,
+    FilterOp,
+    OverviewColumn,
+    PlanFilter,
+    SortKey,
+    StatusFilter,
+    operators_for,
+)
 from resell_core.money import Money
 from resell_core.periods import Frequency, Period
 from resell_core.pricing import (
@@ -20,6 +35,7 @@ from resell_core.pricing import (
 )
 
 __all__ = [
+    "account_queries",
     "amounts",
     "catalogs",
     "currencies",
@@ -27,9 +43,13 @@ __all__ = [
     "frequencies",
     "migration_discounts",
     "money",
+    "overview_account_lists",
+    "overview_accounts",
+    "overview_filters",
     "periods",
     "plan_selections",
     "reseller_rates",
+    "sort_keys",
 ]
 
 # -- foundation -------------------------------------------------------------------------
@@ -186,6 +206,127 @@ def plan_selections(
 
 
 # -- lifecycle --------------------------------------------------------------------------
+
+# -- lifecycle: overview (accounts overview queries, O1-O8) -----------------------------
+
+_OVERVIEW_DAYS = st.dates(min_value=date(2025, 1, 1), max_value=date(2025, 2, 15))
+_OVERVIEW_TEXTS = (
+    "north-bakery",
+    "acme-digital",
+    "rose-florist",
+    "North Bakery",
+    "ACME Digital",
+    "Ärztehaus Süd",
+    "ops@north-bakery.test",
+    "Hello@Yoga.TEST",
+    "news.acme.example",
+    "DE",
+    "AT",
+    "de",
+    "en",
+    "eu",
+    "us",
+    "marketing",
+    "automation",
+    "EM",
+    "card-1",
+    "card-2",
+    "Europe/Berlin",
+)
+_OVERVIEW_NEEDLES = ("a", "bakery", "ACME", "ärzte", "@", ".test", "north b", "zzz")
+
+
+@st.composite
+def overview_accounts(draw: st.DrawFn) -> Account:
+    """Accounts drawn from small pools, so that overview filters match and sort keys tie."""
+    tier = draw(st.sampled_from(PLAN_TIERS))
+    if tier in ("trial", "sandbox"):
+        plan = PlanSelection("V1", "EM", tier)
+    else:
+        plan = PlanSelection(
+            "V3",
+            draw(st.sampled_from(["marketing", "automation"])),
+            tier,
+            draw(st.sampled_from([None, 500, 2500, 10000])),
+            draw(st.sampled_from(list(Frequency))),
+        )
+    maybe_day = st.none() | _OVERVIEW_DAYS
+    return Account(
+        id=f"acc-{draw(st.integers(0, 10**6)):07d}",
+        agency_id="ACME-DIGITAL",
+        name=draw(st.sampled_from(["north-bakery", "acme-digital", "rose-florist", "zeta"])),
+        client_name=draw(st.sampled_from(["North Bakery", "ACME Digital", "Ärztehaus Süd"])),
+        notification_email=draw(st.sampled_from(["ops@north-bakery.test", "Hello@Yoga.TEST"])),
+        country=draw(st.sampled_from(["DE", "AT", "US"])),
+        region=draw(st.sampled_from(["eu", "us"])),
+        language=draw(st.sampled_from(["de", "en"])),
+        timezone="Europe/Berlin",
+        plan=plan,
+        created_on=draw(_OVERVIEW_DAYS),
+        status=draw(st.sampled_from(list(AccountStatus))),
+        kind=draw(st.sampled_from(list(AccountKind))),
+        custom_domain=draw(st.none() | st.just("news.acme.example")),
+        billing_profile_id=draw(st.sampled_from([None, "card-1", "card-2"])),
+        paid_through=draw(maybe_day),
+        trial_ends_on=draw(maybe_day),
+        cancelled_on=draw(maybe_day),
+        archived_on=draw(maybe_day),
+    )
+
+
+overview_account_lists = st.lists(overview_accounts(), max_size=25, unique_by=lambda a: a.id)
+"""One agency's accounts for the overview (unique ids)."""
+
+
+def _overview_scalars(spec: ColumnSpec) -> st.SearchStrategy[object]:
+    if spec.type is ColumnType.NUMBER:
+        return st.sampled_from([500, 2500, 10000])
+    if spec.type is ColumnType.DATE:
+        return _OVERVIEW_DAYS
+    if spec.type is ColumnType.CHOICE:
+        return st.sampled_from(spec.choices)
+    return st.sampled_from(_OVERVIEW_TEXTS)
+
+
+@st.composite
+def overview_filters(draw: st.DrawFn) -> Filter:
+    """Valid attribute filters (O4) over every column and operator."""
+    column = draw(st.sampled_from(list(OverviewColumn)))
+    spec = COLUMNS[column]
+    op = draw(st.sampled_from(operators_for(column)))
+    value: object
+    if op is FilterOp.IS_NULL:
+        value = draw(st.booleans())
+    elif op is FilterOp.IN:
+        value = draw(st.lists(_overview_scalars(spec), min_size=1, max_size=3))
+    elif op is FilterOp.CONTAINS:
+        value = draw(st.sampled_from(_OVERVIEW_NEEDLES))
+    else:
+        value = draw(_overview_scalars(spec))
+    return Filter(column, op, value)
+
+
+sort_keys = st.builds(SortKey, st.sampled_from(list(OverviewColumn)), st.booleans())
+"""One overview sort key, ascending or descending."""
+
+
+@st.composite
+def account_queries(draw: st.DrawFn, max_limit: int = 6) -> AccountQuery:
+    """Valid overview queries (first page): filters, search, sort, columns and limit."""
+    sort = draw(st.lists(sort_keys, min_size=1, max_size=3, unique_by=lambda k: k.column))
+    columns = draw(
+        st.lists(st.sampled_from(list(OverviewColumn)), min_size=1, max_size=4, unique=True)
+    )
+    return AccountQuery(
+        status=draw(st.sampled_from(list(StatusFilter))),
+        plan=draw(st.sampled_from(list(PlanFilter))),
+        filters=draw(st.lists(overview_filters(), max_size=2)),
+        search=draw(st.none() | st.sampled_from(_OVERVIEW_NEEDLES)),
+        sort=sort,
+        columns=columns,
+        limit=draw(st.integers(1, max_limit)),
+    )
+
 
 # -- billing ----------------------------------------------------------------------------
 
