@@ -55,7 +55,24 @@ from resell_core.pricing import (
     prorate_change,
 )
 
+# isort: split
 # -- lifecycle --------------------------------------------------------------------------
+from resell_core.lifecycle.overview import (
+    AccountQuery,
+    Filter,
+    FilterOp,
+    OverviewColumn,
+    OverviewRow,
+    Page,
+    PlanFilter,
+    SavedView,
+    SortKey,
+    StatusFilter,
+    open_view,
+    operators_for,
+    overview_rows,
+    run_query,
+)
 
 # isort: split
 # -- billing ----------------------------------------------------------------------------
@@ -99,6 +116,7 @@ from resell_core.errors import CreditNotAllowed, PaymentInFlight, ProfileInUse
 
 __all__ = [
     "AccessDenied",
+    "AccountQuery",
     "AddOn",
     "Band",
     "BillingProfile",
@@ -121,6 +139,8 @@ __all__ = [
     "DunningPolicy",
     "DuplicateName",
     "FieldProblem",
+    "Filter",
+    "FilterOp",
     "FloatNotAllowed",
     "Frequency",
     "IdempotencyConflict",
@@ -140,7 +160,10 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "Options",
+    "OverviewColumn",
+    "OverviewRow",
     "PackageDetails",
+    "Page",
     "PaymentDecision",
     "PaymentError",
     "PaymentInFlight",
@@ -150,11 +173,15 @@ __all__ = [
     "PayoutResult",
     "Period",
     "PlanChange",
+    "PlanFilter",
     "PlanSelection",
     "ProfileInUse",
     "ProratedChange",
     "ResellError",
+    "SavedView",
     "Settlement",
+    "SortKey",
+    "StatusFilter",
     "VersionConflict",
     "apply_charge_result",
     "balances",
@@ -166,11 +193,15 @@ __all__ = [
     "monthly_statement",
     "notice_recipients",
     "nth_period",
+    "open_view",
+    "operators_for",
+    "overview_rows",
     "period_containing",
     "plan_payment",
     "prorate",
     "prorate_change",
     "proration_fraction",
+    "run_query",
     "settle_negative",
     "start_payment",
 ]
