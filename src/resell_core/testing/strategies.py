@@ -8,7 +8,9 @@ from decimal import Decimal
 import attrs
 from hypothesis import strategies as st
 
-from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle import actions as lifecycle_action_types
+from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
+from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.overview import (
     COLUMNS,
     PLAN_TIERS,
@@ -24,7 +26,7 @@ from resell_core.lifecycle.overview import (
     operators_for,
 )
 from resell_core.money import Money
-from resell_core.periods import Frequency, Period
+from resell_core.periods import Frequency, Period, nth_period
 from resell_core.pricing import (
     Catalog,
     LimitTerms,
@@ -36,11 +38,17 @@ from resell_core.pricing import (
 
 __all__ = [
     "account_queries",
+    "action_sequences",
     "amounts",
     "catalogs",
     "currencies",
     "days",
     "frequencies",
+    "lifecycle_accounts",
+    "lifecycle_actions",
+    "lifecycle_brandings",
+    "lifecycle_days",
+    "lifecycle_plans",
     "migration_discounts",
     "money",
     "overview_account_lists",
@@ -206,6 +214,111 @@ def plan_selections(
 
 
 # -- lifecycle --------------------------------------------------------------------------
+
+lifecycle_days = st.dates(min_value=date(2022, 1, 1), max_value=date(2025, 12, 31))
+"""Days around the 2023-01-03 renewal cutoff (R2)."""
+
+_PAID_TIERS = ("starter", "plus", "professional", "enterprise")
+
+lifecycle_plans = st.one_of(
+    st.builds(PlanSelection, st.just("V1"), st.just("EM"), st.sampled_from(["trial", "sandbox"])),
+    st.builds(
+        PlanSelection,
+        st.just("V3"),
+        st.sampled_from(["marketing", "automation"]),
+        st.sampled_from(_PAID_TIERS),
+        st.sampled_from([500, 2500, 10000]),
+        st.sampled_from(list(Frequency)),
+    ),
+)
+"""Trial, sandbox and paid plan selections, as the lifecycle sees them."""
+
+lifecycle_brandings = st.builds(
+    Branding,
+    st.just("https://cdn.acme-digital.test/logo.png"),
+    st.sampled_from(["#0A3D62", "#F8C291"]),
+    st.sampled_from(["#FFFFFF", "#1E272E"]),
+    st.sampled_from(["Acme Mail", "Bakery News"]),
+    st.sampled_from(["branded", "private"]),
+)
+
+
+@st.composite
+def lifecycle_accounts(draw: st.DrawFn, status: AccountStatus | None = None) -> Account:
+    """Coherent resold accounts in any status (or ``status``), billed for 0-3 periods."""
+    state = status if status is not None else draw(st.sampled_from(list(AccountStatus)))
+    plan = draw(lifecycle_plans)
+    created = draw(lifecycle_days)
+    later = st.integers(0, 500).map(lambda n: created + timedelta(days=n))
+    anchor = created if plan.is_paid else None
+    billed = (
+        draw(st.integers(0, 3)) if anchor is not None and state is not AccountStatus.CREATING else 0
+    )
+    paid_through = None
+    if anchor is not None and plan.frequency is not None and billed:
+        paid_through = nth_period(anchor, plan.frequency, billed - 1).end
+    pending = None
+    if plan.is_paid and state in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
+        other = draw(st.none() | lifecycle_plans.filter(lambda p: p.is_paid))
+        pending = None if other is None else PendingChange(other, paid_through or created)
+    return Account(
+        id=f"acc-{draw(st.integers(0, 10**6)):07d}",
+        agency_id="ACME-DIGITAL",
+        name=draw(st.sampled_from(["north-bakery", "rose-florist", "yoga-loft"])),
+        client_name="North Bakery",
+        notification_email="ops@acme-digital.test",
+        country="DE",
+        region="eu",
+        language="de",
+        timezone="Europe/Berlin",
+        plan=plan,
+        created_on=created,
+        status=state,
+        billing_profile_id=draw(st.sampled_from([None, "card-1"])),
+        purchased_on=created if plan.is_paid else None,
+        trial_ends_on=created + timedelta(days=14) if plan.tier == "trial" else None,
+        anchor=anchor,
+        next_period=billed,
+        paid_through=paid_through,
+        cancelled_on=draw(later) if state is AccountStatus.CANCELLED else None,
+        archived_on=draw(later) if state is AccountStatus.ARCHIVED else None,
+        expired_on=draw(later) if state is AccountStatus.EXPIRED else None,
+        disabled_message="Unpaid invoice" if state is AccountStatus.DISABLED else None,
+        pending_change=pending,
+        extra_trial_used=draw(st.booleans()) if plan.tier == "trial" else False,
+        branding=draw(st.none() | lifecycle_brandings),
+    )
+
+
+_A = lifecycle_action_types
+lifecycle_actions: st.SearchStrategy[_A.Action] = st.one_of(
+    st.sampled_from(
+        [
+            _A.Provisioned(),
+            _A.EndTrial(),
+            _A.WithdrawPendingChange(),
+            _A.ApplyPendingChange(),
+            _A.Enable(),
+            _A.Archive(),
+            _A.DunningExhausted(),
+        ]
+    ),
+    st.builds(_A.ProvisioningFailed, st.just("no capacity in eu")),
+    st.builds(_A.Upgrade, lifecycle_plans, st.sampled_from(_A.TIMINGS)),
+    st.builds(_A.Downgrade, lifecycle_plans, st.sampled_from(_A.TIMINGS)),
+    st.builds(_A.ChangePlan, lifecycle_plans, st.sampled_from([None, "card-2"])),
+    st.builds(_A.Cancel, st.just("client closed the shop")),
+    st.builds(_A.Disable, st.just("Please call ACME-DIGITAL")),
+    st.builds(_A.Renew, st.sampled_from([None, "card-2"])),
+    st.builds(_A.ChangeNotificationEmail, st.sampled_from(["billing@acme.test", "not-an-email"])),
+    st.builds(_A.ChangeBillingProfile, st.just("card-2")),
+    st.builds(_A.ChangeBranding, st.none() | lifecycle_brandings),
+    st.builds(_A.ChangeCustomDomain, st.sampled_from([None, "mail.north-bakery.test", "bad..x"])),
+)
+"""Every kind of lifecycle action, with good and bad parameters."""
+
+action_sequences = st.lists(st.tuples(lifecycle_actions, st.integers(0, 120)), max_size=25)
+"""Actions, each with the days passed since the one before."""
 
 # -- lifecycle: overview (accounts overview queries, O1-O8) -----------------------------
 
