@@ -37,6 +37,7 @@ import attrs
 
 from resell_core.errors import FieldProblem, InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle.affordances import allowed_actions, primary_action
 from resell_core.periods import Frequency
 
 __all__ = [
@@ -853,9 +854,6 @@ def run_query(accounts: Iterable[Account], query: AccountQuery, today: date) -> 
     return Page(tuple(account for _, account in rows), next_cursor, total)
 
 
-_EDIT_ACTIONS = ("edit", "branding", "billing_history")
-
-
 def row_actions(account: Account, on: date) -> tuple[str, tuple[str, ...]]:
     """Return a row's primary action (O9) and its other actions (O10).
 
@@ -864,14 +862,12 @@ def row_actions(account: Account, on: date) -> tuple[str, tuple[str, ...]]:
         on: The day the overview is shown.
 
     Returns:
-        ``("renew", …)`` for an archived account (renewing leads to choosing a billing
-        profile), ``("login", …)`` otherwise (single sign-on), with the row's actions: edit
-        (upgrade, downgrade, cancel, disable, notification email, billing profile),
-        branding and billing history.
+        ``"renew"`` for an archived account (renewing leads to choosing a billing profile),
+        ``"login"`` otherwise (single sign-on), with the actions the lifecycle's transition
+        table allows on that day: Edit's (upgrade, downgrade, cancel, disable, notification
+        email, billing profile) and always branding and billing history.
     """
-    del on  # the day matters once the lifecycle's table decides the actions
-    primary = "renew" if account.status is AccountStatus.ARCHIVED else "login"
-    return primary, _EDIT_ACTIONS
+    return primary_action(account, on), allowed_actions(account, on)
 
 
 def _read_only(
@@ -888,7 +884,7 @@ class OverviewRow:
         account_id: The account the row shows.
         values: The chosen columns' values, in the query's column order.
         primary_action: ``"renew"`` for an archived account, ``"login"`` otherwise.
-        actions: The row's other actions.
+        actions: The actions the lifecycle's table allows that day (O10).
     """
 
     account_id: str

@@ -318,12 +318,23 @@ def test_O9_other_rows_offer_login() -> None:
 
 
 def test_O10_rows_offer_edit_branding_and_billing_history() -> None:
-    """Each row has Edit, Branding and Billing history."""
+    """An active account's row offers Edit's actions, Branding and Billing history."""
     query = AccountQuery(search="bakery")
 
     row = overview_rows(run_query(ALL, query, TODAY), query, TODAY).rows[0]
 
-    assert {"edit", "branding", "billing_history"} <= set(row.actions)
+    assert {"upgrade", "cancel", "disable", "change_notification_email"} <= set(row.actions)
+    assert {"change_billing_profile", "branding", "billing_history"} <= set(row.actions)
+
+
+def test_O10_archived_row_offers_no_cancel_but_still_billing_history() -> None:
+    """Actions follow the lifecycle table: an archived account cannot be cancelled."""
+    query = AccountQuery(status="archived")
+
+    row = overview_rows(run_query(ALL, query, TODAY), query, TODAY).rows[0]
+
+    assert "cancel" not in row.actions
+    assert {"branding", "billing_history"} <= set(row.actions)
 
 
 def test_paging_walks_every_account_once() -> None:
