@@ -8,6 +8,9 @@ from decimal import Decimal
 import attrs
 from hypothesis import strategies as st
 
+from resell_core.billing.gateway import ChargeOutcome
+from resell_core.billing.ledger import CreditKind
+from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle import actions as lifecycle_action_types
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
 from resell_core.lifecycle.branding import Branding
@@ -40,9 +43,13 @@ __all__ = [
     "account_queries",
     "action_sequences",
     "amounts",
+    "billing_profiles",
     "catalogs",
+    "charge_outcomes",
+    "credit_kinds",
     "currencies",
     "days",
+    "final_charge_outcomes",
     "frequencies",
     "lifecycle_accounts",
     "lifecycle_actions",
@@ -442,5 +449,30 @@ def account_queries(draw: st.DrawFn, max_limit: int = 6) -> AccountQuery:
 
 
 # -- billing ----------------------------------------------------------------------------
+
+charge_outcomes = st.sampled_from(list(ChargeOutcome))
+"""Any answer of a payment gateway, including pending, not_attempted and unknown."""
+
+final_charge_outcomes = st.sampled_from([ChargeOutcome.SUCCEEDED, ChargeOutcome.DECLINED])
+"""What a pending or unknown charge turns out to have been, once looked up."""
+
+credit_kinds = st.sampled_from(list(CreditKind))
+
+
+@st.composite
+def billing_profiles(draw: st.DrawFn, agency_id: str = "ACME-DIGITAL") -> BillingProfile:
+    """Valid billing profiles (tokens never shaped like a card number)."""
+    suffix = draw(st.text("abcdefXYZ", min_size=4, max_size=12))
+    return BillingProfile(
+        id=f"card-{suffix}",
+        agency_id=agency_id,
+        label=f"Card {suffix}",
+        card_token=f"tok_{suffix}",
+        brand=draw(st.sampled_from(["visa", "mastercard", "amex"])),
+        last4=f"{draw(st.integers(0, 9999)):04d}",
+        exp_month=draw(st.integers(1, 12)),
+        exp_year=draw(st.integers(2030, 2040)),
+    )
+
 
 # -- portal -----------------------------------------------------------------------------
