@@ -463,13 +463,13 @@ def apply(account: Account, action: Action, *, on: date, policy: LifecyclePolicy
         SandboxNotConvertible: When a sandbox is asked to take a paid plan (R3).
         InvalidInput: When a parameter of the action is bad.
     """
+    plan = getattr(action, "plan", None)
+    if isinstance(plan, PlanSelection) and plan.is_paid and _is_sandbox(account.plan):
+        raise SandboxNotConvertible(account.status.value, action.name)
     move = TRANSITIONS.get((account.status, action.name))
     if move is None:
         advice = _ADVICE.get(action.name, "see docs/lifecycle.md for the allowed actions")
         raise InvalidTransition(status_label(account, on), action.name, advice)
-    plan = getattr(action, "plan", None)
-    if isinstance(plan, PlanSelection) and plan.is_paid and _is_sandbox(account.plan):
-        raise SandboxNotConvertible(account.status.value, action.name)
     refusal = move.guard(account, on, policy) if move.guard is not None else None
     if refusal is not None:
         raise InvalidTransition(status_label(account, on), action.name, refusal)
