@@ -623,19 +623,44 @@ class UnitOfWork(Protocol):
     committing discards them.
     """
 
-    agencies: AgencyRepository
-    users: UserRepository
-    accounts: AccountRepository
-    profiles: ProfileRepository
-    invoices: InvoiceRepository
-    ledger: Ledger
-    idempotency: IdempotencyStore
-    events: EventLog
-    views: ViewRepository
-    tokens: TokenStore
-    transfers: RecordRepository
-    payouts: RecordRepository
-    brandings: RecordRepository
+    @property
+    def agencies(self) -> AgencyRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def profiles(self) -> ProfileRepository: ...
+
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def views(self) -> ViewRepository: ...
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def transfers(self) -> RecordRepository: ...
+
+    @property
+    def payouts(self) -> RecordRepository: ...
+
+    @property
+    def brandings(self) -> RecordRepository: ...
 
     def commit(self) -> None:
         """Publish every write made since the start (or the previous commit) at once.

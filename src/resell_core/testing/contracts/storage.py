@@ -1,0 +1,699 @@
+# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
+"""The storage contract (:mod:`resell_core.ports`): every storage adapter passes it.
+
+Subclass :class:`StorageContract` and supply a ``storage`` fixture returning a fresh,
+empty storage; every test then runs against it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from resell_core.audit import AuditEvent
+from resell_core.billing.invoices import InvoiceStatus
+from resell_core.billing.ledger import CreditKind
+from resell_core.errors import (
+    AlreadyExists,
+    Conflict,
+    DuplicateName,
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidInput,
+    NotFound,
+    VersionConflict,
+)
+from resell_core.lifecycle.account import AccountKind, AccountStatus
+from resell_core.lifecycle.overview import AccountQuery, SavedView, run_query
+from resell_core.periods import Frequency
+from resell_core.ports import AccessRecord, IdempotencyRecord, Record, Storage
+from resell_core.testing.contracts.samples import (
+    ACME,
+    GLOBEX,
+    a_movement,
+    a_profile,
+    a_user,
+    an_account,
+    an_agency,
+    an_invoice,
+)
+
+__all__ = ["StorageContract"]
+
+NOON = datetime(2024, 2, 1, 12, tzinfo=UTC)
+POOL = "profile:profile-visa"
+
+
+def _seeded(storage: Storage) -> Storage:
+    with storage.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.agencies.add(an_agency(GLOBEX))
+        uow.commit()
+    return storage
+
+
+class UnitOfWorkContract:
+    """Atomic units of work: all or nothing, invisible until committed."""
+
+    def test_uncommitted_writes_are_discarded(self, storage: Storage) -> None:
+        """Leaving a unit of work without commit stores nothing."""
+        with storage.unit_of_work() as uow:
+            uow.agencies.add(an_agency())
+        with storage.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.agencies.get(ACME)
+
+    def test_exception_inside_a_unit_of_work_writes_nothing(self, storage: Storage) -> None:
+        """A command that fails half-way leaves no trace of its first writes."""
+        _seeded(storage)
+
+        def add_two_accounts_of_one_name() -> None:
+            with storage.unit_of_work() as uow:
+                uow.accounts.add(an_account("account-north", name="north-bakery"))
+                uow.events.append(AuditEvent(NOON, ACME, "user-ada", "account_added", "north"))
+                uow.ledger.append(a_movement())
+                uow.accounts.add(an_account("account-south", name="NORTH-bakery"))
+                uow.commit()
+
+        with pytest.raises(DuplicateName):
+            add_two_accounts_of_one_name()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.find("account-north") is None
+            assert uow.events.list(ACME) == []
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 0
+
+    def test_writes_are_invisible_to_others_until_commit(self, storage: Storage) -> None:
+        """Another unit of work sees a write only once it is committed."""
+        _seeded(storage)
+        with storage.unit_of_work() as writer, storage.unit_of_work() as reader:
+            writer.accounts.add(an_account())
+            assert writer.accounts.find("account-north") is not None
+            assert reader.accounts.find("account-north") is None
+            writer.commit()
+            assert reader.accounts.find("account-north") is not None
+
+    def test_rollback_discards_and_the_unit_can_go_on(self, storage: Storage) -> None:
+        """After rollback() the unit of work starts afresh and can still commit."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account("account-north"))
+            uow.rollback()
+            uow.accounts.add(an_account("account-south"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.find("account-north") is None
+            assert uow.accounts.find("account-south") is not None
+
+    def test_returned_aggregates_are_copies(self, storage: Storage) -> None:
+        """Changing an object read from storage changes nothing stored without update()."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account())
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.accounts.get(ACME, "account-north").client_name = "Someone Else"
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.get(ACME, "account-north").client_name == "North Bakery Ltd"
+
+
+class AgenciesContract:
+    """Agencies and portal users."""
+
+    def test_agency_is_stored_and_read_back(self, storage: Storage) -> None:
+        """An added agency reads back equal, field for field."""
+        with storage.unit_of_work() as uow:
+            uow.agencies.add(an_agency())
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert attrs.asdict(uow.agencies.get(ACME)) == attrs.asdict(an_agency())
+
+    def test_missing_agency_is_not_found(self, storage: Storage) -> None:
+        """get() raises NotFound for an unknown agency."""
+        with storage.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.agencies.get("agency-nobody")
+
+    def test_agency_id_and_referral_code_are_unique(self, storage: Storage) -> None:
+        """A taken id is AlreadyExists, a taken referral code DuplicateName."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            with pytest.raises(AlreadyExists):
+                uow.agencies.add(an_agency(ACME, referral_code="FRESH"))
+            with pytest.raises(DuplicateName):
+                uow.agencies.add(an_agency("agency-initech", referral_code=GLOBEX.upper()))
+            found = uow.agencies.by_referral_code(ACME.upper())
+            assert found is not None
+            assert found.id == ACME
+            assert uow.agencies.by_referral_code("NOPE") is None
+
+    def test_invoice_counter_update_increments_the_version(self, storage: Storage) -> None:
+        """update() stores the change and returns the copy at version + 1."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            _, moved = uow.agencies.get(ACME).numbered()
+            stored = uow.agencies.update(moved)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert (stored.version, uow.agencies.get(ACME).next_invoice_number) == (1, 2)
+
+    def test_agencies_come_in_pages_by_id(self, storage: Storage) -> None:
+        """page() walks every agency once, ordered by id."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            first = uow.agencies.page(limit=1)
+            second = uow.agencies.page(after_id=first[-1].id, limit=1)
+            rest = uow.agencies.page(after_id=second[-1].id, limit=1)
+        assert [a.id for a in first + second + rest] == [ACME, GLOBEX]
+
+    def test_user_email_is_unique_across_the_platform(self, storage: Storage) -> None:
+        """Two portal users never share an email, whatever the case or the agency."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.users.add(a_user("user-ada", ACME, "ada@acme.test"))
+            with pytest.raises(DuplicateName):
+                uow.users.add(a_user("user-bob", GLOBEX, "ADA@acme.test"))
+            found = uow.users.by_email("Ada@Acme.test")
+            assert found is not None
+            assert found.id == "user-ada"
+
+    def test_users_are_scoped_to_their_agency(self, storage: Storage) -> None:
+        """Another agency's user is not found and not listed."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.users.add(a_user("user-ada", ACME))
+            uow.users.add(a_user("user-zed", ACME))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [u.id for u in uow.users.list(ACME)] == ["user-ada", "user-zed"]
+            assert uow.users.list(GLOBEX) == []
+            with pytest.raises(NotFound):
+                uow.users.get(GLOBEX, "user-ada")
+
+
+class AccountsContract:
+    """Accounts: unique names, versions, tenancy, pages of due accounts, the overview."""
+
+    def test_A2_account_name_is_unique_across_the_platform(self, storage: Storage) -> None:
+        """A name taken by any agency's account cannot be taken again, whatever the case."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account("account-north", ACME, "north-bakery"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.name_taken("North-Bakery")
+            assert not uow.accounts.name_taken("south-bakery")
+            with pytest.raises(DuplicateName) as raised:
+                uow.accounts.add(an_account("account-other", GLOBEX, "NORTH-BAKERY"))
+        assert raised.value.code == "duplicate_name"
+
+    def test_A2_concurrent_adds_of_one_name_store_one(self, storage: Storage) -> None:
+        """Of two units of work adding the same name, the second to commit fails."""
+        _seeded(storage)
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.accounts.add(an_account("account-north", ACME, "north-bakery"))
+            second.accounts.add(an_account("account-other", GLOBEX, "north-bakery"))
+            first.commit()
+            with pytest.raises(DuplicateName):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.find("account-other") is None
+
+    def test_tenancy_another_agencys_account_is_not_found(self, storage: Storage) -> None:
+        """Reading or updating an account through another agency is NotFound."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account("account-north", ACME, "north-bakery"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            account = uow.accounts.get(ACME, "account-north")
+            with pytest.raises(NotFound):
+                uow.accounts.get(GLOBEX, "account-north")
+            with pytest.raises(NotFound):
+                uow.accounts.get_by_name(GLOBEX, "north-bakery")
+            with pytest.raises(NotFound):
+                uow.accounts.update(attrs.evolve(account, agency_id=GLOBEX))
+            assert uow.accounts.get_by_name(ACME, "NORTH-bakery").id == "account-north"
+            assert uow.accounts.of_agency(GLOBEX) == []
+
+    def test_update_increments_version_and_refuses_stale_copies(self, storage: Storage) -> None:
+        """update() returns version + 1; updating from the old version is a VersionConflict."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account())
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            read = uow.accounts.get(ACME, "account-north")
+            read.client_name = "North Bakery SAS"
+            stored = uow.accounts.update(read)
+            assert stored.version == read.version + 1
+            with pytest.raises(VersionConflict):
+                uow.accounts.update(read)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            again = uow.accounts.get(ACME, "account-north")
+            assert (again.client_name, again.version) == ("North Bakery SAS", 1)
+
+    def test_concurrent_updates_of_one_account_store_one(self, storage: Storage) -> None:
+        """Two units of work update the same version: the second commit is a VersionConflict."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account())
+            uow.commit()
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            mine = first.accounts.get(ACME, "account-north")
+            theirs = second.accounts.get(ACME, "account-north")
+            first.accounts.update(attrs.evolve(mine, client_name="First"))
+            second.accounts.update(attrs.evolve(theirs, client_name="Second"))
+            first.commit()
+            with pytest.raises(VersionConflict):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.get(ACME, "account-north").client_name == "First"
+
+    def test_B1_due_pages_billable_accounts_by_id(self, storage: Storage) -> None:
+        """due() returns every billable account due before the day, once, in pages by id."""
+        _seeded(storage)
+        due_ids = [f"account-{n:02d}" for n in range(7)]
+        with storage.unit_of_work() as uow:
+            for number, account_id in enumerate(due_ids):
+                uow.accounts.add(
+                    an_account(account_id, ACME if number % 2 else GLOBEX, f"shop-{number}")
+                )
+            uow.commit()
+        pages: list[list[str]] = []
+        after: str | None = None
+        with storage.unit_of_work() as uow:
+            while page := uow.accounts.due(date(2024, 3, 1), after_id=after, limit=3):
+                pages.append([a.id for a in page])
+                after = page[-1].id
+        assert pages == [due_ids[0:3], due_ids[3:6], due_ids[6:7]]
+
+    def test_B1_due_means_next_period_starts_before_the_day(self, storage: Storage) -> None:
+        """An account whose next period starts on the day itself is not yet due."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(an_account())  # anchor 31 Jan, period 1 starts 29 Feb 2024
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.due(date(2024, 2, 29), limit=10) == []
+            assert [a.id for a in uow.accounts.due(date(2024, 3, 1), limit=10)] == ["account-north"]
+
+    def test_B1_K3_only_billable_accounts_are_due(self, storage: Storage) -> None:
+        """Disabled accounts are billed; trials, cancelled, expired and commission ones are not."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(
+                an_account("account-1", name="disabled-shop", status=AccountStatus.DISABLED)
+            )
+            uow.accounts.add(
+                an_account("account-2", name="cancelled-shop", status=AccountStatus.CANCELLED)
+            )
+            uow.accounts.add(
+                an_account("account-3", name="expired-shop", status=AccountStatus.EXPIRED)
+            )
+            uow.accounts.add(
+                an_account("account-4", name="referred-shop", kind=AccountKind.COMMISSION)
+            )
+            uow.accounts.add(an_account("account-5", name="trial-shop", trial=True))
+            uow.accounts.add(
+                an_account("account-6", name="annual-shop", frequency=Frequency.ANNUAL)
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [a.id for a in uow.accounts.due(date(2024, 3, 1), limit=50)] == ["account-1"]
+            assert [a.id for a in uow.accounts.due(date(2025, 2, 1), limit=50)] == [
+                "account-1",
+                "account-6",
+            ]
+
+    def test_trials_ending_lists_active_trials_before_the_day(self, storage: Storage) -> None:
+        """trials_ending() finds active trials whose end is before the day."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            ends = date(2024, 2, 14)
+            uow.accounts.add(
+                an_account("account-1", name="trial-a", trial=True, trial_ends_on=ends)
+            )
+            uow.accounts.add(
+                an_account("account-2", name="trial-b", trial=True, trial_ends_on=date(2024, 3, 1))
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [a.id for a in uow.accounts.trials_ending(date(2024, 2, 15))] == ["account-1"]
+            assert uow.accounts.trials_ending(date(2024, 2, 14)) == []
+
+    def test_O1_query_answers_like_the_reference_evaluator(self, storage: Storage) -> None:
+        """query() returns what run_query returns over the agency's own accounts only."""
+        _seeded(storage)
+        mine = [
+            an_account("account-1", ACME, "north-bakery"),
+            an_account("account-2", ACME, "acme-shoes", status=AccountStatus.EXPIRED),
+            an_account("account-3", ACME, "acme-trial", trial=True),
+        ]
+        with storage.unit_of_work() as uow:
+            for account in mine:
+                uow.accounts.add(account)
+            uow.accounts.add(an_account("account-9", GLOBEX, "acme-globex"))
+            uow.commit()
+        query = AccountQuery(search="acme", sort="-name", limit=1)
+        with storage.unit_of_work() as uow:
+            page = uow.accounts.query(ACME, query, date(2024, 3, 1))
+        expected = run_query(mine, query, date(2024, 3, 1))
+        assert ([a.id for a in page.rows], page.total) == ([a.id for a in expected.rows], 2)
+        assert page.next_cursor == expected.next_cursor
+
+
+class BillingProfilesContract:
+    """Billing profiles (B5)."""
+
+    def test_B5_profile_label_is_unique_within_an_agency(self, storage: Storage) -> None:
+        """An agency cannot have two profiles of one label; another agency can."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.profiles.add(a_profile("profile-1", ACME, "Main Visa"))
+            with pytest.raises(DuplicateName):
+                uow.profiles.add(a_profile("profile-2", ACME, "main visa"))
+            uow.profiles.add(a_profile("profile-3", GLOBEX, "Main Visa"))
+            assert [p.id for p in uow.profiles.list(ACME)] == ["profile-1"]
+
+    def test_B5_profiles_are_updated_and_removed(self, storage: Storage) -> None:
+        """A profile is updated with a version check and removed for good."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.profiles.add(a_profile())
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            profile = uow.profiles.get(ACME, "profile-visa")
+            assert uow.profiles.update(attrs.evolve(profile, exp_year=2031)).version == 1
+            with pytest.raises(NotFound):
+                uow.profiles.remove(GLOBEX, "profile-visa")
+            uow.profiles.remove(ACME, "profile-visa")
+            uow.commit()
+        with storage.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.profiles.get(ACME, "profile-visa")
+
+
+class InvoicesContract:
+    """Invoices: one recurring invoice per account period, numbers unique per agency."""
+
+    def test_B1_one_recurring_invoice_per_account_period(self, storage: Storage) -> None:
+        """A second invoice with the same period key is AlreadyExists."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(an_invoice("invoice-1", number=1))
+            with pytest.raises(AlreadyExists):
+                uow.invoices.add(an_invoice("invoice-2", number=2))
+            found = uow.invoices.by_period_key("account-north/2024-02-29")
+            assert found is not None
+            assert found.id == "invoice-1"
+
+    def test_B1_concurrent_runs_invoice_a_period_once(self, storage: Storage) -> None:
+        """Two billing runs invoicing one period: the second commit fails, nothing doubles."""
+        _seeded(storage)
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.invoices.add(an_invoice("invoice-1", number=1))
+            second.invoices.add(an_invoice("invoice-2", number=2))
+            first.commit()
+            with pytest.raises(AlreadyExists):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1"]
+
+    def test_invoice_numbers_are_unique_per_agency(self, storage: Storage) -> None:
+        """An agency's invoice number cannot be used twice; another agency has its own."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(an_invoice("invoice-1", ACME, 1, period_key=None))
+            with pytest.raises(AlreadyExists):
+                uow.invoices.add(an_invoice("invoice-2", ACME, 1, period_key=None))
+            uow.invoices.add(an_invoice("invoice-3", GLOBEX, 1, period_key=None))
+
+    def test_B7_invoices_are_listed_by_number_and_filtered_by_account(
+        self, storage: Storage
+    ) -> None:
+        """list() gives the agency's invoices by number, one account's when asked."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(
+                an_invoice("invoice-b", number=2, account_id="account-south", period_key=None)
+            )
+            uow.invoices.add(an_invoice("invoice-a", number=1))
+            uow.invoices.add(an_invoice("invoice-z", GLOBEX, 1, period_key=None))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-a", "invoice-b"]
+            assert [i.id for i in uow.invoices.list(ACME, "account-south")] == ["invoice-b"]
+            with pytest.raises(NotFound):
+                uow.invoices.get(GLOBEX, "invoice-a")
+
+    def test_open_for_retry_lists_unpaid_invoices_due_for_a_retry(self, storage: Storage) -> None:
+        """open_for_retry() skips paid invoices and retries not yet due."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(
+                an_invoice("invoice-1", number=1, period_key=None, next_retry_on=date(2024, 3, 1))
+            )
+            uow.invoices.add(
+                an_invoice("invoice-2", number=2, period_key=None, next_retry_on=date(2024, 3, 5))
+            )
+            paid = an_invoice(
+                "invoice-3", number=3, period_key=None, next_retry_on=date(2024, 3, 1)
+            )
+            paid.status = InvoiceStatus.PAID
+            uow.invoices.add(paid)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.id for i in uow.invoices.open_for_retry(date(2024, 3, 2))] == ["invoice-1"]
+
+
+class LedgerContract:
+    """The credit ledger: idempotent by movement id, balances never negative."""
+
+    def test_C4_balance_is_what_moved_in_minus_what_moved_out(self, storage: Storage) -> None:
+        """Buying 100 and spending 30 leaves 70 in the pool."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100.00"))
+            uow.ledger.append(a_movement("m-2", quantity="30.00", source=POOL, destination="spent"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == Decimal("70.00")
+            assert uow.ledger.balance(GLOBEX, POOL, CreditKind.PREPAID) == 0
+            assert uow.ledger.balance(ACME, POOL, CreditKind.SMS) == 0
+
+    def test_C2_a_movement_never_overdraws_a_wallet(self, storage: Storage) -> None:
+        """Spending more than the balance is InsufficientCredit and records nothing."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="10.00"))
+            with pytest.raises(InsufficientCredit):
+                uow.ledger.append(
+                    a_movement("m-2", quantity="10.01", source=POOL, destination="spent")
+                )
+            assert [m.id for m in uow.ledger.movements(ACME)] == ["m-1"]
+
+    def test_C2_concurrent_spending_never_overdraws(self, storage: Storage) -> None:
+        """Two units of work each spending 60 of 100: the second commit fails."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.commit()
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.ledger.append(a_movement("m-2", quantity="60", source=POOL, destination="spent"))
+            second.ledger.append(a_movement("m-3", quantity="60", source=POOL, destination="spent"))
+            first.commit()
+            with pytest.raises(InsufficientCredit):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 40
+
+    def test_a_retried_movement_is_recorded_once(self, storage: Storage) -> None:
+        """The same movement appended twice counts once; other content under its id conflicts."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert not uow.ledger.append(a_movement("m-1", quantity="100"))
+            with pytest.raises(IdempotencyConflict):
+                uow.ledger.append(a_movement("m-1", quantity="999"))
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 100
+
+    def test_quantity_must_be_positive(self, storage: Storage) -> None:
+        """A zero or negative movement is InvalidInput."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow, pytest.raises(InvalidInput):
+            uow.ledger.append(a_movement("m-1", quantity="0"))
+
+    def test_C6_history_is_filtered_by_wallet_and_kind(self, storage: Storage) -> None:
+        """movements() lists one wallet's and one kind's moves in the order recorded."""
+        _seeded(storage)
+        account = "account:account-north"
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(
+                a_movement(
+                    "m-1",
+                    quantity="5",
+                    destination="agency:agency-acme",
+                    kind=CreditKind.INBOX_PREVIEW,
+                )
+            )
+            uow.ledger.append(
+                a_movement(
+                    "m-2",
+                    quantity="3",
+                    source="agency:agency-acme",
+                    destination=account,
+                    kind=CreditKind.INBOX_PREVIEW,
+                )
+            )
+            uow.ledger.append(a_movement("m-3", quantity="50"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            history = uow.ledger.movements(ACME, wallet=account, kind=CreditKind.INBOX_PREVIEW)
+            assert [m.id for m in history] == ["m-2"]
+            assert [m.id for m in uow.ledger.movements(ACME, kind=CreditKind.INBOX_PREVIEW)] == [
+                "m-1",
+                "m-2",
+            ]
+            assert uow.ledger.movements(GLOBEX) == []
+
+
+class IdempotencyContract:
+    """The store of first results under callers' keys."""
+
+    def test_same_key_same_request_keeps_the_first_result(self, storage: Storage) -> None:
+        """put() again with the same fingerprint is harmless; get() returns the first."""
+        with storage.unit_of_work() as uow:
+            uow.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", '{"n": 1}', NOON))
+            uow.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", '{"n": 2}', NOON))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            record = uow.idempotency.get(ACME, "key-1")
+            assert record is not None
+            assert record.result == '{"n": 1}'
+            assert uow.idempotency.get(GLOBEX, "key-1") is None
+
+    def test_same_key_other_request_is_a_conflict(self, storage: Storage) -> None:
+        """put() with another fingerprint raises IdempotencyConflict, also across units."""
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", "{}", NOON))
+            with pytest.raises(IdempotencyConflict):
+                first.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-b", "{}", NOON))
+            second.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", "{}", NOON))
+            first.commit()
+            with pytest.raises(IdempotencyConflict):
+                second.commit()
+
+    def test_keys_are_purged_only_when_old(self, storage: Storage) -> None:
+        """purge() deletes records stored before the limit and keeps the others."""
+        with storage.unit_of_work() as uow:
+            uow.idempotency.put(IdempotencyRecord(ACME, "old", "fp", "{}", NOON))
+            uow.idempotency.put(
+                IdempotencyRecord(ACME, "new", "fp", "{}", NOON + timedelta(days=1))
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.idempotency.purge(NOON + timedelta(hours=1)) == 1
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.idempotency.get(ACME, "old") is None
+            assert uow.idempotency.get(ACME, "new") is not None
+
+
+class EventsViewsTokensRecordsContract:
+    """The audit log, saved views, access records and serialised records."""
+
+    def test_events_are_listed_per_agency_in_order(self, storage: Storage) -> None:
+        """list() returns an agency's events in the order appended, by subject when asked."""
+        with storage.unit_of_work() as uow:
+            for action, subject in (("added", "a-1"), ("cancelled", "a-2"), ("renewed", "a-1")):
+                uow.events.append(AuditEvent(NOON, ACME, "user-ada", action, subject, None, "x"))
+            uow.events.append(AuditEvent(NOON, GLOBEX, "api", "added", "a-9"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [e.action for e in uow.events.list(ACME)] == ["added", "cancelled", "renewed"]
+            assert [e.action for e in uow.events.list(ACME, subject="a-1")] == ["added", "renewed"]
+            assert len(uow.events.list(ACME, limit=2)) == 2
+
+    def test_O6_saved_views_are_private_to_their_user(self, storage: Storage) -> None:
+        """A user's views are listed by name; another user finds none of them."""
+        expired = AccountQuery(status="expired")
+        with storage.unit_of_work() as uow:
+            uow.views.save(SavedView("view-1", ACME, "user-ada", "Expired", expired))
+            uow.views.save(SavedView("view-2", ACME, "user-ada", "All", AccountQuery()))
+            uow.views.save(
+                SavedView("view-3", ACME, "user-ada", "Expired", AccountQuery(plan="trial"))
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [v.name for v in uow.views.list(ACME, "user-ada")] == ["All", "Expired"]
+            assert uow.views.get(ACME, "user-ada", "Expired").query.plan == "trial"
+            assert uow.views.list(ACME, "user-bob") == []
+            with pytest.raises(NotFound):
+                uow.views.get(ACME, "user-bob", "Expired")
+            uow.views.remove(ACME, "user-ada", "All")
+            with pytest.raises(NotFound):
+                uow.views.remove(ACME, "user-ada", "All")
+
+    def test_access_records_are_single_use_when_taken(self, storage: Storage) -> None:
+        """take() hands a record out once; add() refuses a used nonce."""
+        token = AccessRecord("reset", "digest-1", ACME, "account-north", "", NOON)
+        with storage.unit_of_work() as uow:
+            uow.tokens.put(token)
+            uow.tokens.add(AccessRecord("sso_nonce", "n-1", ACME, "account-north", ""))
+            with pytest.raises(AlreadyExists):
+                uow.tokens.add(AccessRecord("sso_nonce", "n-1", ACME, "account-north", ""))
+            uow.commit()
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            assert first.tokens.take("reset", "digest-1") == token
+            assert first.tokens.take("reset", "digest-1") is None
+            assert second.tokens.take("reset", "digest-1") == token
+            first.commit()
+            with pytest.raises(Conflict):
+                second.commit()
+
+    def test_expired_access_records_are_purged(self, storage: Storage) -> None:
+        """purge() removes records expired before the limit, never those without expiry."""
+        with storage.unit_of_work() as uow:
+            uow.tokens.put(AccessRecord("reset", "old", ACME, "a", "", NOON))
+            uow.tokens.put(AccessRecord("credentials", "a", ACME, "a", "hash"))
+            assert uow.tokens.purge(NOON + timedelta(hours=2)) == 1
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.tokens.get("reset", "old") is None
+            assert uow.tokens.get("credentials", "a") is not None
+
+    def test_records_keep_their_natural_key_unique(self, storage: Storage) -> None:
+        """A payout month is stored once; records update with a version check."""
+        payout = Record("payout-1", ACME, "2024-05", "sent", "{}", key="agency-acme/2024-05")
+        with storage.unit_of_work() as uow:
+            uow.payouts.add(payout)
+            with pytest.raises(AlreadyExists):
+                uow.payouts.add(attrs.evolve(payout, id="payout-2"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.payouts.by_key("agency-acme/2024-05") == payout
+            stored = uow.payouts.update(attrs.evolve(payout, status="paid"))
+            with pytest.raises(VersionConflict):
+                uow.payouts.update(payout)
+            assert [r.status for r in uow.payouts.list(ACME, subject="2024-05")] == ["paid"]
+            assert stored.version == 1
+            with pytest.raises(NotFound):
+                uow.payouts.get(GLOBEX, "payout-1")
+            assert uow.transfers.list(ACME) == []
+
+
+class StorageContract(
+    UnitOfWorkContract,
+    AgenciesContract,
+    AccountsContract,
+    BillingProfilesContract,
+    InvoicesContract,
+    LedgerContract,
+    IdempotencyContract,
+    EventsViewsTokensRecordsContract,
+):
+    """Every storage contract at once; needs a ``storage`` fixture (a fresh storage)."""
