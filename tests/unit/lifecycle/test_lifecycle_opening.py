@@ -1,8 +1,5 @@
 """Adding a resold account: the form's checks, the name check and the opened account."""
 
-# Test names carry DESIGN.md rule ids in capitals (test_A2_...), as the brief requires.
-# ruff: noqa: N802
-
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,8 +1,5 @@
 """The transition table: statuses, actions, guards, events and the affordances."""
 
-# Test names carry DESIGN.md rule ids in capitals (test_R2_...), as the brief requires.
-# ruff: noqa: N802
-
 from __future__ import annotations
 
 import re
@@ -14,7 +11,7 @@ import attrs
 import pytest
 
 import resell_core
-import resell_core.lifecycle as lifecycle
+from resell_core import lifecycle
 from resell_core.errors import InvalidInput, InvalidTransition, SandboxNotConvertible
 from resell_core.lifecycle import (
     TRANSITIONS,
@@ -33,8 +30,8 @@ from resell_core.lifecycle import (
     EndTrial,
     ExtraTrialGranted,
     LifecyclePolicy,
-    PeriodBilled,
     PendingChangeWithdrawn,
+    PeriodBilled,
     PlanChanged,
     ProvisioningFailed,
     Renew,
