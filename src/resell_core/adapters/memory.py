@@ -137,6 +137,8 @@ class _View(Generic[K, V]):
         self.writes: dict[K, V | _Deleted] = {}
         # The committed revision each checked write was based on (None: the row was absent).
         self.bases: dict[K, int | None] = {}
+        # Who claimed what in this journal (possibly stale: confirmed against ``writes``).
+        self.pending_claims: list[dict[Hashable, K]] = [{} for _ in table.unique]
 
     def get(self, key: K) -> V | None:
         if key in self.writes:
@@ -147,8 +149,10 @@ class _View(Generic[K, V]):
     def claimant(self, index: int, claim: Hashable, key: K) -> bool:
         """Tell whether a row other than ``key`` visibly holds ``claim`` in ``index``."""
         spec = self.table.unique[index]
-        for other, value in self.writes.items():
-            if other != key and not isinstance(value, _Deleted) and spec.claim(value) == claim:
+        other = self.pending_claims[index].get(claim)
+        if other is not None and other != key:
+            value = self.writes[other]
+            if not isinstance(value, _Deleted) and spec.claim(value) == claim:
                 return True
         holder = self.table.holder(index, claim)
         if holder is None or holder == key:
@@ -168,6 +172,11 @@ class _View(Generic[K, V]):
         if checked and key not in self.bases:
             self.bases[key] = self.table.revisions.get(key)
         self.writes[key] = value
+        if not isinstance(value, _Deleted):
+            for index, spec in enumerate(self.table.unique):
+                claim = spec.claim(value)
+                if claim is not None:
+                    self.pending_claims[index][claim] = key
 
     def insert(self, key: K, value: V) -> None:
         if self.get(key) is not None:
@@ -218,6 +227,8 @@ class _View(Generic[K, V]):
     def reset(self) -> None:
         self.writes.clear()
         self.bases.clear()
+        for claims in self.pending_claims:
+            claims.clear()
 
 
 _Versioned = TypeVar("_Versioned", Agency, Account, BillingProfile, Invoice, Record)
