@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
 from hypothesis import strategies as st
 
+from resell_core.agency import Agency
+from resell_core.audit import AuditEvent
 from resell_core.billing.gateway import ChargeOutcome
 from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
@@ -42,7 +44,9 @@ from resell_core.pricing import (
 __all__ = [
     "account_queries",
     "action_sequences",
+    "agencies",
     "amounts",
+    "audit_events",
     "billing_profiles",
     "catalogs",
     "charge_outcomes",
@@ -476,3 +480,35 @@ def billing_profiles(draw: st.DrawFn, agency_id: str = "ACME-DIGITAL") -> Billin
 
 
 # -- portal -----------------------------------------------------------------------------
+
+_slugs = st.from_regex(r"[a-z][a-z0-9-]{2,20}", fullmatch=True)
+
+
+@st.composite
+def agencies(draw: st.DrawFn) -> Agency:
+    """Agencies with a valid currency, a reseller rate in [0, 1) and a unique-looking code."""
+    slug = draw(_slugs)
+    return Agency(
+        id=f"agency-{slug}",
+        name=slug.upper(),
+        email=f"ops@{slug}.test",
+        currency=draw(currencies),
+        reseller_rate=draw(st.decimals(min_value=0, max_value=Decimal("0.99"), places=2)),
+        referral_code=slug.upper(),
+        paypal_email=draw(st.none() | st.just(f"pay@{slug}.test")),
+    )
+
+
+@st.composite
+def audit_events(draw: st.DrawFn, agency_id: str | None = None) -> AuditEvent:
+    """Audit events at aware moments, with or without before/after states."""
+    moment = draw(st.datetimes(timezones=st.just(UTC), min_value=datetime(2020, 1, 1)))  # noqa: DTZ001 - bounds are naive for hypothesis
+    return AuditEvent(
+        at=moment,
+        agency_id=agency_id or f"agency-{draw(_slugs)}",
+        actor=draw(st.sampled_from(["user-ada", "api", "billing"])),
+        action=draw(st.sampled_from(["account_added", "account_cancelled", "invoice_paid"])),
+        subject=f"account-{draw(_slugs)}",
+        before=draw(st.none() | st.sampled_from(["active", "cancelled"])),
+        after=draw(st.none() | st.sampled_from(["active", "expired"])),
+    )
