@@ -1,7 +1,5 @@
 """Credits, notices and commissions (C1-C6, B4, B8, S1, S2, K1-K4)."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 import ast

@@ -1,7 +1,5 @@
 """What is due: anchored periods, each once, in order (B1, B2, A11, K3)."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 from datetime import date

@@ -1,7 +1,5 @@
 """Invoices and paying them: lines, numbering, prepaid first, gateway answers (B7, C2, C3)."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -1,7 +1,5 @@
 """Billing profiles: cards as tokens, raw numbers refused, deletion guarded (B3, B5, B6)."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 from datetime import date
