@@ -239,6 +239,8 @@ from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
 from resell_core.errors import AlreadyExists
 from resell_core.ports import ProvisioningOutcome, ProvisioningReport
+from resell_core.service.context import Policies
+from resell_core.service.portal import PartnerPortal
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -347,6 +349,7 @@ __all__ = [
     "OverviewRow",
     "PackageDetails",
     "Page",
+    "PartnerPortal",
     "PasswordCheck",
     "PasswordHash",
     "PaymentDecision",
@@ -364,6 +367,7 @@ __all__ = [
     "PlanChanged",
     "PlanFilter",
     "PlanSelection",
+    "Policies",
     "PortalUser",
     "ProfileInUse",
     "ProratedChange",

@@ -1,0 +1,360 @@
+"""The wiring every use case shares, and the one way a command changes state.
+
+:class:`Context` holds the ports, the catalog and the policies. :func:`run_command` runs a
+command's body in one unit of work: it honours the caller's idempotency key, appends the
+audit events the body records, stores the result for the key and commits; whatever fails
+on the way writes nothing. Effects outside the storage (notices, provisioning requests)
+wait in the :class:`Work` until the commit succeeded, so that a failed command sends no
+email and starts no provisioning either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from resell_core.audit import AuditEvent
+from resell_core.billing.commissions import CommissionProgram
+from resell_core.billing.notices import Notice
+from resell_core.billing.payment import DunningPolicy
+from resell_core.errors import IdempotencyConflict, InvalidInput
+from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.credentials import ScryptPolicy
+from resell_core.lifecycle.events import AccountEvent
+from resell_core.lifecycle.lockout import LockoutPolicy
+from resell_core.lifecycle.policy import LifecyclePolicy
+from resell_core.lifecycle.reset import ResetPolicy
+from resell_core.lifecycle.sso import SsoPolicy
+from resell_core.lifecycle.validation import DataResidency
+from resell_core.ports import (
+    Clock,
+    IdempotencyRecord,
+    Ids,
+    Notifier,
+    PaymentGateway,
+    PayoutGateway,
+    Provisioner,
+    Secrets,
+    Storage,
+    UnitOfWork,
+)
+from resell_core.pricing.catalog import Catalog
+from resell_core.serialization import from_json, to_json, unstructure
+
+__all__ = [
+    "PLATFORM",
+    "SYSTEM",
+    "Command",
+    "Context",
+    "Policies",
+    "Work",
+    "event_action",
+    "fingerprint",
+    "read",
+    "run_command",
+]
+
+T = TypeVar("T")
+
+SYSTEM = "system"
+"""The actor of commands nobody in particular asked for (provisioning reports, runs)."""
+
+PLATFORM = "platform"
+"""The idempotency scope of commands that belong to no agency yet (registering one)."""
+
+_UTC = ZoneInfo("UTC")
+_MIN_KEY_LIFE = timedelta(hours=24)
+_MIN_SSO_SECRET = 32
+
+
+def _key_life(_instance: object, _attribute: object, value: timedelta) -> None:
+    if value < _MIN_KEY_LIFE:
+        raise InvalidInput.one(
+            "policies", "idempotency_ttl", "keep idempotency keys at least 24 hours"
+        )
+
+
+@attrs.frozen
+class Policies:
+    """Every configurable decision of DESIGN.md section 2 the service applies.
+
+    Attributes:
+        lifecycle: Renewals, archives and trials.
+        lockout: Failed logins before a lock, and its length (S5).
+        credentials: scrypt cost of stored passwords (A12, S3).
+        reset: How long a reset link stays valid (S4).
+        sso: Single sign-on ticket lifetimes (R5).
+        dunning: The retry schedule of declined charges.
+        commissions: The affiliate program's terms (K1, K2).
+        residency: The country -> data-center region table (A6).
+        idempotency_ttl: How long idempotency keys are kept (24 hours at least).
+        transfer_valid_days: How long a transfer-in request waits for its owner (T1).
+    """
+
+    lifecycle: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
+    lockout: LockoutPolicy = attrs.field(factory=LockoutPolicy)
+    credentials: ScryptPolicy = attrs.field(factory=ScryptPolicy)
+    reset: ResetPolicy = attrs.field(factory=ResetPolicy)
+    sso: SsoPolicy = attrs.field(factory=SsoPolicy)
+    dunning: DunningPolicy = attrs.field(factory=DunningPolicy)
+    commissions: CommissionProgram = attrs.field(factory=CommissionProgram.sample)
+    residency: DataResidency = attrs.field(factory=DataResidency)
+    idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
+    transfer_valid_days: int = 14
+
+    @classmethod
+    def embedded(cls) -> Policies:
+        """The defaults with cheap password hashing, to replay a year in seconds.
+
+        Only for demos, notebooks and tests: the stored hashes are easy to crack.
+        """
+        return cls(credentials=ScryptPolicy.fast())
+
+
+def _secret(_instance: object, _attribute: object, value: bytes) -> None:
+    if len(value) < _MIN_SSO_SECRET:
+        raise InvalidInput.one(
+            "portal", "sso_secret", f"give a signing secret of at least {_MIN_SSO_SECRET} bytes"
+        )
+
+
+@attrs.frozen
+class Context:
+    """The ports, catalog and policies a use case works with (built once by the portal).
+
+    Attributes:
+        storage: Where state is kept.
+        gateway: Charges of the agencies' cards.
+        payouts: Commission payouts.
+        notifier: Delivers notices.
+        provisioner: Prepares hosted accounts.
+        clock: Where "now" comes from.
+        ids: Where new ids come from.
+        secrets: Where random bytes come from.
+        catalog: The price book.
+        policies: Every configurable decision.
+        sso_secret: The key single sign-on tickets are signed with (32 bytes or more).
+        billing_tz: The time zone billing dates are calendar dates in (UTC by default).
+        hosting_domain: The vendor's domain account names are sites under (A2).
+    """
+
+    storage: Storage
+    gateway: PaymentGateway
+    payouts: PayoutGateway
+    notifier: Notifier
+    provisioner: Provisioner
+    clock: Clock
+    ids: Ids
+    secrets: Secrets
+    catalog: Catalog
+    policies: Policies
+    sso_secret: bytes = attrs.field(repr=False, validator=_secret)
+    billing_tz: ZoneInfo = _UTC
+    hosting_domain: str = "hosted.example"
+
+    def now(self) -> datetime:
+        """Return the current moment (aware)."""
+        return self.clock.now()
+
+    def today(self) -> date:
+        """Return today's date in the billing time zone."""
+        return self.clock.today(self.billing_tz)
+
+    def login_url(self, account: Account) -> str:
+        """Return the address the account's users log in at (its custom domain if any)."""
+        host = account.custom_domain or f"{account.name}.{self.hosting_domain}"
+        return f"https://{host}/login"
+
+
+@attrs.frozen
+class Command:
+    """What is asked, as the idempotency check and the audit log see it.
+
+    Attributes:
+        name: The use case (``"add_account"``).
+        scope: The agency the command acts for, or :data:`PLATFORM`.
+        params: The parameters that identify the request; two calls with the same key
+            must have the same parameters (anything the converter can unstructure).
+        actor: Who asks: a portal user's id, ``"api"``, or :data:`SYSTEM`.
+        idempotency_key: The caller's key, or None.
+    """
+
+    name: str
+    scope: str
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    actor: str = SYSTEM
+    idempotency_key: str | None = None
+
+
+def fingerprint(command: Command) -> str:
+    """Return a stable digest of the command's name and parameters (SHA-256, hex).
+
+    Parameters go through the library's converter and are written as sorted JSON, so the
+    digest does not depend on dict order, and is the same in every process.
+    """
+    data = {"command": command.name, "params": unstructure(dict(command.params))}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def event_action(event: object) -> str:
+    """Return the audit action of a domain event: its class name in snake case.
+
+    Example:
+        >>> from datetime import date
+        >>> from resell_core.lifecycle.events import AccountCancelled
+        >>> from resell_core.lifecycle.account import AccountStatus as S
+        >>> event_action(AccountCancelled("a-1", date(2024, 1, 1), S.ACTIVE, S.CANCELLED, "", None))
+        'account_cancelled'
+    """
+    name = type(event).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+class Work:
+    """What a command's body works with: the unit of work and the command's bookkeeping.
+
+    The body reads and writes through :attr:`uow`, records audit entries with
+    :meth:`audit` / :meth:`account_events`, and queues effects outside the storage with
+    :meth:`notify` and :meth:`after_commit`; they run only once the commit succeeded.
+    """
+
+    def __init__(self, ctx: Context, command: Command, uow: UnitOfWork) -> None:
+        self.ctx = ctx
+        self.command = command
+        self.uow = uow
+        self.now = ctx.now()
+        self.today = self.now.astimezone(ctx.billing_tz).date()
+        self._effects: list[Callable[[], None]] = []
+
+    def new_id(self, kind: str) -> str:
+        """Return a new id of ``kind`` from the Ids port."""
+        return self.ctx.ids.new(kind)
+
+    def audit(
+        self,
+        action: str,
+        subject: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        agency_id: str | None = None,
+    ) -> None:
+        """Append an audit entry: the command's actor did ``action`` to ``subject`` now.
+
+        Args:
+            action: What was done, past tense (``"billing_profile_added"``).
+            subject: What it was done to (an id).
+            before: The relevant state before, None when created.
+            after: The relevant state after, None when removed.
+            agency_id: The agency concerned (the command's scope by default).
+        """
+        self.uow.events.append(
+            AuditEvent(
+                at=self.now,
+                agency_id=agency_id or self.command.scope,
+                actor=self.command.actor,
+                action=action,
+                subject=subject,
+                before=before,
+                after=after,
+            )
+        )
+
+    def account_events(self, agency_id: str, events: tuple[AccountEvent, ...]) -> None:
+        """Append an audit entry per lifecycle event (status before -> after)."""
+        for event in events:
+            self.audit(
+                event_action(event),
+                event.account_id,
+                before=event.before.value,
+                after=event.after.value,
+                agency_id=agency_id,
+            )
+
+    def notify(self, notice: Notice) -> None:
+        """Send ``notice`` once the command committed."""
+        self._effects.append(lambda: self.ctx.notifier.send(notice))
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run ``effect`` once the command committed (a provisioning request…)."""
+        self._effects.append(effect)
+
+    def run_effects(self) -> None:
+        """Carry out the queued effects, in order (called by :func:`run_command`)."""
+        effects, self._effects = self._effects, []
+        for effect in effects:
+            effect()
+
+
+def _replay(record: IdempotencyRecord, result_type: type[T] | None) -> T | None:
+    if result_type is None:
+        return None
+    return from_json(record.result, result_type)
+
+
+def run_command(
+    ctx: Context,
+    command: Command,
+    body: Callable[[Work], T],
+    result_type: type[T] | None,
+    *,
+    remember: Callable[[T], T] | None = None,
+) -> T:
+    """Run a command atomically, audited, honouring the caller's idempotency key.
+
+    In one unit of work: when ``command.idempotency_key`` was used before in the same
+    scope, return the first result (same parameters) without running ``body`` again, or
+    raise :class:`~resell_core.errors.IdempotencyConflict` (other parameters). Otherwise
+    run ``body``, store its result for the key (through the converter), commit, and only
+    then carry out the effects the body queued. Any error leaves storage unchanged.
+
+    Args:
+        ctx: The wiring.
+        command: Name, scope, parameters, actor and key of the request.
+        body: The use case; it reads and writes through ``work.uow`` and records audit
+            entries; it must not commit.
+        result_type: The class of the result, to read a stored result back; None for a
+            command that returns None.
+        remember: Turns the result into what is stored for the key (to keep a secret
+            such as a one-time password out of the idempotency record); the identity when
+            None.
+
+    Returns:
+        The body's result, or the stored result of the first call with the same key.
+
+    Raises:
+        IdempotencyConflict: The key was used with other parameters.
+        ResellError: Whatever the body raises; nothing is written.
+    """
+    key = command.idempotency_key
+    digest = fingerprint(command) if key is not None else ""
+    with ctx.storage.unit_of_work() as uow:
+        if key is not None:
+            stored = uow.idempotency.get(command.scope, key)
+            if stored is not None:
+                if stored.fingerprint != digest:
+                    raise IdempotencyConflict(key)
+                return _replay(stored, result_type)  # type: ignore[return-value]
+        work = Work(ctx, command, uow)
+        result = body(work)
+        if key is not None:
+            kept = remember(result) if remember is not None else result
+            uow.idempotency.put(
+                IdempotencyRecord(command.scope, key, digest, to_json(kept), work.now)
+            )
+        uow.commit()
+    work.run_effects()
+    return result
+
+
+def read(ctx: Context, query: Callable[[UnitOfWork], T]) -> T:
+    """Answer a question from storage in a unit of work that writes nothing."""
+    with ctx.storage.unit_of_work() as uow:
+        return query(uow)
