@@ -31,6 +31,10 @@ class NoticeKind(enum.StrEnum):
     CREDITS_PURCHASED = "credits_purchased"
     PAYOUT_SENT = "payout_sent"
     PAYOUT_HELD = "payout_held"
+    ACCOUNT_READY = "account_ready"
+    PROVISIONING_FAILED = "provisioning_failed"
+    PASSWORD_RESET = "password_reset"
+    TRANSFER_COMPLETED = "transfer_completed"
 
 
 @attrs.frozen
