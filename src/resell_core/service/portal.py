@@ -9,7 +9,7 @@ credits and commissions in theirs).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,19 @@ from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.agency import Agency, PortalUser
+from resell_core.audit import AuditEvent
+from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
+from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.branding import Branding
+from resell_core.lifecycle.credentials import ADMIN_USERNAME
+from resell_core.lifecycle.lockout import LoginOutcome
+from resell_core.lifecycle.names import NameCheck
+from resell_core.lifecycle.overview import AccountQuery, OverviewRow, Page, SavedView
+from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
+from resell_core.lifecycle.sso import SsoClaims
+from resell_core.lifecycle.transfer import RemovalRequest, TransferRequest
+from resell_core.lifecycle.validation import NewAccount
 from resell_core.ports import (
     Clock,
     Ids,
@@ -34,8 +46,21 @@ from resell_core.ports import (
     Storage,
 )
 from resell_core.pricing.catalog import Catalog
-from resell_core.service import agencies
+from resell_core.pricing.quote import PackageDetails
+from resell_core.pricing.selection import PlanSelection
+from resell_core.pricing.terms import MigrationDiscount
+from resell_core.service import (
+    access,
+    accounts,
+    agencies,
+    editing,
+    overview,
+    profiles,
+    templates,
+    transfers,
+)
 from resell_core.service.context import SYSTEM, Context, Policies
+from resell_core.service.results import AccountCreated, AccountEdited
 
 __all__ = ["PartnerPortal"]
 
@@ -298,3 +323,489 @@ class PartnerPortal:
             actor=actor,
             idempotency_key=idempotency_key,
         )
+
+    # -- billing profiles (B3, B5) ----------------------------------------------------------
+    def add_billing_profile(
+        self,
+        agency_id: str,
+        *,
+        label: str,
+        card_token: str,
+        brand: str,
+        last4: str,
+        exp_month: int,
+        exp_year: int,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> BillingProfile:
+        """Add a card (its gateway token, never the number) to the agency (B3, B5)."""
+        return profiles.add_billing_profile(
+            self._ctx,
+            agency_id,
+            label=label,
+            card_token=card_token,
+            brand=brand,
+            last4=last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def update_billing_profile(
+        self,
+        agency_id: str,
+        profile_id: str,
+        *,
+        label: str | None = None,
+        card_token: str | None = None,
+        brand: str | None = None,
+        last4: str | None = None,
+        exp_month: int | None = None,
+        exp_year: int | None = None,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> BillingProfile:
+        """Change fields of a billing profile (B5)."""
+        return profiles.update_billing_profile(
+            self._ctx,
+            agency_id,
+            profile_id,
+            label=label,
+            card_token=card_token,
+            brand=brand,
+            last4=last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def billing_profiles(self, agency_id: str) -> list[BillingProfile]:
+        """Return the agency's billing profiles (B5)."""
+        return profiles.billing_profiles(self._ctx, agency_id)
+
+    def delete_billing_profile(
+        self,
+        agency_id: str,
+        profile_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Delete a profile no account uses (B5; ProfileInUse lists the accounts)."""
+        profiles.delete_billing_profile(
+            self._ctx, agency_id, profile_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    # -- adding accounts (A1-A12) -----------------------------------------------------------
+    def quote(
+        self,
+        agency_id: str,
+        selection: PlanSelection,
+        migration: MigrationDiscount | None = None,
+    ) -> PackageDetails:
+        """Return the package details of a plan for the agency (A10)."""
+        return accounts.quote(self._ctx, agency_id, selection, migration)
+
+    def check_account_name(self, name: str) -> NameCheck:
+        """Say whether a name is well-formed and free on the whole platform (A2)."""
+        return accounts.check_account_name(self._ctx, name)
+
+    def add_account(
+        self,
+        agency_id: str,
+        new: NewAccount,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> AccountCreated:
+        """Add a resold account; its login is in the result, once (A1-A12, S3).
+
+        An idempotent replay returns the account without the password (never stored).
+        """
+        return accounts.add_account(
+            self._ctx, agency_id, new, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def process_provisioning(self) -> list[Account]:
+        """Apply the provisioner's reports: ready accounts start, failed ones expire (A12)."""
+        return accounts.process_provisioning(self._ctx)
+
+    def account(self, agency_id: str, account_id: str) -> Account:
+        """Return the agency's account (NotFound for another agency's)."""
+        return accounts.account(self._ctx, agency_id, account_id)
+
+    # -- Edit and the lifecycle (O10, U1, R1-R7, TR3, BR1) ----------------------------------
+    def edit_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        plan: PlanSelection | None = None,
+        notification_email: str | None = None,
+        billing_profile_id: str | None = None,
+        custom_domain: str | None = None,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> AccountEdited:
+        """Edit the plan, notification email, billing profile or custom domain (all or none).
+
+        ``custom_domain=""`` drops the custom domain.
+        """
+        return editing.edit_account(
+            self._ctx,
+            agency_id,
+            account_id,
+            plan=plan,
+            notification_email=notification_email,
+            billing_profile_id=billing_profile_id,
+            custom_domain=custom_domain,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def withdraw_pending_change(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Withdraw a scheduled downgrade."""
+        return editing.withdraw_pending_change(
+            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def change_plan(
+        self,
+        agency_id: str,
+        account_id: str,
+        plan: PlanSelection,
+        *,
+        billing_profile_id: str | None = None,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Give a trial or a lapsed account a new paid plan, starting a new term (TR3, R2)."""
+        return editing.change_plan(
+            self._ctx,
+            agency_id,
+            account_id,
+            plan,
+            billing_profile_id=billing_profile_id,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def cancel_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        reason: str = "",
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Cancel the account (R7); it works until its paid-through date."""
+        return editing.cancel_account(
+            self._ctx,
+            agency_id,
+            account_id,
+            reason=reason,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def disable_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        message: str = "",
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Disable the client's access, showing ``message`` (still billed, B1)."""
+        return editing.disable_account(
+            self._ctx,
+            agency_id,
+            account_id,
+            message=message,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def enable_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Give a disabled account back to its client."""
+        return editing.enable_account(
+            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def archive_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Archive an expired or cancelled-and-expired account."""
+        return editing.archive_account(
+            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def renew_account(
+        self,
+        agency_id: str,
+        account_id: str,
+        billing_profile_id: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Renew a cancelled, expired or archived account, paid by a profile (R1, R2)."""
+        return editing.renew_account(
+            self._ctx,
+            agency_id,
+            account_id,
+            billing_profile_id=billing_profile_id,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def set_branding(
+        self,
+        agency_id: str,
+        account_id: str,
+        branding: Branding,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Brand the account, or make it private (BR1)."""
+        return editing.set_branding(
+            self._ctx,
+            agency_id,
+            account_id,
+            branding,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def remove_branding(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Take the agency's branding off the account (BR1, T2)."""
+        return editing.remove_branding(
+            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    # -- snapshots and templates (A1, R6) ---------------------------------------------------
+    def create_snapshot(
+        self,
+        agency_id: str,
+        account_id: str,
+        label: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Snapshot:
+        """Take a snapshot of an account to create new ones from (A1)."""
+        return templates.create_snapshot(
+            self._ctx,
+            agency_id,
+            account_id,
+            label=label,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def share_template(
+        self,
+        agency_id: str,
+        account_id: str,
+        share_link: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> TemplateShareRequest:
+        """Record a campaign-template share into the account (R6)."""
+        return templates.share_template(
+            self._ctx,
+            agency_id,
+            account_id,
+            share_link=share_link,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    # -- moving accounts in and out (T1, T2) ------------------------------------------------
+    def request_transfer(
+        self,
+        agency_id: str,
+        hosted_account: str,
+        admin_email: str,
+        agency_email: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> TransferRequest:
+        """Ask to move a hosted account into the portal; its owner confirms (T1)."""
+        return transfers.request_transfer(
+            self._ctx,
+            agency_id,
+            hosted_account=hosted_account,
+            admin_email=admin_email,
+            agency_email=agency_email,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def transfer_request(self, agency_id: str, request_id: str) -> TransferRequest:
+        """Return a transfer-in request of the agency."""
+        return transfers.transfer_request(self._ctx, agency_id, request_id)
+
+    def confirm_transfer(
+        self,
+        agency_id: str,
+        request_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> TransferRequest:
+        """The owner confirmed: the account moves in and the agency is told (T1)."""
+        return transfers.confirm_transfer(
+            self._ctx, agency_id, request_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def reject_transfer(
+        self,
+        agency_id: str,
+        request_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> TransferRequest:
+        """The owner refused the move (T1)."""
+        return transfers.reject_transfer(
+            self._ctx, agency_id, request_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def request_removal(
+        self,
+        agency_id: str,
+        account_id: str,
+        client_email: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> RemovalRequest:
+        """Ask for an unbranded account to leave the portal (T2); nothing is deleted."""
+        return transfers.request_removal(
+            self._ctx,
+            agency_id,
+            account_id,
+            client_email=client_email,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    # -- access (R5, S3-S5) -----------------------------------------------------------------
+    def login_as(
+        self,
+        agency_id: str,
+        account_id: str,
+        user: str = ADMIN_USERNAME,
+        *,
+        valid_for: timedelta | None = None,
+        actor: str = SYSTEM,
+    ) -> str:
+        """Sign a single sign-on ticket into the account (R5; refused for cancelled ones)."""
+        return access.login_as(
+            self._ctx, agency_id, account_id, user=user, valid_for=valid_for, actor=actor
+        )
+
+    def verify_sso_ticket(self, agency_id: str, account_id: str, ticket: str) -> SsoClaims:
+        """Accept a single sign-on ticket once (R5)."""
+        return access.verify_sso_ticket(self._ctx, agency_id, account_id, ticket)
+
+    def login(self, account_name: str, password: str) -> LoginOutcome:
+        """Log in at the account's own page, with the lockout of S5."""
+        return access.login(self._ctx, account_name, password)
+
+    def request_password_reset(self, account_name: str, email: str) -> str:
+        """ "Forgot password" at the account's page (S4); the answer never tells if known."""
+        return access.request_password_reset(self._ctx, account_name, email)
+
+    def agency_reset_password(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Send the account's reset email on the agency's behalf (S4)."""
+        access.agency_reset_password(
+            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def complete_password_reset(self, token: str, new_password: str) -> None:
+        """Set the admin password with a reset token, once (S4)."""
+        access.complete_password_reset(self._ctx, token, new_password)
+
+    # -- the overview (O1-O10) and the audit log --------------------------------------------
+    def accounts(self, agency_id: str, query: AccountQuery | None = None) -> Page[OverviewRow]:
+        """Return a page of the agency's accounts overview (O1-O10)."""
+        return overview.accounts(self._ctx, agency_id, query or AccountQuery())
+
+    def save_view(self, agency_id: str, user_id: str, name: str, query: AccountQuery) -> SavedView:
+        """Save a personal view of the overview for a portal user (O6)."""
+        return overview.save_view(self._ctx, agency_id, user_id, name, query)
+
+    def views(self, agency_id: str, user_id: str) -> list[SavedView]:
+        """Return the user's own saved views (O6)."""
+        return overview.views(self._ctx, agency_id, user_id)
+
+    def open_view(self, agency_id: str, user_id: str, name: str) -> SavedView:
+        """Return the user's view of that name (O6; another user's is not found)."""
+        return overview.open_view(self._ctx, agency_id, user_id, name)
+
+    def delete_view(self, agency_id: str, user_id: str, name: str) -> None:
+        """Delete the user's view of that name (O6)."""
+        overview.delete_view(self._ctx, agency_id, user_id, name)
+
+    def events(
+        self, agency_id: str, subject: str | None = None, *, limit: int | None = None
+    ) -> list[AuditEvent]:
+        """Return the agency's audit log (who, what, when, before -> after)."""
+        return overview.events(self._ctx, agency_id, subject, limit)
+
+    def purge_expired(self) -> tuple[int, int]:
+        """Delete idempotency records older than the policy keeps them, and expired access
+        records (reset tickets, used nonces); return how many of each."""
+        now = self._ctx.now()
+        with self._ctx.storage.unit_of_work() as uow:
+            keys = uow.idempotency.purge(now - self._ctx.policies.idempotency_ttl)
+            tokens = uow.tokens.purge(now)
+            uow.commit()
+        return keys, tokens
+
+    # -- billing, credits, commissions ------------------------------------------------------
+    # The billing use cases (run_billing, invoices, buy_credits, assign_credits, balances,
+    # credit_history, commission_statement, pay_commissions) follow here, delegating to
+    # service/billing.py, service/credits.py and service/commissions.py.

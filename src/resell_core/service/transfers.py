@@ -1,0 +1,215 @@
+"""Moving accounts in (T1) and out (T2) of the agency's portal.
+
+A transfer-in request is kept as a record of the ``transfers`` repository; it moves the
+hosted account once its owner confirms, and the agency is told. Bringing the moved
+account's plan and details into the portal is the host's import (the library does not
+know the hosted account's plan). A removal request is kept the same way, once the
+agency's branding is off the account; a resold account is never deleted.
+"""
+
+from __future__ import annotations
+
+from resell_core.billing.notices import NoticeKind, agency_notice
+from resell_core.errors import NotFound
+from resell_core.lifecycle.transfer import (
+    AccountMovedIn,
+    RemovalRequest,
+    TransferRequest,
+    move_transfer,
+)
+from resell_core.lifecycle.transfer import confirm_transfer as confirm
+from resell_core.lifecycle.transfer import reject_transfer as reject
+from resell_core.lifecycle.transfer import request_removal as removal
+from resell_core.lifecycle.transfer import request_transfer as transfer
+from resell_core.ports import Record
+from resell_core.serialization import from_json, to_json
+from resell_core.service.context import Command, Context, Work, run_command
+
+__all__ = [
+    "confirm_transfer",
+    "reject_transfer",
+    "request_removal",
+    "request_transfer",
+    "transfer_request",
+]
+
+_REMOVAL = "removal"
+
+
+def _record(request: TransferRequest, version: int = 0) -> Record:
+    return Record(
+        request.id,
+        request.agency_id,
+        request.hosted_account,
+        request.status.value,
+        to_json(request),
+        version=version,
+    )
+
+
+def _load(work: Work, agency_id: str, request_id: str) -> tuple[TransferRequest, Record]:
+    record = work.uow.transfers.get(agency_id, request_id)
+    if record.status == _REMOVAL:
+        raise NotFound("transfer request", request_id)
+    return from_json(record.data, TransferRequest), record
+
+
+def request_transfer(
+    ctx: Context,
+    agency_id: str,
+    *,
+    hosted_account: str,
+    admin_email: str,
+    agency_email: str | None,
+    actor: str,
+    idempotency_key: str | None,
+) -> TransferRequest:
+    """Ask to move an existing hosted account into the agency's portal (T1).
+
+    Args:
+        ctx: The wiring.
+        agency_id: The agency asking.
+        hosted_account: The hosted account's name.
+        admin_email: Its admin's email (the owner who confirms).
+        agency_email: Where the agency is told when it moved (the agency's email when None).
+        actor: Who asks.
+        idempotency_key: The caller's key, or None.
+
+    Raises:
+        NotFound: No such agency.
+        InvalidInput: Listing every bad field.
+    """
+
+    def body(work: Work) -> TransferRequest:
+        agency = work.uow.agencies.get(agency_id)
+        request = transfer(
+            request_id=work.new_id("transfer"),
+            agency_id=agency_id,
+            hosted_account=hosted_account,
+            admin_email=admin_email,
+            agency_email=agency_email or agency.email,
+            on=work.today,
+            valid_days=ctx.policies.transfer_valid_days,
+        )
+        work.uow.transfers.add(_record(request))
+        work.audit("transfer_requested", request.id, after=request.status.value)
+        return request
+
+    params = {
+        "hosted_account": hosted_account,
+        "admin_email": admin_email,
+        "agency_email": agency_email,
+    }
+    command = Command("request_transfer", agency_id, params, actor, idempotency_key)
+    return run_command(ctx, command, body, TransferRequest)
+
+
+def transfer_request(ctx: Context, agency_id: str, request_id: str) -> TransferRequest:
+    """Return the agency's transfer request.
+
+    Raises:
+        NotFound: No such request in this agency.
+    """
+    with ctx.storage.unit_of_work() as uow:
+        record = uow.transfers.get(agency_id, request_id)
+        if record.status == _REMOVAL:
+            raise NotFound("transfer request", request_id)
+        return from_json(record.data, TransferRequest)
+
+
+def confirm_transfer(
+    ctx: Context, agency_id: str, request_id: str, *, actor: str, idempotency_key: str | None
+) -> TransferRequest:
+    """The account's owner confirmed: the account moves in and the agency is told (T1).
+
+    Raises:
+        NotFound: No such request in this agency.
+        InvalidTransition: The request is not pending, or expired.
+    """
+
+    def body(work: Work) -> TransferRequest:
+        request, record = _load(work, agency_id, request_id)
+        confirmed, events = confirm(request, work.today)
+        moved, more = move_transfer(confirmed, work.today)
+        work.uow.transfers.update(_record(moved, record.version))
+        for event in (*events, *more):
+            if isinstance(event, AccountMovedIn):
+                work.notify(
+                    agency_notice(
+                        NoticeKind.TRANSFER_COMPLETED,
+                        agency_id=agency_id,
+                        agency_email=event.agency_email,
+                        subject=f"{event.hosted_account} moved into your portal",
+                        body=f"The account {event.hosted_account} is now in your portal.",
+                    )
+                )
+                work.audit("account_moved_in", request_id, after=event.hosted_account)
+            else:
+                work.audit("transfer_updated", request_id, before=event.before, after=event.after)
+        return moved
+
+    command = Command(
+        "confirm_transfer", agency_id, {"request_id": request_id}, actor, idempotency_key
+    )
+    return run_command(ctx, command, body, TransferRequest)
+
+
+def reject_transfer(
+    ctx: Context, agency_id: str, request_id: str, *, actor: str, idempotency_key: str | None
+) -> TransferRequest:
+    """The account's owner refused the move (T1).
+
+    Raises:
+        NotFound: No such request in this agency.
+        InvalidTransition: The request is not pending.
+    """
+
+    def body(work: Work) -> TransferRequest:
+        request, record = _load(work, agency_id, request_id)
+        rejected, events = reject(request, work.today)
+        work.uow.transfers.update(_record(rejected, record.version))
+        for event in events:
+            if not isinstance(event, AccountMovedIn):
+                work.audit("transfer_updated", request_id, before=event.before, after=event.after)
+        return rejected
+
+    command = Command(
+        "reject_transfer", agency_id, {"request_id": request_id}, actor, idempotency_key
+    )
+    return run_command(ctx, command, body, TransferRequest)
+
+
+def request_removal(
+    ctx: Context,
+    agency_id: str,
+    account_id: str,
+    *,
+    client_email: str,
+    actor: str,
+    idempotency_key: str | None,
+) -> RemovalRequest:
+    """Ask for the account to leave the portal, handed to its client (T2).
+
+    Raises:
+        NotFound: No such account in this agency.
+        InvalidTransition: The agency's branding is still on the account: remove it first.
+        InvalidInput: The client email is not an address.
+    """
+
+    def body(work: Work) -> RemovalRequest:
+        account = work.uow.accounts.get(agency_id, account_id)
+        request = removal(account, agency_id=agency_id, client_email=client_email, on=work.today)
+        work.uow.transfers.add(
+            Record(work.new_id("removal"), agency_id, account_id, _REMOVAL, to_json(request))
+        )
+        work.audit("removal_requested", account_id, after=client_email)
+        return request
+
+    command = Command(
+        "request_removal",
+        agency_id,
+        {"account_id": account_id, "client_email": client_email},
+        actor,
+        idempotency_key,
+    )
+    return run_command(ctx, command, body, RemovalRequest)
