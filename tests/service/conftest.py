@@ -83,7 +83,7 @@ State = Callable[..., Any]
 
 @pytest.fixture
 def form() -> Form:
-    """Build the add-account form of a German bakery: ``form(name, plan, profile_id, **changes)``."""
+    """Build a German bakery's add-account form: ``form(name, plan, profile_id, **changes)``."""
     return _new_account
 
 

@@ -21,22 +21,21 @@ Form = Callable[..., rc.NewAccount]
 
 def test_A2_a_name_is_unique_across_agencies(
     portal: rc.PartnerPortal,
-    acme: rc.Agency,
     globex: rc.Agency,
-    card: rc.BillingProfile,
+    add_active: Callable[..., rc.Account],
     form: Form,
     state: Callable[..., Any],
 ) -> None:
     """Once Acme holds north-bakery, Globex can neither check it free nor take it."""
-    portal.add_account(acme.id, form("north-bakery", PLUS, card.id))
-    before = state(acme.id, globex.id)
+    acme_id = add_active("north-bakery").agency_id
+    before = state(acme_id, globex.id)
 
     check = portal.check_account_name("North-Bakery")
     with pytest.raises(rc.DuplicateName):
         portal.add_account(globex.id, form("north-bakery", rc.PlanSelection("V1", "EM", "trial")))
 
     assert not check.ok
-    assert state(acme.id, globex.id) == before
+    assert state(acme_id, globex.id) == before
 
 
 def test_A2_the_name_check_reports_badly_formed_and_reserved_names(
@@ -101,7 +100,9 @@ def test_A12_the_account_is_creating_until_provisioning_reports_ready(
     """A paid account starts creating; when ready it is active, its term anchored that day."""
     created = portal.add_account(acme.id, form("north-bakery", PLUS, card.id))
     assert created.account.status is rc.AccountStatus.CREATING
-    portal.clock.advance(days=2)  # type: ignore[attr-defined]
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+    clock.advance(days=2)
 
     portal.process_provisioning()
 
@@ -172,19 +173,18 @@ def test_a_bad_form_reports_every_field_and_changes_nothing(
 
 def test_a_paid_plan_needs_the_agencys_own_profile(
     portal: rc.PartnerPortal,
-    acme: rc.Agency,
     globex: rc.Agency,
     card: rc.BillingProfile,
     form: Form,
     state: Callable[..., Any],
 ) -> None:
     """Globex cannot pay for a new account with Acme's card: NotFound, nothing stored."""
-    before = state(acme.id, globex.id)
+    before = state(card.agency_id, globex.id)
 
     with pytest.raises(rc.NotFound):
         portal.add_account(globex.id, form("globex-shop", PLUS, card.id))
 
-    assert state(acme.id, globex.id) == before
+    assert state(card.agency_id, globex.id) == before
 
 
 def test_A1_an_account_is_created_from_the_agencys_snapshot(
