@@ -5,16 +5,44 @@ To run the suites against another storage adapter, add its factory to STORAGE_FA
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from resell_core.adapters.clock import ManualClock, SystemClock
 from resell_core.adapters.memory import MemoryStorage
+from resell_core.adapters.sql import SqlStorage
+from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.ports import Clock, Storage
 
-STORAGE_FACTORIES: list[Callable[[], Storage]] = [MemoryStorage]
+_scratch: list[ScratchSchema] = []
+
+
+def sqlite_storage() -> Storage:
+    """A private in-memory SQLite database."""
+    return SqlStorage("sqlite://")
+
+
+def postgres_storage() -> Storage:
+    """An emptied PostgreSQL schema of this test session (skips unless enabled)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip(skip_reason())
+    if not _scratch:
+        _scratch.append(ScratchSchema(url))
+    return _scratch[0].storage()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_scratch_schema() -> Iterator[None]:
+    """Drop the PostgreSQL schema of the session at its end."""
+    yield
+    while _scratch:
+        _scratch.pop().drop()
+
+
+STORAGE_FACTORIES: list[Callable[[], Storage]] = [MemoryStorage, sqlite_storage, postgres_storage]
 """One fresh, empty storage per test from each factory."""
 
 

@@ -1,0 +1,155 @@
+"""The overview query (:class:`~resell_core.lifecycle.overview.AccountQuery`) in SQL.
+
+The translation follows :func:`~resell_core.lifecycle.overview.run_query` rule by rule:
+
+- text matching (``contains`` filters, the search) compares the ``*_folded`` columns,
+  filled with :func:`~resell_core.lifecycle.overview.fold` by the library, against the
+  folded needle, so that the database's own case folding never matters;
+- ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
+  ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
+- text sorts by code point (the columns are ``COLLATE "C"`` on PostgreSQL, ``BINARY`` on
+  SQLite); NULLs come last in both directions; the account id breaks ties;
+- the keyset cursor selects the rows strictly after the position it encodes;
+- the status filter ``expired`` also takes cancelled accounts whose ``expires_on`` is on or
+  before today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.sql.elements import UnaryExpression
+
+from resell_core.adapters.sql.schema import accounts
+from resell_core.lifecycle.overview import (
+    SEARCHED_COLUMNS,
+    AccountQuery,
+    ColumnValue,
+    CursorPosition,
+    Filter,
+    FilterOp,
+    OverviewColumn,
+    PlanFilter,
+    SortKey,
+    StatusFilter,
+    fold,
+)
+
+__all__ = ["column_of", "count_statement", "page_statement", "where_clause"]
+
+_RENAMED = {
+    OverviewColumn.PLAN: "tier",
+    OverviewColumn.VERSION: "plan_version",
+}
+
+
+def column_of(column: OverviewColumn) -> ColumnElement[object]:
+    """Return the table column that holds an overview column."""
+    return accounts.c[_RENAMED.get(column, column.value)]
+
+
+def _folded(column: OverviewColumn) -> ColumnElement[str]:
+    return accounts.c[f"{column.value}_folded"]
+
+
+def _contains(column: OverviewColumn, needle: str) -> ColumnElement[bool]:
+    return _folded(column).contains(fold(needle), autoescape=True)
+
+
+def _filter(item: Filter) -> ColumnElement[bool]:
+    column = column_of(item.column)
+    value = item.value
+    op = item.op
+    if op is FilterOp.IS_NULL:
+        return column.is_(None) if value else column.is_not(None)
+    if op is FilterOp.NE:
+        return column.is_distinct_from(value)
+    if op is FilterOp.EQ:
+        return column == value
+    if op is FilterOp.IN:
+        return column.in_(value if isinstance(value, tuple) else (value,))
+    if op is FilterOp.BEFORE:
+        return column < value
+    if op is FilterOp.AFTER:
+        return column > value
+    return _contains(item.column, str(value))
+
+
+def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElement[bool]:
+    """Return the condition of the query's result before paging (its cursor aside)."""
+    conditions: list[ColumnElement[bool]] = [accounts.c.agency_id == agency_id]
+    status = query.status
+    if status is StatusFilter.EXPIRED:
+        conditions.append(
+            or_(
+                accounts.c.status == "expired",
+                and_(accounts.c.status == "cancelled", accounts.c.expires_on <= today),
+            )
+        )
+    elif status is not StatusFilter.ALL:
+        conditions.append(accounts.c.status == status.value)
+    if query.plan is not PlanFilter.ALL:
+        conditions.append(accounts.c.tier == query.plan.value)
+    conditions.extend(_filter(item) for item in query.filters)
+    if query.search is not None:
+        conditions.append(or_(*(_contains(column, query.search) for column in SEARCHED_COLUMNS)))
+    return and_(*conditions)
+
+
+def _after(key: SortKey, value: ColumnValue) -> ColumnElement[bool]:
+    """Rows whose value of ``key`` sorts strictly after ``value`` (NULLs come last)."""
+    column = column_of(key.column)
+    if value is None:
+        return false()
+    beyond = column < value if key.descending else column > value
+    return or_(beyond, column.is_(None))
+
+
+def _same(key: SortKey, value: ColumnValue) -> ColumnElement[bool]:
+    column = column_of(key.column)
+    return column.is_(None) if value is None else column == value
+
+
+def after_position(sort: Sequence[SortKey], position: CursorPosition) -> ColumnElement[bool]:
+    """Return the keyset condition: rows sorting strictly after ``position``."""
+    alternatives: list[ColumnElement[bool]] = []
+    equal: list[ColumnElement[bool]] = []
+    for key, value in zip(sort, position.values, strict=True):
+        alternatives.append(and_(*equal, _after(key, value)) if equal else _after(key, value))
+        equal.append(_same(key, value))
+    alternatives.append(and_(*equal, accounts.c.id > position.account_id))
+    return or_(*alternatives)
+
+
+def _order(sort: Sequence[SortKey]) -> list[UnaryExpression[object]]:
+    order: list[UnaryExpression[object]] = []
+    for key in sort:
+        column = column_of(key.column)
+        order.append((column.desc() if key.descending else column.asc()).nulls_last())
+    order.append(accounts.c.id.asc())
+    return order
+
+
+def count_statement(condition: ColumnElement[bool]) -> Select[tuple[int]]:
+    """Return the statement counting the accounts that match."""
+    return select(func.count()).select_from(accounts).where(condition)
+
+
+def page_statement(
+    condition: ColumnElement[bool], query: AccountQuery, extra: int = 0
+) -> Select[tuple[str, str, int]]:
+    """Return the statement of one page: ``limit + 1 + extra`` rows after the cursor.
+
+    One row more than the page tells whether there is a next page; ``extra`` rows more
+    make room for rows the caller drops (its own uncommitted changes).
+    """
+    position = query.position()
+    keyset = true() if position is None else after_position(query.sort, position)
+    return (
+        select(accounts.c.id, accounts.c.data, accounts.c.version)
+        .where(condition, keyset)
+        .order_by(*_order(query.sort))
+        .limit(query.limit + 1 + extra)
+    )

@@ -1,0 +1,394 @@
+"""The SQL schema: tables, indexes, constraints, the schema version and its upgrades.
+
+Every aggregate is stored whole as JSON text (``data``, written by the library's one
+converter) next to the columns that queries filter, sort and join on, which are real,
+indexed columns. Text columns compare by code point on every database (``COLLATE "C"`` on
+PostgreSQL, SQLite's ``BINARY``), as the reference evaluators do. Quantities of credit are
+whole micro-units (``BIGINT``), so that SQLite adds them exactly.
+
+The ``schema_version`` table holds one row: the version of the schema the database has.
+:func:`upgrade` brings an empty database to :data:`CURRENT_VERSION` and an older one
+through each step of :data:`MIGRATIONS`, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    text,
+)
+from sqlalchemy.types import TypeEngine
+
+from resell_core.errors import SchemaVersionError
+from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle.overview import expires_on, fold
+from resell_core.periods import Frequency, nth_period
+
+__all__ = [
+    "CURRENT_VERSION",
+    "MIGRATIONS",
+    "OUTSIDE_WALLET",
+    "account_columns",
+    "accounts",
+    "agencies",
+    "balances",
+    "events",
+    "idempotency",
+    "invoices",
+    "metadata",
+    "movements",
+    "next_billing_on",
+    "profiles",
+    "records",
+    "schema_version",
+    "stored_version",
+    "tokens",
+    "upgrade",
+    "users",
+    "views",
+]
+
+CURRENT_VERSION = 2
+"""The schema version this library writes (1: first release; 2: ``next_billing_on``)."""
+
+OUTSIDE_WALLET = "outside"
+"""The one wallet whose balance may go below zero (where bought credit comes from)."""
+
+
+def _text() -> TypeEngine[str]:
+    return Text().with_variant(Text(collation="C"), "postgresql")
+
+
+def _key() -> TypeEngine[str]:
+    return String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("id", _key(), primary_key=True),
+    Column("referral_code", _key(), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", _key(), primary_key=True),
+    Column("agency_id", _key(), nullable=False, index=True),
+    Column("email_key", _text(), nullable=False, unique=True),
+    Column("data", Text, nullable=False),
+)
+
+_ACCOUNT_TEXT = (
+    "name",
+    "client_name",
+    "notification_email",
+    "custom_domain",
+    "product",
+    "billing_profile_id",
+    "country",
+    "language",
+    "region",
+    "timezone",
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", _key(), primary_key=True),
+    Column("agency_id", _key(), nullable=False),
+    # casefold()-ed name: unique across the platform (A2), as the in-memory store keeps it.
+    Column("name_key", _text(), nullable=False, unique=True),
+    *(
+        Column(n, _text(), nullable=n in ("custom_domain", "billing_profile_id"))
+        for n in _ACCOUNT_TEXT
+    ),
+    # fold()-ed copies of the text columns: the overview's contains/search compare these,
+    # so that matching never depends on the database's own case folding.
+    *(
+        Column(f"{n}_folded", _text(), nullable=n in ("custom_domain", "billing_profile_id"))
+        for n in _ACCOUNT_TEXT
+    ),
+    Column("status", _key(), nullable=False),
+    Column("kind", _key(), nullable=False),
+    Column("plan_version", _key(), nullable=False),
+    Column("tier", _key(), nullable=False),
+    Column("contacts", Integer),
+    Column("frequency", _key()),
+    Column("created_on", Date, nullable=False),
+    Column("expires_on", Date),
+    Column("cancelled_on", Date),
+    Column("archived_on", Date),
+    Column("trial_ends_on", Date),
+    Column("next_billing_on", Date),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "agency_id", "name"),
+    Index(None, "agency_id", "status"),
+    Index(None, "agency_id", "tier"),
+    Index(None, "agency_id", "created_on"),
+    Index(None, "agency_id", "expires_on"),
+    Index(None, "agency_id", "contacts"),
+    Index(None, "next_billing_on"),
+    Index(None, "trial_ends_on"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", _key(), primary_key=True),
+    Column("agency_id", _key(), nullable=False),
+    Column("label_key", _text(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("agency_id", "label_key"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", _key(), primary_key=True),
+    Column("agency_id", _key(), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("account_id", _key(), index=True),
+    Column("status", _key(), nullable=False, index=True),
+    Column("next_retry_on", Date, index=True),
+    Column("period_key", _text(), unique=True),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("agency_id", "number"),
+)
+
+movements = Table(
+    "movements",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", _key(), nullable=False, unique=True),
+    Column("agency_id", _key(), nullable=False, index=True),
+    Column("kind", _key(), nullable=False),
+    Column("source", _text(), nullable=False),
+    Column("destination", _text(), nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("agency_id", _key(), nullable=False),
+    Column("wallet", _text(), nullable=False),
+    Column("kind", _key(), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    PrimaryKeyConstraint("agency_id", "wallet", "kind"),
+    # The database itself refuses an overdraft, whoever writes concurrently (C2).
+    CheckConstraint(f"wallet = '{OUTSIDE_WALLET}' OR amount >= 0", name="not_overdrawn"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("scope", _key(), nullable=False),
+    Column("key", _text(), nullable=False),
+    Column("fingerprint", _text(), nullable=False),
+    Column("at_us", BigInteger, nullable=False, index=True),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("agency_id", _key(), nullable=False),
+    Column("subject", _text(), nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "agency_id", "seq"),
+    Index(None, "agency_id", "subject", "seq"),
+)
+
+views = Table(
+    "views",
+    metadata,
+    Column("agency_id", _key(), nullable=False),
+    Column("user_id", _key(), nullable=False),
+    Column("name", _text(), nullable=False),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("agency_id", "user_id", "name"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("kind", _key(), nullable=False),
+    Column("key", _text(), nullable=False),
+    Column("expires_us", BigInteger, index=True),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("kind", "key"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("repository", _key(), nullable=False),
+    Column("id", _key(), nullable=False),
+    Column("agency_id", _key(), nullable=False),
+    Column("record_key", _text()),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("repository", "id"),
+    UniqueConstraint("repository", "record_key"),
+    Index(None, "repository", "agency_id", "id"),
+)
+
+
+def next_billing_on(account: Account) -> date | None:
+    """Return the first day of the account's next period to bill, None when not billable.
+
+    Billable (B1, K3): a resold account, active or disabled, on a paid plan with a
+    frequency and an anchor.
+    """
+    frequency = account.plan.frequency
+    if (
+        account.kind is not AccountKind.RESOLD
+        or account.status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED)
+        or not account.plan.is_paid
+        or frequency is None
+        or account.anchor is None
+    ):
+        return None
+    return nth_period(account.anchor, frequency, account.next_period).start
+
+
+def account_columns(account: Account) -> dict[str, object]:
+    """Return the queried columns of an account's row (everything but ``data``)."""
+    plan = account.plan
+    row: dict[str, object] = {
+        "id": account.id,
+        "agency_id": account.agency_id,
+        "name_key": account.name.casefold(),
+        "status": account.status.value,
+        "kind": account.kind.value,
+        "plan_version": plan.version,
+        "tier": plan.tier,
+        "contacts": plan.contacts,
+        "frequency": None if plan.frequency is None else Frequency(plan.frequency).value,
+        "created_on": account.created_on,
+        "expires_on": expires_on(account),
+        "cancelled_on": account.cancelled_on,
+        "archived_on": account.archived_on,
+        "trial_ends_on": account.trial_ends_on,
+        "next_billing_on": next_billing_on(account),
+        "version": account.version,
+        "product": plan.product,
+        "name": account.name,
+        "client_name": account.client_name,
+        "notification_email": account.notification_email,
+        "custom_domain": account.custom_domain,
+        "billing_profile_id": account.billing_profile_id,
+        "country": account.country,
+        "language": account.language,
+        "region": account.region,
+        "timezone": account.timezone,
+    }
+    for name in _ACCOUNT_TEXT:
+        value = row[name]
+        row[f"{name}_folded"] = None if value is None else fold(str(value))
+    return row
+
+
+# -- upgrades ------------------------------------------------------------------------------
+
+
+def _add_next_billing_on(connection: Connection) -> None:
+    """Version 1 → 2: the billing run's "who is due" column, filled from the stored data."""
+    from resell_core.serialization import from_json  # noqa: PLC0415 - only when upgrading
+
+    connection.execute(text("ALTER TABLE accounts ADD COLUMN next_billing_on DATE"))
+    connection.execute(
+        text("CREATE INDEX ix_accounts_next_billing_on ON accounts (next_billing_on)")
+    )
+    after = ""
+    while True:
+        rows = connection.execute(
+            text("SELECT id, data FROM accounts WHERE id > :after ORDER BY id LIMIT 500"),
+            {"after": after},
+        ).all()
+        if not rows:
+            return
+        changes = [
+            {"id": row.id, "day": next_billing_on(from_json(row.data, Account))} for row in rows
+        ]
+        connection.execute(
+            text("UPDATE accounts SET next_billing_on = :day WHERE id = :id"), changes
+        )
+        after = rows[-1].id
+
+
+MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {1: _add_next_billing_on}
+"""Each step, keyed by the version it upgrades from, to the next version."""
+
+
+def stored_version(connection: Connection) -> int | None:
+    """Return the database's schema version, None when it has no schema yet."""
+    if not inspect(connection).has_table("schema_version"):
+        return None
+    found = connection.execute(text("SELECT max(version) FROM schema_version")).scalar()
+    return None if found is None else int(found)
+
+
+def upgrade(connection: Connection) -> int:
+    """Create the schema, or upgrade an older one to :data:`CURRENT_VERSION`.
+
+    Args:
+        connection: A connection inside the transaction the upgrade runs in.
+
+    Returns:
+        The version the database had before (0 for an empty database).
+
+    Raises:
+        SchemaVersionError: The database was written by a newer release of the library.
+    """
+    found = stored_version(connection)
+    if found is None:
+        metadata.create_all(connection)
+        connection.execute(schema_version.insert(), {"version": CURRENT_VERSION})
+        return 0
+    if found > CURRENT_VERSION:
+        raise SchemaVersionError(found, CURRENT_VERSION)
+    for version in range(found, CURRENT_VERSION):
+        MIGRATIONS[version](connection)
+    if found != CURRENT_VERSION:
+        connection.execute(schema_version.update().values(version=CURRENT_VERSION))
+    return found

@@ -1,0 +1,1611 @@
+"""SQL storage on SQLAlchemy Core, for SQLite and PostgreSQL (psycopg 3).
+
+A unit of work reads through its own connection and keeps its writes in a journal, as a
+database session does: it reads its own writes from the journal, and ``commit()`` writes
+the journal in one transaction, batched per table (``executemany``), checking optimistic
+versions (``UPDATE … WHERE id = ? AND version = ?``), unique keys and the ledger's
+``CHECK (amount >= 0)`` in the database itself. When a batch is refused, the transaction
+is rolled back and written again row by row, so that the error names the very row and
+constraint (translated into the library's errors with ``raise … from``); nothing of the
+unit of work is written.
+
+Reads of other units of work's commits are "read committed": on SQLite every read runs
+outside a transaction (WAL lets it run beside a writer) and the commit takes the write
+lock with ``BEGIN IMMEDIATE``; on PostgreSQL the unit of work's transaction stays open
+from its first read to its commit, so that the rows :meth:`_Accounts.due` claims with
+``FOR UPDATE SKIP LOCKED`` stay locked until then.
+
+Example:
+    >>> storage = SqlStorage("sqlite://")
+    >>> with storage.unit_of_work() as uow:
+    ...     uow.accounts.name_taken("north-bakery")
+    False
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import attrs
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from resell_core.adapters.sql import overview as sql_overview
+from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.errors import violated_constraint
+from resell_core.agency import Agency, PortalUser
+from resell_core.audit import AuditEvent
+from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement
+from resell_core.billing.profiles import BillingProfile
+from resell_core.errors import (
+    AlreadyExists,
+    Conflict,
+    DuplicateName,
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidInput,
+    NotFound,
+    ResellError,
+    VersionConflict,
+)
+from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.overview import (
+    AccountQuery,
+    CursorPosition,
+    Page,
+    SavedView,
+    compare_keys,
+    encode_cursor,
+    matches,
+    sort_key,
+)
+from resell_core.ports import AccessRecord, IdempotencyRecord, Record
+from resell_core.serialization import converter, from_json, to_json
+
+__all__ = ["SqlStorage", "SqlUnitOfWork"]
+
+V = TypeVar("V")
+_MICRO = 10**6
+
+
+class _Deleted:
+    """Marks a row deleted in a journal."""
+
+
+_DELETED = _Deleted()
+
+
+def _to_micro(quantity: Decimal) -> int:
+    scaled = quantity.scaleb(6)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
+            "unit or to whole credits",
+        )
+    return int(scaled)
+
+
+def _from_micro(amount: int) -> Decimal:
+    value = Decimal(amount).scaleb(-6).normalize()
+    return value if value.as_tuple().exponent <= 0 else value.quantize(Decimal(1))  # type: ignore[operator]
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * _MICRO + delta.microseconds
+
+
+def _loader(cls: type[V]) -> Callable[[str], V]:
+    hook = converter.get_structure_hook(cls)
+
+    def load(data: str) -> V:
+        return hook(json.loads(data, parse_float=Decimal), cls)
+
+    return load
+
+
+class _Failed(Exception):
+    """A batched write was refused: write the journal again row by row to say why."""
+
+
+# -- versioned aggregates ------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class _Spec(Generic[V]):
+    """How one kind of versioned aggregate is stored.
+
+    Attributes:
+        kind: Its name in errors (``"account"``).
+        table: Its table (key column ``id``).
+        columns: The row's columns but ``id``, ``data``, ``version`` and the fixed ones.
+        load: Reads the aggregate back from ``data``.
+        claims: The unique keys a value holds, by constraint name: a column's value, or a
+            tuple of values for a key over several columns.
+        errors: The error of each unique constraint, by constraint name.
+        fixed: Columns with one value for the whole repository (records' ``repository``).
+    """
+
+    kind: str
+    table: Table
+    columns: Callable[[V], dict[str, object]]
+    load: Callable[[str], V]
+    claims: Callable[[V], dict[str, object]]
+    errors: Mapping[str, Callable[[V], ResellError]]
+    fixed: Mapping[str, str] = attrs.field(factory=dict)
+
+    def unique_columns(self, constraint: str) -> list[str]:
+        """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
+        for found in self.table.constraints:
+            if found.name == constraint:
+                return [c.name for c in found.columns if c.name not in self.fixed]
+        raise AssertionError(f"no constraint {constraint}")  # pragma: no cover
+
+
+@attrs.frozen(eq=False)
+class _VersionedStatements:
+    """The statements of one versioned table, built once and reused (compiled once)."""
+
+    by_id: Any
+    clashes: Any
+    insert: Any
+    update: Any
+    delete: Any
+
+
+@functools.cache
+def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
+    table = spec.table
+    fixed = [table.c[k] == v for k, v in spec.fixed.items()]
+    key = table.c.id == bindparam("id")
+    claims = [
+        and_(*(table.c[c] == bindparam(f"c_{c}") for c in spec.unique_columns(name)))
+        for name in spec.errors
+    ]
+    row_columns = [c.name for c in table.columns if c.name not in ("id", *spec.fixed)]
+    old = (table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version"))
+    return _VersionedStatements(
+        by_id=select(table.c.data, table.c.version).where(*fixed, key),
+        clashes=select(table.c.id, table.c.data, table.c.version).where(*fixed, or_(key, *claims)),
+        insert=insert(table),
+        update=update(table)
+        .where(*fixed, *old)
+        .values({n: bindparam(f"new_{n}") for n in row_columns}),
+        delete=delete(table).where(*fixed, *old),
+    )
+
+
+@attrs.define
+class _Change(Generic[V]):
+    """A journal entry: the value to store (or deleted) and the version it was based on."""
+
+    value: V | _Deleted
+    base: int | None
+
+
+class _Versioned(Generic[V]):
+    """One unit of work's access to a versioned aggregate's table."""
+
+    def __init__(self, uow: SqlUnitOfWork, spec: _Spec[V]) -> None:
+        self._uow = uow
+        self.spec = spec
+        self.changes: dict[str, _Change[V]] = {}
+        # The agency, version and unique claims of each row read: an update checks them
+        # without reading the row again (the commit checks the version in the database).
+        self.seen: dict[str, tuple[str | None, int, dict[str, object]]] = {}
+        self.sql = _versioned_statements(spec)
+        self._fixed = and_(true(), *(spec.table.c[k] == v for k, v in spec.fixed.items()))
+
+    # reading
+    def loaded(self, row: Any) -> V:
+        """Read a row's aggregate and remember its version."""
+        value = self.spec.load(row.data)
+        self.seen[value.id] = (_agency_of(value), row.version, self.spec.claims(value))  # type: ignore[attr-defined]
+        return value
+
+    def visible(self, key: str) -> V | None:
+        """Return the row as this unit of work sees it (a fresh copy), or None."""
+        change = self.changes.get(key)
+        if change is not None:
+            value = change.value
+            return None if isinstance(value, _Deleted) else _copy(value)
+        row = self._uow.first(self.sql.by_id, {"id": key})
+        return None if row is None else self.loaded(row)
+
+    def scoped(self, agency_id: str, key: str) -> V:
+        """Return the agency's row, or raise NotFound."""
+        value = self.visible(key)
+        if value is None or _agency_of(value) != agency_id:
+            raise NotFound(self.spec.kind, key)
+        return value
+
+    def where_unique(self, constraint: str, wanted: object) -> V | None:
+        """Return the visible row holding ``wanted`` in a unique constraint, or None."""
+        for change in self.changes.values():
+            value = change.value
+            if not isinstance(value, _Deleted) and self.spec.claims(value)[constraint] == wanted:
+                return _copy(value)
+        table = self.spec.table
+        (column,) = self.spec.unique_columns(constraint)
+        statement = select(table.c.data, table.c.version).where(
+            self._fixed, table.c[column] == wanted
+        )
+        for row in self._uow.rows(statement):
+            value = self.loaded(row)
+            if value.id not in self.changes:  # type: ignore[attr-defined]
+                return value
+        return None
+
+    def select(
+        self,
+        condition: ColumnElement[bool],
+        accept: Callable[[V], bool],
+        *,
+        after_id: str | None = None,
+        limit: int | None = None,
+        order: Sequence[Any] = (),
+        for_update: bool = False,
+    ) -> list[V]:
+        """Return visible rows by id (or ``order``): the database's merged with the journal's."""
+        table = self.spec.table
+        statement = select(table.c.data, table.c.version).where(self._fixed, condition)
+        if after_id is not None:
+            statement = statement.where(table.c.id > after_id)
+        statement = statement.order_by(*order, table.c.id)
+        if limit is not None:
+            if limit <= 0:
+                return []
+            statement = statement.limit(limit + len(self.changes))
+        if for_update and self._uow.storage.dialect == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        found = [
+            value
+            for value in map(self.loaded, self._uow.rows(statement))
+            if value.id not in self.changes  # type: ignore[attr-defined]
+        ]
+        if self.changes:
+            found += [
+                _copy(change.value)
+                for key, change in self.changes.items()
+                if not isinstance(change.value, _Deleted)
+                and (after_id is None or key > after_id)
+                and accept(change.value)
+            ]
+            if not order:
+                found.sort(key=lambda v: v.id)  # type: ignore[attr-defined]
+        return found if limit is None else found[:limit]
+
+    # writing
+    def _check_claims(self, key: str, value: V, *, new: bool, old: Mapping[str, object]) -> None:
+        """Raise if the id (for a new row) or a unique key ``value`` takes is held."""
+        claims = self.spec.claims(value)
+        wanted = {n: v for n, v in claims.items() if v is not None and old.get(n) != v}
+        if not wanted and not new:
+            return
+        for other_key, change in self.changes.items():
+            other = change.value
+            if other_key == key or isinstance(other, _Deleted):
+                continue
+            held = self.spec.claims(other)
+            for name, claim in wanted.items():
+                if held[name] == claim:
+                    raise self.spec.errors[name](value)
+        params: dict[str, object] = {"id": key}
+        for name, claim in claims.items():
+            parts = claim if isinstance(claim, tuple) else (claim,)
+            params.update(
+                (f"c_{c}", part)
+                for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
+            )
+        for row in self._uow.rows(self.sql.clashes, params):
+            if row.id in self.changes:
+                continue  # this unit of work's own state of the row decides
+            if row.id == key:
+                if new:
+                    raise AlreadyExists(self.spec.kind, key)
+                continue
+            held = self.spec.claims(self.loaded(row))
+            for name, claim in wanted.items():
+                if held[name] == claim:
+                    raise self.spec.errors[name](value)
+
+    def add(self, value: V) -> None:
+        """Journal a new row; raise if its id or a unique key is visibly taken."""
+        key: str = value.id  # type: ignore[attr-defined]
+        change = self.changes.get(key)
+        if change is not None and not isinstance(change.value, _Deleted):
+            raise AlreadyExists(self.spec.kind, key)
+        self._check_claims(key, value, new=change is None, old={})
+        base = change.base if change is not None else None
+        self.changes[key] = _Change(_copy(value), base)
+
+    def update(self, value: V) -> V:
+        """Journal a changed row (version + 1); return the stored copy."""
+        key: str = value.id  # type: ignore[attr-defined]
+        change = self.changes.get(key)
+        if change is not None:
+            current = change.value
+            if isinstance(current, _Deleted) or _agency_of(current) != _agency_of(value):
+                raise NotFound(self.spec.kind, key)
+            version: int = current.version  # type: ignore[attr-defined]
+            old_claims: Mapping[str, object] = self.spec.claims(current)
+            base = change.base
+        else:
+            if key not in self.seen and self.visible(key) is None:
+                raise NotFound(self.spec.kind, key)
+            agency, version, old_claims = self.seen[key]
+            if agency != _agency_of(value):
+                raise NotFound(self.spec.kind, key)
+            base = version
+        if version != value.version:  # type: ignore[attr-defined]
+            raise VersionConflict(self.spec.kind, key, value.version, version)  # type: ignore[attr-defined]
+        stored: V = attrs.evolve(value, version=version + 1)  # type: ignore[misc]
+        self._check_claims(key, stored, new=False, old=old_claims)
+        self.changes[key] = _Change(stored, base)
+        return _copy(stored)
+
+    def remove(self, agency_id: str, key: str) -> None:
+        """Journal the deletion of the agency's row; raise NotFound if there is none."""
+        self.scoped(agency_id, key)
+        change = self.changes.get(key)
+        base = change.base if change is not None else self.seen[key][1]
+        self.changes[key] = _Change(_DELETED, base)
+
+    # committing
+    def _row(self, key: str, value: V) -> dict[str, object]:
+        row = self.spec.columns(value)
+        row.update(self.spec.fixed)
+        row["id"] = key
+        row["version"] = value.version  # type: ignore[attr-defined]
+        row["data"] = to_json(value)
+        return row
+
+    def flush(self, connection: Connection, *, batched: bool) -> None:
+        """Write the journal: batched (raise _Failed on a refusal), or row by row, raising
+        the library error of the first refused row."""
+        inserts: list[tuple[dict[str, object], V]] = []
+        updates: list[dict[str, object]] = []
+        deletes: list[dict[str, object]] = []
+        for key, change in self.changes.items():
+            value = change.value
+            if isinstance(value, _Deleted):
+                if change.base is not None:
+                    deletes.append({"old_id": key, "old_version": change.base})
+            elif change.base is None:
+                inserts.append((self._row(key, value), value))
+            else:
+                row = self._row(key, value)
+                params = {
+                    f"new_{n}": v for n, v in row.items() if n != "id" and n not in self.spec.fixed
+                }
+                params.update(old_id=key, old_version=change.base)
+                updates.append(params)
+        sql = self.sql
+        if batched:
+            for statement, params in ((sql.delete, deletes), (sql.update, updates)):
+                if params and _changed(connection, statement, params) != len(params):
+                    raise _Failed
+            if inserts:
+                connection.execute(sql.insert, [row for row, _ in inserts])
+            return
+        for statement, params in ((sql.delete, deletes), (sql.update, updates)):
+            for one in params:
+                if _changed(connection, statement, [one]) != 1:
+                    raise self._changed_meanwhile(connection, one)
+        for row, value in inserts:
+            try:
+                connection.execute(sql.insert, row)
+            except IntegrityError as error:
+                raise self._translate(error, value) from error
+
+    def _changed_meanwhile(
+        self, connection: Connection, params: Mapping[str, object]
+    ) -> ResellError:
+        key = str(params["old_id"])
+        row = connection.execute(self.sql.by_id, {"id": key}).first()
+        if row is None:
+            return Conflict(
+                f"the {self.spec.kind} {key!r} was removed by someone else: read it again"
+            )
+        return VersionConflict(self.spec.kind, key, int(str(params["old_version"])), row.version)
+
+    def _translate(self, error: IntegrityError, value: V) -> ResellError:
+        name = violated_constraint(error, self.spec.table)
+        factory = self.spec.errors.get(name or "")
+        if factory is not None:
+            return factory(value)
+        return AlreadyExists(self.spec.kind, value.id)  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        """Forget the journal and the versions read."""
+        self.changes.clear()
+        self.seen.clear()
+
+
+def _copy(value: V) -> V:
+    return attrs.evolve(value)  # type: ignore[misc]
+
+
+def _changed(connection: Connection, statement: Any, params: list[dict[str, object]]) -> int:
+    if len(params) == 1 or connection.dialect.supports_sane_multi_rowcount:
+        return int(connection.execute(statement, params).rowcount)
+    return sum(int(connection.execute(statement, p).rowcount) for p in params)
+
+
+def _agency_of(value: object) -> str | None:
+    if isinstance(value, Agency):
+        return value.id
+    return getattr(value, "agency_id", None)
+
+
+# -- the specs of the aggregates -------------------------------------------------------------
+
+
+def _agency_columns(agency: Agency) -> dict[str, object]:
+    return {"referral_code": agency.referral_code}
+
+
+def _profile_columns(profile: BillingProfile) -> dict[str, object]:
+    return {"agency_id": profile.agency_id, "label_key": profile.label.casefold()}
+
+
+def _invoice_columns(invoice: Invoice) -> dict[str, object]:
+    return {
+        "agency_id": invoice.agency_id,
+        "number": invoice.number,
+        "account_id": invoice.account_id,
+        "status": invoice.status.value,
+        "next_retry_on": invoice.next_retry_on,
+        "period_key": invoice.period_key,
+    }
+
+
+def _record_columns(record: Record) -> dict[str, object]:
+    return {"agency_id": record.agency_id, "record_key": record.key}
+
+
+def _record_load(data: str) -> Record:
+    return from_json(data, Record)
+
+
+def _account_columns(account: Account) -> dict[str, object]:
+    row = schema.account_columns(account)
+    del row["id"], row["version"]
+    return row
+
+
+_AGENCY = _Spec[Agency](
+    "agency",
+    schema.agencies,
+    _agency_columns,
+    _loader(Agency),
+    lambda a: {"uq_agencies_referral_code": a.referral_code},
+    {"uq_agencies_referral_code": lambda a: DuplicateName("referral code", a.referral_code)},
+)
+_ACCOUNT = _Spec[Account](
+    "account",
+    schema.accounts,
+    _account_columns,
+    _loader(Account),
+    lambda a: {"uq_accounts_name_key": a.name.casefold()},
+    {"uq_accounts_name_key": lambda a: DuplicateName("account name", a.name)},
+)
+_PROFILE = _Spec[BillingProfile](
+    "billing profile",
+    schema.profiles,
+    _profile_columns,
+    _loader(BillingProfile),
+    lambda p: {"uq_profiles_agency_id_label_key": (p.agency_id, p.label.casefold())},
+    {"uq_profiles_agency_id_label_key": lambda p: DuplicateName("billing profile label", p.label)},
+)
+_INVOICE = _Spec[Invoice](
+    "invoice",
+    schema.invoices,
+    _invoice_columns,
+    _loader(Invoice),
+    lambda i: {
+        "uq_invoices_period_key": i.period_key,
+        "uq_invoices_agency_id_number": (i.agency_id, i.number),
+    },
+    {
+        "uq_invoices_period_key": lambda i: AlreadyExists("recurring invoice", i.period_key),
+        "uq_invoices_agency_id_number": lambda i: AlreadyExists(
+            "invoice number", f"{i.agency_id}/{i.number}"
+        ),
+    },
+)
+
+
+def _record_spec(repository: str) -> _Spec[Record]:
+    return _Spec[Record](
+        "record",
+        schema.records,
+        _record_columns,
+        _record_load,
+        lambda r: {"uq_records_repository_record_key": r.key},
+        {"uq_records_repository_record_key": lambda r: AlreadyExists("record key", r.key)},
+        {"repository": repository},
+    )
+
+
+_RECORDS = {name: _record_spec(name) for name in ("transfers", "payouts", "brandings")}
+
+
+# -- repositories ----------------------------------------------------------------------------
+
+
+class _Agencies:
+    def __init__(self, rows: _Versioned[Agency]) -> None:
+        self._rows = rows
+
+    def add(self, agency: Agency) -> None:
+        self._rows.add(agency)
+
+    def get(self, agency_id: str) -> Agency:
+        return self._rows.scoped(agency_id, agency_id)
+
+    def update(self, agency: Agency) -> Agency:
+        return self._rows.update(agency)
+
+    def by_referral_code(self, code: str) -> Agency | None:
+        return self._rows.where_unique("uq_agencies_referral_code", code)
+
+    def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
+        return self._rows.select(true(), lambda _: True, after_id=after_id, limit=limit)
+
+
+class _Accounts:
+    def __init__(self, rows: _Versioned[Account]) -> None:
+        self._rows = rows
+
+    def add(self, account: Account) -> None:
+        self._rows.add(account)
+
+    def get(self, agency_id: str, account_id: str) -> Account:
+        return self._rows.scoped(agency_id, account_id)
+
+    def get_by_name(self, agency_id: str, name: str) -> Account:
+        account = self._rows.where_unique("uq_accounts_name_key", name.casefold())
+        if account is None or account.agency_id != agency_id:
+            raise NotFound("account", name)
+        return account
+
+    def find(self, account_id: str) -> Account | None:
+        return self._rows.visible(account_id)
+
+    def update(self, account: Account) -> Account:
+        return self._rows.update(account)
+
+    def name_taken(self, name: str) -> bool:
+        return self._rows.where_unique("uq_accounts_name_key", name.casefold()) is not None
+
+    def query(self, agency_id: str, query: AccountQuery, today: date) -> Page[Account]:
+        rows = self._rows
+        mine = [
+            c.value
+            for c in rows.changes.values()
+            if isinstance(c.value, Account) and c.value.agency_id == agency_id
+        ]
+        condition = sql_overview.where_clause(agency_id, query, today)
+        if rows.changes:
+            # This unit of work's own changes are judged in Python and merged below.
+            condition = and_(condition, schema.accounts.c.id.not_in(list(rows.changes)))
+        uow = rows._uow
+        total = int(uow.first(sql_overview.count_statement(condition), {})[0])
+        statement = sql_overview.page_statement(condition, query, extra=0)
+        found = [rows.loaded(row) for row in uow.rows(statement)]
+        if mine:
+            found = _merge_own(found, mine, query, today)
+            total += sum(1 for a in mine if matches(a, query, today))
+        page = found[: query.limit]
+        cursor = None
+        if len(found) > query.limit:
+            last = page[-1]
+            cursor = encode_cursor(query.sort, CursorPosition(sort_key(last, query.sort), last.id))
+        return Page(tuple(page), cursor, total)
+
+    def of_agency(
+        self, agency_id: str, *, after_id: str | None = None, limit: int = 100
+    ) -> list[Account]:
+        return self._rows.select(
+            schema.accounts.c.agency_id == agency_id,
+            lambda a: a.agency_id == agency_id,
+            after_id=after_id,
+            limit=limit,
+        )
+
+    def due(
+        self,
+        until: date,
+        *,
+        after_id: str | None = None,
+        limit: int = 100,
+        claim: bool = False,
+    ) -> list[Account]:
+        def is_due(account: Account) -> bool:
+            start = schema.next_billing_on(account)
+            return start is not None and start < until
+
+        return self._rows.select(
+            schema.accounts.c.next_billing_on < until,
+            is_due,
+            after_id=after_id,
+            limit=limit,
+            for_update=claim,
+        )
+
+    def trials_ending(
+        self, until: date, *, after_id: str | None = None, limit: int = 100
+    ) -> list[Account]:
+        def is_ending(account: Account) -> bool:
+            ends = account.trial_ends_on
+            return account.status is AccountStatus.ACTIVE and ends is not None and ends < until
+
+        accounts = schema.accounts.c
+        return self._rows.select(
+            and_(accounts.status == AccountStatus.ACTIVE.value, accounts.trial_ends_on < until),
+            is_ending,
+            after_id=after_id,
+            limit=limit,
+        )
+
+
+def _merge_own(
+    found: list[Account], mine: list[Account], query: AccountQuery, today: date
+) -> list[Account]:
+    position = query.position()
+    extra = [
+        attrs.evolve(a)
+        for a in mine
+        if matches(a, query, today)
+        and (
+            position is None
+            or compare_keys(
+                (sort_key(a, query.sort), a.id),
+                (position.values, position.account_id),
+                query.sort,
+            )
+            > 0
+        )
+    ]
+
+    def order(left: Account, right: Account) -> int:
+        return compare_keys(
+            (sort_key(left, query.sort), left.id),
+            (sort_key(right, query.sort), right.id),
+            query.sort,
+        )
+
+    return sorted(found + extra, key=functools.cmp_to_key(order))
+
+
+class _Profiles:
+    def __init__(self, rows: _Versioned[BillingProfile]) -> None:
+        self._rows = rows
+
+    def add(self, profile: BillingProfile) -> None:
+        self._rows.add(profile)
+
+    def get(self, agency_id: str, profile_id: str) -> BillingProfile:
+        return self._rows.scoped(agency_id, profile_id)
+
+    def update(self, profile: BillingProfile) -> BillingProfile:
+        return self._rows.update(profile)
+
+    def remove(self, agency_id: str, profile_id: str) -> None:
+        self._rows.remove(agency_id, profile_id)
+
+    def list(self, agency_id: str) -> list[BillingProfile]:
+        return self._rows.select(
+            schema.profiles.c.agency_id == agency_id, lambda p: p.agency_id == agency_id
+        )
+
+
+class _Invoices:
+    def __init__(self, rows: _Versioned[Invoice]) -> None:
+        self._rows = rows
+
+    def add(self, invoice: Invoice) -> None:
+        self._rows.add(invoice)
+
+    def get(self, agency_id: str, invoice_id: str) -> Invoice:
+        return self._rows.scoped(agency_id, invoice_id)
+
+    def by_period_key(self, period_key: str) -> Invoice | None:
+        return self._rows.where_unique("uq_invoices_period_key", period_key)
+
+    def update(self, invoice: Invoice) -> Invoice:
+        return self._rows.update(invoice)
+
+    def list(self, agency_id: str, account_id: str | None = None) -> list[Invoice]:
+        c = schema.invoices.c
+        condition = c.agency_id == agency_id
+        if account_id is not None:
+            condition = and_(condition, c.account_id == account_id)
+        found = self._rows.select(
+            condition,
+            lambda i: i.agency_id == agency_id and account_id in (None, i.account_id),
+            order=(c.number,),
+        )
+        return sorted(found, key=lambda i: i.number)
+
+    def open_for_retry(
+        self, until: date, *, after_id: str | None = None, limit: int = 100
+    ) -> builtins.list[Invoice]:
+        closed = (InvoiceStatus.PAID, InvoiceStatus.VOID)
+
+        def is_open(invoice: Invoice) -> bool:
+            retry = invoice.next_retry_on
+            return retry is not None and retry < until and invoice.status not in closed
+
+        c = schema.invoices.c
+        return self._rows.select(
+            and_(c.next_retry_on < until, c.status.not_in([s.value for s in closed])),
+            is_open,
+            after_id=after_id,
+            limit=limit,
+        )
+
+
+class _Records:
+    def __init__(self, rows: _Versioned[Record]) -> None:
+        self._rows = rows
+
+    def add(self, record: Record) -> None:
+        self._rows.add(record)
+
+    def get(self, agency_id: str, record_id: str) -> Record:
+        return self._rows.scoped(agency_id, record_id)
+
+    def by_key(self, key: str) -> Record | None:
+        return self._rows.where_unique("uq_records_repository_record_key", key)
+
+    def update(self, record: Record) -> Record:
+        return self._rows.update(record)
+
+    def list(
+        self, agency_id: str, *, subject: str | None = None, status: str | None = None
+    ) -> list[Record]:
+        return [
+            r
+            for r in self._rows.select(
+                schema.records.c.agency_id == agency_id, lambda r: r.agency_id == agency_id
+            )
+            if subject in (None, r.subject) and status in (None, r.status)
+        ]
+
+
+# -- keyed rows without versions: users, idempotency keys, views, access records --------------
+
+_INSERT = "insert"  # must be new: a clash at commit is the store's error
+_UPSERT = "upsert"  # replaces whatever is stored
+_TAKE = "take"  # deletes a row that must still be there at commit
+_DROP = "drop"  # deletes the row if it is there
+
+
+@attrs.frozen(eq=False)
+class _KeyedStatements:
+    """The statements of one keyed table, built once and reused (compiled once)."""
+
+    get: Any
+    insert: Any
+    upsert: Any
+    delete: Any
+
+
+@functools.cache
+def _keyed_statements(table: Table, key_columns: tuple[str, ...], dialect: str) -> _KeyedStatements:
+    keys = [table.c[k] == bindparam(f"k_{k}") for k in key_columns]
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    data = {c.name: upsert.excluded[c.name] for c in table.columns if c.name not in key_columns}
+    return _KeyedStatements(
+        get=select(table.c.data).where(*keys),
+        insert=insert(table),
+        upsert=upsert.on_conflict_do_update(index_elements=list(key_columns), set_=data),
+        delete=delete(table).where(*keys),
+    )
+
+
+class _Keyed(Generic[V]):
+    """A table of values keyed by a tuple of columns, with a journal of writes."""
+
+    def __init__(
+        self,
+        uow: SqlUnitOfWork,
+        table: Table,
+        key_columns: tuple[str, ...],
+        *,
+        load: Callable[[str], V],
+        columns: Callable[[V], dict[str, object]],
+        clash: Callable[[tuple[str, ...], V], ResellError],
+    ) -> None:
+        self._uow = uow
+        self.table = table
+        self.key_columns = key_columns
+        self.load = load
+        self.columns = columns
+        self.clash = clash
+        self.changes: dict[tuple[str, ...], tuple[str, V | None]] = {}
+        self.sql = _keyed_statements(table, key_columns, uow.storage.dialect)
+
+    def get(self, key: tuple[str, ...]) -> V | None:
+        if key in self.changes:
+            return self.changes[key][1]
+        row = self._uow.first(
+            self.sql.get, {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)}
+        )
+        return None if row is None else self.load(row.data)
+
+    def write(self, key: tuple[str, ...], op: str, value: V | None) -> None:
+        previous = self.changes.get(key)
+        if previous is not None and op in (_TAKE, _DROP):
+            # Taking what this unit of work wrote itself: the stored row (if any) goes too.
+            op = _DROP if previous[0] in (_UPSERT, _DROP) else _TAKE if previous[0] == _TAKE else ""
+            if not op:
+                del self.changes[key]
+                return
+        self.changes[key] = (op, value)
+
+    def rows(
+        self, condition: ColumnElement[bool], order: Sequence[Any]
+    ) -> list[tuple[tuple[str, ...], V]]:
+        """Return visible (key, value) pairs matching ``condition`` in the database, and
+        this unit of work's own values (unfiltered: the caller filters)."""
+        cols = [self.table.c[k] for k in self.key_columns]
+        statement = select(*cols, self.table.c.data).where(condition).order_by(*order, *cols)
+        found = []
+        for row in self._uow.rows(statement):
+            key = tuple(row[: len(cols)])
+            if key not in self.changes:
+                found.append((key, self.load(row.data)))
+        found += [(k, v) for k, (_, v) in self.changes.items() if v is not None]
+        return found
+
+    def _params(self, key: tuple[str, ...], value: V | None) -> dict[str, object]:
+        if value is None:
+            return {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)}
+        row = self.columns(value)
+        row.update(zip(self.key_columns, key, strict=True))
+        row["data"] = to_json(value)
+        return row
+
+    def flush(self, connection: Connection, *, batched: bool) -> None:
+        grouped: dict[str, list[tuple[tuple[str, ...], V | None]]] = {}
+        for key, (op, value) in self.changes.items():
+            grouped.setdefault(op, []).append((key, value))
+        sql = self.sql
+        statements = {
+            _INSERT: sql.insert,
+            _UPSERT: sql.upsert,
+            _TAKE: sql.delete,
+            _DROP: sql.delete,
+        }
+        for op in (_TAKE, _DROP, _UPSERT, _INSERT):
+            items = grouped.get(op, [])
+            if not items:
+                continue
+            if batched:
+                params = [self._params(k, None if op in (_TAKE, _DROP) else v) for k, v in items]
+                changed = _changed(connection, statements[op], params)
+                if op == _TAKE and changed != len(params):
+                    raise _Failed
+                continue
+            for key, value in items:
+                params1 = self._params(key, None if op in (_TAKE, _DROP) else value)
+                try:
+                    changed = connection.execute(statements[op], params1).rowcount
+                except IntegrityError as error:
+                    raise self.clash(key, value) from error  # type: ignore[arg-type]
+                if op == _TAKE and changed != 1:
+                    raise Conflict(
+                        f"the access record {key[-1]!r} was used or changed by someone else "
+                        "meanwhile"
+                    )
+
+    def reset(self) -> None:
+        self.changes.clear()
+
+
+class _Users:
+    def __init__(self, rows: _Keyed[PortalUser]) -> None:
+        self._rows = rows
+
+    def add(self, user: PortalUser) -> None:
+        if self._rows.get((user.id,)) is not None:
+            raise AlreadyExists("portal user", user.id)
+        if self.by_email(user.email) is not None:
+            raise DuplicateName("portal user email", user.email)
+        self._rows.write((user.id,), _INSERT, user)
+
+    def get(self, agency_id: str, user_id: str) -> PortalUser:
+        user = self._rows.get((user_id,))
+        if user is None or user.agency_id != agency_id:
+            raise NotFound("portal user", user_id)
+        return user
+
+    def by_email(self, email: str) -> PortalUser | None:
+        wanted = email.casefold()
+        for _, user in self._rows.rows(schema.users.c.email_key == wanted, ()):
+            if user.email.casefold() == wanted:
+                return user
+        return None
+
+    def list(self, agency_id: str) -> list[PortalUser]:
+        found = self._rows.rows(schema.users.c.agency_id == agency_id, ())
+        return sorted((u for _, u in found if u.agency_id == agency_id), key=lambda u: u.id)
+
+
+def _user_clash(key: tuple[str, ...], user: PortalUser) -> ResellError:
+    return DuplicateName("portal user email", user.email)
+
+
+class _Idempotency:
+    def __init__(self, rows: _Keyed[IdempotencyRecord]) -> None:
+        self._rows = rows
+
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        return self._rows.get((scope, key))
+
+    def put(self, record: IdempotencyRecord) -> None:
+        stored = self.get(record.scope, record.key)
+        if stored is not None:
+            if stored.fingerprint != record.fingerprint:
+                raise IdempotencyConflict(record.key)
+            return
+        self._rows.write((record.scope, record.key), _INSERT, record)
+
+    def purge(self, before: datetime) -> int:
+        found = self._rows.rows(schema.idempotency.c.at_us < _micros(before), ())
+        old = [key for key, record in found if record.at < before]
+        for key in old:
+            self._rows.write(key, _DROP, None)
+        return len(old)
+
+
+def _idempotency_clash(key: tuple[str, ...], record: IdempotencyRecord) -> ResellError:
+    return IdempotencyConflict(record.key)
+
+
+class _Views:
+    def __init__(self, rows: _Keyed[SavedView]) -> None:
+        self._rows = rows
+
+    def save(self, view: SavedView) -> None:
+        self._rows.write((view.agency_id, view.user_id, view.name), _UPSERT, view)
+
+    def get(self, agency_id: str, user_id: str, name: str) -> SavedView:
+        view = self._rows.get((agency_id, user_id, name))
+        if view is None:
+            raise NotFound("saved view", name)
+        return view
+
+    def list(self, agency_id: str, user_id: str) -> list[SavedView]:
+        c = schema.views.c
+        found = self._rows.rows(and_(c.agency_id == agency_id, c.user_id == user_id), ())
+        mine = [v for (a, u, _), v in found if (a, u) == (agency_id, user_id)]
+        return sorted(mine, key=lambda v: v.name)
+
+    def remove(self, agency_id: str, user_id: str, name: str) -> None:
+        self.get(agency_id, user_id, name)
+        self._rows.write((agency_id, user_id, name), _DROP, None)
+
+
+class _Tokens:
+    def __init__(self, rows: _Keyed[AccessRecord]) -> None:
+        self._rows = rows
+
+    def get(self, kind: str, key: str) -> AccessRecord | None:
+        return self._rows.get((kind, key))
+
+    def put(self, record: AccessRecord) -> None:
+        self._rows.write((record.kind, record.key), _UPSERT, record)
+
+    def add(self, record: AccessRecord) -> None:
+        if self.get(record.kind, record.key) is not None:
+            raise AlreadyExists(record.kind, record.key)
+        self._rows.write((record.kind, record.key), _INSERT, record)
+
+    def take(self, kind: str, key: str) -> AccessRecord | None:
+        record = self.get(kind, key)
+        if record is not None:
+            self._rows.write((kind, key), _TAKE, None)
+        return record
+
+    def purge(self, before: datetime) -> int:
+        found = self._rows.rows(schema.tokens.c.expires_us < _micros(before), ())
+        old = [
+            key
+            for key, record in found
+            if record.expires_at is not None and record.expires_at < before
+        ]
+        for key in old:
+            self._rows.write(key, _DROP, None)
+        return len(old)
+
+
+def _token_clash(key: tuple[str, ...], record: AccessRecord) -> ResellError:
+    return AlreadyExists(record.kind, record.key)
+
+
+# -- the ledger and the event log ------------------------------------------------------------
+
+_BalanceKey = tuple[str, str, str]
+
+
+def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
+    return InsufficientCredit(
+        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
+        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
+    )
+
+
+@attrs.frozen(eq=False)
+class _LedgerStatements:
+    """The ledger's statements, built once per dialect."""
+
+    balance: Any
+    by_id: Any
+    known: Any
+    insert: Any
+    add: Any
+    spend: Any
+
+
+@functools.cache
+def _ledger_statements(dialect: str) -> _LedgerStatements:
+    b = schema.balances.c
+    m = schema.movements.c
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(schema.balances)
+    return _LedgerStatements(
+        balance=select(b.amount).where(
+            b.agency_id == bindparam("agency_id"),
+            b.wallet == bindparam("wallet"),
+            b.kind == bindparam("kind"),
+        ),
+        by_id=select(m.data).where(m.id == bindparam("id")),
+        known=select(m.id, m.data).where(m.id.in_(bindparam("ids", expanding=True))),
+        insert=insert(schema.movements),
+        # Credit and debit alike add to the stored amount in the database, so that two
+        # writers never overwrite each other; the CHECK refuses an overdraft.
+        add=upsert.on_conflict_do_update(
+            index_elements=["agency_id", "wallet", "kind"],
+            set_={"amount": b.amount + upsert.excluded.amount},
+        ),
+        spend=update(schema.balances)
+        .where(
+            b.agency_id == bindparam("b_agency_id"),
+            b.wallet == bindparam("b_wallet"),
+            b.kind == bindparam("b_kind"),
+        )
+        .values(amount=b.amount + bindparam("amount")),
+    )
+
+
+def _spending(change: Mapping[str, object]) -> dict[str, object]:
+    return {
+        "b_agency_id": change["agency_id"],
+        "b_wallet": change["wallet"],
+        "b_kind": change["kind"],
+        "amount": change["amount"],
+    }
+
+
+class _Ledger:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self.pending: list[Movement] = []
+        self._pending_ids: dict[str, Movement] = {}
+        self._stored: dict[_BalanceKey, int] = {}
+        self._deltas: dict[_BalanceKey, int] = {}
+        sql = _ledger_statements(uow.storage.dialect)
+        self._balance = sql.balance
+        self._by_id = sql.by_id
+        self._known = sql.known
+        self._insert = sql.insert
+        self._add = sql.add
+        self._spend = sql.spend
+        self._load = _loader(Movement)
+
+    def _stored_amount(self, key: _BalanceKey) -> int:
+        if key not in self._stored:
+            row = self._uow.first(
+                self._balance, {"agency_id": key[0], "wallet": key[1], "kind": key[2]}
+            )
+            self._stored[key] = 0 if row is None else int(row.amount)
+        return self._stored[key]
+
+    def _available(self, key: _BalanceKey) -> int:
+        return self._stored_amount(key) + self._deltas.get(key, 0)
+
+    def append(self, movement: Movement) -> bool:
+        if movement.quantity <= 0:
+            raise InvalidInput.one(
+                "movement",
+                "quantity",
+                f"{movement.quantity} is not positive; move a positive "
+                "quantity from the source wallet to the destination wallet",
+            )
+        quantity = _to_micro(movement.quantity)
+        known = self._pending_ids.get(movement.id)
+        if known is None:
+            row = self._uow.first(self._by_id, {"id": movement.id})
+            known = None if row is None else self._load(row.data)
+        if known is not None:
+            if known != movement:
+                raise IdempotencyConflict(movement.id)
+            return False
+        source = (movement.agency_id, movement.source, movement.kind.value)
+        if movement.source != OUTSIDE:
+            available = self._available(source)
+            if available < quantity:
+                raise _overdrawn(movement, _from_micro(available))
+        destination = (movement.agency_id, movement.destination, movement.kind.value)
+        self._deltas[source] = self._deltas.get(source, 0) - quantity
+        self._deltas[destination] = self._deltas.get(destination, 0) + quantity
+        self.pending.append(movement)
+        self._pending_ids[movement.id] = movement
+        return True
+
+    def movements(
+        self, agency_id: str, wallet: str | None = None, kind: CreditKind | None = None
+    ) -> list[Movement]:
+        m = schema.movements.c
+        statement = select(m.data).where(m.agency_id == agency_id).order_by(m.seq)
+        if wallet is not None:
+            statement = statement.where(or_(m.source == wallet, m.destination == wallet))
+        if kind is not None:
+            statement = statement.where(m.kind == kind.value)
+        found = [self._load(row.data) for row in self._uow.rows(statement)]
+        return found + [
+            x
+            for x in self.pending
+            if x.agency_id == agency_id
+            and (wallet is None or wallet in (x.source, x.destination))
+            and (kind is None or x.kind is kind)
+        ]
+
+    def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
+        return _from_micro(self._available((agency_id, wallet, kind.value)))
+
+    def flush(self, connection: Connection, *, batched: bool) -> None:
+        if not self.pending:
+            return
+        ids = [m.id for m in self.pending]
+        known = {
+            row.id: self._load(row.data) for row in connection.execute(self._known, {"ids": ids})
+        }
+        fresh: list[Movement] = []
+        for movement in self.pending:
+            stored = known.get(movement.id)
+            if stored is not None:
+                if stored != movement:
+                    raise IdempotencyConflict(movement.id)
+                continue
+            fresh.append(movement)
+        if not fresh:
+            return
+        rows = [
+            {
+                "id": m.id,
+                "agency_id": m.agency_id,
+                "kind": m.kind.value,
+                "source": m.source,
+                "destination": m.destination,
+                "data": to_json(m),
+            }
+            for m in fresh
+        ]
+        changes: list[dict[str, object]] = []
+        for m in fresh:
+            quantity = _to_micro(m.quantity)
+            changes.append(
+                {
+                    "agency_id": m.agency_id,
+                    "wallet": m.source,
+                    "kind": m.kind.value,
+                    "amount": -quantity,
+                }
+            )
+            changes.append(
+                {
+                    "agency_id": m.agency_id,
+                    "wallet": m.destination,
+                    "kind": m.kind.value,
+                    "amount": quantity,
+                }
+            )
+        # A debit of a wallet that must stay positive is an UPDATE: the database checks
+        # the new amount against the CHECK, and a missing row (nothing to spend) changes
+        # no row. Credits, and debits of "outside", add to the row or create it.
+        debits = [_spending(c) for c in changes[::2] if c["wallet"] != OUTSIDE]
+        adds = [c for c in changes if c["wallet"] == OUTSIDE or int(str(c["amount"])) > 0]
+        if batched:
+            connection.execute(self._insert, rows)
+            connection.execute(self._add, adds)
+            if debits and _changed(connection, self._spend, debits) != len(debits):
+                raise _Failed
+            return
+        for row, movement, debit, credit in zip(
+            rows, fresh, changes[::2], changes[1::2], strict=True
+        ):
+            try:
+                connection.execute(self._insert, row)
+            except IntegrityError as error:
+                raise IdempotencyConflict(movement.id) from error
+            if movement.source == OUTSIDE:
+                connection.execute(self._add, debit)
+            else:
+                found = connection.execute(
+                    self._balance,
+                    {
+                        "agency_id": debit["agency_id"],
+                        "wallet": debit["wallet"],
+                        "kind": debit["kind"],
+                    },
+                ).first()
+                held = 0 if found is None else int(found.amount)
+                if held + int(str(debit["amount"])) < 0:
+                    raise _overdrawn(movement, _from_micro(held))
+                connection.execute(self._spend, _spending(debit))
+            connection.execute(self._add, credit)
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self._pending_ids.clear()
+        self._stored.clear()
+        self._deltas.clear()
+
+
+_EVENT_INSERT = insert(schema.events)
+
+
+class _Events:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self.pending: list[AuditEvent] = []
+        self._insert = _EVENT_INSERT
+        self._load = _loader(AuditEvent)
+
+    def append(self, event: AuditEvent) -> None:
+        self.pending.append(event)
+
+    def list(
+        self, agency_id: str, *, subject: str | None = None, limit: int | None = None
+    ) -> list[AuditEvent]:
+        e = schema.events.c
+        statement = select(e.data).where(e.agency_id == agency_id).order_by(e.seq)
+        if subject is not None:
+            statement = statement.where(e.subject == subject)
+        if limit is not None:
+            statement = statement.limit(limit)
+        found = [self._load(row.data) for row in self._uow.rows(statement)]
+        found += [
+            x
+            for x in self.pending
+            if x.agency_id == agency_id and (subject is None or x.subject == subject)
+        ]
+        return found if limit is None else found[:limit]
+
+    def flush(self, connection: Connection, *, batched: bool) -> None:
+        if self.pending:
+            connection.execute(
+                self._insert,
+                [
+                    {"agency_id": x.agency_id, "subject": x.subject, "data": to_json(x)}
+                    for x in self.pending
+                ],
+            )
+
+    def reset(self) -> None:
+        self.pending.clear()
+
+
+# -- the storage and its units of work -------------------------------------------------------
+
+
+def _sqlite_connected(dbapi_connection: Any, _record: object) -> None:
+    # The unit of work opens transactions itself (BEGIN IMMEDIATE at commit), so the
+    # driver must not open any on its own; reads outside a transaction see the latest
+    # commit, which is what "read committed" asks.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _build_engine(url_or_engine: str | Engine) -> tuple[Engine, bool]:
+    """Return the engine, and whether it is one in-memory SQLite database (one connection)."""
+    if isinstance(url_or_engine, Engine):
+        engine = url_or_engine
+        url = engine.url
+    else:
+        url = make_url(url_or_engine)
+        if url.get_backend_name() == "sqlite":
+            memory = url.database in (None, "", ":memory:")
+            options: dict[str, Any] = {}
+            if memory:
+                options = {
+                    "poolclass": StaticPool,
+                    "connect_args": {"check_same_thread": False},
+                }
+            engine = create_engine(url, **options)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connected)
+        engine.pool.dispose()
+    memory = engine.dialect.name == "sqlite" and url.database in (None, "", ":memory:")
+    return engine, memory
+
+
+class SqlStorage:
+    """Storage in a SQL database through SQLAlchemy Core (SQLite or PostgreSQL).
+
+    Args:
+        url_or_engine: A database URL (``"sqlite:///agency.db"``, ``"sqlite://"`` for a
+            private in-memory database, ``"postgresql+psycopg://user@host/db"``) or a
+            SQLAlchemy :class:`~sqlalchemy.Engine` the host built.
+        create: Create the schema, or upgrade an older one, now (:meth:`upgrade`).
+
+    Raises:
+        SchemaVersionError: The database was written by a newer release of the library.
+    """
+
+    def __init__(self, url_or_engine: str | Engine, *, create: bool = True) -> None:
+        self.engine, memory = _build_engine(url_or_engine)
+        self.dialect = self.engine.dialect.name
+        # An in-memory SQLite database is one connection shared by every unit of work:
+        # its statements and commits take turns.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if memory else contextlib.nullcontext()
+        )
+        if create:
+            self.upgrade()
+
+    def upgrade(self) -> int:
+        """Create the schema in an empty database, or upgrade an older one, in one
+        transaction.
+
+        Returns:
+            The schema version found (0 for an empty database).
+
+        Raises:
+            SchemaVersionError: The database was written by a newer release.
+        """
+        with self._lock, self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    found = schema.upgrade(connection)
+                except BaseException:
+                    connection.exec_driver_sql("ROLLBACK")
+                    raise
+                connection.exec_driver_sql("COMMIT")
+                return found
+            with connection.begin():
+                return schema.upgrade(connection)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """Start a unit of work (use it in a ``with`` block)."""
+        return SqlUnitOfWork(self)
+
+    def dispose(self) -> None:
+        """Close the pooled connections (the storage can still be used afterwards)."""
+        self.engine.dispose()
+
+
+class SqlUnitOfWork:
+    """A unit of work over :class:`SqlStorage` (see :class:`resell_core.ports.UnitOfWork`)."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self.storage = storage
+        self._connection: Connection | None = None
+        self._agencies = _Versioned(self, _AGENCY)
+        self._accounts = _Versioned(self, _ACCOUNT)
+        self._profiles = _Versioned(self, _PROFILE)
+        self._invoices = _Versioned(self, _INVOICE)
+        self._records = {name: _Versioned(self, spec) for name, spec in _RECORDS.items()}
+        users = _Keyed(
+            self,
+            schema.users,
+            ("id",),
+            load=_loader(PortalUser),
+            columns=lambda u: {"agency_id": u.agency_id, "email_key": u.email.casefold()},
+            clash=_user_clash,
+        )
+        keys = _Keyed(
+            self,
+            schema.idempotency,
+            ("scope", "key"),
+            load=_loader(IdempotencyRecord),
+            columns=lambda r: {"fingerprint": r.fingerprint, "at_us": _micros(r.at)},
+            clash=_idempotency_clash,
+        )
+        views = _Keyed(
+            self,
+            schema.views,
+            ("agency_id", "user_id", "name"),
+            load=_loader(SavedView),
+            columns=lambda _: {},
+            clash=lambda key, _: AlreadyExists("saved view", key[-1]),
+        )
+        tokens = _Keyed(
+            self,
+            schema.tokens,
+            ("kind", "key"),
+            load=_loader(AccessRecord),
+            columns=lambda r: {
+                "expires_us": None if r.expires_at is None else _micros(r.expires_at)
+            },
+            clash=_token_clash,
+        )
+        self.agencies = _Agencies(self._agencies)
+        self.users = _Users(users)
+        self.accounts = _Accounts(self._accounts)
+        self.profiles = _Profiles(self._profiles)
+        self.invoices = _Invoices(self._invoices)
+        self.idempotency = _Idempotency(keys)
+        self.views = _Views(views)
+        self.tokens = _Tokens(tokens)
+        self.transfers = _Records(self._records["transfers"])
+        self.payouts = _Records(self._records["payouts"])
+        self.brandings = _Records(self._records["brandings"])
+        self.ledger = _Ledger(self)
+        self.events = _Events(self)
+        self._parts: list[Any] = [
+            self._agencies,
+            self._accounts,
+            self._profiles,
+            self._invoices,
+            *self._records.values(),
+            users,
+            keys,
+            views,
+            tokens,
+            self.ledger,
+            self.events,
+        ]
+
+    # reading
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.storage.engine.connect()
+        return self._connection
+
+    def rows(self, statement: Any, params: Mapping[str, object] | None = None) -> list[Any]:
+        """Run a read; return its rows (translating driver errors)."""
+        with self.storage._lock, _translated():
+            return list(self._connect().execute(statement, params or {}))
+
+    def first(self, statement: Any, params: Mapping[str, object]) -> Any:
+        """Run a read; return its first row or None."""
+        with self.storage._lock, _translated():
+            return self._connect().execute(statement, params).first()
+
+    # committing
+    def _write(self, connection: Connection, *, batched: bool) -> None:
+        for part in self._parts:
+            part.flush(connection, batched=batched)
+
+    def commit(self) -> None:
+        """Write every change since the start or the previous commit, all or nothing.
+
+        Raises:
+            VersionConflict: A row written here was committed by another unit of work
+                meanwhile; nothing is written.
+            AlreadyExists: Another unit of work committed the same id or key first.
+            DuplicateName: Another unit of work committed the same unique name first.
+            IdempotencyConflict: The same movement id or idempotency key was committed
+                meanwhile.
+            InsufficientCredit: Movements committed meanwhile leave too little credit.
+            Conflict: An access record taken here was taken by another unit of work.
+        """
+        with self.storage._lock:
+            connection = self._connect()
+            try:
+                try:
+                    self._transaction(connection, batched=True)
+                except (_Failed, IntegrityError):
+                    # Write again row by row: the error then names the refused row.
+                    self._transaction(connection, batched=False)
+            except DBAPIError as error:
+                raise _refused(error) from error
+        for part in self._parts:
+            part.reset()
+
+    def _transaction(self, connection: Connection, *, batched: bool) -> None:
+        sqlite_db = self.storage.dialect == "sqlite"
+        try:
+            if sqlite_db:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif not connection.in_transaction():
+                connection.begin()
+            self._write(connection, batched=batched)
+        except BaseException:
+            if sqlite_db:
+                connection.exec_driver_sql("ROLLBACK")
+            else:
+                connection.rollback()
+            raise
+        if sqlite_db:
+            connection.exec_driver_sql("COMMIT")
+        else:
+            connection.commit()
+
+    def rollback(self) -> None:
+        """Discard every change since the start or the previous commit (and release the
+        rows claimed by :meth:`_Accounts.due`)."""
+        for part in self._parts:
+            part.reset()
+        if self._connection is not None and self.storage.dialect != "sqlite":
+            with self.storage._lock:
+                self._connection.rollback()
+
+    def close(self) -> None:
+        """Discard the changes and give the connection back to the pool."""
+        self.rollback()
+        if self._connection is not None:
+            with self.storage._lock:
+                self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _refused(error: DBAPIError) -> ResellError:
+    return Conflict(
+        f"the database refused the operation ({type(error.orig).__name__}: "
+        f"{str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ''}): "
+        "retry the command; if it keeps failing, check the database"
+    )
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Turn a driver error that reaches a caller into a library error."""
+    try:
+        yield
+    except DBAPIError as error:
+        raise _refused(error) from error
