@@ -32,6 +32,7 @@ __all__ = [
     "ProfileInUse",
     "ResellError",
     "SandboxNotConvertible",
+    "SchemaVersionError",
     "VersionConflict",
 ]
 
@@ -273,4 +274,18 @@ class AlreadyExists(Conflict):
         super().__init__(
             f"a {kind} {key!r} is already stored: read the stored one instead of adding it "
             "again, or use a new key"
+        )
+
+
+class SchemaVersionError(ResellError):
+    """The database's schema is newer than this release of the library understands."""
+
+    code: ClassVar[str] = "schema_version"
+
+    def __init__(self, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"the database has schema version {found}, newer than version {supported} this "
+            "release of resell_core writes: upgrade the library, or use another database"
         )

@@ -34,6 +34,7 @@ from resell_core.errors import (
     ResellError,
 )
 from resell_core.money import Money
+from resell_core.lifecycle.overview import AccountQuery
 from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
@@ -175,6 +176,41 @@ def _structure_selection(value: object, _: object) -> PlanSelection:
 
 converter.register_unstructure_hook(PlanSelection, _unstructure_selection)
 converter.register_structure_hook(PlanSelection, _structure_selection)
+
+
+# -- overview queries (saved views, O6) ------------------------------------------------------
+def _unstructure_query(query: AccountQuery) -> dict[str, Any]:
+    return {
+        "status": query.status.value,
+        "plan": query.plan.value,
+        "filters": [
+            {"column": f.column.value, "op": f.op.value, "value": converter.unstructure(f.value)}
+            for f in query.filters
+        ],
+        "search": query.search,
+        "sort": [str(key) for key in query.sort],
+        "columns": [column.value for column in query.columns],
+        "limit": query.limit,
+        "cursor": query.cursor,
+    }
+
+
+def _structure_query(value: object, _: object) -> AccountQuery:
+    # AccountQuery validates every field itself (and reports every bad one at once).
+    if not isinstance(value, Mapping):
+        raise InvalidInput.one("account query", "query", "a query is an object of its fields")
+    data = dict(value)
+    filters = data.pop("filters", [])
+    if isinstance(filters, list):
+        data["filters"] = [
+            (f.get("column"), f.get("op"), f.get("value")) if isinstance(f, Mapping) else f
+            for f in filters
+        ]
+    return AccountQuery(**data)
+
+
+converter.register_unstructure_hook(AccountQuery, _unstructure_query)
+converter.register_structure_hook(AccountQuery, _structure_query)
 
 
 # -- errors --------------------------------------------------------------------------------
