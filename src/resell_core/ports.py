@@ -322,7 +322,14 @@ class AccountRepository(Protocol):
         """Return up to ``limit`` of the agency's accounts with ids after ``after_id``, by id."""
         ...
 
-    def due(self, until: date, *, after_id: str | None = None, limit: int = 100) -> list[Account]:
+    def due(
+        self,
+        until: date,
+        *,
+        after_id: str | None = None,
+        limit: int = 100,
+        claim: bool = False,
+    ) -> list[Account]:
         """Return billable accounts whose next period starts before ``until``, by id.
 
         Billable (B1, K3): kind ``resold``, status ``active`` or ``disabled``, a paid plan
@@ -330,6 +337,12 @@ class AccountRepository(Protocol):
         ``nth_period(anchor, frequency, next_period).start``; it is due when that day is
         strictly before ``until``. At most ``limit`` accounts with ids greater than
         ``after_id``; an empty list means there are no more.
+
+        With ``claim``, the accounts returned are claimed for this unit of work until it
+        commits or rolls back, and accounts another unit of work has claimed are skipped
+        (several billing workers on one database; PostgreSQL: ``FOR UPDATE SKIP
+        LOCKED``). Adapters whose writers are serialised anyway (memory, SQLite) may
+        ignore it.
         """
         ...
 

@@ -411,7 +411,15 @@ class _Accounts:
         rows = self._view.items(group=agency_id, after=after_id)
         return [attrs.evolve(a) for a in _page(rows, lambda _: True, limit)]
 
-    def due(self, until: date, *, after_id: str | None = None, limit: int = 100) -> list[Account]:
+    def due(
+        self,
+        until: date,
+        *,
+        after_id: str | None = None,
+        limit: int = 100,
+        claim: bool = False,
+    ) -> list[Account]:
+        # ``claim`` changes nothing here: commits are serialised and checked for conflicts.
         def is_due(account: Account) -> bool:
             start = _next_billing_start(account)
             return start is not None and start < until

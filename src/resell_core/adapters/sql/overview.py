@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import UnaryExpression
@@ -132,14 +133,14 @@ def _order(sort: Sequence[SortKey]) -> list[UnaryExpression[object]]:
     return order
 
 
-def count_statement(condition: ColumnElement[bool]) -> Select[tuple[int]]:
+def count_statement(condition: ColumnElement[bool]) -> Select[Any]:
     """Return the statement counting the accounts that match."""
     return select(func.count()).select_from(accounts).where(condition)
 
 
 def page_statement(
     condition: ColumnElement[bool], query: AccountQuery, extra: int = 0
-) -> Select[tuple[str, str, int]]:
+) -> Select[Any]:
     """Return the statement of one page: ``limit + 1 + extra`` rows after the cursor.
 
     One row more than the page tells whether there is a next page; ``extra`` rows more

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    UniqueConstraint,
     and_,
     bindparam,
     create_engine,
@@ -129,7 +130,8 @@ def _loader(cls: type[V]) -> Callable[[str], V]:
     hook = converter.get_structure_hook(cls)
 
     def load(data: str) -> V:
-        return hook(json.loads(data, parse_float=Decimal), cls)
+        value: V = hook(json.loads(data, parse_float=Decimal), cls)
+        return value
 
     return load
 
@@ -167,7 +169,7 @@ class _Spec(Generic[V]):
     def unique_columns(self, constraint: str) -> list[str]:
         """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
         for found in self.table.constraints:
-            if found.name == constraint:
+            if isinstance(found, UniqueConstraint) and found.name == constraint:
                 return [c.name for c in found.columns if c.name not in self.fixed]
         raise AssertionError(f"no constraint {constraint}")  # pragma: no cover
 
@@ -405,21 +407,21 @@ class _Versioned(Generic[V]):
                 inserts.append((self._row(key, value), value))
             else:
                 row = self._row(key, value)
-                params = {
+                changed = {
                     f"new_{n}": v for n, v in row.items() if n != "id" and n not in self.spec.fixed
                 }
-                params.update(old_id=key, old_version=change.base)
-                updates.append(params)
+                changed.update(old_id=key, old_version=change.base)
+                updates.append(changed)
         sql = self.sql
         if batched:
-            for statement, params in ((sql.delete, deletes), (sql.update, updates)):
-                if params and _changed(connection, statement, params) != len(params):
+            for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
+                if batch and _changed(connection, statement, batch) != len(batch):
                     raise _Failed
             if inserts:
                 connection.execute(sql.insert, [row for row, _ in inserts])
             return
-        for statement, params in ((sql.delete, deletes), (sql.update, updates)):
-            for one in params:
+        for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
+            for one in batch:
                 if _changed(connection, statement, [one]) != 1:
                     raise self._changed_meanwhile(connection, one)
         for row, value in inserts:

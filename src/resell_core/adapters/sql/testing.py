@@ -55,7 +55,9 @@ class ScratchSchema:
     def storage(self) -> SqlStorage:
         """Return a storage on the schema, emptied of every row."""
         storage = SqlStorage(self.engine)
-        names = ", ".join(t.name for t in schema.metadata.sorted_tables if t.name != "schema_version")
+        names = ", ".join(
+            t.name for t in schema.metadata.sorted_tables if t.name != "schema_version"
+        )
         with self.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
         return storage

@@ -1,0 +1,100 @@
+"""The SQL schema is created and upgraded by the library itself, data intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage
+from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
+from resell_core.errors import SchemaVersionError
+from resell_core.serialization import to_json
+from resell_core.testing.contracts.samples import ACME, an_account
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database: a SQLite file, or a scratch PostgreSQL schema."""
+    if request.param == "sqlite":
+        built = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
+        yield built
+        built.dispose()
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip(skip_reason())
+    scratch = ScratchSchema(url)
+    yield scratch.engine
+    scratch.drop()
+
+
+def _version_1_database(engine: Engine) -> None:
+    """Write a version-1 database by hand: no next_billing_on column, one account."""
+    account = an_account("account-north", ACME, "north-bakery")
+    row = schema.account_columns(account)
+    del row["next_billing_on"]
+    row["data"] = to_json(account)
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection)
+        connection.execute(text("DROP INDEX ix_accounts_next_billing_on"))
+        connection.execute(text("ALTER TABLE accounts DROP COLUMN next_billing_on"))
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+        connection.execute(schema.accounts.insert(), row)
+
+
+def test_a_version_1_database_is_upgraded_with_its_data(engine: Engine) -> None:
+    """Opening a version-1 database upgrades it; its account is read back and is due."""
+    _version_1_database(engine)
+
+    storage = SqlStorage(engine)
+
+    with engine.connect() as connection:
+        assert schema.stored_version(connection) == CURRENT_VERSION
+    with storage.unit_of_work() as uow:
+        account = uow.accounts.get(ACME, "account-north")
+        due = uow.accounts.due(date(2024, 3, 1))
+    assert (account.name, account.anchor) == ("north-bakery", date(2024, 1, 31))
+    assert [a.id for a in due] == ["account-north"]
+
+
+def test_upgrading_a_current_database_changes_nothing(engine: Engine) -> None:
+    """upgrade() on a database at the current version reports it and keeps the rows."""
+    storage = SqlStorage(engine)
+    with storage.unit_of_work() as uow:
+        uow.accounts.add(an_account())
+        uow.commit()
+
+    found = storage.upgrade()
+
+    assert found == CURRENT_VERSION
+    with storage.unit_of_work() as uow:
+        assert uow.accounts.find("account-north") is not None
+
+
+def test_a_newer_database_is_refused(engine: Engine) -> None:
+    """A database written by a newer release raises SchemaVersionError, changing nothing."""
+    SqlStorage(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE schema_version SET version = 99"))
+
+    with pytest.raises(SchemaVersionError) as raised:
+        SqlStorage(engine)
+
+    assert (raised.value.found, raised.value.code) == (99, "schema_version")
+
+
+def test_create_false_leaves_an_empty_database_empty(engine: Engine) -> None:
+    """SqlStorage(..., create=False) builds no table until upgrade() is called."""
+    storage = SqlStorage(engine, create=False)
+    with engine.connect() as connection:
+        assert schema.stored_version(connection) is None
+
+    assert storage.upgrade() == 0
+
+    with engine.connect() as connection:
+        assert schema.stored_version(connection) == CURRENT_VERSION
