@@ -241,6 +241,7 @@ from resell_core.errors import AlreadyExists
 from resell_core.ports import ProvisioningOutcome, ProvisioningReport
 from resell_core.service.context import Policies
 from resell_core.service.portal import PartnerPortal
+from resell_core.service.results import AccountCreated, AccountEdited
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -252,7 +253,9 @@ __all__ = [
     "Account",
     "AccountArchived",
     "AccountCancelled",
+    "AccountCreated",
     "AccountDisabled",
+    "AccountEdited",
     "AccountEnabled",
     "AccountEvent",
     "AccountExpired",

@@ -1,0 +1,1 @@
+"""Tests of the partner portal service, through the embedded composition."""
