@@ -1,7 +1,5 @@
 """The catalog: dependent choices (A9), add-ons (C5), annual plans (R4), consistency."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 from decimal import Decimal

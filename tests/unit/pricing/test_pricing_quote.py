@@ -1,7 +1,5 @@
 """Package details (A10): each figure, plan changes in a quote, annual resale (R4)."""
 
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
-
 from __future__ import annotations
 
 from datetime import date
