@@ -441,11 +441,12 @@ def account_queries(draw: st.DrawFn, max_limit: int = 6) -> AccountQuery:
     columns = draw(
         st.lists(st.sampled_from(list(OverviewColumn)), min_size=1, max_size=4, unique=True)
     )
+    # "all", no filter and no search are drawn often, so that most queries match accounts.
     return AccountQuery(
-        status=draw(st.sampled_from(list(StatusFilter))),
-        plan=draw(st.sampled_from(list(PlanFilter))),
-        filters=draw(st.lists(overview_filters(), max_size=2)),
-        search=draw(st.none() | st.sampled_from(_OVERVIEW_NEEDLES)),
+        status=draw(st.just(StatusFilter.ALL) | st.sampled_from(list(StatusFilter))),
+        plan=draw(st.just(PlanFilter.ALL) | st.sampled_from(list(PlanFilter))),
+        filters=draw(st.just([]) | st.lists(overview_filters(), max_size=2)),
+        search=draw(st.none() | st.none() | st.sampled_from(_OVERVIEW_NEEDLES)),
         sort=sort,
         columns=columns,
         limit=draw(st.integers(1, max_limit)),

@@ -1,8 +1,5 @@
 """The accounts overview: query model, reference evaluator, rows and saved views (O1-O10)."""
 
-# Test names carry DESIGN.md rule ids in capitals (test_O7_...), as the brief requires.
-# ruff: noqa: N802
-
 from __future__ import annotations
 
 from datetime import date
