@@ -236,6 +236,7 @@ from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import OsSecrets, SeededSecrets
 from resell_core.agency import Agency, PortalUser
+from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
 from resell_core.errors import AlreadyExists
 from resell_core.ports import ProvisioningOutcome, ProvisioningReport
@@ -270,6 +271,7 @@ __all__ = [
     "Action",
     "AddOn",
     "Agency",
+    "AgencyApi",
     "AlreadyExists",
     "ApplyPendingChange",
     "Archive",
