@@ -1,5 +1,805 @@
 """Billing use cases of the portal: the billing run, invoices, payment, dunning, reconciliation.
 
-Reserved for the billing side of the service (``run_billing``, ``invoices`` and the
-payment of invoices opened elsewhere, such as an upgrade's proration invoice).
+:func:`run_billing` streams the accounts that are due in pages and bills each one in its
+own units of work, so that one account's failure never blocks the others. A card charge
+is an effect outside the storage, so every charge follows the same three steps:
+
+1. one unit of work stores the invoice (its unique ``period_key`` keeps an account period
+   from being invoiced twice), spends the prepaid credit (C2, C3) and marks the charge
+   *in flight*: the invoice is ``pending`` with ``next_retry_on`` set, and its key is
+   ``charge_key(invoice, attempt)``;
+2. the gateway is called with that key, outside any unit of work;
+3. a second unit of work records the answer (paid, pending, declined with its dunning
+   step and notice, gateway down, unknown and reconciled by the key).
+
+A crash between 2 and 3 leaves a pending invoice that the next run's retry pass finds: it
+asks the gateway what became of the key (``lookup``) instead of charging again, and
+charges under the same key only when the gateway never saw it. A re-run therefore never
+charges twice and loses nothing.
+
+Purchases of credits use the same steps (their invoice has a credits-purchase line); the
+credits arrive once the invoice is paid, whenever that is.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import attrs
+
+from resell_core.billing.credits import credits_bought
+from resell_core.billing.due import due_periods
+from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
+from resell_core.billing.ledger import (
+    SPENT,
+    CreditKind,
+    Movement,
+    account_wallet,
+    profile_wallet,
+)
+from resell_core.billing.notices import NoticeKind, account_notice, agency_notice
+from resell_core.billing.payment import (
+    PaymentDecision,
+    Settlement,
+    apply_charge_result,
+    confirm,
+    reconcile_key,
+    settlement_notices,
+    start_payment,
+)
+from resell_core.billing.run import bill_period, price_due
+from resell_core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidTransition,
+    PaymentError,
+    ResellError,
+)
+from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.actions import Action, ApplyPendingChange, DunningExhausted, EndTrial
+from resell_core.lifecycle.transitions import apply
+from resell_core.money import Money
+from resell_core.ports import AccessRecord, UnitOfWork
+from resell_core.serialization import from_json, to_json
+from resell_core.service.accounts import process_provisioning
+from resell_core.service.context import Command, Context, Work, read, run_command
+
+__all__ = [
+    "CREDITS_ORDER",
+    "BillingFailure",
+    "BillingReport",
+    "CreditsOrder",
+    "Started",
+    "charge_and_record",
+    "confirm_payment",
+    "invoice",
+    "invoices",
+    "pay_invoice",
+    "run_billing",
+    "start_invoice_payment",
+]
+
+CREDITS_ORDER = "credits_order"
+"""Access-record kind of what a credits-purchase invoice delivers once paid (keyed by
+invoice id)."""
+
+_DAY = timedelta(days=1)
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class BillingFailure:
+    """Why one account (or invoice) could not be billed in a run; the others went on.
+
+    Attributes:
+        subject: The account id (or the invoice id, in the retry pass).
+        code: The error's stable code.
+        message: What was wrong and what to do.
+    """
+
+    subject: str
+    code: str
+    message: str
+
+
+def _by_currency(amounts: dict[str, Money]) -> tuple[Money, ...]:
+    return tuple(amounts[c] for c in sorted(amounts))
+
+
+@attrs.frozen
+class BillingReport:
+    """What one billing run did.
+
+    Attributes:
+        until: The last day the run billed (inclusive).
+        accounts_billed: Accounts that got at least one new recurring invoice.
+        invoices_created: New recurring invoices (one per account period).
+        invoices_paid: Invoices paid in this run (by prepaid credit, card or both).
+        payments_declined: Card charges declined (each a dunning step, with a notice).
+        invoices_failed: Invoices whose retry schedule ran out (their account expired).
+        invoices_pending: Charges left in flight (pending, or unknown and not yet
+            reconciled): the next run asks the gateway about them by their key.
+        retries_later: Charges the gateway did not attempt (it was down): retried later,
+            no dunning step.
+        charged_to_cards: Money charged to cards in this run, one amount per currency.
+        prepaid_used: Prepaid credit spent in this run, one amount per currency.
+        accounts_expired: Accounts expired because their retries ran out.
+        trials_ended: Trials that ended (the accounts are now expired, TR1, TR2).
+        accounts_ready: Accounts the provisioner reported ready (or failed) in this run.
+        errors: Per account (or invoice), why it could not be billed.
+    """
+
+    until: date
+    accounts_billed: int = 0
+    invoices_created: int = 0
+    invoices_paid: int = 0
+    payments_declined: int = 0
+    invoices_failed: int = 0
+    invoices_pending: int = 0
+    retries_later: int = 0
+    charged_to_cards: tuple[Money, ...] = ()
+    prepaid_used: tuple[Money, ...] = ()
+    accounts_expired: tuple[str, ...] = ()
+    trials_ended: tuple[str, ...] = ()
+    accounts_ready: tuple[str, ...] = ()
+    errors: tuple[BillingFailure, ...] = ()
+
+    def charged(self, currency: str) -> Money:
+        """Return what was charged to cards in ``currency`` (zero when nothing)."""
+        return Money.total((m for m in self.charged_to_cards if m.currency == currency), currency)
+
+    def prepaid(self, currency: str) -> Money:
+        """Return the prepaid credit spent in ``currency`` (zero when nothing)."""
+        return Money.total((m for m in self.prepaid_used if m.currency == currency), currency)
+
+    def __str__(self) -> str:
+        def money(amounts: tuple[Money, ...]) -> str:
+            return ", ".join(str(m) for m in amounts) or "nothing"
+
+        lines = [
+            f"Billing run until {self.until}",
+            f"  invoices created  {self.invoices_created} ({self.accounts_billed} accounts)",
+            f"  invoices paid     {self.invoices_paid}",
+            f"  declined          {self.payments_declined}",
+            f"  failed (expired)  {self.invoices_failed}",
+            f"  pending           {self.invoices_pending}",
+            f"  gateway down      {self.retries_later}",
+            f"  charged to cards  {money(self.charged_to_cards)}",
+            f"  prepaid used      {money(self.prepaid_used)}",
+            f"  accounts expired  {len(self.accounts_expired)}",
+            f"  trials ended      {len(self.trials_ended)}",
+        ]
+        if self.accounts_ready:
+            lines.append(f"  accounts ready    {len(self.accounts_ready)}")
+        lines.append(f"  errors            {len(self.errors)}")
+        lines.extend(f"    {e.subject}: [{e.code}] {e.message}" for e in self.errors)
+        return "\n".join(lines)
+
+
+class _Tally:
+    """The run's counters; filled only after each unit of work committed."""
+
+    def __init__(self, until: date) -> None:
+        self.until = until
+        self.billed: set[str] = set()
+        self.created = 0
+        self.paid = 0
+        self.declined = 0
+        self.failed = 0
+        self.pending = 0
+        self.later = 0
+        self.cards: dict[str, Money] = {}
+        self.prepaid: dict[str, Money] = {}
+        self.expired: list[str] = []
+        self.trials: list[str] = []
+        self.ready: list[str] = []
+        self.errors: list[BillingFailure] = []
+
+    @staticmethod
+    def _add(bucket: dict[str, Money], amount: Money) -> None:
+        if amount.is_positive():
+            bucket[amount.currency] = bucket.get(amount.currency, Money.zero(amount.currency))
+            bucket[amount.currency] += amount
+
+    def started(self, started: Started) -> None:
+        self._add(self.prepaid, started.prepaid_used)
+        if started.charge is None and started.invoice.status is InvoiceStatus.PAID:
+            self.paid += 1
+
+    def settled(self, settled: Settled) -> None:
+        decision = settled.decision
+        self._add(self.cards, settled.card_charged)
+        if decision is PaymentDecision.PAID:
+            self.paid += 1
+        elif decision in (PaymentDecision.PENDING, PaymentDecision.RECONCILE):
+            self.pending += 1
+        elif decision is PaymentDecision.RETRY:
+            self.declined += 1
+        elif decision is PaymentDecision.RETRY_LATER:
+            self.later += 1
+        elif decision is PaymentDecision.DUNNING_EXHAUSTED:
+            self.declined += 1
+            self.failed += 1
+        if settled.expired_account is not None:
+            self.expired.append(settled.expired_account)
+
+    def guarded(self, subject: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except ResellError as error:
+            self.errors.append(BillingFailure(subject, error.code, error.message))
+
+    def report(self) -> BillingReport:
+        return BillingReport(
+            until=self.until,
+            accounts_billed=len(self.billed),
+            invoices_created=self.created,
+            invoices_paid=self.paid,
+            payments_declined=self.declined,
+            invoices_failed=self.failed,
+            invoices_pending=self.pending,
+            retries_later=self.later,
+            charged_to_cards=_by_currency(self.cards),
+            prepaid_used=_by_currency(self.prepaid),
+            accounts_expired=tuple(self.expired),
+            trials_ended=tuple(self.trials),
+            accounts_ready=tuple(self.ready),
+            errors=tuple(self.errors),
+        )
+
+
+# -- credits orders (what a paid purchase delivers) ----------------------------------------
+
+
+@attrs.frozen
+class CreditsOrder:
+    """What a credits-purchase invoice delivers once it is paid (C1)."""
+
+    kind: CreditKind
+    quantity: Decimal
+
+
+def save_order(uow: UnitOfWork, invoice: Invoice, order: CreditsOrder) -> None:
+    """Keep what the purchase invoice delivers, for whenever it is paid."""
+    uow.tokens.put(
+        AccessRecord(CREDITS_ORDER, invoice.id, invoice.agency_id, invoice.id, to_json(order))
+    )
+
+
+def _order(uow: UnitOfWork, invoice: Invoice) -> CreditsOrder | None:
+    record = uow.tokens.get(CREDITS_ORDER, invoice.id)
+    if record is None or record.agency_id != invoice.agency_id:
+        return None
+    return from_json(record.data, CreditsOrder)
+
+
+# -- paying one invoice: start, charge, record ---------------------------------------------
+
+
+@attrs.frozen
+class Started:
+    """An invoice after its payment started: paid by prepaid credit, or a charge in flight.
+
+    Attributes:
+        invoice: The invoice as stored (``pending`` while its charge is in flight).
+        charge: The card charge to send to the gateway, or None.
+        prepaid_used: The prepaid credit this start spent.
+    """
+
+    invoice: Invoice
+    charge: ChargeRequest | None
+    prepaid_used: Money
+
+
+@attrs.frozen
+class Settled:
+    """An invoice after a gateway answer was recorded."""
+
+    invoice: Invoice
+    decision: PaymentDecision
+    card_charged: Money
+    expired_account: str | None = None
+
+
+def _fresh(invoice: Invoice) -> Invoice:
+    # An invoice opened elsewhere for the run to collect (an upgrade's proration) carries
+    # ``next_retry_on`` without ever having been started: it still gets prepaid first (C2).
+    if (
+        invoice.status is InvoiceStatus.OPEN
+        and invoice.attempts == 0
+        and invoice.paid.is_zero()
+        and invoice.next_retry_on is not None
+    ):
+        return attrs.evolve(invoice, next_retry_on=None)
+    return invoice
+
+
+def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) -> Started:
+    """Spend prepaid credit on an open invoice and mark its card charge in flight.
+
+    Stores the invoice (adds it when ``new``). The charge, if any, must be sent to the
+    gateway only after this unit of work committed (:func:`charge_and_record`).
+
+    Raises:
+        PaymentError: A card charge is needed and the invoice has no billing profile.
+        NotFound: The invoice's billing profile is gone.
+    """
+    uow = work.uow
+    agency_id = invoice.agency_id
+    profile = uow.profiles.get(agency_id, invoice.profile_id) if invoice.profile_id else None
+    order = _order(uow, invoice)
+    zero = Decimal(0)
+    # Prepaid credit does not buy itself: a prepaid purchase is paid by card only.
+    use_prepaid = order is None or order.kind is not CreditKind.PREPAID
+    earmarked = pool = zero
+    if use_prepaid and invoice.account_id is not None:
+        earmarked = uow.ledger.balance(
+            agency_id, account_wallet(invoice.account_id), CreditKind.PREPAID
+        )
+    if use_prepaid and invoice.profile_id is not None:
+        pool = uow.ledger.balance(agency_id, profile_wallet(invoice.profile_id), CreditKind.PREPAID)
+    start = start_payment(
+        _fresh(invoice), profile=profile, earmarked=earmarked, pool=pool, on=work.today
+    )
+    for movement in start.movements:
+        uow.ledger.append(movement)
+    started = start.invoice
+    prepaid = (started.paid_earmarked + started.paid_pool) - (
+        invoice.paid_earmarked + invoice.paid_pool
+    )
+    if start.charge is not None:
+        started = attrs.evolve(started, status=InvoiceStatus.PENDING, next_retry_on=work.today)
+        work.audit(
+            "charge_started", started.id, after=start.charge.idempotency_key, agency_id=agency_id
+        )
+    elif started.status is InvoiceStatus.PAID:
+        _deliver(work, started)
+        work.audit("invoice_paid", started.id, after=str(started.total), agency_id=agency_id)
+    if new:
+        uow.invoices.add(started)
+        stored = started
+    else:
+        stored = uow.invoices.update(started)
+    return Started(stored, start.charge, prepaid)
+
+
+def _deliver(work: Work, invoice: Invoice) -> None:
+    order = _order(work.uow, invoice)
+    if order is None:
+        return
+    work.uow.ledger.append(credits_bought(invoice, order.kind, order.quantity, work.today))
+    work.audit(
+        "credits_delivered",
+        invoice.id,
+        after=f"{order.quantity} {order.kind.value}",
+        agency_id=invoice.agency_id,
+    )
+
+
+def _refund_prepaid(work: Work, invoice: Invoice) -> Invoice:
+    # A failed invoice was not paid: the prepaid credit it took goes back where it came
+    # from, so that prepaid spent always equals what paid invoices took.
+    parts = (
+        ("earmarked", invoice.paid_earmarked, invoice.account_id, account_wallet),
+        ("pool", invoice.paid_pool, invoice.profile_id, profile_wallet),
+    )
+    for part, amount, owner, wallet in parts:
+        if amount.is_positive() and owner is not None:
+            work.uow.ledger.append(
+                Movement(
+                    id=f"{invoice.id}/refund-{part}",
+                    agency_id=invoice.agency_id,
+                    kind=CreditKind.PREPAID,
+                    quantity=amount.amount,
+                    source=SPENT,
+                    destination=wallet(owner),
+                    on=work.today,
+                    reason=f"invoice {invoice.number} failed: prepaid credit given back",
+                    invoice_id=invoice.id,
+                )
+            )
+    zero = Money.zero(invoice.currency)
+    return attrs.evolve(invoice, paid_earmarked=zero, paid_pool=zero)
+
+
+def _is_purchase(invoice: Invoice) -> bool:
+    return any(line.kind is LineKind.CREDITS_PURCHASE for line in invoice.lines)
+
+
+def _step(work: Work, account: Account, action: Action, on: date) -> Account:
+    moved = apply(account, action, on=on, policy=work.ctx.policies.lifecycle)
+    work.account_events(account.agency_id, moved.events)
+    return moved.account
+
+
+def _expire(work: Work, invoice: Invoice) -> str | None:
+    if invoice.account_id is None or _is_purchase(invoice):
+        return None
+    account = work.uow.accounts.get(invoice.agency_id, invoice.account_id)
+    try:
+        expired = _step(work, account, DunningExhausted(), work.today)
+    except InvalidTransition:
+        return None  # cancelled or expired meanwhile: nothing left to expire
+    work.uow.accounts.update(expired)
+    return expired.id
+
+
+def _notify_settlement(work: Work, settlement: Settlement) -> None:
+    invoice = settlement.invoice
+    agency = work.uow.agencies.get(invoice.agency_id)
+    if invoice.account_id is not None:
+        account = work.uow.accounts.get(invoice.agency_id, invoice.account_id)
+        for notice in settlement_notices(settlement, account, agency_email=agency.email):
+            work.notify(notice)
+        return
+    if settlement.notify_agency:
+        work.notify(
+            agency_notice(
+                NoticeKind.PAYMENT_FAILED,
+                agency_id=agency.id,
+                agency_email=agency.email,
+                subject=f"Invoice {invoice.number}: payment declined",
+                body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined. "
+                "Check the card of the billing profile.",
+            )
+        )
+
+
+def _settle(work: Work, invoice: Invoice, result: ChargeResult) -> Settled:
+    """Record a gateway answer to the invoice's charge in flight (in ``work``)."""
+    ctx = work.ctx
+    policy = ctx.policies.dunning
+    settlement = apply_charge_result(invoice, result, today=work.today, policy=policy)
+    if settlement.decision is PaymentDecision.RECONCILE:
+        # unknown: the charge may have been made; ask the gateway by the same key.
+        looked = ctx.gateway.lookup(settlement.key)
+        if looked is not None and looked.outcome is not ChargeOutcome.UNKNOWN:
+            settlement = apply_charge_result(
+                settlement.invoice, looked, today=work.today, policy=policy
+            )
+    settled = settlement.invoice
+    decision = settlement.decision
+    expired: str | None = None
+    if decision in (PaymentDecision.PENDING, PaymentDecision.RECONCILE):
+        settled = attrs.evolve(settled, next_retry_on=work.today + _DAY)
+    elif decision is PaymentDecision.PAID:
+        _deliver(work, settled)
+    elif decision is PaymentDecision.DUNNING_EXHAUSTED:
+        settled = _refund_prepaid(work, settled)
+        expired = _expire(work, settled)
+    _notify_settlement(work, settlement)
+    stored = work.uow.invoices.update(settled)
+    work.audit(
+        f"payment_{decision.value}",
+        stored.id,
+        before=invoice.status.value,
+        after=f"{stored.status.value} {settlement.key}",
+        agency_id=stored.agency_id,
+    )
+    return Settled(stored, decision, stored.paid_card - invoice.paid_card, expired)
+
+
+def charge_and_record(ctx: Context, started: Started) -> Settled | None:
+    """Send a started invoice's charge to the gateway, then record the answer.
+
+    The answer is recorded in its own unit of work; when the invoice moved on meanwhile
+    (another worker recorded it), nothing more is done.
+
+    Returns:
+        The settlement, or None when there was nothing to charge or nothing to record.
+
+    Raises:
+        IdempotencyConflict: The gateway knows the key for another request.
+    """
+    charge = started.charge
+    if charge is None:
+        return None
+    result = ctx.gateway.charge(charge)
+    invoice = started.invoice
+
+    def body(work: Work) -> Settled | None:
+        current = work.uow.invoices.get(invoice.agency_id, invoice.id)
+        if current.status is not InvoiceStatus.PENDING or current.attempts != invoice.attempts:
+            return None
+        return _settle(work, current, result)
+
+    command = Command("record_charge_result", invoice.agency_id, {"invoice_id": invoice.id})
+    return run_command(ctx, command, body, None)
+
+
+def _collect(
+    ctx: Context, agency_id: str, invoice_id: str
+) -> tuple[Started | None, Settled | None]:
+    """Move an invoice on: reconcile a charge in flight by its key, or start a new attempt."""
+
+    def body(work: Work) -> tuple[Started | None, Settled | None]:
+        current = work.uow.invoices.get(agency_id, invoice_id)
+        if current.status is InvoiceStatus.PENDING:
+            looked = ctx.gateway.lookup(reconcile_key(current))
+            if looked is not None:
+                return None, _settle(work, current, looked)
+            # The gateway never saw the key (a crash before the call reached it): the
+            # attempt is made again under the same key, which it dedupes.
+            current = attrs.evolve(current, status=InvoiceStatus.OPEN)
+        if current.status is not InvoiceStatus.OPEN:
+            return None, None
+        return start_invoice_payment(work, current), None
+
+    command = Command("collect_invoice", agency_id, {"invoice_id": invoice_id})
+    return run_command(ctx, command, body, None)
+
+
+def _drive(ctx: Context, agency_id: str, invoice_id: str, tally: _Tally) -> None:
+    started, settled = _collect(ctx, agency_id, invoice_id)
+    if started is not None:
+        tally.started(started)
+        settled = charge_and_record(ctx, started)
+    if settled is not None:
+        tally.settled(settled)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+class _AlreadyBilled(Exception):
+    """Another run stored this account period first: roll back and move on."""
+
+
+def _bill_next_period(ctx: Context, agency_id: str, account_id: str, until: date) -> Started | None:
+    def body(work: Work) -> Started | None:
+        uow = work.uow
+        account = uow.accounts.get(agency_id, account_id)
+        due = due_periods(account, until)
+        if not due:
+            return None
+        pending = account.pending_change
+        if pending is not None and due[0].period.start >= pending.effective_on:
+            # The scheduled downgrade takes effect at the term boundary it waited for.
+            account = _step(work, account, ApplyPendingChange(), due[0].period.start)
+            due = due_periods(account, until)
+            if not due:
+                uow.accounts.update(account)
+                return None
+        period = due[0]
+        agency = uow.agencies.get(agency_id)
+        figures = price_due(ctx.catalog, period, reseller_rate=agency.reseller_rate)
+        number, numbered = agency.numbered()
+        billed = bill_period(
+            account,
+            period,
+            figures,
+            invoice_id=work.new_id("invoice"),
+            number=number,
+            issued_on=work.today,
+        )
+        if uow.invoices.by_period_key(period.key) is not None:
+            raise _AlreadyBilled
+        uow.agencies.update(numbered)
+        uow.accounts.update(billed.account)
+        work.account_events(agency_id, billed.events)
+        work.audit(
+            "invoice_issued",
+            billed.invoice.id,
+            after=f"{billed.invoice.number} {billed.invoice.total}",
+            agency_id=agency_id,
+        )
+        try:
+            return start_invoice_payment(work, billed.invoice, new=True)
+        except AlreadyExists as error:
+            if error.kind == "recurring invoice":
+                raise _AlreadyBilled from error
+            raise
+
+    command = Command("bill_period", agency_id, {"account_id": account_id})
+    try:
+        return run_command(ctx, command, body, None)
+    except _AlreadyBilled:
+        return None
+    except AlreadyExists as error:
+        if error.kind == "recurring invoice":  # another worker committed it first
+            return None
+        raise
+
+
+def _bill_account(
+    ctx: Context, agency_id: str, account_id: str, until: date, tally: _Tally
+) -> None:
+    while True:
+        started = _bill_next_period(ctx, agency_id, account_id, until)
+        if started is None:
+            return
+        tally.created += 1
+        tally.billed.add(account_id)
+        tally.started(started)
+        settled = charge_and_record(ctx, started)
+        if settled is not None:
+            tally.settled(settled)
+
+
+def _due_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Account]:
+    return read(ctx, lambda uow: uow.accounts.due(before, after_id=after, limit=limit))
+
+
+def _retry_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Invoice]:
+    return read(ctx, lambda uow: uow.invoices.open_for_retry(before, after_id=after, limit=limit))
+
+
+def _trial_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Account]:
+    return read(ctx, lambda uow: uow.accounts.trials_ending(before, after_id=after, limit=limit))
+
+
+def _end_trial(ctx: Context, agency_id: str, account_id: str, until: date) -> bool:
+    def body(work: Work) -> bool:
+        account = work.uow.accounts.get(agency_id, account_id)
+        ends = account.trial_ends_on
+        if account.status is not AccountStatus.ACTIVE or ends is None or ends > until:
+            return False
+        ended = work.uow.accounts.update(_step(work, account, EndTrial(), work.today))
+        agency = work.uow.agencies.get(agency_id)
+        for notice in account_notice(
+            NoticeKind.ACCOUNT_EXPIRED,
+            ended,
+            agency_email=agency.email,
+            subject=f"{ended.name}: the trial has ended",
+            body=f"The trial of {ended.name} ended on {ends}; the account is expired. "
+            "Upgrade it to a paid plan to keep it.",
+        ):
+            work.notify(notice)
+        return True
+
+    return run_command(ctx, Command("end_trial", agency_id, {"account_id": account_id}), body, None)
+
+
+def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100) -> BillingReport:
+    """Bill every account due until ``until``, retry what is due, and end finished trials.
+
+    In order: the provisioner's reports (a ready paid account starts its term and is due
+    at once); every due account period, oldest first (catch-up after missed runs), each
+    account in its own units of work; the retry pass over invoices whose next attempt is
+    due (declined charges, gateway-down charges, charges in flight to reconcile, invoices
+    opened elsewhere such as an upgrade's proration); then trials that ended (TR1, TR2).
+
+    Args:
+        ctx: The wiring.
+        until: The last day to bill, inclusive (today in the billing time zone when None).
+        page_size: How many accounts (or invoices) are read at a time.
+
+    Returns:
+        What the run did, with an entry per account that could not be billed.
+
+    Raises:
+        InvalidInput: A page size below 1.
+    """
+    if page_size < 1:
+        raise InvalidInput.one("billing run", "page_size", "read at least 1 account a page")
+    last = until or ctx.today()
+    before = last + _DAY
+    tally = _Tally(last)
+    tally.ready.extend(a.id for a in process_provisioning(ctx))
+
+    after: str | None = None
+    while page := _due_page(ctx, before, after, page_size):
+        for account in page:
+
+            def bill(account: Account = account) -> None:
+                _bill_account(ctx, account.agency_id, account.id, last, tally)
+
+            tally.guarded(account.id, bill)
+        after = page[-1].id
+
+    after = None
+    while invoices := _retry_page(ctx, before, after, page_size):
+        for found in invoices:
+
+            def retry(found: Invoice = found) -> None:
+                _drive(ctx, found.agency_id, found.id, tally)
+
+            tally.guarded(found.id, retry)
+        after = invoices[-1].id
+
+    after = None
+    while trials := _trial_page(ctx, before, after, page_size):
+        for trial in trials:
+
+            def end(trial: Account = trial) -> None:
+                if _end_trial(ctx, trial.agency_id, trial.id, last):
+                    tally.trials.append(trial.id)
+
+            tally.guarded(trial.id, end)
+        after = trials[-1].id
+    return tally.report()
+
+
+# -- invoices (B7) and payments on demand --------------------------------------------------
+
+
+def invoices(
+    ctx: Context,
+    agency_id: str,
+    account_id: str | None = None,
+    status: InvoiceStatus | str | None = None,
+) -> list[Invoice]:
+    """Return the agency's invoices by number, of one account and in one status when given
+    (B7: the agency's invoices, and each account's billing history).
+
+    Raises:
+        NotFound: No such agency, or the account is not the agency's.
+        InvalidInput: An unknown status.
+    """
+    wanted = _status(status)
+
+    def query(uow: UnitOfWork) -> list[Invoice]:
+        uow.agencies.get(agency_id)
+        if account_id is not None:
+            uow.accounts.get(agency_id, account_id)
+        found = uow.invoices.list(agency_id, account_id)
+        return [i for i in found if wanted is None or i.status is wanted]
+
+    return read(ctx, query)
+
+
+def _status(status: InvoiceStatus | str | None) -> InvoiceStatus | None:
+    if status is None or isinstance(status, InvoiceStatus):
+        return status
+    try:
+        return InvoiceStatus(status)
+    except ValueError as error:
+        raise InvalidInput.one(
+            "invoice filter", "status", f"{status!r} is unknown", tuple(InvoiceStatus)
+        ) from error
+
+
+def invoice(ctx: Context, agency_id: str, invoice_id: str) -> Invoice:
+    """Return one of the agency's invoices.
+
+    Raises:
+        NotFound: No such invoice in this agency.
+    """
+    return read(ctx, lambda uow: uow.invoices.get(agency_id, invoice_id))
+
+
+def pay_invoice(ctx: Context, agency_id: str, invoice_id: str) -> Invoice:
+    """Pay an open invoice now (an upgrade's proration invoice), prepaid first then card;
+    or reconcile its charge in flight. A paid invoice is returned as it is.
+
+    Returns:
+        The invoice after the attempt (declined ones follow the retry schedule).
+
+    Raises:
+        NotFound: No such invoice in this agency.
+        PaymentError: It needs a card and has no billing profile.
+    """
+    tally = _Tally(ctx.today())
+    _drive(ctx, agency_id, invoice_id, tally)
+    return invoice(ctx, agency_id, invoice_id)
+
+
+def confirm_payment(ctx: Context, agency_id: str, invoice_id: str) -> Invoice:
+    """Apply the gateway's late answer to a pending charge (3-D Secure passed or failed).
+
+    The gateway is asked by the charge's key; nothing is charged.
+
+    Raises:
+        NotFound: No such invoice in this agency.
+        InvalidInput: The invoice awaits no confirmation.
+        PaymentError: The gateway does not know the charge (yet).
+    """
+
+    def body(work: Work) -> Invoice:
+        current = work.uow.invoices.get(agency_id, invoice_id)
+        key = reconcile_key(current)
+        looked = ctx.gateway.lookup(key)
+        if looked is None:
+            raise PaymentError(
+                f"the gateway knows no charge under {key!r} yet: run billing to reconcile it"
+            )
+        confirm(current, looked, today=work.today, policy=ctx.policies.dunning)
+        return _settle(work, current, looked).invoice
+
+    command = Command("confirm_payment", agency_id, {"invoice_id": invoice_id})
+    return run_command(ctx, command, body, Invoice)

@@ -23,6 +23,9 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
+from resell_core.billing.commissions import CommissionStatement
+from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account import Account
@@ -35,6 +38,7 @@ from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
 from resell_core.lifecycle.sso import SsoClaims
 from resell_core.lifecycle.transfer import RemovalRequest, TransferRequest
 from resell_core.lifecycle.validation import NewAccount
+from resell_core.money import Money
 from resell_core.ports import (
     Clock,
     Ids,
@@ -59,7 +63,13 @@ from resell_core.service import (
     templates,
     transfers,
 )
+from resell_core.service import billing as billing_service
+from resell_core.service import commissions as commission_service
+from resell_core.service import credits as credit_service
+from resell_core.service.billing import BillingReport
+from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import SYSTEM, Context, Policies
+from resell_core.service.credits import CreditBalance, CreditPurchase
 from resell_core.service.results import AccountCreated, AccountEdited
 
 __all__ = ["PartnerPortal"]
@@ -809,3 +819,120 @@ class PartnerPortal:
     # The billing use cases (run_billing, invoices, buy_credits, assign_credits, balances,
     # credit_history, commission_statement, pay_commissions) follow here, delegating to
     # service/billing.py, service/credits.py and service/commissions.py.
+
+    def run_billing(self, until: date | None = None, *, page_size: int = 100) -> BillingReport:
+        """Bill every due account period until ``until`` (inclusive, default today), retry
+        the charges whose next attempt is due, and end finished trials (B1, B2, A11).
+
+        Each account is billed in its own units of work: one account's failure is reported
+        in the result and never blocks the others; a re-run charges nothing twice.
+        """
+        return billing_service.run_billing(self._ctx, until, page_size=page_size)
+
+    def invoices(
+        self,
+        agency_id: str,
+        account_id: str | None = None,
+        status: InvoiceStatus | str | None = None,
+    ) -> list[Invoice]:
+        """Return the agency's invoices by number; one account's billing history (B7)."""
+        return billing_service.invoices(self._ctx, agency_id, account_id, status)
+
+    def invoice(self, agency_id: str, invoice_id: str) -> Invoice:
+        """Return one of the agency's invoices (NotFound for another agency's)."""
+        return billing_service.invoice(self._ctx, agency_id, invoice_id)
+
+    def pay_invoice(self, agency_id: str, invoice_id: str) -> Invoice:
+        """Pay an open invoice now (an upgrade's proration invoice), prepaid first (C2)."""
+        return billing_service.pay_invoice(self._ctx, agency_id, invoice_id)
+
+    def confirm_payment(self, agency_id: str, invoice_id: str) -> Invoice:
+        """Apply the gateway's late answer to a pending charge, looked up by its key."""
+        return billing_service.confirm_payment(self._ctx, agency_id, invoice_id)
+
+    def buy_credits(
+        self,
+        agency_id: str,
+        kind: CreditKind | str,
+        quantity: Money | Decimal | int | str,
+        billing_profile_id: str,
+        account_id: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> CreditPurchase:
+        """Buy prepaid, SMS or inbox-preview credits with a billing profile (C1-C5);
+        ``account_id`` earmarks them for one account (C3)."""
+        return credit_service.buy_credits(
+            self._ctx,
+            agency_id,
+            kind,
+            quantity,
+            billing_profile_id,
+            account_id=account_id,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def assign_credits(
+        self,
+        agency_id: str,
+        account_id: str,
+        kind: CreditKind | str,
+        quantity: Decimal | int | str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Movement:
+        """Assign bought credit to an account (C1, C3; C5 refuses SMS for starter; C6)."""
+        return credit_service.assign_credits(
+            self._ctx,
+            agency_id,
+            account_id,
+            kind,
+            quantity,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def balances(
+        self,
+        agency_id: str,
+        *,
+        account_id: str | None = None,
+        billing_profile_id: str | None = None,
+    ) -> CreditBalance:
+        """Return what the agency's, an account's or a profile's wallet holds (C4)."""
+        return credit_service.balances(
+            self._ctx, agency_id, account_id=account_id, billing_profile_id=billing_profile_id
+        )
+
+    def credit_history(
+        self,
+        agency_id: str,
+        kind: CreditKind | str | None = None,
+        account_id: str | None = None,
+    ) -> list[Movement]:
+        """Return the agency's credit movements, of one kind or account when given (C6)."""
+        return credit_service.credit_history(self._ctx, agency_id, kind, account_id)
+
+    def refer_account(
+        self,
+        referral_code: str,
+        new: NewAccount,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> AccountCreated:
+        """Add a commission account referred by an agency's referral code (K1, K3, K4)."""
+        return commission_service.refer_account(
+            self._ctx, referral_code, new, actor=actor, idempotency_key=idempotency_key
+        )
+
+    def commission_statement(self, agency_id: str, month: date) -> CommissionStatement:
+        """Return the agency's commission statement of the month holding ``month`` (K2)."""
+        return commission_service.commission_statement(self._ctx, agency_id, month)
+
+    def pay_commissions(self, month: date) -> CommissionRun:
+        """Pay every agency its commission of the month by PayPal, once (K2)."""
+        return commission_service.pay_commissions(self._ctx, month)
