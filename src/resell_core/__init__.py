@@ -22,6 +22,7 @@ from resell_core.errors import (
     NotFound,
     PaymentError,
     ResellError,
+    SandboxNotConvertible,
     VersionConflict,
 )
 from resell_core.formatting import format_date, format_money
@@ -388,6 +389,7 @@ __all__ = [
     "ResetPolicy",
     "ResetRequest",
     "ResetTicket",
+    "SandboxNotConvertible",
     "SavedView",
     "ScryptPolicy",
     "SeededSecrets",
