@@ -380,6 +380,9 @@ class CreditsApplied(Answer):
     account: str = attrs.field(metadata=_doc("The account name"))
     kind: str = attrs.field(metadata=_doc("prepaid, sms or inbox_preview"))
     credits: str = attrs.field(metadata=_doc("How much was moved, a decimal string"))
+    balance: str = attrs.field(
+        metadata=_doc("What the account holds of that kind now, a decimal string")
+    )
 
 
 # -- singlesignon --------------------------------------------------------------------------

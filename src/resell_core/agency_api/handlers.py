@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 import attrs
@@ -18,6 +19,7 @@ from resell_core.agency_api import calls
 from resell_core.agency_api.calls import CALLS, PAGE_SIZE, Answer, Failure, Problem
 from resell_core.agency_api.plans import parse_plan_id, plan_id
 from resell_core.agency_api.schema import check, request_schema
+from resell_core.billing.ledger import CreditKind
 from resell_core.errors import FieldProblem, InvalidInput, NotFound, ResellError
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.names import email_problem
@@ -335,13 +337,13 @@ class AgencyApi:
         skip, cursor = (req.page - 1) * PAGE_SIZE, None
         rows: tuple[OverviewRow, ...] = ()
         total = None
-        while skip > 0:
+        exhausted = False
+        while skip > 0 and not exhausted:
             step = min(skip, MAX_LIMIT)
             seen = self._portal.accounts(agency_id, query(step, cursor))
             total, cursor, skip = seen.total, seen.next_cursor, skip - step
-            if cursor is None:
-                break
-        if skip == 0:
+            exhausted = cursor is None
+        if not exhausted:
             page = self._portal.accounts(agency_id, query(PAGE_SIZE, cursor))
             rows, total = page.rows, page.total
         count = total or 0
@@ -429,6 +431,45 @@ class AgencyApi:
         else:
             changed = self._portal.enable_account(agency_id, account.id, actor=self._actor)
         return _status(changed)
+
+    # -- credits (C1, C3, C5, C6) -----------------------------------------------------------
+    def account_credits_apply(self, agency_id: object, params: object) -> dict[str, Any]:
+        """``account_credits_apply``: assign bought prepaid credit (money, the default) or
+        SMS credits (``kind: "sms"``, never to a starter account, C5) to the account."""
+        return self._run("account_credits_apply", agency_id, params, self._credits_apply)
+
+    def _credits_apply(self, agency_id: str, req: calls.CreditsApply) -> Answer:
+        return self._assign(agency_id, req.account, CreditKind(req.kind), req.credits)
+
+    def account_emailtest_credits_apply(self, agency_id: object, params: object) -> dict[str, Any]:
+        """``account_emailtest_credits_apply``: assign N bought inbox-preview credits (C6)."""
+        return self._run(
+            "account_emailtest_credits_apply", agency_id, params, self._emailtest_credits_apply
+        )
+
+    def _emailtest_credits_apply(self, agency_id: str, req: calls.EmailTestCreditsApply) -> Answer:
+        return self._assign(agency_id, req.account, CreditKind.INBOX_PREVIEW, Decimal(req.credits))
+
+    def _assign(self, agency_id: str, name: str, kind: CreditKind, credits: Decimal) -> Answer:
+        if credits <= 0:
+            raise _Checked.one("the credits request", "credits", "give a positive amount")
+        account = self._account(agency_id, name)
+        movement = self._portal.assign_credits(
+            agency_id, account.id, kind, credits, actor=self._actor
+        )
+        held = self._portal.balances(agency_id, account_id=account.id)
+        balance = {
+            CreditKind.PREPAID: held.prepaid.amount,
+            CreditKind.SMS: held.sms,
+            CreditKind.INBOX_PREVIEW: held.inbox_preview,
+        }[kind]
+        return calls.CreditsApplied(
+            result_message=f"{movement.quantity} {kind.value} credit assigned to {account.name}",
+            account=account.name,
+            kind=kind.value,
+            credits=str(movement.quantity),
+            balance=str(balance),
+        )
 
     # -- singlesignon ----------------------------------------------------------------------
     def singlesignon(self, agency_id: object, params: object) -> dict[str, Any]:
