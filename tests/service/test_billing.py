@@ -458,7 +458,7 @@ def test_an_upgrades_proration_invoice_is_paid_by_the_next_run(
     paid = portal.invoice(acme.id, edited.invoice.id)
     assert paid.status is rc.InvoiceStatus.PAID
     assert paid.paid_card == edited.invoice.total
-    assert report.invoices_created == 0 and report.invoices_paid == 1
+    assert (report.invoices_created, report.invoices_paid) == (0, 1)
 
 
 def test_pay_invoice_pays_an_upgrades_proration_at_once(
@@ -592,4 +592,4 @@ def test_the_report_reads_well(
     text = str(portal.run_billing())
 
     assert "Billing run until 2024-04-11" in text
-    assert "USD 96.00" in text or "96.00" in text
+    assert "96.00" in text
