@@ -97,26 +97,27 @@ def add_active(call: Call, portal: rc.PartnerPortal, acme: rc.Agency) -> AddActi
     return add
 
 
+def stored_state(portal: rc.PartnerPortal, *agency_ids: str) -> Any:
+    """Everything the storage holds for the agencies, and the notices sent, by value."""
+    held = []
+    with portal.storage.unit_of_work() as uow:
+        for agency_id in agency_ids:
+            held.append(
+                (
+                    attrs.asdict(uow.agencies.get(agency_id)),
+                    [attrs.asdict(a) for a in uow.accounts.of_agency(agency_id, limit=1000)],
+                    [attrs.asdict(p) for p in uow.profiles.list(agency_id)],
+                    [attrs.asdict(i) for i in uow.invoices.list(agency_id)],
+                    uow.events.list(agency_id),
+                    uow.ledger.movements(agency_id),
+                )
+            )
+    notifier = portal.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    return held, list(notifier.sent)
+
+
 @pytest.fixture
 def state(portal: rc.PartnerPortal, acme: rc.Agency, globex: rc.Agency) -> State:
     """Capture what the storage holds for Acme and Globex, and the notices sent."""
-
-    def capture() -> Any:
-        held = []
-        with portal.storage.unit_of_work() as uow:
-            for agency_id in (acme.id, globex.id):
-                held.append(
-                    (
-                        attrs.asdict(uow.agencies.get(agency_id)),
-                        [attrs.asdict(a) for a in uow.accounts.of_agency(agency_id, limit=1000)],
-                        [attrs.asdict(p) for p in uow.profiles.list(agency_id)],
-                        [attrs.asdict(i) for i in uow.invoices.list(agency_id)],
-                        uow.events.list(agency_id),
-                        uow.ledger.movements(agency_id),
-                    )
-                )
-        notifier = portal.notifier
-        assert isinstance(notifier, RecordingNotifier)
-        return held, list(notifier.sent)
-
-    return capture
+    return lambda: stored_state(portal, acme.id, globex.id)
