@@ -241,7 +241,10 @@ from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
 from resell_core.errors import AlreadyExists
 from resell_core.ports import ProvisioningOutcome, ProvisioningReport
+from resell_core.service.billing import BillingFailure, BillingReport
+from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import Policies
+from resell_core.service.credits import CreditBalance, CreditPurchase
 from resell_core.service.portal import PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -278,8 +281,10 @@ __all__ = [
     "Archive",
     "AuditEvent",
     "Band",
+    "BillingFailure",
     "BillingProfile",
     "BillingProfileChanged",
+    "BillingReport",
     "Branding",
     "BrandingChanged",
     "BrandingMode",
@@ -299,10 +304,13 @@ __all__ = [
     "ChargeResult",
     "CnameRecord",
     "CommissionProgram",
+    "CommissionRun",
     "CommissionStatement",
     "Conflict",
+    "CreditBalance",
     "CreditKind",
     "CreditNotAllowed",
+    "CreditPurchase",
     "CurrencyMismatch",
     "CustomDomainChanged",
     "CyclePrice",
