@@ -81,7 +81,14 @@ def bakery(name: str = "north-bakery", plan: str = PLUS, **changes: Any) -> dict
     return {**params, **changes}
 
 
+Form = Callable[..., dict[str, Any]]
 AddActive = Callable[..., rc.Account]
+
+
+@pytest.fixture
+def form() -> Form:
+    """Build a German bakery's account_add parameters: ``form(name, plan, **changes)``."""
+    return bakery
 
 
 @pytest.fixture

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import resell_core as rc
-from agency_api.conftest import PLUS, AddActive, Call, State, bakery
 from resell_core.lifecycle.overview import AccountQuery
+
+PLUS = "V3/marketing/plus/2500/monthly"
+
+Call = Callable[..., dict[str, Any]]
+Form = Callable[..., dict[str, Any]]
+State = Callable[[], Any]
+AddActive = Callable[..., rc.Account]
 
 
 def test_API1_account_add_returns_the_login_once_and_the_portal_lists_the_account(
-    call: Call, portal: rc.PartnerPortal, acme: rc.Agency
+    call: Call, portal: rc.PartnerPortal, acme: rc.Agency, form: Form
 ) -> None:
     """account_add hands out the password once; the overview then shows the account."""
-    added = call("account_add", **bakery())
+    added = call("account_add", **form())
     rows = portal.accounts(acme.id, AccountQuery(search="north-bakery")).rows
     assert added["result_code"] == 1
     assert (added["account"], added["username"], added["status"]) == (
@@ -27,10 +36,10 @@ def test_API1_account_add_returns_the_login_once_and_the_portal_lists_the_accoun
 
 
 def test_API1_account_add_takes_the_only_card_and_the_plan_id(
-    call: Call, portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+    call: Call, portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, form: Form
 ) -> None:
     """A paid plan without billing_profile is paid by the agency's only card."""
-    added = call("account_add", **bakery(plan="V3/automation/starter/500/annual"))
+    added = call("account_add", **form(plan="V3/automation/starter/500/annual"))
     account = portal.account(acme.id, added["account_id"])
     assert account.billing_profile_id == card.id
     assert account.plan == rc.PlanSelection("V3", "automation", "starter", 500, "annual")
@@ -38,22 +47,24 @@ def test_API1_account_add_takes_the_only_card_and_the_plan_id(
 
 
 def test_API1_account_add_uses_the_client_email_when_no_notification_is_given(
-    call: Call, portal: rc.PartnerPortal, acme: rc.Agency
+    call: Call, portal: rc.PartnerPortal, acme: rc.Agency, form: Form
 ) -> None:
     """Without notification, the vendor's email parameter is the notification email."""
-    params = bakery(plan="V1/EM/trial")
+    params = form(plan="V1/EM/trial")
     del params["notification"]
     added = call("account_add", **params)
     account = portal.account(acme.id, added["account_id"])
     assert account.notification_email == "owner@north-bakery.test"
 
 
-def test_API1_account_add_reports_every_bad_field_at_once(call: Call, state: State) -> None:
+def test_API1_account_add_reports_every_bad_field_at_once(
+    call: Call, state: State, form: Form
+) -> None:
     """A bad plan, email, time zone and language come back together, in the API's names."""
     before = state()
     failed = call(
         "account_add",
-        **bakery(
+        **form(
             plan="V3/marketing/plux/2500/monthly",
             notification="not-an-email",
             timezone="Mars/Olympus",
@@ -72,21 +83,21 @@ def test_API1_account_add_reports_every_bad_field_at_once(call: Call, state: Sta
 
 
 def test_API1_account_add_of_a_taken_name_is_duplicate_name(
-    call: Call, add_active: AddActive, state: State
+    call: Call, add_active: AddActive, state: State, form: Form
 ) -> None:
     """A name taken on the platform is refused with duplicate_name."""
     add_active("north-bakery")
     before = state()
-    failed = call("account_add", **bakery("north-bakery"))
+    failed = call("account_add", **form("north-bakery"))
     assert failed["error_code"] == "duplicate_name"
     assert state() == before
 
 
 def test_API1_account_status_is_creating_while_provisioning(
-    call: Call, portal: rc.PartnerPortal
+    call: Call, portal: rc.PartnerPortal, form: Form
 ) -> None:
     """account_status reports creating until the provisioner reports ready."""
-    call("account_add", **bakery())
+    call("account_add", **form())
     while_creating = call("account_status", account="north-bakery")
     portal.process_provisioning()
     ready = call("account_status", account="north-bakery.hosted.example")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import resell_core as rc
-from agency_api.conftest import AddActive, Call, State
+
+PLUS = "V3/marketing/plus/2500/monthly"
+
+Call = Callable[..., dict[str, Any]]
+Form = Callable[..., dict[str, Any]]
+State = Callable[[], Any]
+AddActive = Callable[..., rc.Account]
 
 
 def test_API1_account_emailtest_credits_apply_moves_inbox_previews_to_the_account(

@@ -6,15 +6,22 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 import resell_core as rc
-from agency_api.conftest import bakery
 from resell_core.agency_api.http import make_handler
+
+PLUS = "V3/marketing/plus/2500/monthly"
+
+Call = Callable[..., dict[str, Any]]
+Form = Callable[..., dict[str, Any]]
+State = Callable[[], Any]
+AddActive = Callable[..., rc.Account]
+
 
 TOKEN = "acme-secret-token"
 
@@ -51,10 +58,10 @@ def _post(url: str, body: bytes, token: str | None = TOKEN) -> tuple[int, dict[s
 
 
 def test_API1_account_add_and_status_over_real_http(
-    server: str, portal: rc.PartnerPortal, acme: rc.Agency
+    server: str, portal: rc.PartnerPortal, acme: rc.Agency, form: Form
 ) -> None:
     """POST /api/account_add creates the account; /api/account_status then reports it."""
-    status, added = _post(f"{server}/api/account_add", json.dumps(bakery()).encode())
+    status, added = _post(f"{server}/api/account_add", json.dumps(form()).encode())
     portal.process_provisioning()
     _, shown = _post(f"{server}/api/account_status", b'{"account": "north-bakery"}')
     assert (status, added["result_code"]) == (200, 1)
@@ -64,10 +71,10 @@ def test_API1_account_add_and_status_over_real_http(
 
 
 def test_API1_decimal_amounts_over_http_never_become_floats(
-    server: str, portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+    server: str, portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, form: Form
 ) -> None:
     """A JSON number 12.50 arrives as the exact decimal '12.50', not a float."""
-    _post(f"{server}/api/account_add", json.dumps(bakery()).encode())
+    _post(f"{server}/api/account_add", json.dumps(form()).encode())
     portal.process_provisioning()
     portal.buy_credits(acme.id, "prepaid", "100.00", card.id)
     _, answer = _post(

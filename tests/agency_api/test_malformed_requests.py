@@ -3,14 +3,20 @@ call changes nothing (API1)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import resell_core as rc
-from agency_api.conftest import PLUS, bakery, stored_state
 from resell_core.agency_api import CALLS, INTERNAL_ERROR, schema
+
+PLUS = "V3/marketing/plus/2500/monthly"
+
+Form = Callable[..., dict[str, Any]]
+State = Callable[[], Any]
+AddActive = Callable[..., rc.Account]
 
 _NAMES = sorted({name for d in schema()["$defs"].values() for name in d["properties"]})
 
@@ -35,21 +41,6 @@ params_like = (
 actions = st.sampled_from(sorted(CALLS)) | st.text(max_size=20) | json_like
 
 
-def _world() -> tuple[rc.PartnerPortal, rc.AgencyApi, rc.Agency, rc.Agency]:
-    portal = rc.PartnerPortal.embedded()
-    acme = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
-    globex = portal.register_agency("Globex", "ops@globex.test", "USD")
-    card = portal.add_billing_profile(
-        acme.id, label="Visa", card_token="tok_ok", brand="visa", last4="4242",
-        exp_month=12, exp_year=2030,
-    )  # fmt: skip
-    api = rc.AgencyApi(portal)
-    api.call("account_add", acme.id, bakery())
-    portal.process_provisioning()
-    portal.buy_credits(acme.id, "inbox_preview", 10, card.id)
-    return portal, api, acme, globex
-
-
 def _check(answer: Any) -> None:
     assert isinstance(answer, dict)
     assert answer["result_code"] in (0, 1)
@@ -59,42 +50,50 @@ def _check(answer: Any) -> None:
         assert answer["error_code"] != INTERNAL_ERROR, answer
 
 
-def test_API1_malformed_requests_get_a_coded_result_and_change_nothing() -> None:
+def test_API1_malformed_requests_get_a_coded_result_and_change_nothing(
+    api: rc.AgencyApi, acme: rc.Agency, add_active: AddActive, state: State
+) -> None:
     """Random actions and parameters: a coded result every time; a failure changes nothing."""
-    portal, api, acme, globex = _world()
+    add_active()
 
     @settings(max_examples=300)
     @given(action=actions, params=params_like)
     def run(action: Any, params: Any) -> None:
-        before = stored_state(portal, acme.id, globex.id)
+        before = state()
         answer = api.call(action, acme.id, params)
         _check(answer)
         if answer["result_code"] == 0:
-            assert stored_state(portal, acme.id, globex.id) == before
+            assert state() == before
 
     run()
 
 
-def test_API1_every_call_survives_junk_in_each_parameter() -> None:
+def test_API1_every_call_survives_junk_in_each_parameter(
+    api: rc.AgencyApi, card: rc.BillingProfile, add_active: AddActive, state: State, form: Form
+) -> None:
     """Each call, with one known parameter set to junk, answers with a code, changing nothing."""
-    portal, api, acme, globex = _world()
+    add_active()
+    api.portal.buy_credits(card.agency_id, "inbox_preview", 10, card.id)
 
     @settings(max_examples=300)
     @given(action=st.sampled_from(sorted(CALLS)), field=st.sampled_from(_NAMES), junk=json_like)
     def run(action: str, field: str, junk: Any) -> None:
-        params = {**bakery("north-bakery"), field: junk}
-        before = stored_state(portal, acme.id, globex.id)
-        answer = api.call(action, acme.id, params)
+        params = {**form("north-bakery"), field: junk}
+        before = state()
+        answer = api.call(action, card.agency_id, params)
         _check(answer)
         if answer["result_code"] == 0:
-            assert stored_state(portal, acme.id, globex.id) == before
+            assert state() == before
 
     run()
 
 
-@given(agency_id=json_like, params=params_like)
-@settings(max_examples=100)
-def test_API1_a_malformed_agency_id_gets_a_coded_result(agency_id: Any, params: Any) -> None:
+def test_API1_a_malformed_agency_id_gets_a_coded_result(api: rc.AgencyApi) -> None:
     """Whatever the host passes as the calling agency, the answer is a coded result."""
-    api = rc.AgencyApi(rc.PartnerPortal.embedded())
-    _check(api.call("account_list", agency_id, params))
+
+    @settings(max_examples=100)
+    @given(agency_id=json_like, params=params_like)
+    def run(agency_id: Any, params: Any) -> None:
+        _check(api.call("account_list", agency_id, params))
+
+    run()

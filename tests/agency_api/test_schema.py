@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from agency_api.conftest import PLUS, AddActive, Call, bakery
+import resell_core as rc
 from resell_core.agency_api import CALLS, schema
+
+PLUS = "V3/marketing/plus/2500/monthly"
+
+Call = Callable[..., dict[str, Any]]
+Form = Callable[..., dict[str, Any]]
+State = Callable[[], Any]
+AddActive = Callable[..., rc.Account]
+
 
 _KEYWORDS = {
     "$schema", "$id", "$ref", "$defs", "title", "description", "type", "enum", "const",
@@ -109,7 +117,17 @@ def test_API1_the_schema_describes_every_call_request_and_response() -> None:
 
 
 SAMPLES: list[tuple[str, dict[str, Any]]] = [
-    ("account_add", bakery("south-bakery")),
+    (
+        "account_add",
+        {
+            "account": "south-bakery",
+            "plan": "V1/EM/trial",
+            "name": "South Bakery",
+            "notification": "south@acme.test",
+            "timezone": "Europe/Vienna",
+            "country": "AT",
+        },
+    ),
     ("account_edit", {"account": "north-bakery", "plan": "V3/marketing/professional/2500/monthly"}),
     ("account_list", {"search": "bakery", "planfilter": "plus", "page": 1}),
     ("account_name_check", {"account": "west-bakery"}),
