@@ -317,3 +317,42 @@ def test_another_agency_cannot_touch_the_accounts_credits(
         portal.credit_history(globex.id, account_id=bakery.id)
     with pytest.raises(rc.NotFound):
         portal.buy_credits(globex.id, "sms", 10, card.id)
+
+
+def test_C2_prepaid_taken_by_an_invoice_that_finally_fails_is_given_back(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """50 prepaid paid part of an invoice whose card declined four times: the 50 return."""
+    declining = card_with(portal, acme, "tok_decline")
+    bistro = add_paid_on(portal, acme, declining)
+    portal.buy_credits(acme.id, "prepaid", "50", card.id, bistro)
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+
+    for _ in range(12):
+        portal.run_billing()
+        clock.advance(days=1)
+
+    [failed] = portal.invoices(acme.id, bistro, status="failed")
+    assert failed.paid_earmarked.is_zero()
+    assert portal.balances(acme.id, account_id=bistro).prepaid == rc.Money("50", "USD")
+    assert portal.account(acme.id, bistro).status is rc.AccountStatus.EXPIRED
+
+
+def add_paid_on(portal: rc.PartnerPortal, agency: rc.Agency, profile: rc.BillingProfile) -> str:
+    """Add a plus account paid by ``profile``, ready; return its id."""
+    created = portal.add_account(
+        agency.id,
+        rc.NewAccount(
+            name="west-bistro",
+            client_name="West Bistro",
+            notification_email="bistro@acme.test",
+            country="FR",
+            language="fr",
+            timezone="Europe/Paris",
+            plan=PLUS,
+            billing_profile_id=profile.id,
+        ),
+    )
+    portal.process_provisioning()
+    return created.account.id
