@@ -1,22 +1,178 @@
-"""The command line: ``python -m resell_core demo``."""
+"""The command line: ``python -m resell_core demo`` (also installed as ``resell-core``).
+
+The demo replays months of a sample agency on the embedded portal (or on a SQL database
+with ``--db``) and prints the overview, the invoices per month, the totals, the credit
+balances, the commission statement and what happened (see docs/demo.md). Standard output
+depends only on the arguments; progress and timing go to standard error.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from resell_core.demo import DEFAULT_START, MAX_ACCOUNTS, MAX_MONTHS, render, run_demo
+from resell_core.errors import ResellError
+from resell_core.ports import Storage
+
+__all__ = ["main"]
+
+PROGRESS_FROM = 500
+"""Long runs (this many generated accounts or more) show progress unless ``--quiet``."""
+
+_USAGE_ERROR = 2
+_DB_SCHEMES = ("sqlite:", "postgresql:", "postgresql+")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"give {low} to {high:,}, not {value:,}")
+        return value
+
+    return parse
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: use YYYY-MM-DD") from None
+
+
+def _db_url(text: str) -> str:
+    if not text.startswith(_DB_SCHEMES):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a database URL: use sqlite:///agency.db or "
+            "postgresql+psycopg://user@host/db"
+        )
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="resell-core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="replay months of a sample agency (ACME-DIGITAL)",
+        description="Replay months of a sample agency, ACME-DIGITAL, on the embedded portal "
+        "(in-memory storage, simulated gateways, a manual clock) and print what happened.",
+    )
+    demo.add_argument(
+        "--accounts",
+        type=_whole(0, MAX_ACCOUNTS),
+        default=0,
+        metavar="N",
+        help="add N generated accounts, drawn from --seed (default 0)",
+    )
+    demo.add_argument(
+        "--months",
+        type=_whole(1, MAX_MONTHS),
+        default=12,
+        metavar="M",
+        help="how many months to replay (default 12)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=_whole(0, 2**63 - 1),
+        default=0,
+        metavar="S",
+        help="seed of the generated accounts and passwords (default 0)",
+    )
+    demo.add_argument(
+        "--start",
+        type=_day,
+        default=DEFAULT_START,
+        metavar="YYYY-MM-DD",
+        help=f"the first replayed day (default {DEFAULT_START})",
+    )
+    demo.add_argument(
+        "--db",
+        type=_db_url,
+        default=None,
+        metavar="URL",
+        help="keep the state in an empty SQL database (sqlite:///agency.db, "
+        "postgresql+psycopg://...) instead of memory; needs the sql extra",
+    )
+    progress = demo.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--quiet", action="store_true", help="no progress or timing on standard error"
+    )
+    progress.add_argument(
+        "--progress",
+        action="store_true",
+        help=f"a progress line per month on standard error (on by default from "
+        f"{PROGRESS_FROM} accounts)",
+    )
+    return parser
+
+
+def _open(url: str) -> Storage:
+    """Open the SQL storage, or raise SystemExit with a message saying what to do."""
+    try:
+        from resell_core.adapters.sql import SqlStorage  # noqa: PLC0415 - optional extra
+    except ImportError:
+        print(
+            "resell-core demo: --db needs SQLAlchemy: pip install 'resell-core[sql]' "
+            "(or 'resell-core[postgres]' for PostgreSQL)",
+            file=sys.stderr,
+        )
+        raise SystemExit(_USAGE_ERROR) from None
+    try:
+        return SqlStorage(url)
+    except ResellError:
+        raise
+    except Exception as error:  # the driver's errors are SQLAlchemy's, not imported here
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"resell-core demo: cannot open the database of --db: {reason}", file=sys.stderr)
+        raise SystemExit(_USAGE_ERROR) from error
+
+
+def _demo(args: argparse.Namespace) -> int:
+    show = not args.quiet and (args.progress or args.accounts >= PROGRESS_FROM)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    began = time.perf_counter()
+    storage = _open(args.db) if args.db else None
+    result = run_demo(
+        months=args.months,
+        accounts=args.accounts,
+        seed=args.seed,
+        start=args.start,
+        storage=storage,
+        progress=progress if show else None,
+    )
+    sys.stdout.write(render(result))
+    if not args.quiet:
+        progress(f"replayed in {time.perf_counter() - began:.2f} s")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
-    parser = argparse.ArgumentParser(prog="resell-core", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="replay a year of a sample agency")
-    parser.parse_args(argv)
-    from resell_core.pricing.catalog import Catalog  # noqa: PLC0415 - keep start-up light
+    """Run the command line and return its exit status.
 
-    print(Catalog.sample())
-    return 0
+    Args:
+        argv: The arguments after the program's name (``sys.argv[1:]`` when None).
+
+    Returns:
+        0 when the command ran; 2 for bad arguments (argparse's convention), with a
+        message on standard error.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return _demo(args)
+    except ResellError as error:
+        print(f"resell-core demo: [{error.code}] {error}", file=sys.stderr)
+        return _USAGE_ERROR
 
 
 if __name__ == "__main__":
