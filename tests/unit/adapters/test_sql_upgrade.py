@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage
-from resell_core.adapters.sql import schema
+from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage, schema
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.errors import SchemaVersionError
 from resell_core.serialization import to_json

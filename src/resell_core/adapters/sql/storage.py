@@ -225,6 +225,9 @@ class _Versioned(Generic[V]):
         # The agency, version and unique claims of each row read: an update checks them
         # without reading the row again (the commit checks the version in the database).
         self.seen: dict[str, tuple[str | None, int, dict[str, object]]] = {}
+        # Which journalled row claimed which unique key (possibly stale: confirmed
+        # against ``changes``), so that checking a claim never scans the journal.
+        self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
         self.sql = _versioned_statements(spec)
         self._fixed = and_(true(), *(spec.table.c[k] == v for k, v in spec.fixed.items()))
 
@@ -253,10 +256,9 @@ class _Versioned(Generic[V]):
 
     def where_unique(self, constraint: str, wanted: object) -> V | None:
         """Return the visible row holding ``wanted`` in a unique constraint, or None."""
-        for change in self.changes.values():
-            value = change.value
-            if not isinstance(value, _Deleted) and self.spec.claims(value)[constraint] == wanted:
-                return _copy(value)
+        holder = self._holder(constraint, wanted)
+        if holder is not None:
+            return _copy(holder)
         table = self.spec.table
         (column,) = self.spec.unique_columns(constraint)
         statement = select(table.c.data, table.c.version).where(
@@ -314,14 +316,10 @@ class _Versioned(Generic[V]):
         wanted = {n: v for n, v in claims.items() if v is not None and old.get(n) != v}
         if not wanted and not new:
             return
-        for other_key, change in self.changes.items():
-            other = change.value
-            if other_key == key or isinstance(other, _Deleted):
-                continue
-            held = self.spec.claims(other)
-            for name, claim in wanted.items():
-                if held[name] == claim:
-                    raise self.spec.errors[name](value)
+        for name, claim in wanted.items():
+            holder = self._holder(name, claim)
+            if holder is not None and holder.id != key:  # type: ignore[attr-defined]
+                raise self.spec.errors[name](value)
         params: dict[str, object] = {"id": key}
         for name, claim in claims.items():
             parts = claim if isinstance(claim, tuple) else (claim,)
@@ -341,6 +339,23 @@ class _Versioned(Generic[V]):
                 if held[name] == claim:
                     raise self.spec.errors[name](value)
 
+    def _holder(self, constraint: str, claim: object) -> V | None:
+        """Return the journalled row holding ``claim`` in ``constraint``, or None."""
+        key = self.claimed[constraint].get(claim)
+        if key is None:
+            return None
+        value = self.changes[key].value
+        if isinstance(value, _Deleted) or self.spec.claims(value)[constraint] != claim:
+            return None
+        return value
+
+    def _journal(self, key: str, value: V | _Deleted, base: int | None) -> None:
+        self.changes[key] = _Change(value, base)
+        if not isinstance(value, _Deleted):
+            for name, claim in self.spec.claims(value).items():
+                if claim is not None:
+                    self.claimed[name][claim] = key
+
     def add(self, value: V) -> None:
         """Journal a new row; raise if its id or a unique key is visibly taken."""
         key: str = value.id  # type: ignore[attr-defined]
@@ -349,7 +364,7 @@ class _Versioned(Generic[V]):
             raise AlreadyExists(self.spec.kind, key)
         self._check_claims(key, value, new=change is None, old={})
         base = change.base if change is not None else None
-        self.changes[key] = _Change(_copy(value), base)
+        self._journal(key, _copy(value), base)
 
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""
@@ -373,7 +388,7 @@ class _Versioned(Generic[V]):
             raise VersionConflict(self.spec.kind, key, value.version, version)  # type: ignore[attr-defined]
         stored: V = attrs.evolve(value, version=version + 1)  # type: ignore[misc]
         self._check_claims(key, stored, new=False, old=old_claims)
-        self.changes[key] = _Change(stored, base)
+        self._journal(key, stored, base)
         return _copy(stored)
 
     def remove(self, agency_id: str, key: str) -> None:
@@ -381,7 +396,7 @@ class _Versioned(Generic[V]):
         self.scoped(agency_id, key)
         change = self.changes.get(key)
         base = change.base if change is not None else self.seen[key][1]
-        self.changes[key] = _Change(_DELETED, base)
+        self._journal(key, _DELETED, base)
 
     # committing
     def _row(self, key: str, value: V) -> dict[str, object]:
@@ -452,6 +467,8 @@ class _Versioned(Generic[V]):
         """Forget the journal and the versions read."""
         self.changes.clear()
         self.seen.clear()
+        for claims in self.claimed.values():
+            claims.clear()
 
 
 def _copy(value: V) -> V:
