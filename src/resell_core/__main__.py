@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _demo(args)
     except ResellError as error:
-        print(f"resell-core demo: [{error.code}] {error}", file=sys.stderr)
+        print(f"resell-core demo: {error}", file=sys.stderr)
         return _USAGE_ERROR
 
 

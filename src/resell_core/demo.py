@@ -6,20 +6,23 @@ plays a fixed story through the portal's use cases and returns a :class:`DemoRes
 the overview, the invoices per month, the totals, the credit balances, the commission
 statements and what happened. :func:`render` turns the result into plain-text tables.
 
-The story (each step happens when it falls inside the replayed months):
+The story (each step happens when it falls inside the replayed months; day 0 is the
+first replayed day):
 
 - day 0: a mix of paid plans (monthly and annual, marketing and automation, starter to
   enterprise, with add-ons), two trials and a sandbox; one account pays with a card that
-  declines once and is paid on the retry (dunning);
-- day 2: two clients referred with the agency's referral code (commission accounts);
-- day 3: SMS and inbox-preview credits bought and assigned;
-- day 10: a cancellation; day 14: an upgrade with its proration; day 15: a trial ends;
-- day 20: a downgrade, scheduled at the end of the term; day 21: the ended trial gets a
-  paid V3 plan (TR3);
-- each month's first day from the second month: prepaid credit bought, which the day's
-  billing run spends first (C2, B4); last month's commission paid by PayPal (K2);
-- month 1 day 14: a cancellation; month 2 day 9: that account is renewed;
-  month 1 day 9: the account cancelled on day 10 is archived.
+  declines its first charge and is paid on the retry the next day (dunning);
+- day 2: two clients referred with the agency's referral code (commission accounts),
+  and a third in month 5, so that the program's thresholds keep being met;
+- day 3: SMS and inbox-preview credits bought and assigned (C1, C5, C6);
+- day 10: a cancellation (R7); day 14: an upgrade, prorated at once (U1); day 14: both
+  trials end (TR1); day 20: a downgrade, scheduled at the end of the term; day 21: an
+  expired trial gets a paid V3 plan (TR3);
+- the first day of every month after the first: prepaid credit bought, which that day's
+  billing run spends before the card (C2, B4), and last month's commission paid by
+  PayPal (K2);
+- month 1: the account cancelled on day 10 is archived (its primary action becomes
+  Renew, O9) and another is cancelled; month 2: that one is renewed (R1).
 
 Nothing reads the real clock: the portal's manual clock is set to each replayed day, and
 the generated accounts (``accounts``) come from a random stream seeded with ``seed``, so
@@ -46,7 +49,7 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
 from resell_core.billing.ledger import CreditKind
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, NotFound
 from resell_core.formatting import format_money
 from resell_core.lifecycle.overview import AccountQuery, OverviewColumn
 from resell_core.lifecycle.validation import NewAccount
@@ -207,6 +210,7 @@ class DemoResult:
         balances: The agency's wallets and the accounts that hold credit.
         commissions: The commission statement of each calendar month.
         happened: The story's notable moments, in order.
+        story_accounts: The story's accounts as ``(name, id)`` pairs, in the order added.
         portal: The portal, to look at anything else.
     """
 
@@ -222,7 +226,19 @@ class DemoResult:
     balances: tuple[BalanceLine, ...]
     commissions: tuple[CommissionLine, ...]
     happened: tuple[Happening, ...]
+    story_accounts: tuple[tuple[str, str], ...]
     portal: PartnerPortal = attrs.field(eq=False, repr=False)
+
+    def account_id(self, name: str) -> str:
+        """Return the id of the story's account of that name (``"north-bakery"``).
+
+        Raises:
+            NotFound: The story has no account of that name.
+        """
+        for known, account_id in self.story_accounts:
+            if known == name:
+                return account_id
+        raise NotFound("demo account", name)
 
 
 # -- the sample agency's accounts ----------------------------------------------------------
@@ -351,6 +367,10 @@ def _portal(start: date, seed: int, storage: Storage | None) -> PartnerPortal:
     )
 
 
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
 def _words(value: object) -> str:
     return str(value).replace("_", " ")
 
@@ -374,17 +394,17 @@ class _Story:
         portal: PartnerPortal,
         start: date,
         end: date,
-        progress: Callable[[str], None] | None,
+        seed: int,
     ) -> None:
         self.portal = portal
+        self.seed = seed
         self.start = start
         self.end = end
-        self.progress = progress
         self.agency_id = ""
         self.cards: dict[str, str] = {}
         self.ids: dict[str, str] = {}
         self.names: dict[str, str] = {}
-        self.told: set[str] = set()
+        self.told: list[str] = []
         self.happened: list[Happening] = []
         self.steps: dict[date, list[Callable[[], None]]] = {}
         self.watched: dict[str, Invoice] = {}
@@ -458,7 +478,7 @@ class _Story:
         self.ids[client.name] = created.account.id
         self.names[created.account.id] = client.name
         if story:
-            self.told.add(created.account.id)
+            self.told.append(created.account.id)
             self.note(f"{client.name} added on {_plan_words(client.plan)}")
 
     def refer(self, client: _Client) -> None:
@@ -466,6 +486,7 @@ class _Story:
         created = self.portal.refer_account(AGENCY_NAME, form)
         self.ids[client.name] = created.account.id
         self.names[created.account.id] = client.name
+        self.told.append(created.account.id)
         self.note(
             f"{client.name} referred with code {AGENCY_NAME} ({_plan_words(client.plan)}): "
             "its client pays the vendor; the agency earns a commission"
@@ -634,6 +655,17 @@ def _schedule(story: _Story, months: int, generated: Sequence[tuple[int, _Client
     story.at(0, 0, story.open_agency)
     for client in _NAMED:
         story.at(0, 0, functools.partial(story.add, client))
+    if generated:
+        last = max(day for day, _ in generated)
+        story.at(
+            0,
+            0,
+            functools.partial(
+                story.note,
+                f"{len(generated):,} generated accounts (seed {story.seed}) join between day 0 "
+                f"and day {last}, the paid ones on Main Visa",
+            ),
+        )
     for day, client in generated:
         story.at(0, day, functools.partial(story.add, client, story=False))
     for client in _REFERRED[:2]:
@@ -718,7 +750,7 @@ def run_demo(
     clock = portal.clock
     if not isinstance(clock, ManualClock):  # pragma: no cover - _portal wires a manual one
         raise TypeError("the demo needs a manual clock")
-    story = _Story(portal, start, end, progress)
+    story = _Story(portal, start, end, seed)
     rng = random.Random(seed)
     days = (end - start).days
     generated = [_generated(rng, index + 1, days) for index in range(accounts)]
@@ -781,7 +813,7 @@ def _result(story: _Story, months: int, seed: int, storage: Storage | None) -> D
         happened.append(
             Happening(
                 end - timedelta(days=1),
-                f"prepaid credit bought {story.top_ups} times ({_money(_PREPAID_TOP_UP)} each); "
+                f"prepaid credit bought {_times(story.top_ups)} ({_money(_PREPAID_TOP_UP)} each); "
                 f"invoices spent {_money(totals.paid_prepaid)} of prepaid credit in all; "
                 f"Main Visa's pool holds {_money(pool.prepaid)}",
             )
@@ -804,6 +836,7 @@ def _result(story: _Story, months: int, seed: int, storage: Storage | None) -> D
         balances=_balances(story),
         commissions=_commissions(story),
         happened=tuple(happened),
+        story_accounts=tuple((story.names[account_id], account_id) for account_id in story.told),
         portal=portal,
     )
 
