@@ -4,6 +4,7 @@ prints figures that are the portal's own; same arguments, same output."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -233,7 +234,7 @@ def test_U1_the_upgrade_is_prorated_and_the_downgrade_waits_for_the_term(
     assert any("downgrade applied" in h.text for h in three_months.happened)
 
 
-def test_C2_prepaid_credit_bought_on_the_first_is_spent_before_the_card(
+def test_B4_C2_prepaid_credit_bought_on_the_first_is_spent_before_the_card(
     three_months: DemoResult,
 ) -> None:
     """From the second month, the $500 bought on the 1st paid invoices first, and is gone."""
@@ -250,7 +251,9 @@ def test_C2_prepaid_credit_bought_on_the_first_is_spent_before_the_card(
     assert pool.prepaid.is_zero()
 
 
-def test_C5_credits_are_bought_and_assigned(three_months: DemoResult) -> None:
+def test_C1_C6_sms_and_inbox_preview_credits_are_bought_and_assigned(
+    three_months: DemoResult,
+) -> None:
     """SMS went to north-bakery and peak-fitness, previews to lake-studio; the rest waits."""
     portal, agency = three_months.portal, three_months.agency_id
 
@@ -258,8 +261,8 @@ def test_C5_credits_are_bought_and_assigned(three_months: DemoResult) -> None:
     studio = portal.balances(agency, account_id=three_months.account_id("lake-studio"))
     unassigned = portal.balances(agency)
 
-    assert (bakery.sms, studio.inbox_preview) == (400, 100)
-    assert (unassigned.sms, unassigned.inbox_preview) == (300, 100)
+    assert (bakery.sms, studio.inbox_preview) == (Decimal(400), Decimal(100))
+    assert (unassigned.sms, unassigned.inbox_preview) == (Decimal(300), Decimal(100))
 
 
 def test_a_declined_card_is_paid_on_the_retry(three_months: DemoResult) -> None:
@@ -292,3 +295,18 @@ def test_K2_the_commission_is_paid_by_paypal_once_a_month(three_months: DemoResu
 
     assert statuses == [("payable", "succeeded"), ("payable", "succeeded"), ("payable", "open")]
     assert [p.amount for p in payouts.payouts] == [c.due for c in three_months.commissions[:2]]
+
+
+def test_K1_K3_referred_accounts_earn_commission_and_are_never_billed_to_the_agency(
+    three_months: DemoResult,
+) -> None:
+    """lake-cafe and hill-books are commission accounts with no invoice of the agency's."""
+    portal, agency = three_months.portal, three_months.agency_id
+    referred = [three_months.account_id(n) for n in ("lake-cafe", "hill-books")]
+
+    kinds = [portal.account(agency, a).kind for a in referred]
+    billed = [portal.invoices(agency, a) for a in referred]
+
+    assert kinds == [rc.AccountKind.COMMISSION, rc.AccountKind.COMMISSION]
+    assert billed == [[], []]
+    assert three_months.commissions[0].referred_revenue.is_positive()
