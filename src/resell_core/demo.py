@@ -49,7 +49,7 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
 from resell_core.billing.ledger import CreditKind
-from resell_core.errors import FieldProblem, InvalidInput, NotFound
+from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
 from resell_core.formatting import format_money
 from resell_core.lifecycle.overview import AccountQuery, OverviewColumn
 from resell_core.lifecycle.validation import NewAccount
@@ -367,6 +367,10 @@ def _portal(start: date, seed: int, storage: Storage | None) -> PartnerPortal:
     )
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def _times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
 
@@ -567,7 +571,21 @@ class _Story:
         self.note(f"{name} archived: its primary action is now Renew (data kept a year)")
 
     def renew(self, name: str) -> None:
-        account = self.portal.renew_account(self.agency_id, self.ids[name], self.cards["main"])
+        account_id, card = self.ids[name], self.cards["main"]
+        try:
+            account = self.portal.renew_account(self.agency_id, account_id, card)
+        except InvalidTransition as refused:
+            # R2: an account bought before the cut-off cannot be renewed; its plan is
+            # changed instead, as the refusal advises.
+            plan = self.portal.account(self.agency_id, account_id).plan
+            account = self.portal.change_plan(
+                self.agency_id, account_id, plan, billing_profile_id=card
+            )
+            self.note(
+                f"{name}: renewal refused ({refused.advice}); the same plan was chosen "
+                f"again instead: a new term from {account.anchor}"
+            )
+            return
         self.note(
             f"{name} renewed on Main Visa: a new term from {account.anchor} ({account.status})"
         )
@@ -936,7 +954,8 @@ def render(result: DemoResult) -> str:
     last = result.end - timedelta(days=1)
     out = [
         f"resell_core demo · {AGENCY_NAME} · {result.start} to {last} "
-        f"({len(result.months)} months, {result.accounts:,} accounts, seed {result.seed}, "
+        f"({_count(len(result.months), 'month')}, {_count(result.accounts, 'account')}, "
+        f"seed {result.seed}, "
         f"{result.storage} storage)",
         "Sample prices (USD), not the vendor's price list.",
         "",

@@ -310,3 +310,14 @@ def test_K1_K3_referred_accounts_earn_commission_and_are_never_billed_to_the_age
     assert kinds == [rc.AccountKind.COMMISSION, rc.AccountKind.COMMISSION]
     assert billed == [[], []]
     assert three_months.commissions[0].referred_revenue.is_positive()
+
+
+def test_R2_an_account_bought_before_the_cut_off_gets_its_plan_again_instead_of_renewal() -> None:
+    """From 2020, city-dental's renewal is refused (R2) and the demo changes the plan."""
+    result = run_demo(months=3, start=date(2020, 1, 1))
+
+    dental = result.portal.account(result.agency_id, result.account_id("city-dental"))
+
+    assert dental.status is rc.AccountStatus.ACTIVE
+    assert dental.anchor == date(2020, 3, 10)
+    assert any("city-dental: renewal refused" in h.text for h in result.happened)
