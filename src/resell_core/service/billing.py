@@ -23,9 +23,11 @@ credits arrive once the invoice is paid, whenever that is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -57,6 +59,7 @@ from resell_core.errors import (
     InvalidTransition,
     PaymentError,
     ResellError,
+    VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.actions import Action, ApplyPendingChange, DunningExhausted, EndTrial
@@ -65,7 +68,7 @@ from resell_core.money import Money
 from resell_core.ports import AccessRecord, UnitOfWork
 from resell_core.serialization import from_json, to_json
 from resell_core.service.accounts import process_provisioning
-from resell_core.service.context import Command, Context, Work, read, run_command
+from resell_core.service.context import PLATFORM, Command, Context, Work, read, run_command
 
 __all__ = [
     "CREDITS_ORDER",
@@ -87,6 +90,27 @@ CREDITS_ORDER = "credits_order"
 invoice id)."""
 
 _DAY = timedelta(days=1)
+
+_CONFLICT_RETRIES = 50
+"""How often a billing step is run again when another worker changed what it read."""
+
+T = TypeVar("T")
+
+
+def _retrying(step: Callable[[], T]) -> T:
+    """Run a unit of work again, from its reads, while another worker's commit beat it.
+
+    Several workers bill one database at once: they share each agency's invoice counter
+    and may reconcile the same invoice, so a commit can find a row changed since it was
+    read (VersionConflict). Nothing was written then; reading again and redoing the step
+    is safe, and the unique keys still stop a second invoice of the same period.
+    """
+    for _ in range(_CONFLICT_RETRIES - 1):
+        try:
+            return step()
+        except VersionConflict:
+            continue
+    return step()
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -509,7 +533,7 @@ def charge_and_record(ctx: Context, started: Started) -> Settled | None:
         return _settle(work, current, result)
 
     command = Command("record_charge_result", invoice.agency_id, {"invoice_id": invoice.id})
-    return run_command(ctx, command, body, None)
+    return _retrying(lambda: run_command(ctx, command, body, None))
 
 
 def _collect(
@@ -531,7 +555,7 @@ def _collect(
         return start_invoice_payment(work, current), None
 
     command = Command("collect_invoice", agency_id, {"invoice_id": invoice_id})
-    return run_command(ctx, command, body, None)
+    return _retrying(lambda: run_command(ctx, command, body, None))
 
 
 def _drive(ctx: Context, agency_id: str, invoice_id: str, tally: _Tally) -> None:
@@ -550,10 +574,40 @@ class _AlreadyBilled(Exception):
     """Another run stored this account period first: roll back and move on."""
 
 
-def _bill_next_period(ctx: Context, agency_id: str, account_id: str, until: date) -> Started | None:
+_Pick = Callable[[UnitOfWork], Account | None]
+
+
+def _claim_next(before: date, after: str | None) -> _Pick:
+    """Pick the first due account after ``after`` that no other worker holds, and hold it
+    until the unit of work ends (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+
+    def pick(uow: UnitOfWork) -> Account | None:
+        found = uow.accounts.due(before, after_id=after, limit=1, claim=True)
+        return found[0] if found else None
+
+    return pick
+
+
+def _by_id(agency_id: str, account_id: str) -> _Pick:
+    return lambda uow: uow.accounts.get(agency_id, account_id)
+
+
+def _bill_next_period(
+    ctx: Context, command: Command, pick: _Pick, until: date, picked: list[Account]
+) -> Started | None:
+    """In one unit of work: pick an account, bill its oldest due period and start paying it.
+
+    ``picked`` receives the account picked (none when there was none to pick), even when
+    billing it then fails.
+    """
+
     def body(work: Work) -> Started | None:
         uow = work.uow
-        account = uow.accounts.get(agency_id, account_id)
+        account = pick(uow)
+        picked[:] = [] if account is None else [account]
+        if account is None:
+            return None
+        agency_id = account.agency_id
         due = due_periods(account, until)
         if not due:
             return None
@@ -566,6 +620,7 @@ def _bill_next_period(ctx: Context, agency_id: str, account_id: str, until: date
                 uow.accounts.update(account)
                 return None
         period = due[0]
+        # Read last: the agency's invoice counter is what concurrent workers contend for.
         agency = uow.agencies.get(agency_id)
         figures = price_due(ctx.catalog, period, reseller_rate=agency.reseller_rate)
         number, numbered = agency.numbered()
@@ -595,9 +650,8 @@ def _bill_next_period(ctx: Context, agency_id: str, account_id: str, until: date
                 raise _AlreadyBilled from error
             raise
 
-    command = Command("bill_period", agency_id, {"account_id": account_id})
     try:
-        return run_command(ctx, command, body, None)
+        return _retrying(lambda: run_command(ctx, command, body, None))
     except _AlreadyBilled:
         return None
     except AlreadyExists as error:
@@ -607,22 +661,47 @@ def _bill_next_period(ctx: Context, agency_id: str, account_id: str, until: date
 
 
 def _bill_account(
-    ctx: Context, agency_id: str, account_id: str, until: date, tally: _Tally
+    ctx: Context, account: Account, started: Started | None, until: date, tally: _Tally
 ) -> None:
-    while True:
-        started = _bill_next_period(ctx, agency_id, account_id, until)
-        if started is None:
-            return
+    """Charge the period just billed, then bill and charge the account's later due periods
+    (catch-up after missed runs), each in its own units of work."""
+    command = Command("bill_period", account.agency_id, {"account_id": account.id})
+    pick = _by_id(account.agency_id, account.id)
+    while started is not None:
         tally.created += 1
-        tally.billed.add(account_id)
+        tally.billed.add(account.id)
         tally.started(started)
         settled = charge_and_record(ctx, started)
         if settled is not None:
             tally.settled(settled)
+        started = _bill_next_period(ctx, command, pick, until, [])
 
 
-def _due_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Account]:
-    return read(ctx, lambda uow: uow.accounts.due(before, after_id=after, limit=limit))
+def _bill_due(ctx: Context, before: date, until: date, tally: _Tally) -> None:
+    """Bill every due account, each claimed by this worker alone while its period is stored.
+
+    Workers walk the due accounts by id; an account another worker holds is skipped (that
+    worker bills it), and one that stays due because its billing failed is passed over.
+    """
+    command = Command("bill_period", PLATFORM, {"until": before})
+    after: str | None = None
+    while True:
+        picked: list[Account] = []
+        try:
+            started = _bill_next_period(ctx, command, _claim_next(before, after), until, picked)
+        except ResellError as error:
+            if not picked:
+                raise
+            tally.errors.append(BillingFailure(picked[0].id, error.code, error.message))
+            after = picked[0].id
+            continue
+        if not picked:
+            return
+        account = picked[0]
+        tally.guarded(
+            account.id, functools.partial(_bill_account, ctx, account, started, until, tally)
+        )
+        after = account.id
 
 
 def _retry_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Invoice]:
@@ -660,14 +739,17 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
 
     In order: the provisioner's reports (a ready paid account starts its term and is due
     at once); every due account period, oldest first (catch-up after missed runs), each
-    account in its own units of work; the retry pass over invoices whose next attempt is
-    due (declined charges, gateway-down charges, charges in flight to reconcile, invoices
-    opened elsewhere such as an upgrade's proration); then trials that ended (TR1, TR2).
+    account in its own units of work and claimed while its invoice is stored, so that
+    several workers can run this at once on one database (docs/scaling.md); the retry
+    pass over invoices whose next attempt is due (declined charges, gateway-down charges,
+    charges in flight to reconcile, invoices opened elsewhere such as an upgrade's
+    proration); then trials that ended (TR1, TR2).
 
     Args:
         ctx: The wiring.
         until: The last day to bill, inclusive (today in the billing time zone when None).
-        page_size: How many accounts (or invoices) are read at a time.
+        page_size: How many invoices (or trials) are read at a time; due accounts are
+            claimed one at a time.
 
     Returns:
         What the run did, with an entry per account that could not be billed.
@@ -682,17 +764,9 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
     tally = _Tally(last)
     tally.ready.extend(a.id for a in process_provisioning(ctx))
 
+    _bill_due(ctx, before, last, tally)
+
     after: str | None = None
-    while page := _due_page(ctx, before, after, page_size):
-        for account in page:
-
-            def bill(account: Account = account) -> None:
-                _bill_account(ctx, account.agency_id, account.id, last, tally)
-
-            tally.guarded(account.id, bill)
-        after = page[-1].id
-
-    after = None
     while invoices := _retry_page(ctx, before, after, page_size):
         for found in invoices:
 
