@@ -1,0 +1,1 @@
+"""Benchmarks of resell_core against hand-written baselines (``python benchmarks/run.py``)."""

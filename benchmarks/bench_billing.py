@@ -1,0 +1,535 @@
+"""The billing run over N accounts: the library against hand-written loops, same run.
+
+Three measures per database:
+
+- **service**: ``PartnerPortal.run_billing`` over the storage adapter, the real code path
+  (each account billed in its own unit of work, as the service does it);
+- **storage loop**: the same domain steps (``due_periods``, ``price_due``, ``bill_period``,
+  ``start_payment``) written through the storage port, 100 accounts a unit of work: what the
+  adapter costs when the transactions are batched as in the baseline;
+- **raw loop**: sqlite3 / psycopg (pipeline mode) directly, the same rows per account
+  (invoice with its line, account's next billing date and version, ledger movement, wallet
+  debit and "spent" credit, agency invoice number, audit entries, an idempotency record),
+  100 accounts a transaction.
+
+On memory, a plain-dict loop doing the same bookkeeping is the baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from benchmarks.common import (
+    ACME,
+    EARMARK,
+    PROFILE,
+    UNTIL,
+    Figure,
+    Timer,
+    accounts,
+    portal_on,
+    postgres_dsn,
+    postgres_storage,
+    seed_sql,
+    seed_storage,
+)
+from resell_core.adapters.memory import MemoryStorage
+from resell_core.adapters.sql import SqlStorage
+from resell_core.audit import AuditEvent
+from resell_core.billing.due import due_periods
+from resell_core.billing.ledger import account_wallet
+from resell_core.billing.payment import start_payment
+from resell_core.billing.run import bill_period, price_due
+from resell_core.billing.invoices import InvoiceStatus
+from resell_core.periods import nth_period
+from resell_core.ports import IdempotencyRecord, Storage
+from resell_core.pricing.catalog import Catalog
+from resell_core.serialization import to_json
+
+__all__ = [
+    "BATCH",
+    "dict_loop",
+    "raw_psycopg_loop",
+    "raw_sqlite_loop",
+    "run",
+    "service_run",
+    "storage_loop",
+]
+
+BATCH = 100
+"""Accounts a transaction in the batched loops."""
+
+_NOW = datetime(UNTIL.year, UNTIL.month, UNTIL.day, 9, tzinfo=UTC)
+_PRICE = Decimal("96.00")  # what the catalog makes of the plan at a 20 % discount
+_MICRO = 10**6
+
+
+# -- the library -----------------------------------------------------------------------------
+
+
+def service_run(storage: Storage, n: int) -> float:
+    """Bill the N seeded accounts with the portal's billing run; return the seconds."""
+    portal = portal_on(storage)
+    with Timer() as timer:
+        report = portal.run_billing(UNTIL)
+    if report.invoices_created != n or report.errors:
+        raise AssertionError(f"the run billed {report.invoices_created} of {n}: {report}")
+    return timer.seconds
+
+
+def storage_loop(storage: Storage, n: int) -> float:
+    """Bill the N seeded accounts with the domain functions through the storage port,
+    ``BATCH`` accounts a unit of work; return the seconds."""
+    catalog = Catalog.sample()
+    before = date.fromordinal(UNTIL.toordinal() + 1)
+    billed = 0
+    with Timer() as timer:
+        after: str | None = None
+        while True:
+            with storage.unit_of_work() as uow:
+                page = uow.accounts.due(before, after_id=after, limit=BATCH)
+                if not page:
+                    break
+                agency = uow.agencies.get(ACME)
+                for account in page:
+                    period = due_periods(account, UNTIL)[0]
+                    figures = price_due(catalog, period, reseller_rate=agency.reseller_rate)
+                    number, agency = agency.numbered()
+                    done = bill_period(
+                        account,
+                        period,
+                        figures,
+                        invoice_id=f"invoice-{number:07d}",
+                        number=number,
+                        issued_on=UNTIL,
+                    )
+                    earmarked = uow.ledger.balance(ACME, account_wallet(account.id), _PREPAID)
+                    start = start_payment(
+                        done.invoice, profile=None, earmarked=earmarked, pool=_ZERO, on=UNTIL
+                    )
+                    for movement in start.movements:
+                        uow.ledger.append(movement)
+                    uow.invoices.add(start.invoice)
+                    uow.accounts.update(done.account)
+                    for action, subject in (
+                        ("period_billed", account.id),
+                        ("invoice_issued", done.invoice.id),
+                        ("invoice_paid", done.invoice.id),
+                    ):
+                        uow.events.append(
+                            AuditEvent(_NOW, ACME, "system", action, subject, None, None)
+                        )
+                    uow.idempotency.put(
+                        IdempotencyRecord(ACME, f"bill/{period.key}", "-", "null", _NOW)
+                    )
+                    billed += 1
+                uow.agencies.update(agency)
+                uow.commit()
+                after = page[-1].id
+    if billed != n:
+        raise AssertionError(f"the storage loop billed {billed} of {n}")
+    return timer.seconds
+
+
+# -- the hand-written baselines ----------------------------------------------------------------
+
+
+@attrs.frozen
+class _Billed:
+    """One account's rows, as a hand-written loop builds them."""
+
+    invoice: tuple[Any, ...]
+    account: tuple[Any, ...]
+    movement: tuple[Any, ...]
+    debit: tuple[Any, ...]
+    spent: tuple[Any, ...]
+    events: list[tuple[Any, ...]]
+    key: tuple[Any, ...]
+
+
+def _bill_row(row_id: str, version: int, data: str, number: int) -> _Billed:
+    """Build one account's rows by hand (JSON by hand, the price from a lookup)."""
+    account = json.loads(data)
+    anchor = date.fromisoformat(account["anchor"])
+    index = account["next_period"]
+    period = nth_period(anchor, "monthly", index)
+    following = nth_period(anchor, "monthly", index + 1)
+    invoice_id = f"invoice-{number:07d}"
+    period_key = f"{row_id}/{period.start.isoformat()}"
+    amount = str(_PRICE)
+    money = {"amount": amount, "currency": "USD"}
+    zero = {"amount": "0", "currency": "USD"}
+    invoice = json.dumps(
+        {
+            "id": invoice_id,
+            "agency_id": ACME,
+            "number": number,
+            "account_id": row_id,
+            "profile_id": PROFILE,
+            "issued_on": UNTIL.isoformat(),
+            "currency": "USD",
+            "lines": [
+                {
+                    "kind": "recurring",
+                    "description": "marketing plus",
+                    "quantity": "1",
+                    "unit_price": money,
+                    "amount": money,
+                    "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+                }
+            ],
+            "status": "paid",
+            "paid_earmarked": money,
+            "paid_pool": zero,
+            "paid_card": zero,
+            "attempts": 0,
+            "next_retry_on": None,
+            "period_key": period_key,
+            "version": 0,
+        }
+    )
+    account["next_period"] = index + 1
+    account["paid_through"] = period.end.isoformat()
+    account["version"] = version + 1
+    movement_id = f"{invoice_id}/earmarked"
+    wallet = f"account:{row_id}"
+    movement = json.dumps(
+        {
+            "id": movement_id,
+            "agency_id": ACME,
+            "kind": "prepaid",
+            "quantity": amount,
+            "source": wallet,
+            "destination": "spent",
+            "on": UNTIL.isoformat(),
+            "reason": "invoice paid",
+            "invoice_id": invoice_id,
+        }
+    )
+    micros = int(_PRICE * _MICRO)
+    at = _NOW.isoformat()
+    events = [
+        (ACME, subject, json.dumps({"action": action, "at": at, "subject": subject}))
+        for action, subject in (
+            ("period_billed", row_id),
+            ("invoice_issued", invoice_id),
+            ("invoice_paid", invoice_id),
+        )
+    ]
+    return _Billed(
+        invoice=(invoice_id, ACME, number, row_id, "paid", None, period_key, 0, invoice),
+        account=(following.start.isoformat(), version + 1, json.dumps(account), row_id, version),
+        movement=(movement_id, ACME, "prepaid", wallet, "spent", movement),
+        debit=(micros, ACME, wallet, "prepaid"),
+        spent=(ACME, "spent", "prepaid", micros),
+        events=events,
+        key=(ACME, f"bill/{period_key}", "-", int(_NOW.timestamp() * _MICRO), "null"),
+    )
+
+
+_INSERT_INVOICE = (
+    "INSERT INTO invoices (id, agency_id, number, account_id, status, next_retry_on, "
+    "period_key, version, data) VALUES ({})"
+)
+_UPDATE_ACCOUNT = (
+    "UPDATE accounts SET next_billing_on = {0}, version = {0}, data = {0} "
+    "WHERE id = {0} AND version = {0}"
+)
+_INSERT_MOVEMENT = (
+    "INSERT INTO movements (id, agency_id, kind, source, destination, data) VALUES ({})"
+)
+_DEBIT = (
+    "UPDATE balances SET amount = amount - {0} WHERE agency_id = {0} AND wallet = {0} "
+    "AND kind = {0}"
+)
+_CREDIT = (
+    "INSERT INTO balances (agency_id, wallet, kind, amount) VALUES ({}) "
+    "ON CONFLICT (agency_id, wallet, kind) DO UPDATE SET amount = balances.amount + "
+    "excluded.amount"
+)
+_INSERT_EVENT = "INSERT INTO events (agency_id, subject, data) VALUES ({})"
+_INSERT_KEY = "INSERT INTO idempotency (scope, key, fingerprint, at_us, data) VALUES ({})"
+
+
+def _marks(mark: str, count: int) -> str:
+    return ", ".join([mark] * count)
+
+
+def raw_sqlite_loop(path: str, n: int) -> float:
+    """Bill the N accounts seeded in the SQLite file with sqlite3 directly; return the seconds."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    q = "?"
+    insert_invoice = _INSERT_INVOICE.format(_marks(q, 9))
+    update_account = _UPDATE_ACCOUNT.format(q)
+    insert_movement = _INSERT_MOVEMENT.format(_marks(q, 6))
+    debit = _DEBIT.format(q)
+    credit = _CREDIT.format(_marks(q, 4))
+    insert_event = _INSERT_EVENT.format(_marks(q, 3))
+    insert_key = _INSERT_KEY.format(_marks(q, 5))
+    billed = 0
+    with Timer() as timer:
+        after = ""
+        while True:
+            page = db.execute(
+                "SELECT id, version, data FROM accounts WHERE next_billing_on < ? AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (date.fromordinal(UNTIL.toordinal() + 1).isoformat(), after, BATCH),
+            ).fetchall()
+            if not page:
+                break
+            db.execute("BEGIN IMMEDIATE")
+            version, data = db.execute(
+                "SELECT version, data FROM agencies WHERE id = ?", (ACME,)
+            ).fetchone()
+            agency = json.loads(data)
+            wallets = [f"account:{row[0]}" for row in page]
+            held = dict(
+                db.execute(
+                    "SELECT wallet, amount FROM balances WHERE agency_id = ? AND kind = ? "
+                    f"AND wallet IN ({_marks(q, len(wallets))})",
+                    (ACME, "prepaid", *wallets),
+                ).fetchall()
+            )
+            rows = []
+            for row_id, row_version, row_data in page:
+                number = agency["next_invoice_number"]
+                agency["next_invoice_number"] = number + 1
+                if held[f"account:{row_id}"] < _PRICE * _MICRO:
+                    raise AssertionError("not enough prepaid credit")
+                rows.append(_bill_row(row_id, row_version, row_data, number))
+            db.executemany(insert_invoice, [r.invoice for r in rows])
+            db.executemany(update_account, [r.account for r in rows])
+            db.executemany(insert_movement, [r.movement for r in rows])
+            db.executemany(debit, [r.debit for r in rows])
+            db.executemany(credit, [r.spent for r in rows])
+            db.executemany(insert_event, [e for r in rows for e in r.events])
+            db.executemany(insert_key, [r.key for r in rows])
+            agency["version"] = version + 1
+            db.execute(
+                "UPDATE agencies SET version = ?, data = ? WHERE id = ? AND version = ?",
+                (version + 1, json.dumps(agency), ACME, version),
+            )
+            db.execute("COMMIT")
+            billed += len(rows)
+            after = page[-1][0]
+    db.close()
+    if billed != n:
+        raise AssertionError(f"the raw loop billed {billed} of {n}")
+    return timer.seconds
+
+
+def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
+    """Bill the N accounts seeded in the PostgreSQL schema with psycopg directly (pipeline
+    mode); return the seconds."""
+    import psycopg
+
+    q = "%s"
+    insert_invoice = _INSERT_INVOICE.format(_marks(q, 9))
+    update_account = _UPDATE_ACCOUNT.format(q)
+    insert_movement = _INSERT_MOVEMENT.format(_marks(q, 6))
+    debit = _DEBIT.format(q)
+    credit = _CREDIT.format(_marks(q, 4))
+    insert_event = _INSERT_EVENT.format(_marks(q, 3))
+    insert_key = _INSERT_KEY.format(_marks(q, 5))
+    billed = 0
+    with psycopg.connect(dsn, options=f"-csearch_path={search_path}") as db, Timer() as timer:
+        after = ""
+        before = date.fromordinal(UNTIL.toordinal() + 1)
+        while True:
+            cursor = db.cursor()
+            page = cursor.execute(
+                "SELECT id, version, data FROM accounts WHERE next_billing_on < %s AND id > %s "
+                "ORDER BY id LIMIT %s",
+                (before, after, BATCH),
+            ).fetchall()
+            if not page:
+                db.rollback()
+                break
+            version, data = cursor.execute(
+                "SELECT version, data FROM agencies WHERE id = %s FOR UPDATE", (ACME,)
+            ).fetchone() or (0, "")
+            agency = json.loads(data)
+            held = dict(
+                cursor.execute(
+                    "SELECT wallet, amount FROM balances WHERE agency_id = %s AND kind = %s "
+                    "AND wallet = ANY(%s)",
+                    (ACME, "prepaid", [f"account:{row[0]}" for row in page]),
+                ).fetchall()
+            )
+            rows = []
+            for row_id, row_version, row_data in page:
+                number = agency["next_invoice_number"]
+                agency["next_invoice_number"] = number + 1
+                if held[f"account:{row_id}"] < _PRICE * _MICRO:
+                    raise AssertionError("not enough prepaid credit")
+                rows.append(_bill_row(row_id, row_version, row_data, number))
+            agency["version"] = version + 1
+            with db.pipeline():
+                cursor.executemany(insert_invoice, [r.invoice for r in rows])
+                cursor.executemany(
+                    update_account,
+                    [(date.fromisoformat(r.account[0]), *r.account[1:]) for r in rows],
+                )
+                cursor.executemany(insert_movement, [r.movement for r in rows])
+                cursor.executemany(debit, [r.debit for r in rows])
+                cursor.executemany(credit, [r.spent for r in rows])
+                cursor.executemany(insert_event, [e for r in rows for e in r.events])
+                cursor.executemany(insert_key, [r.key for r in rows])
+                cursor.execute(
+                    "UPDATE agencies SET version = %s, data = %s WHERE id = %s AND version = %s",
+                    (version + 1, json.dumps(agency), ACME, version),
+                )
+            db.commit()
+            billed += len(rows)
+            after = page[-1][0]
+    if billed != n:
+        raise AssertionError(f"the raw loop billed {billed} of {n}")
+    return timer.seconds
+
+
+def dict_loop(n: int) -> float:
+    """Bill N accounts kept in plain dicts, with the same bookkeeping; return the seconds."""
+    accounts_by_id = {a.id: {"anchor": a.anchor, "next_period": 1, "version": 0} for a in accounts(n)}
+    balances = {f"account:{key}": EARMARK for key in accounts_by_id}
+    invoices: dict[str, dict[str, object]] = {}
+    period_keys: dict[str, str] = {}
+    movements: list[tuple[str, str, str, Decimal]] = []
+    events: list[tuple[str, str, str]] = []
+    keys: dict[tuple[str, str], str] = {}
+    agency = {"next_invoice_number": 1, "version": 0}
+    with Timer() as timer:
+        for key, account in sorted(accounts_by_id.items()):
+            index = int(str(account["next_period"]))
+            anchor = account["anchor"]
+            assert isinstance(anchor, date)
+            period = nth_period(anchor, "monthly", index)
+            period_key = f"{key}/{period.start}"
+            if period_key in period_keys:
+                continue
+            number = int(str(agency["next_invoice_number"]))
+            agency["next_invoice_number"] = number + 1
+            invoice_id = f"invoice-{number:07d}"
+            wallet = f"account:{key}"
+            if balances[wallet] < _PRICE:
+                raise AssertionError("not enough prepaid credit")
+            balances[wallet] -= _PRICE
+            balances["spent"] = balances.get("spent", Decimal(0)) + _PRICE
+            movements.append((f"{invoice_id}/earmarked", wallet, "spent", _PRICE))
+            invoices[invoice_id] = {
+                "number": number,
+                "account_id": key,
+                "period": period,
+                "amount": _PRICE,
+                "status": "paid",
+            }
+            period_keys[period_key] = invoice_id
+            account["next_period"] = index + 1
+            account["paid_through"] = period.end
+            account["version"] = int(str(account["version"])) + 1
+            events.extend(
+                (ACME, action, subject)
+                for action, subject in (
+                    ("period_billed", key),
+                    ("invoice_issued", invoice_id),
+                    ("invoice_paid", invoice_id),
+                )
+            )
+            keys[(ACME, f"bill/{period_key}")] = "null"
+    if len(invoices) != n:
+        raise AssertionError(f"the dict loop billed {len(invoices)} of {n}")
+    return timer.seconds
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+_PREPAID = __import__("resell_core.billing.ledger", fromlist=["CreditKind"]).CreditKind.PREPAID
+_ZERO = Decimal(0)
+
+
+def _memory(n: int, library: Callable[[Storage, int], float]) -> float:
+    storage = MemoryStorage()
+    seed_storage(storage, n)
+    return library(storage, n)
+
+
+def _sqlite(n: int, library: Callable[[Storage, int], float]) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        storage = SqlStorage(f"sqlite:///{Path(folder) / 'bench.db'}")
+        seed_sql(storage, n)
+        try:
+            return library(storage, n)
+        finally:
+            storage.dispose()
+
+
+def _sqlite_raw(n: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        storage = SqlStorage(f"sqlite:///{path}")
+        seed_sql(storage, n)
+        storage.dispose()
+        return raw_sqlite_loop(str(path), n)
+
+
+def _postgres(n: int, library: Callable[[Storage, int], float]) -> float | None:
+    with postgres_storage() as storage:
+        if storage is None:
+            return None
+        seed_sql(storage, n)
+        return library(storage, n)
+
+
+def _postgres_raw(n: int) -> float | None:
+    dsn = postgres_dsn()
+    with postgres_storage() as storage:
+        if storage is None or dsn is None:
+            return None
+        seed_sql(storage, n)
+        search_path = str(storage.engine.url.query.get("options", ""))
+        schema_name = _search_path(storage)
+        del search_path
+        return raw_psycopg_loop(dsn, schema_name, n)
+
+
+def _search_path(storage: SqlStorage) -> str:
+    with storage.engine.connect() as connection:
+        found = connection.exec_driver_sql("SHOW search_path").scalar()
+    return str(found)
+
+
+def run(sizes: list[int], *, storage_loops: bool = True) -> list[Figure]:
+    """Measure every billing figure at each size; return them (accounts/s)."""
+    figures: list[Figure] = []
+    for n in sizes:
+        base = dict_loop(n)
+        figures.append(Figure("memory: service run vs dict loop", n, n / _memory(n, service_run), n / base, "accounts/s"))
+        if storage_loops:
+            figures.append(Figure("memory: storage loop vs dict loop", n, n / _memory(n, storage_loop), n / base, "accounts/s"))
+        raw = _sqlite_raw(n)
+        figures.append(Figure("sqlite: service run vs raw sqlite3", n, n / _sqlite(n, service_run), n / raw, "accounts/s"))
+        if storage_loops:
+            figures.append(Figure("sqlite: storage loop vs raw sqlite3", n, n / _sqlite(n, storage_loop), n / raw, "accounts/s"))
+        pg_raw = _postgres_raw(n)
+        if pg_raw is not None:
+            pg = _postgres(n, service_run)
+            assert pg is not None
+            figures.append(Figure("postgresql: service run vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"))
+            if storage_loops:
+                pg = _postgres(n, storage_loop)
+                assert pg is not None
+                figures.append(Figure("postgresql: storage loop vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"))
+    return figures
+
+
+_ = InvoiceStatus
