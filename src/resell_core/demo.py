@@ -992,7 +992,7 @@ def render(result: DemoResult) -> str:
         ["month", "referred revenue", "rate", "earned", "due", "status", "payout"],
         (
             [f"{c.month:%Y-%m}", _money(c.referred_revenue), f"{c.rate * 100:.0f} %",
-             _money(c.earned), _money(c.due), c.status, c.payout]
+             _money(c.earned), _money(c.due), _words(c.status), c.payout]
             for c in result.commissions
         ),
         {1, 2, 3, 4},
