@@ -23,6 +23,7 @@ from resell_core.errors import (
     PaymentError,
     ResellError,
     SandboxNotConvertible,
+    SchemaVersionError,
     VersionConflict,
 )
 from resell_core.formatting import format_date, format_money
@@ -399,6 +400,7 @@ __all__ = [
     "ResetTicket",
     "SandboxNotConvertible",
     "SavedView",
+    "SchemaVersionError",
     "ScryptPolicy",
     "SeededSecrets",
     "SequentialIds",
