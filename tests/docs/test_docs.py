@@ -18,12 +18,12 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def _pages() -> list[Path]:
-    return sorted(DOCS.glob("*.md"))
+    return [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
 @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.name)
 def test_docs_page_examples_run(page: Path) -> None:
-    """Every ```python block of a docs page runs, in order, in one namespace per page."""
+    """Every ```python block of README.md and docs/ runs, in order, one namespace per page."""
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(FENCE.findall(page.read_text(encoding="utf-8")), 1):
         code = compile(block, f"{page.name} (block {number})", "exec")
