@@ -46,14 +46,13 @@ from resell_core.adapters.memory import MemoryStorage
 from resell_core.adapters.sql import SqlStorage
 from resell_core.audit import AuditEvent
 from resell_core.billing.due import due_periods
-from resell_core.billing.ledger import account_wallet
+from resell_core.billing.invoices import InvoiceStatus
+from resell_core.billing.ledger import CreditKind, account_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.run import bill_period, price_due
-from resell_core.billing.invoices import InvoiceStatus
 from resell_core.periods import nth_period
 from resell_core.ports import IdempotencyRecord, Storage
 from resell_core.pricing.catalog import Catalog
-from resell_core.serialization import to_json
 
 __all__ = [
     "BATCH",
@@ -294,7 +293,7 @@ def raw_sqlite_loop(path: str, n: int) -> float:
             ).fetchone()
             agency = json.loads(data)
             wallets = [f"account:{row[0]}" for row in page]
-            held = dict(
+            held: dict[str, int] = dict(
                 db.execute(
                     "SELECT wallet, amount FROM balances WHERE agency_id = ? AND kind = ? "
                     f"AND wallet IN ({_marks(q, len(wallets))})",
@@ -332,7 +331,7 @@ def raw_sqlite_loop(path: str, n: int) -> float:
 def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
     """Bill the N accounts seeded in the PostgreSQL schema with psycopg directly (pipeline
     mode); return the seconds."""
-    import psycopg
+    import psycopg  # noqa: PLC0415 (only when PostgreSQL is configured)
 
     q = "%s"
     insert_invoice = _INSERT_INVOICE.format(_marks(q, 9))
@@ -360,7 +359,7 @@ def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
                 "SELECT version, data FROM agencies WHERE id = %s FOR UPDATE", (ACME,)
             ).fetchone() or (0, "")
             agency = json.loads(data)
-            held = dict(
+            held: dict[str, int] = dict(
                 cursor.execute(
                     "SELECT wallet, amount FROM balances WHERE agency_id = %s AND kind = %s "
                     "AND wallet = ANY(%s)",
@@ -400,7 +399,9 @@ def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
 
 def dict_loop(n: int) -> float:
     """Bill N accounts kept in plain dicts, with the same bookkeeping; return the seconds."""
-    accounts_by_id = {a.id: {"anchor": a.anchor, "next_period": 1, "version": 0} for a in accounts(n)}
+    accounts_by_id = {
+        a.id: {"anchor": a.anchor, "next_period": 1, "version": 0} for a in accounts(n)
+    }
     balances = {f"account:{key}": EARMARK for key in accounts_by_id}
     invoices: dict[str, dict[str, object]] = {}
     period_keys: dict[str, str] = {}
@@ -453,7 +454,7 @@ def dict_loop(n: int) -> float:
 
 # -- the run -----------------------------------------------------------------------------------
 
-_PREPAID = __import__("resell_core.billing.ledger", fromlist=["CreditKind"]).CreditKind.PREPAID
+_PREPAID = CreditKind.PREPAID
 _ZERO = Decimal(0)
 
 
@@ -513,22 +514,66 @@ def run(sizes: list[int], *, storage_loops: bool = True) -> list[Figure]:
     figures: list[Figure] = []
     for n in sizes:
         base = dict_loop(n)
-        figures.append(Figure("memory: service run vs dict loop", n, n / _memory(n, service_run), n / base, "accounts/s"))
+        figures.append(
+            Figure(
+                "memory: service run vs dict loop",
+                n,
+                n / _memory(n, service_run),
+                n / base,
+                "accounts/s",
+            )
+        )
         if storage_loops:
-            figures.append(Figure("memory: storage loop vs dict loop", n, n / _memory(n, storage_loop), n / base, "accounts/s"))
+            figures.append(
+                Figure(
+                    "memory: storage loop vs dict loop",
+                    n,
+                    n / _memory(n, storage_loop),
+                    n / base,
+                    "accounts/s",
+                )
+            )
         raw = _sqlite_raw(n)
-        figures.append(Figure("sqlite: service run vs raw sqlite3", n, n / _sqlite(n, service_run), n / raw, "accounts/s"))
+        figures.append(
+            Figure(
+                "sqlite: service run vs raw sqlite3",
+                n,
+                n / _sqlite(n, service_run),
+                n / raw,
+                "accounts/s",
+            )
+        )
         if storage_loops:
-            figures.append(Figure("sqlite: storage loop vs raw sqlite3", n, n / _sqlite(n, storage_loop), n / raw, "accounts/s"))
+            figures.append(
+                Figure(
+                    "sqlite: storage loop vs raw sqlite3",
+                    n,
+                    n / _sqlite(n, storage_loop),
+                    n / raw,
+                    "accounts/s",
+                )
+            )
         pg_raw = _postgres_raw(n)
         if pg_raw is not None:
             pg = _postgres(n, service_run)
             assert pg is not None
-            figures.append(Figure("postgresql: service run vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"))
+            figures.append(
+                Figure(
+                    "postgresql: service run vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"
+                )
+            )
             if storage_loops:
                 pg = _postgres(n, storage_loop)
                 assert pg is not None
-                figures.append(Figure("postgresql: storage loop vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"))
+                figures.append(
+                    Figure(
+                        "postgresql: storage loop vs raw psycopg",
+                        n,
+                        n / pg,
+                        n / pg_raw,
+                        "accounts/s",
+                    )
+                )
     return figures
 
 

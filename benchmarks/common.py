@@ -156,9 +156,7 @@ def seed_sql(storage: SqlStorage, n: int, *, batch: int = 10_000) -> None:
             connection.execute(insert(schema.movements), moves)
             connection.execute(insert(schema.balances), balances)
         if n:
-            connection.execute(
-                insert(schema.balances), [balance_rows(OUTSIDE, -EARMARK * n)]
-            )
+            connection.execute(insert(schema.balances), [balance_rows(OUTSIDE, -EARMARK * n)])
     if storage.dialect == "postgresql":
         with storage.engine.connect() as connection:
             connection.execute(text("ANALYZE"))

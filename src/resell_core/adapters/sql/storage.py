@@ -60,6 +60,7 @@ from sqlalchemy.pool import StaticPool
 
 from resell_core.adapters.sql import overview as sql_overview
 from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.compiled import compile_once
 from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
@@ -183,6 +184,8 @@ class _VersionedStatements:
     insert: Any
     update: Any
     delete: Any
+    fixed: Any
+    unique: Mapping[str, Any]
 
 
 @functools.cache
@@ -196,14 +199,23 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
     ]
     row_columns = [c.name for c in table.columns if c.name not in ("id", *spec.fixed)]
     old = (table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version"))
+    unique = {}
+    for name in spec.errors:
+        columns = spec.unique_columns(name)
+        if len(columns) == 1:
+            unique[name] = select(table.c.data, table.c.version).where(
+                *fixed, table.c[columns[0]] == bindparam("wanted")
+            )
     return _VersionedStatements(
         by_id=select(table.c.data, table.c.version).where(*fixed, key),
         clashes=select(table.c.id, table.c.data, table.c.version).where(*fixed, or_(key, *claims)),
-        insert=insert(table),
+        insert=insert(table).inline(),
         update=update(table)
         .where(*fixed, *old)
         .values({n: bindparam(f"new_{n}") for n in row_columns}),
         delete=delete(table).where(*fixed, *old),
+        fixed=and_(true(), *fixed),
+        unique=unique,
     )
 
 
@@ -229,7 +241,7 @@ class _Versioned(Generic[V]):
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
         self.sql = _versioned_statements(spec)
-        self._fixed = and_(true(), *(spec.table.c[k] == v for k, v in spec.fixed.items()))
+        self._fixed = self.sql.fixed
 
     # reading
     def loaded(self, row: Any) -> V:
@@ -244,7 +256,7 @@ class _Versioned(Generic[V]):
         if change is not None:
             value = change.value
             return None if isinstance(value, _Deleted) else _copy(value)
-        row = self._uow.first(self.sql.by_id, {"id": key})
+        row = self._uow.first(self.sql.by_id, {"id": key}, once=True)
         return None if row is None else self.loaded(row)
 
     def scoped(self, agency_id: str, key: str) -> V:
@@ -259,12 +271,8 @@ class _Versioned(Generic[V]):
         holder = self._holder(constraint, wanted)
         if holder is not None:
             return _copy(holder)
-        table = self.spec.table
-        (column,) = self.spec.unique_columns(constraint)
-        statement = select(table.c.data, table.c.version).where(
-            self._fixed, table.c[column] == wanted
-        )
-        for row in self._uow.rows(statement):
+        statement = self.sql.unique[constraint]
+        for row in self._uow.rows(statement, {"wanted": wanted}, once=True):
             value = self.loaded(row)
             if value.id not in self.changes:  # type: ignore[attr-defined]
                 return value
@@ -327,7 +335,7 @@ class _Versioned(Generic[V]):
                 (f"c_{c}", part)
                 for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
             )
-        for row in self._uow.rows(self.sql.clashes, params):
+        for row in self._uow.rows(self.sql.clashes, params, once=True):
             if row.id in self.changes:
                 continue  # this unit of work's own state of the row decides
             if row.id == key:
@@ -430,10 +438,10 @@ class _Versioned(Generic[V]):
         sql = self.sql
         if batched:
             for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
-                if batch and _changed(connection, statement, batch) != len(batch):
+                if batch and _run(connection, statement, batch) != len(batch):
                     raise _Failed
             if inserts:
-                connection.execute(sql.insert, [row for row, _ in inserts])
+                _run(connection, sql.insert, [row for row, _ in inserts])
             return
         for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
             for one in batch:
@@ -463,6 +471,11 @@ class _Versioned(Generic[V]):
             return factory(value)
         return AlreadyExists(self.spec.kind, value.id)  # type: ignore[attr-defined]
 
+    @property
+    def dirty(self) -> bool:
+        """Tell whether the journal holds anything to write."""
+        return bool(self.changes)
+
     def reset(self) -> None:
         """Forget the journal and the versions read."""
         self.changes.clear()
@@ -473,6 +486,21 @@ class _Versioned(Generic[V]):
 
 def _copy(value: V) -> V:
     return attrs.evolve(value)  # type: ignore[misc]
+
+
+def _run(connection: Connection, statement: Any, params: Sequence[Mapping[str, object]]) -> int:
+    """Run a batched write of a statement built once; return the rows changed.
+
+    Raises:
+        _Failed: The database refused it (the row-by-row replay says why).
+    """
+    compiled = compile_once(statement, connection.dialect, tuple(params[0]))
+    if compiled is None:
+        return _changed(connection, statement, [dict(p) for p in params])
+    try:
+        return compiled.run(connection, params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _Failed from error
 
 
 def _changed(connection: Connection, statement: Any, params: list[dict[str, object]]) -> int:
@@ -849,7 +877,7 @@ def _keyed_statements(table: Table, key_columns: tuple[str, ...], dialect: str) 
     data = {c.name: upsert.excluded[c.name] for c in table.columns if c.name not in key_columns}
     return _KeyedStatements(
         get=select(table.c.data).where(*keys),
-        insert=insert(table),
+        insert=insert(table).inline(),
         upsert=upsert.on_conflict_do_update(index_elements=list(key_columns), set_=data),
         delete=delete(table).where(*keys),
     )
@@ -881,7 +909,9 @@ class _Keyed(Generic[V]):
         if key in self.changes:
             return self.changes[key][1]
         row = self._uow.first(
-            self.sql.get, {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)}
+            self.sql.get,
+            {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)},
+            once=True,
         )
         return None if row is None else self.load(row.data)
 
@@ -935,7 +965,7 @@ class _Keyed(Generic[V]):
                 continue
             if batched:
                 params = [self._params(k, None if op in (_TAKE, _DROP) else v) for k, v in items]
-                changed = _changed(connection, statements[op], params)
+                changed = _run(connection, statements[op], params)
                 if op == _TAKE and changed != len(params):
                     raise _Failed
                 continue
@@ -950,6 +980,10 @@ class _Keyed(Generic[V]):
                         f"the access record {key[-1]!r} was used or changed by someone else "
                         "meanwhile"
                     )
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changes)
 
     def reset(self) -> None:
         self.changes.clear()
@@ -1113,7 +1147,7 @@ def _ledger_statements(dialect: str) -> _LedgerStatements:
         ),
         by_id=select(m.data).where(m.id == bindparam("id")),
         known=select(m.id, m.data).where(m.id.in_(bindparam("ids", expanding=True))),
-        insert=insert(schema.movements),
+        insert=insert(schema.movements).inline(),
         # Credit and debit alike add to the stored amount in the database, so that two
         # writers never overwrite each other; the CHECK refuses an overdraft.
         add=upsert.on_conflict_do_update(
@@ -1158,7 +1192,7 @@ class _Ledger:
     def _stored_amount(self, key: _BalanceKey) -> int:
         if key not in self._stored:
             row = self._uow.first(
-                self._balance, {"agency_id": key[0], "wallet": key[1], "kind": key[2]}
+                self._balance, {"agency_id": key[0], "wallet": key[1], "kind": key[2]}, once=True
             )
             self._stored[key] = 0 if row is None else int(row.amount)
         return self._stored[key]
@@ -1177,7 +1211,7 @@ class _Ledger:
         quantity = _to_micro(movement.quantity)
         known = self._pending_ids.get(movement.id)
         if known is None:
-            row = self._uow.first(self._by_id, {"id": movement.id})
+            row = self._uow.first(self._by_id, {"id": movement.id}, once=True)
             known = None if row is None else self._load(row.data)
         if known is not None:
             if known != movement:
@@ -1269,9 +1303,9 @@ class _Ledger:
         debits = [_spending(c) for c in changes[::2] if c["wallet"] != OUTSIDE]
         adds = [c for c in changes if c["wallet"] == OUTSIDE or int(str(c["amount"])) > 0]
         if batched:
-            connection.execute(self._insert, rows)
-            connection.execute(self._add, adds)
-            if debits and _changed(connection, self._spend, debits) != len(debits):
+            _run(connection, self._insert, rows)
+            _run(connection, self._add, adds)
+            if debits and _run(connection, self._spend, debits) != len(debits):
                 raise _Failed
             return
         for row, movement, debit, credit in zip(
@@ -1298,6 +1332,10 @@ class _Ledger:
                 connection.execute(self._spend, _spending(debit))
             connection.execute(self._add, credit)
 
+    @property
+    def dirty(self) -> bool:
+        return bool(self.pending)
+
     def reset(self) -> None:
         self.pending.clear()
         self._pending_ids.clear()
@@ -1305,7 +1343,7 @@ class _Ledger:
         self._deltas.clear()
 
 
-_EVENT_INSERT = insert(schema.events)
+_EVENT_INSERT = insert(schema.events).inline()
 
 
 class _Events:
@@ -1337,13 +1375,18 @@ class _Events:
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if self.pending:
-            connection.execute(
+            _run(
+                connection,
                 self._insert,
                 [
                     {"agency_id": x.agency_id, "subject": x.subject, "data": to_json(x)}
                     for x in self.pending
                 ],
             )
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.pending)
 
     def reset(self) -> None:
         self.pending.clear()
@@ -1524,13 +1567,29 @@ class SqlUnitOfWork:
             self._connection = self.storage.engine.connect()
         return self._connection
 
-    def rows(self, statement: Any, params: Mapping[str, object] | None = None) -> list[Any]:
-        """Run a read; return its rows (translating driver errors)."""
-        with self.storage._lock, _translated():
-            return list(self._connect().execute(statement, params or {}))
+    def rows(
+        self, statement: Any, params: Mapping[str, object] | None = None, *, once: bool = False
+    ) -> list[Any]:
+        """Run a read; return its rows (translating driver errors).
 
-    def first(self, statement: Any, params: Mapping[str, object]) -> Any:
-        """Run a read; return its first row or None."""
+        ``once``: the statement is built once and reused, so it may be compiled once and
+        run on the driver's cursor (:mod:`resell_core.adapters.sql.compiled`).
+        """
+        with self.storage._lock, _translated():
+            connection = self._connect()
+            compiled = compile_once(statement, connection.dialect) if once else None
+            if compiled is not None:
+                try:
+                    return compiled.fetch(connection, params or {})
+                except connection.dialect.loaded_dbapi.Error as error:
+                    raise _refused_by_driver(error) from error
+            return list(connection.execute(statement, params or {}))
+
+    def first(self, statement: Any, params: Mapping[str, object], *, once: bool = False) -> Any:
+        """Run a read; return its first row or None (``once`` as in :meth:`rows`)."""
+        if once:
+            found = self.rows(statement, params, once=True)
+            return found[0] if found else None
         with self.storage._lock, _translated():
             return self._connect().execute(statement, params).first()
 
@@ -1552,6 +1611,15 @@ class SqlUnitOfWork:
             InsufficientCredit: Movements committed meanwhile leave too little credit.
             Conflict: An access record taken here was taken by another unit of work.
         """
+        if not any(part.dirty for part in self._parts):
+            # Nothing to write: no write transaction (on PostgreSQL the transaction the
+            # reads opened ends, releasing the rows claimed, as a commit would).
+            if self._connection is not None and self.storage.dialect != "sqlite":
+                with self.storage._lock, _translated():
+                    self._connection.commit()
+            for part in self._parts:
+                part.reset()
+            return
         with self.storage._lock:
             connection = self._connect()
             try:
@@ -1614,9 +1682,13 @@ class SqlUnitOfWork:
 
 
 def _refused(error: DBAPIError) -> ResellError:
+    return _refused_by_driver(error.orig or error)
+
+
+def _refused_by_driver(error: BaseException) -> ResellError:
     return Conflict(
-        f"the database refused the operation ({type(error.orig).__name__}: "
-        f"{str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ''}): "
+        f"the database refused the operation ({type(error).__name__}: "
+        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}): "
         "retry the command; if it keeps failing, check the database"
     )
 
