@@ -1,6 +1,6 @@
 """The demo: months of a sample agency, ACME-DIGITAL, replayed day by day on a portal.
 
-:func:`run_demo` builds a portal (the embedded default, or the same simulated adapters
+:func:`run_demo` builds an embedded portal (:meth:`PartnerPortal.embedded`, in memory or
 over a storage the caller gives, e.g. :class:`~resell_core.adapters.sql.SqlStorage`),
 plays a fixed story through the portal's use cases and returns a :class:`DemoResult`:
 the overview, the invoices per month, the totals, the credit balances, the commission
@@ -41,12 +41,6 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from resell_core.adapters.clock import ManualClock
-from resell_core.adapters.gateway import SimulatedGateway
-from resell_core.adapters.ids import SequentialIds
-from resell_core.adapters.notifier import RecordingNotifier
-from resell_core.adapters.payout import SimulatedPayoutGateway
-from resell_core.adapters.provisioner import SimulatedProvisioner
-from resell_core.adapters.secrets import SeededSecrets
 from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
@@ -57,7 +51,6 @@ from resell_core.money import Money
 from resell_core.ports import Storage
 from resell_core.pricing.selection import PlanSelection
 from resell_core.service.billing import BillingReport
-from resell_core.service.context import Policies
 from resell_core.service.portal import PartnerPortal
 
 __all__ = [
@@ -348,23 +341,17 @@ def _generated(rng: random.Random, index: int, days: int) -> tuple[int, _Client]
 # -- the replay ----------------------------------------------------------------------------
 
 
-def _portal(start: date, seed: int, storage: Storage | None) -> PartnerPortal:
-    if storage is None:
-        return PartnerPortal.embedded(start=start, seed=seed)
-    # The embedded wiring, over the caller's storage.
-    secrets = SeededSecrets(seed)
-    return PartnerPortal(
-        storage=storage,
-        gateway=SimulatedGateway(),
-        payouts=SimulatedPayoutGateway(),
-        notifier=RecordingNotifier(),
-        provisioner=SimulatedProvisioner(polls=0),
-        clock=ManualClock(datetime.combine(start, time(9), UTC)),
-        ids=SequentialIds(),
-        secrets=secrets,
-        sso_secret=secrets.token_bytes(32),
-        policies=Policies.embedded(),
+def _paid_how(invoice: Invoice) -> str:
+    if invoice.status is not InvoiceStatus.PAID:
+        return f"left {invoice.status.value} (the billing run retries it)"
+    ways = [
+        (invoice.paid_earmarked + invoice.paid_pool, "prepaid credit"),
+        (invoice.paid_card, "the card"),
+    ]
+    paid = " and ".join(
+        f"{_money(amount)} by {way}" for amount, way in ways if amount.is_positive()
     )
+    return f"paid at once ({paid})" if paid else "paid at once"
 
 
 def _count(count: int, noun: str) -> str:
@@ -545,7 +532,8 @@ class _Story:
         self.note(
             f"north-bakery upgraded plus -> professional at once, prorated{until}: "
             f"credit {_money(credit)} for unused plus, charge {_money(charge)} for "
-            f"professional, invoice #{invoice.number} of {_money(invoice.total)}"
+            f"professional, invoice #{invoice.number} of {_money(invoice.total)} "
+            f"{_paid_how(invoice)}"
         )
 
     def downgrade(self) -> None:
@@ -762,11 +750,11 @@ def run_demo(
         >>> result.totals.invoices > 0 and result.totals.unpaid == 0
         True
     """
-    portal = _portal(start, seed, storage)
+    portal = PartnerPortal.embedded(start=start, seed=seed, storage=storage)
     _check(months, accounts, portal)
     end = start + relativedelta(months=months)
     clock = portal.clock
-    if not isinstance(clock, ManualClock):  # pragma: no cover - _portal wires a manual one
+    if not isinstance(clock, ManualClock):  # pragma: no cover - embedded wires a manual one
         raise TypeError("the demo needs a manual clock")
     story = _Story(portal, start, end, seed)
     rng = random.Random(seed)

@@ -11,8 +11,10 @@ import attrs
 import pytest
 
 import resell_core as rc
+from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.due import due_periods
 from resell_core.billing.run import bill_period, price_due
+from resell_core.pricing.terms import Product, Tier, Version
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 PROFESSIONAL = rc.PlanSelection("V3", "marketing", "professional", 2500, "monthly")
@@ -22,14 +24,32 @@ TRIAL = rc.PlanSelection("V1", "EM", "trial")
 
 AddActive = Callable[..., rc.Account]
 
+SMALL_STARTER = rc.PlanSelection("V3", "marketing", "starter", 500, "monthly")
+SMALL_PLUS = rc.PlanSelection("V3", "marketing", "plus", 500, "monthly")
 
-def bill_first_period(portal: rc.PartnerPortal, account: rc.Account) -> rc.Invoice:
-    """Invoice period 0 of the account as the billing run would (paid by card)."""
+
+def small_prices(starter: str, plus: str) -> rc.Catalog:
+    """A price book of two plans only: marketing starter and plus, 500 contacts."""
+
+    def tier(name: str, monthly: str) -> Tier:
+        price = rc.Money(monthly, "USD")
+        return Tier(name, bands=(rc.Band(500, price, price * 10),))
+
+    plans = Product("marketing", (tier("starter", starter), tier("plus", plus)))
+    return rc.Catalog("ACME test prices", "USD", (Version("V3", paid=True, products=(plans,)),))
+
+
+def bill_first_period(
+    portal: rc.PartnerPortal, account: rc.Account, catalog: rc.Catalog | None = None
+) -> rc.Invoice:
+    """Invoice period 0 of the account as the billing run would (paid by card, not through
+    the gateway), at the prices of ``catalog`` (the portal's when None)."""
     with portal.storage.unit_of_work() as uow:
         stored = uow.accounts.get(account.agency_id, account.id)
         agency = uow.agencies.get(account.agency_id)
         due = due_periods(stored, portal.clock.today())[0]
-        figures = price_due(portal.catalog, due, reseller_rate=agency.reseller_rate)
+        prices = catalog or portal.catalog
+        figures = price_due(prices, due, reseller_rate=agency.reseller_rate)
         number, numbered = agency.numbered()
         billed = bill_period(
             stored, due, figures, invoice_id=f"inv-{account.id}", number=number,
@@ -52,11 +72,11 @@ def advance(portal: rc.PartnerPortal, days: int) -> None:
     clock.advance(days=days)
 
 
-def test_U1_an_upgrade_is_immediate_and_opens_a_proration_invoice(
+def test_U1_an_upgrade_is_immediate_and_its_proration_invoice_is_paid_at_once(
     portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
 ) -> None:
     """Halfway through a billed month, plus -> professional credits half of plus and charges
-    half of professional, in one open invoice the billing run collects."""
+    half of professional, in one invoice paid by card within the edit."""
     bakery = add_active("north-bakery", PLUS)
     paid = bill_first_period(portal, bakery)
     advance(portal, 15)  # 2024-04-26 in the period 2024-04-11 .. 2024-05-11
@@ -70,9 +90,152 @@ def test_U1_an_upgrade_is_immediate_and_opens_a_proration_invoice(
     assert kinds == [rc.LineKind.PRORATION_CREDIT, rc.LineKind.PRORATION_CHARGE]
     assert invoice.lines[0].amount == -paid.total.scaled(rc.proration_fraction(
         rc.Period(date(2024, 4, 11), date(2024, 5, 11)), date(2024, 4, 26)))  # fmt: skip
-    assert invoice.status is rc.InvoiceStatus.OPEN
-    assert invoice.next_retry_on == date(2024, 4, 26)
+    assert (invoice.status, invoice.paid_card) == (rc.InvoiceStatus.PAID, invoice.total)
+    assert attrs.asdict(portal.invoice(acme.id, invoice.id)) == attrs.asdict(invoice)
     assert invoice.number == paid.number + 1
+
+
+def test_U1_the_anchor_vector_20_to_30_on_day_16_is_charged_once_for_the_net() -> None:
+    """$20 billed 11 Apr-11 May, upgraded to $30 on 26 Apr: credit -10.00, charge +15.00,
+    and the card is charged once, 5.00, before edit_account returns."""
+    portal = rc.PartnerPortal.embedded(start=date(2024, 4, 11), catalog=small_prices("20", "30"))
+    acme = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
+    card = portal.add_billing_profile(
+        acme.id, label="Main Visa", card_token="tok_ok", brand="visa", last4="4242",
+        exp_month=12, exp_year=2030,
+    )  # fmt: skip
+    created = portal.add_account(acme.id, rc.NewAccount(
+        name="north-bakery", client_name="North Bakery", notification_email="bakery@acme.test",
+        country="DE", language="de", timezone="Europe/Berlin", plan=SMALL_STARTER,
+        billing_profile_id=card.id,
+    ))  # fmt: skip
+    portal.process_provisioning()
+    portal.run_billing()  # April, $20.00, charged by the run
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    charged_before = len(gateway.charges)
+    advance(portal, 15)
+
+    edited = portal.edit_account(acme.id, created.account.id, plan=SMALL_PLUS)
+
+    invoice = edited.invoice
+    assert invoice is not None
+    assert [line.amount for line in invoice.lines] == [
+        rc.Money("-10.00", "USD"),
+        rc.Money("15.00", "USD"),
+    ]
+    assert (invoice.status, invoice.paid_card) == (rc.InvoiceStatus.PAID, rc.Money("5", "USD"))
+    [charge] = gateway.charges[charged_before:]
+    assert (charge.amount, charge.idempotency_key) == (
+        rc.Money("5.00", "USD"),
+        rc.charge_key(invoice.id, 1),
+    )
+    assert portal.run_billing().charged("USD").is_zero()  # nothing left for the run
+
+
+def test_U1_a_declined_upgrade_charge_keeps_the_upgrade_and_enters_dunning(
+    portal: rc.PartnerPortal,
+    acme: rc.Agency,
+    add_active: AddActive,
+    notifier: RecordingNotifier,
+) -> None:
+    """Upgrading onto a card that declines: the plan changes, the invoice waits for its
+    first retry the next day, and the account's notification email is told."""
+    bakery = add_active("north-bakery", PLUS)
+    bill_first_period(portal, bakery)
+    declining = portal.add_billing_profile(
+        acme.id, label="Old Amex", card_token="tok_decline", brand="amex", last4="0005",
+        exp_month=1, exp_year=2031,
+    )  # fmt: skip
+    advance(portal, 15)
+
+    edited = portal.edit_account(
+        acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=declining.id
+    )
+
+    invoice = edited.invoice
+    assert invoice is not None
+    assert (edited.account.plan, edited.account.status) == (PROFESSIONAL, rc.AccountStatus.ACTIVE)
+    assert (invoice.status, invoice.attempts) == (rc.InvoiceStatus.OPEN, 1)
+    assert invoice.next_retry_on == date(2024, 4, 27)
+    assert invoice.paid_card.is_zero()
+    failed = [n for n in notifier.sent if n.kind is rc.NoticeKind.PAYMENT_FAILED]
+    assert [n.to for n in failed] == ["bakery@acme.test"]
+
+
+def test_U1_a_credit_larger_than_the_charge_becomes_the_accounts_prepaid_credit() -> None:
+    """Billed $40 before a price cut, upgraded to plus at $30 halfway: credit -20.00 beats
+    the charge +15.00; the 5.00 left is the account's prepaid credit and no card is charged."""
+    portal = rc.PartnerPortal.embedded(start=date(2024, 4, 11), catalog=small_prices("20", "30"))
+    acme = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
+    card = portal.add_billing_profile(
+        acme.id, label="Main Visa", card_token="tok_ok", brand="visa", last4="4242",
+        exp_month=12, exp_year=2030,
+    )  # fmt: skip
+    created = portal.add_account(acme.id, rc.NewAccount(
+        name="north-bakery", client_name="North Bakery", notification_email="bakery@acme.test",
+        country="DE", language="de", timezone="Europe/Berlin", plan=SMALL_STARTER,
+        billing_profile_id=card.id,
+    ))  # fmt: skip
+    portal.process_provisioning()
+    bakery = portal.account(acme.id, created.account.id)
+    bill_first_period(portal, bakery, catalog=small_prices("40", "60"))
+    advance(portal, 15)
+
+    edited = portal.edit_account(acme.id, bakery.id, plan=SMALL_PLUS)
+
+    invoice = edited.invoice
+    assert invoice is not None
+    assert (invoice.status, invoice.total.is_zero()) == (rc.InvoiceStatus.PAID, True)
+    assert portal.balances(acme.id, account_id=bakery.id).prepaid == rc.Money("5.00", "USD")
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    assert gateway.charges == []
+
+
+def test_an_idempotent_replay_of_an_upgrade_charges_nothing_again(
+    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+) -> None:
+    """The same edit with the same key returns the paid invoice; the card was charged once."""
+    bakery = add_active("north-bakery", PLUS)
+    bill_first_period(portal, bakery)
+    advance(portal, 15)
+    first = portal.edit_account(acme.id, bakery.id, plan=PROFESSIONAL, idempotency_key="up-1")
+
+    again = portal.edit_account(acme.id, bakery.id, plan=PROFESSIONAL, idempotency_key="up-1")
+
+    assert again.invoice is not None
+    assert again.invoice.status is rc.InvoiceStatus.PAID
+    assert attrs.asdict(again) == attrs.asdict(first)
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    assert [c.idempotency_key for c in gateway.charges] == [rc.charge_key(again.invoice.id, 1)]
+
+
+def test_a_replayed_declined_upgrade_makes_no_second_attempt_before_its_retry_day(
+    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+) -> None:
+    """Replaying a declined upgrade returns the invoice after one attempt, still one."""
+    bakery = add_active("north-bakery", PLUS)
+    bill_first_period(portal, bakery)
+    declining = portal.add_billing_profile(
+        acme.id, label="Old Amex", card_token="tok_decline", brand="amex", last4="0005",
+        exp_month=1, exp_year=2031,
+    )  # fmt: skip
+    advance(portal, 15)
+
+    def edit() -> rc.AccountEdited:
+        return portal.edit_account(
+            acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=declining.id,
+            idempotency_key="up-2",
+        )  # fmt: skip
+
+    edit()
+
+    again = edit()
+
+    assert again.invoice is not None
+    assert (again.invoice.status, again.invoice.attempts) == (rc.InvoiceStatus.OPEN, 1)
 
 
 def test_U1_a_downgrade_waits_for_the_end_of_the_term_and_can_be_withdrawn(

@@ -8,14 +8,22 @@ of billing frequency starts a new term on the change day, credits the unused rem
 (as the account's prepaid credit) and leaves the new term's first period to the billing
 run. A trial or an expired account takes a paid plan with :func:`change_plan` (TR3).
 
-A proration invoice with something to pay is stored ``open`` with ``next_retry_on`` set
-to the change day, so that the billing run's payment pass collects it.
+An upgrade is immediate, and so is its payment: once the edit committed, its proration
+invoice is paid at once through the billing run's payment path
+(:func:`resell_core.service.billing.pay_invoice`: prepaid credit first, then the card; the
+charge is marked in flight before the gateway is called, so a crash is reconciled by its
+key). A declined card does not undo the upgrade: the invoice enters the dunning schedule
+and the agency is told, like any declined charge. The invoice is stored ``open`` with
+``next_retry_on`` set to the change day, so that when the immediate attempt cannot be made
+(no card to charge, a crash before it) the billing run's retry pass still collects it.
+
+The other moves (cancel, disable, renew, branding…) are one lifecycle action each, applied
+by :func:`transition`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import contextlib
 
 import attrs
 
@@ -26,50 +34,40 @@ from resell_core.billing.invoices import (
     build_change_invoice,
     settle_negative,
 )
+from resell_core.errors import ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import (
     END_OF_TERM,
     IMMEDIATE,
     Action,
-    Archive,
-    Cancel,
     ChangeBillingProfile,
-    ChangeBranding,
     ChangeCustomDomain,
     ChangeNotificationEmail,
     ChangePlan,
-    Disable,
     Downgrade,
-    Enable,
-    Renew,
     Upgrade,
-    WithdrawPendingChange,
 )
-from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.transitions import apply
 from resell_core.money import Money
 from resell_core.periods import Period, period_containing
 from resell_core.pricing.changes import ChangeKind, ChangeTiming, ProratedChange, prorate_change
 from resell_core.pricing.selection import PlanSelection
-from resell_core.service.context import Command, Context, Work, run_command
+from resell_core.service.billing import pay_invoice
+from resell_core.service.context import Command, Context, Work, read, run_command
 from resell_core.service.results import AccountEdited
 
-__all__ = [
-    "archive_account",
-    "cancel_account",
-    "change_plan",
-    "disable_account",
-    "edit_account",
-    "enable_account",
-    "remove_branding",
-    "renew_account",
-    "set_branding",
-    "transition",
-    "withdraw_pending_change",
-]
+__all__ = ["change_plan", "edit_account", "transition"]
 
 
 def _step(work: Work, account: Account, action: Action) -> Account:
+    """Apply ``action`` to ``account`` and record its events.
+
+    A billing profile the action names must be one of the agency's (B6: Edit, Renew and a
+    change of plan pick a profile, never create one).
+    """
+    profile_id: str | None = getattr(action, "billing_profile_id", None)
+    if profile_id is not None:
+        work.uow.profiles.get(account.agency_id, profile_id)
     moved = apply(account, action, on=work.today, policy=work.ctx.policies.lifecycle)
     work.account_events(account.agency_id, moved.events)
     return moved.account
@@ -81,46 +79,39 @@ def transition(
     account_id: str,
     action: Action,
     *,
-    params: Mapping[str, Any],
     actor: str,
     idempotency_key: str | None,
-    check: Callable[[Work, Account], None] | None = None,
 ) -> Account:
     """Apply one lifecycle action to the agency's account, atomically and audited.
+
+    The command is named after the action and its parameters are the action's fields
+    (what an idempotency key is checked against).
 
     Args:
         ctx: The wiring.
         agency_id: The agency asking.
         account_id: One of its accounts.
-        action: The lifecycle action.
-        params: The request's parameters (for the idempotency fingerprint).
+        action: The lifecycle action (``Cancel(reason)``, ``Renew(profile_id)``…).
         actor: Who asks.
         idempotency_key: The caller's key, or None.
-        check: A further check in the same unit of work (a profile's existence…).
+
+    Returns:
+        The account after the action.
 
     Raises:
-        NotFound: No such account in this agency.
+        NotFound: No such account in this agency, or the billing profile the action names
+            is not the agency's.
         InvalidTransition: The table refuses the action in the account's status.
+        IdempotencyConflict: The key was used with other parameters.
     """
 
     def body(work: Work) -> Account:
         account = work.uow.accounts.get(agency_id, account_id)
-        if check is not None:
-            check(work, account)
         return work.uow.accounts.update(_step(work, account, action))
 
-    command = Command(
-        action.name, agency_id, {"account_id": account_id, **params}, actor, idempotency_key
-    )
+    params = {"account_id": account_id, **attrs.asdict(action, recurse=False)}
+    command = Command(action.name, agency_id, params, actor, idempotency_key)
     return run_command(ctx, command, body, Account)
-
-
-def _profile_exists(profile_id: str | None) -> Callable[[Work, Account], None]:
-    def check(work: Work, account: Account) -> None:
-        if profile_id is not None:
-            work.uow.profiles.get(account.agency_id, profile_id)
-
-    return check
 
 
 # -- plan changes --------------------------------------------------------------------------
@@ -202,6 +193,33 @@ def _change_paid_plan(
     return changed, _change_invoice(work, account, prorated, period, new)
 
 
+def _pay_at_once(ctx: Context, edited: AccountEdited, *, first: bool) -> AccountEdited:
+    """Pay the edit's proration invoice now that the edit committed; return the result with
+    the invoice (and the account) as they stand after the payment.
+
+    The payment runs in its own units of work: the edit stands whatever becomes of it. A
+    declined card leaves the invoice in the dunning schedule (and the agency notified); a
+    payment that cannot be attempted at all (a ResellError, e.g. no card to charge) leaves
+    it open and due, for the billing run's retry pass to collect or report. A replayed edit
+    (``first`` False) charges nothing: its first result, with the invoice as it stands.
+    """
+    invoice = edited.invoice
+    if invoice is None or invoice.status is not InvoiceStatus.OPEN:
+        return edited
+    agency_id, account_id, invoice_id = invoice.agency_id, edited.account.id, invoice.id
+    if not first:
+        current = read(ctx, lambda uow: uow.invoices.get(agency_id, invoice_id))
+        return attrs.evolve(edited, invoice=current)
+    with contextlib.suppress(ResellError):  # still due today: the billing run retries it
+        pay_invoice(ctx, agency_id, invoice_id)
+    return read(
+        ctx,
+        lambda uow: AccountEdited(
+            uow.accounts.get(agency_id, account_id), uow.invoices.get(agency_id, invoice_id)
+        ),
+    )
+
+
 def edit_account(
     ctx: Context,
     agency_id: str,
@@ -217,21 +235,34 @@ def edit_account(
     """Edit an account (O10, U1, A3, A5, B6): plan, notification email, billing profile,
     custom domain; all changes or none.
 
+    An upgrade's proration invoice is paid at once, once the edit committed (prepaid
+    credit first, then the card); a declined card leaves it in the dunning schedule and the
+    upgrade stands. A credit larger than the charge becomes the account's prepaid credit.
+
+    Returns:
+        The account after every change (and after the payment), and the invoice the change
+        opened in its state after the payment attempt (None when nothing was billed). A
+        replay with the same idempotency key charges nothing and returns the first result,
+        with the invoice as it stands now.
+
     Raises:
         NotFound: No such account, or the billing profile is not the agency's (B6: a
             profile is never created here).
         InvalidInput: A bad field, an invalid plan, or the plan is the current one.
         InvalidTransition: The account's status does not allow the change.
         SandboxNotConvertible: A sandbox was given a paid plan (R3).
+        IdempotencyConflict: The key was used with other parameters.
     """
     if plan is not None:
         ctx.catalog.validate(plan)
+    ran = False
 
     def body(work: Work) -> AccountEdited:
+        nonlocal ran
+        ran = True
         account = work.uow.accounts.get(agency_id, account_id)
         invoice: Invoice | None = None
         if billing_profile_id is not None:
-            work.uow.profiles.get(agency_id, billing_profile_id)
             account = _step(work, account, ChangeBillingProfile(billing_profile_id))
         if notification_email is not None:
             account = _step(work, account, ChangeNotificationEmail(notification_email))
@@ -252,22 +283,8 @@ def edit_account(
         "custom_domain": custom_domain,
     }
     command = Command("edit_account", agency_id, params, actor, idempotency_key)
-    return run_command(ctx, command, body, AccountEdited)
-
-
-def withdraw_pending_change(
-    ctx: Context, agency_id: str, account_id: str, *, actor: str, idempotency_key: str | None
-) -> Account:
-    """Withdraw a scheduled downgrade before it takes effect."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        WithdrawPendingChange(),
-        params={},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
+    edited = run_command(ctx, command, body, AccountEdited)
+    return _pay_at_once(ctx, edited, first=ran)
 
 
 def change_plan(
@@ -296,147 +313,6 @@ def change_plan(
         agency_id,
         account_id,
         ChangePlan(plan, billing_profile_id),
-        params={"plan": plan, "billing_profile_id": billing_profile_id},
-        actor=actor,
-        idempotency_key=idempotency_key,
-        check=_profile_exists(billing_profile_id),
-    )
-
-
-def cancel_account(
-    ctx: Context,
-    agency_id: str,
-    account_id: str,
-    *,
-    reason: str,
-    actor: str,
-    idempotency_key: str | None,
-) -> Account:
-    """Cancel the account (R7); it keeps working until its paid-through date."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        Cancel(reason),
-        params={"reason": reason},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
-
-
-def disable_account(
-    ctx: Context,
-    agency_id: str,
-    account_id: str,
-    *,
-    message: str,
-    actor: str,
-    idempotency_key: str | None,
-) -> Account:
-    """Disable the client's access, showing ``message``; it is still billed (B1)."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        Disable(message),
-        params={"message": message},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
-
-
-def enable_account(
-    ctx: Context, agency_id: str, account_id: str, *, actor: str, idempotency_key: str | None
-) -> Account:
-    """Give a disabled account back to its client."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        Enable(),
-        params={},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
-
-
-def archive_account(
-    ctx: Context, agency_id: str, account_id: str, *, actor: str, idempotency_key: str | None
-) -> Account:
-    """Archive an expired (or cancelled and expired) account; its data is kept a year."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        Archive(),
-        params={},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
-
-
-def renew_account(
-    ctx: Context,
-    agency_id: str,
-    account_id: str,
-    *,
-    billing_profile_id: str | None,
-    actor: str,
-    idempotency_key: str | None,
-) -> Account:
-    """Renew a cancelled, expired or archived account, paid by a billing profile (R1, R2).
-
-    A paid account that ran out starts a new term today (billed by the next billing run);
-    an archived trial gets its one extra free trial.
-
-    Raises:
-        NotFound: No such account, or the profile is not the agency's.
-        InvalidTransition: Renewal is refused (R2: bought before the cut-off and expired,
-            or archived more than a year ago): change the plan instead.
-    """
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        Renew(billing_profile_id),
-        params={"billing_profile_id": billing_profile_id},
-        actor=actor,
-        idempotency_key=idempotency_key,
-        check=_profile_exists(billing_profile_id),
-    )
-
-
-def set_branding(
-    ctx: Context,
-    agency_id: str,
-    account_id: str,
-    branding: Branding,
-    *,
-    actor: str,
-    idempotency_key: str | None,
-) -> Account:
-    """Brand the account with the agency's look, or make it private (BR1)."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        ChangeBranding(branding),
-        params={"branding": branding},
-        actor=actor,
-        idempotency_key=idempotency_key,
-    )
-
-
-def remove_branding(
-    ctx: Context, agency_id: str, account_id: str, *, actor: str, idempotency_key: str | None
-) -> Account:
-    """Take the agency's branding off the account (needed before a removal request, T2)."""
-    return transition(
-        ctx,
-        agency_id,
-        account_id,
-        ChangeBranding(None),
-        params={},
         actor=actor,
         idempotency_key=idempotency_key,
     )

@@ -29,6 +29,16 @@ from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.actions import (
+    Action,
+    Archive,
+    Cancel,
+    ChangeBranding,
+    Disable,
+    Enable,
+    Renew,
+    WithdrawPendingChange,
+)
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.credentials import ADMIN_USERNAME
 from resell_core.lifecycle.lockout import LoginOutcome
@@ -161,14 +171,15 @@ class PartnerPortal:
         provisioning: str = "instant",
         policies: Policies | None = None,
         billing_timezone: str | ZoneInfo = "UTC",
+        storage: Storage | None = None,
     ) -> PartnerPortal:
         """Wire a portal that runs by itself, in memory: for demos, notebooks and tests.
 
-        Memory storage, the simulated payment and payout gateways, a recording notifier,
-        a simulated provisioner, a manual clock at ``start``, sequential ids, a seeded
-        random stream (the same passwords every run), the sample catalog and cheap
-        password hashing (:meth:`Policies.embedded`), so that a year of billing replays in
-        seconds. Nothing here protects real accounts.
+        Memory storage (or the ``storage`` given), the simulated payment and payout
+        gateways, a recording notifier, a simulated provisioner, a manual clock at
+        ``start``, sequential ids, a seeded random stream (the same passwords every run),
+        the sample catalog and cheap password hashing (:meth:`Policies.embedded`), so that
+        a year of billing replays in seconds. Nothing here protects real accounts.
 
         Args:
             start: When the clock starts: an aware datetime, or a date (9:00 UTC that day).
@@ -178,6 +189,9 @@ class PartnerPortal:
                 ``"delayed"`` (one poll later).
             policies: Every configurable decision (:meth:`Policies.embedded` when None).
             billing_timezone: The time zone billing dates are calendar dates in.
+            storage: Where state is kept (a fresh :class:`MemoryStorage` when None), e.g.
+                ``SqlStorage("sqlite:///agency.db")`` to keep a replay. Give it empty:
+                the sequential ids start again at 1 and would collide with stored ones.
 
         Raises:
             InvalidInput: A naive ``start`` or an unknown ``provisioning``.
@@ -194,7 +208,7 @@ class PartnerPortal:
         moment = start if isinstance(start, datetime) else datetime.combine(start, time(9), UTC)
         secrets = SeededSecrets(seed)
         return cls(
-            storage=MemoryStorage(),
+            storage=MemoryStorage() if storage is None else storage,
             gateway=SimulatedGateway(),
             payouts=SimulatedPayoutGateway(),
             notifier=RecordingNotifier(),
@@ -483,10 +497,8 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Withdraw a scheduled downgrade."""
-        return editing.withdraw_pending_change(
-            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
-        )
+        """Withdraw a scheduled downgrade before it takes effect."""
+        return self._move(agency_id, account_id, WithdrawPendingChange(), actor, idempotency_key)
 
     def change_plan(
         self,
@@ -498,7 +510,16 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Give a trial or a lapsed account a new paid plan, starting a new term (TR3, R2)."""
+        """Give a trial or a lapsed account a new paid plan, starting a new term (TR3, R2).
+
+        The new term's first period is billed by the next billing run.
+
+        Raises:
+            NotFound: No such account, or the profile is not the agency's.
+            InvalidInput: The plan is not a valid paid plan, or no profile pays for it.
+            InvalidTransition: The account's status does not allow it.
+            SandboxNotConvertible: The account is a sandbox (R3).
+        """
         return editing.change_plan(
             self._ctx,
             agency_id,
@@ -519,14 +540,7 @@ class PartnerPortal:
         idempotency_key: str | None = None,
     ) -> Account:
         """Cancel the account (R7); it works until its paid-through date."""
-        return editing.cancel_account(
-            self._ctx,
-            agency_id,
-            account_id,
-            reason=reason,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+        return self._move(agency_id, account_id, Cancel(reason), actor, idempotency_key)
 
     def disable_account(
         self,
@@ -538,14 +552,7 @@ class PartnerPortal:
         idempotency_key: str | None = None,
     ) -> Account:
         """Disable the client's access, showing ``message`` (still billed, B1)."""
-        return editing.disable_account(
-            self._ctx,
-            agency_id,
-            account_id,
-            message=message,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+        return self._move(agency_id, account_id, Disable(message), actor, idempotency_key)
 
     def enable_account(
         self,
@@ -556,9 +563,7 @@ class PartnerPortal:
         idempotency_key: str | None = None,
     ) -> Account:
         """Give a disabled account back to its client."""
-        return editing.enable_account(
-            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
-        )
+        return self._move(agency_id, account_id, Enable(), actor, idempotency_key)
 
     def archive_account(
         self,
@@ -568,10 +573,8 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Archive an expired or cancelled-and-expired account."""
-        return editing.archive_account(
-            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
-        )
+        """Archive an expired or cancelled-and-expired account; its data is kept a year."""
+        return self._move(agency_id, account_id, Archive(), actor, idempotency_key)
 
     def renew_account(
         self,
@@ -582,15 +585,18 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Renew a cancelled, expired or archived account, paid by a profile (R1, R2)."""
-        return editing.renew_account(
-            self._ctx,
-            agency_id,
-            account_id,
-            billing_profile_id=billing_profile_id,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+        """Renew a cancelled, expired or archived account, paid by a profile (R1, R2).
+
+        A paid account that ran out starts a new term today (billed by the next billing
+        run); an archived trial gets its one extra free trial.
+
+        Raises:
+            NotFound: No such account, or the profile is not the agency's.
+            InvalidTransition: Renewal is refused (R2: bought before the cut-off and
+                expired, or archived more than a year ago): change the plan instead.
+        """
+        action = Renew(billing_profile_id)
+        return self._move(agency_id, account_id, action, actor, idempotency_key)
 
     def set_branding(
         self,
@@ -601,15 +607,9 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Brand the account, or make it private (BR1)."""
-        return editing.set_branding(
-            self._ctx,
-            agency_id,
-            account_id,
-            branding,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+        """Brand the account with the agency's look, or make it private (BR1)."""
+        action = ChangeBranding(branding)
+        return self._move(agency_id, account_id, action, actor, idempotency_key)
 
     def remove_branding(
         self,
@@ -619,9 +619,21 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Take the agency's branding off the account (BR1, T2)."""
-        return editing.remove_branding(
-            self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
+        """Take the agency's branding off the account (BR1; needed before a removal, T2)."""
+        action = ChangeBranding(None)
+        return self._move(agency_id, account_id, action, actor, idempotency_key)
+
+    def _move(
+        self,
+        agency_id: str,
+        account_id: str,
+        action: Action,
+        actor: str,
+        idempotency_key: str | None,
+    ) -> Account:
+        """Apply one lifecycle action to the account (NotFound, InvalidTransition)."""
+        return editing.transition(
+            self._ctx, agency_id, account_id, action, actor=actor, idempotency_key=idempotency_key
         )
 
     # -- snapshots and templates (A1, R6) ---------------------------------------------------
