@@ -475,7 +475,11 @@ class PartnerPortal:
     ) -> AccountEdited:
         """Edit the plan, notification email, billing profile or custom domain (all or none).
 
-        ``custom_domain=""`` drops the custom domain.
+        ``custom_domain=""`` drops the custom domain. An upgrade is immediate and so is its
+        payment: its proration invoice is paid before this returns (prepaid credit first,
+        then the card), and the result carries it paid. A declined card does not undo the
+        upgrade: the invoice follows the dunning schedule and the agency is told. A replay
+        with the same key charges nothing.
         """
         return editing.edit_account(
             self._ctx,
