@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from resell_core.demo import DEFAULT_START, MAX_ACCOUNTS, MAX_MONTHS, render, run_demo
-from resell_core.errors import ResellError
+from resell_core.errors import InvalidInput, ResellError
 from resell_core.ports import Storage
 
 __all__ = ["main"]
@@ -114,25 +114,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_extra() -> SystemExit:
+    print(
+        "resell-core demo: --db needs SQLAlchemy and the database's driver: pip install "
+        "'resell-core[sql]' (or 'resell-core[postgres]' for PostgreSQL)",
+        file=sys.stderr,
+    )
+    return SystemExit(_USAGE_ERROR)
+
+
 def _open(url: str) -> Storage:
-    """Open the SQL storage, or raise SystemExit with a message saying what to do."""
+    """Open the SQL storage of ``--db``.
+
+    Raises:
+        SystemExit: SQLAlchemy or the URL's database driver is not installed.
+        InvalidInput: The database cannot be opened (a bad URL, a server out of reach, a
+            SQLite file in a folder that does not exist), with the driver's reason.
+    """
     try:
+        from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - optional extra
+
         from resell_core.adapters.sql import SqlStorage  # noqa: PLC0415 - optional extra
     except ImportError:
-        print(
-            "resell-core demo: --db needs SQLAlchemy: pip install 'resell-core[sql]' "
-            "(or 'resell-core[postgres]' for PostgreSQL)",
-            file=sys.stderr,
-        )
-        raise SystemExit(_USAGE_ERROR) from None
+        raise _missing_extra() from None
     try:
         return SqlStorage(url)
-    except ResellError:
-        raise
-    except Exception as error:  # the driver's errors are SQLAlchemy's, not imported here
+    except ImportError as error:  # the dialect's driver (psycopg…) is imported on connect
+        raise _missing_extra() from error
+    except SQLAlchemyError as error:
+        # The adapter passes the driver's errors on as SQLAlchemy's: they become the
+        # library's error here, so that main() reports them like any other bad input.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"resell-core demo: cannot open the database of --db: {reason}", file=sys.stderr)
-        raise SystemExit(_USAGE_ERROR) from error
+        raise InvalidInput.one(
+            "demo",
+            "--db",
+            f"cannot open the database ({reason}): check the URL, that the server is "
+            "reachable and that the folder of a SQLite file exists",
+        ) from error
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -166,15 +166,29 @@ def test_bad_arguments_exit_2_with_a_clear_message(
     assert said in capsys.readouterr().err
 
 
-def test_a_database_that_cannot_be_opened_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite:///{tmp}/missing/agency.db", "unable to open database file"),
+        ("sqlite:north-bakery.db", "Could not parse SQLAlchemy URL"),
+        ("postgresql+nodriver://acme@localhost/agency", "Can't load plugin"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_exits_2_with_the_reason(
+    url: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A SQLite file in a folder that does not exist exits 2 and says it cannot open it."""
-    with pytest.raises(SystemExit) as exited:
-        main(["demo", "--db", f"sqlite:///{tmp_path}/missing/agency.db"])
+    """A --db the storage cannot open is reported as the library's invalid input (exit 2),
+    with the driver's reason and what to check; no traceback."""
+    pytest.importorskip("sqlalchemy")
 
-    assert exited.value.code == 2
-    assert "cannot open the database of --db" in capsys.readouterr().err
+    code = main(["demo", "--quiet", "--db", url.format(tmp=tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("resell-core demo: [invalid_input]")
+    assert "--db: cannot open the database" in err
+    assert reason in err
+    assert "Traceback" not in err
 
 
 def test_run_demo_reports_every_bad_field_at_once() -> None:
