@@ -1,57 +1,22 @@
-"""Fixtures of the agency API's tests: an embedded portal with an agency and a card, the API
-over it, and a capture of everything the storage holds (a failed call changes nothing)."""
+"""Fixtures of the agency API's tests: the API over the sample portal (ACME-DIGITAL and its
+card, from tests/conftest.py), and a capture of everything the storage holds and the
+notices sent (a failed call changes nothing)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
-import attrs
 import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.testing.portal import stored_state
 
-START = date(2024, 4, 11)
 PLUS = "V3/marketing/plus/2500/monthly"
 
 Call = Callable[..., dict[str, Any]]
 State = Callable[[], Any]
-
-
-@pytest.fixture
-def portal() -> rc.PartnerPortal:
-    """An embedded portal whose clock shows 2024-04-11 09:00 UTC."""
-    return rc.PartnerPortal.embedded(start=START)
-
-
-@pytest.fixture
-def acme(portal: rc.PartnerPortal) -> rc.Agency:
-    """ACME-DIGITAL, a reseller with a 20 % discount."""
-    return portal.register_agency(
-        "Acme Digital", "ops@acme.test", "USD", reseller_rate="0.2", referral_code="ACME-DIGITAL"
-    )
-
-
-@pytest.fixture
-def card(portal: rc.PartnerPortal, acme: rc.Agency) -> rc.BillingProfile:
-    """Acme's only card, which always succeeds."""
-    return portal.add_billing_profile(
-        acme.id,
-        label="Main Visa",
-        card_token="tok_ok",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
-
-
-@pytest.fixture
-def globex(portal: rc.PartnerPortal) -> rc.Agency:
-    """Another agency, which must never see Acme's accounts."""
-    return portal.register_agency("Globex", "ops@globex.test", "USD")
 
 
 @pytest.fixture
@@ -104,27 +69,14 @@ def add_active(call: Call, portal: rc.PartnerPortal, acme: rc.Agency) -> AddActi
     return add
 
 
-def stored_state(portal: rc.PartnerPortal, *agency_ids: str) -> Any:
+def stored_state_and_notices(portal: rc.PartnerPortal, *agency_ids: str) -> Any:
     """Everything the storage holds for the agencies, and the notices sent, by value."""
-    held = []
-    with portal.storage.unit_of_work() as uow:
-        for agency_id in agency_ids:
-            held.append(
-                (
-                    attrs.asdict(uow.agencies.get(agency_id)),
-                    [attrs.asdict(a) for a in uow.accounts.of_agency(agency_id, limit=1000)],
-                    [attrs.asdict(p) for p in uow.profiles.list(agency_id)],
-                    [attrs.asdict(i) for i in uow.invoices.list(agency_id)],
-                    uow.events.list(agency_id),
-                    uow.ledger.movements(agency_id),
-                )
-            )
     notifier = portal.notifier
     assert isinstance(notifier, RecordingNotifier)
-    return held, list(notifier.sent)
+    return stored_state(portal, *agency_ids), list(notifier.sent)
 
 
 @pytest.fixture
 def state(portal: rc.PartnerPortal, acme: rc.Agency, globex: rc.Agency) -> State:
     """Capture what the storage holds for Acme and Globex, and the notices sent."""
-    return lambda: stored_state(portal, acme.id, globex.id)
+    return lambda: stored_state_and_notices(portal, acme.id, globex.id)

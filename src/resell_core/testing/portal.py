@@ -1,0 +1,93 @@
+"""Sample agencies on a portal, for tests of services built on :class:`PartnerPortal`.
+
+The library's own service and agency-API tests start from these, and a host's tests can
+too: ACME-DIGITAL (a reseller with a 20 % discount) and its card that always succeeds,
+Globex (another agency, which must never see ACME's accounts), and a capture of what the
+storage holds, to prove that a failed command changed nothing.
+
+Example:
+    >>> portal = sample_portal()
+    >>> acme = sample_agency(portal)
+    >>> card = sample_card(portal, acme.id)
+    >>> before = stored_state(portal, acme.id)
+    >>> stored_state(portal, acme.id) == before
+    True
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import attrs
+
+from resell_core.agency import Agency
+from resell_core.billing.profiles import BillingProfile
+from resell_core.service.portal import PartnerPortal
+
+__all__ = [
+    "SAMPLE_START",
+    "other_agency",
+    "sample_agency",
+    "sample_card",
+    "sample_portal",
+    "stored_state",
+]
+
+SAMPLE_START = date(2024, 4, 11)
+"""The day the sample portal's clock shows (at 09:00 UTC)."""
+
+
+def sample_portal(start: date = SAMPLE_START) -> PartnerPortal:
+    """Return an embedded portal (in memory, manual clock) whose clock shows ``start``."""
+    return PartnerPortal.embedded(start=start)
+
+
+def sample_agency(portal: PartnerPortal) -> Agency:
+    """Register ACME-DIGITAL: Acme Digital, USD, a 20 % reseller discount."""
+    return portal.register_agency(
+        "Acme Digital", "ops@acme.test", "USD", reseller_rate="0.2", referral_code="ACME-DIGITAL"
+    )
+
+
+def sample_card(
+    portal: PartnerPortal, agency_id: str, *, card_token: str = "tok_ok"
+) -> BillingProfile:
+    """Add the agency's Main Visa (by default a simulated card that always succeeds)."""
+    return portal.add_billing_profile(
+        agency_id,
+        label="Main Visa",
+        card_token=card_token,
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+    )
+
+
+def other_agency(portal: PartnerPortal) -> Agency:
+    """Register Globex, another agency (for tenancy tests)."""
+    return portal.register_agency("Globex", "ops@globex.test", "USD")
+
+
+def stored_state(portal: PartnerPortal, *agency_ids: str) -> list[tuple[Any, ...]]:
+    """Return everything the storage holds for the agencies, comparable by value.
+
+    The agency, its accounts, billing profiles, invoices, audit events, transfers and
+    credit movements, in that order, one tuple per agency.
+    """
+    state = []
+    with portal.storage.unit_of_work() as uow:
+        for agency_id in agency_ids:
+            state.append(
+                (
+                    attrs.asdict(uow.agencies.get(agency_id)),
+                    [attrs.asdict(a) for a in uow.accounts.of_agency(agency_id, limit=1000)],
+                    [attrs.asdict(p) for p in uow.profiles.list(agency_id)],
+                    [attrs.asdict(i) for i in uow.invoices.list(agency_id)],
+                    uow.events.list(agency_id),
+                    uow.transfers.list(agency_id),
+                    uow.ledger.movements(agency_id),
+                )
+            )
+    return state
