@@ -258,9 +258,13 @@ def unstructure(value: object) -> Any:
     return converter.unstructure(value)
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+# What json.dumps(..., ensure_ascii=False, sort_keys=True) builds on every call, built once.
+
+
 def to_json(value: object) -> str:
     """Serialise a library value to JSON text."""
-    return json.dumps(unstructure(value), ensure_ascii=False, sort_keys=True)
+    return _encode(converter.unstructure(value))
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:

@@ -2,21 +2,21 @@
 
 SQLAlchemy Core costs some 50-70 µs a statement in Python (building the execution
 context, processing parameters and rows) while the driver itself runs a keyed lookup in a
-few. The billing run's hot statements take no parameter that needs converting (text and
-integers only) and read back plain text and integers, so they are compiled to SQL text
-once per dialect and handed to the DBAPI cursor of the unit of work's connection: the same
-SQL, the same transaction, without the per-call overhead.
+few. The storage's hot statements are built once, compiled to SQL text once per dialect
+and handed to the DBAPI cursor of the unit of work's connection: the same SQL, the same
+transaction, without the per-call overhead.
 
-Statements whose parameters need a bind processor (dates on SQLite, for example) are not
-compiled here: :func:`compile_once` returns None and the caller runs them through
-SQLAlchemy as before.
+The parameters still go through the dialect's own bind processors where it has any (dates
+on SQLite become ISO text exactly as SQLAlchemy would write them), so that a row written
+here is the row SQLAlchemy would have written. Results are read back raw: the hot
+statements read only text and integers, which need no result processing.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -24,10 +24,12 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["Compiled", "compile_once"]
+__all__ = ["Compiled", "compile_once", "driver_cursor"]
+
+_Processor = Callable[[Any], Any]
 
 
-@attrs.frozen(eq=False)
+@attrs.define(eq=False)
 class Compiled:
     """One statement as SQL text for one dialect.
 
@@ -35,34 +37,52 @@ class Compiled:
         sql: The statement's text, in the driver's parameter style.
         names: The parameter names in order (positional styles), or None (named styles).
         defaults: The values of parameters bound in the statement itself.
+        processors: The dialect's bind processor of each parameter that has one.
     """
 
     sql: str
     names: tuple[str, ...] | None
     defaults: Mapping[str, object]
+    processors: Mapping[str, _Processor] = attrs.field(factory=dict)
+    _row: type[Any] | None = None
 
     def parameters(self, given: Mapping[str, object]) -> Any:
         """Return the driver's parameters for ``given`` (a tuple, or a dict)."""
+        processors = self.processors
         if self.names is None:
-            if not self.defaults:
-                return given
-            return {**self.defaults, **given}
+            params = {**self.defaults, **given} if self.defaults else given
+            if processors:
+                params = dict(params)
+                for name, process in processors.items():
+                    if name in params:
+                        params[name] = process(params[name])
+            return params
         defaults = self.defaults
-        return tuple(given[n] if n in given else defaults[n] for n in self.names)
+        if not processors:
+            return tuple([given[n] if n in given else defaults[n] for n in self.names])
+        values = []
+        for n in self.names:
+            value = given[n] if n in given else defaults[n]
+            if n in processors:
+                value = processors[n](value)
+            values.append(value)
+        return tuple(values)
 
-    def fetch(self, connection: Connection, params: Mapping[str, object]) -> list[Any]:
-        """Run the query; return its rows (tuples whose fields are named as its columns)."""
-        cursor = _cursor(connection)
+    def fetch(self, cursor: Any, params: Mapping[str, object]) -> list[Any]:
+        """Run the query on a driver cursor; return its rows (tuples whose fields are
+        named as its columns)."""
         cursor.execute(self.sql, self.parameters(params))
         found = cursor.fetchall()
         if not found:
             return []
-        row = _row_type(tuple(d[0] for d in cursor.description))
-        return [row._make(r) for r in found]
+        row = self._row
+        if row is None:
+            row = self._row = _row_type(tuple(d[0] for d in cursor.description))
+        return list(map(row._make, found))
 
-    def run(self, connection: Connection, params: Sequence[Mapping[str, object]]) -> int:
-        """Run a write once per parameter set (``executemany``); return the rows changed."""
-        cursor = _cursor(connection)
+    def run(self, cursor: Any, params: Sequence[Mapping[str, object]]) -> int:
+        """Run a write once per parameter set (``executemany``) on a driver cursor; return
+        the rows changed."""
         if len(params) == 1:
             cursor.execute(self.sql, self.parameters(params[0]))
         else:
@@ -77,8 +97,8 @@ _cache_lock = threading.Lock()
 def compile_once(
     statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...] | None = None
 ) -> Compiled | None:
-    """Return ``statement`` compiled for ``dialect`` (cached), or None when it takes a
-    parameter that needs converting and must run through SQLAlchemy.
+    """Return ``statement`` compiled for ``dialect`` (cached), or None when it cannot run
+    on the driver's cursor (a parameter expanded at execution, such as ``IN``).
 
     Args:
         statement: A statement built once (its identity is the cache key).
@@ -93,12 +113,15 @@ def compile_once(
     kwargs: dict[str, Any] = {} if columns is None else {"column_keys": list(columns)}
     compiled = statement.compile(dialect=dialect, **kwargs)
     result: Compiled | None = None
-    if not getattr(compiled, "_bind_processors", None):
+    expanding = any(b.expanding for b in getattr(compiled, "binds", {}).values())
+    if not expanding:
         names = getattr(compiled, "positiontup", None)
+        processors: dict[str, _Processor] = dict(getattr(compiled, "_bind_processors", {}))
         result = Compiled(
             compiled.string,
             None if names is None else tuple(names),
             {k: v for k, v in compiled.params.items() if v is not None},
+            processors,
         )
     with _cache_lock:
         # The statement is kept with its entry, so that its id cannot be reused meanwhile.
@@ -106,9 +129,12 @@ def compile_once(
     return result
 
 
-def _cursor(connection: Connection) -> Any:
-    # Through SQLAlchemy's own bookkeeping first: the connection must be in a transaction
-    # (as ``execute`` would begin one), so that its commit and rollback reach the driver.
+def driver_cursor(connection: Connection) -> Any:
+    """Return a new cursor of the driver's connection behind ``connection``.
+
+    Through SQLAlchemy's own bookkeeping first: the connection must be in a transaction
+    (as ``execute`` would begin one), so that its commit and rollback reach the driver.
+    """
     if not connection.in_transaction():
         connection.begin()
     return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
