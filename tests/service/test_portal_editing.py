@@ -30,6 +30,12 @@ SMALL_STARTER = rc.PlanSelection("V3", "marketing", "starter", 500, "monthly")
 SMALL_PLUS = rc.PlanSelection("V3", "marketing", "plus", 500, "monthly")
 
 
+@pytest.fixture
+def old_visa(portal: rc.PartnerPortal, acme: rc.Agency) -> rc.BillingProfile:
+    """Acme's old Visa, which the gateway always declines."""
+    return sample_card(portal, acme.id, label="Old Visa", card_token="tok_decline")
+
+
 def small_prices(starter: str, plus: str) -> rc.Catalog:
     """A price book of two plans only: marketing starter and plus, 500 contacts."""
 
@@ -140,20 +146,17 @@ def test_U1_a_declined_upgrade_charge_keeps_the_upgrade_and_enters_dunning(
     portal: rc.PartnerPortal,
     acme: rc.Agency,
     add_active: AddActive,
+    old_visa: rc.BillingProfile,
     notifier: RecordingNotifier,
 ) -> None:
     """Upgrading onto a card that declines: the plan changes, the invoice waits for its
     first retry the next day, and the account's notification email is told."""
     bakery = add_active("north-bakery", PLUS)
     bill_first_period(portal, bakery)
-    declining = portal.add_billing_profile(
-        acme.id, label="Old Amex", card_token="tok_decline", brand="amex", last4="0005",
-        exp_month=1, exp_year=2031,
-    )  # fmt: skip
     advance(portal, 15)
 
     edited = portal.edit_account(
-        acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=declining.id
+        acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=old_visa.id
     )
 
     invoice = edited.invoice
@@ -207,20 +210,19 @@ def test_an_idempotent_replay_of_an_upgrade_charges_nothing_again(
 
 
 def test_a_replayed_declined_upgrade_makes_no_second_attempt_before_its_retry_day(
-    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+    portal: rc.PartnerPortal,
+    acme: rc.Agency,
+    add_active: AddActive,
+    old_visa: rc.BillingProfile,
 ) -> None:
     """Replaying a declined upgrade returns the invoice after one attempt, still one."""
     bakery = add_active("north-bakery", PLUS)
     bill_first_period(portal, bakery)
-    declining = portal.add_billing_profile(
-        acme.id, label="Old Amex", card_token="tok_decline", brand="amex", last4="0005",
-        exp_month=1, exp_year=2031,
-    )  # fmt: skip
     advance(portal, 15)
 
     def edit() -> rc.AccountEdited:
         return portal.edit_account(
-            acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=declining.id,
+            acme.id, bakery.id, plan=PROFESSIONAL, billing_profile_id=old_visa.id,
             idempotency_key="up-2",
         )  # fmt: skip
 

@@ -51,12 +51,17 @@ def sample_agency(portal: PartnerPortal) -> Agency:
 
 
 def sample_card(
-    portal: PartnerPortal, agency_id: str, *, card_token: str = "tok_ok"
+    portal: PartnerPortal,
+    agency_id: str,
+    *,
+    label: str = "Main Visa",
+    card_token: str = "tok_ok",
 ) -> BillingProfile:
-    """Add the agency's Main Visa (by default a simulated card that always succeeds)."""
+    """Add a Visa card to the agency: its Main Visa, a simulated card that always succeeds,
+    unless another ``label`` and ``card_token`` (``"tok_decline"``…) are given."""
     return portal.add_billing_profile(
         agency_id,
-        label="Main Visa",
+        label=label,
         card_token=card_token,
         brand="visa",
         last4="4242",
