@@ -53,10 +53,12 @@ from resell_core.billing.run import bill_period, price_due
 from resell_core.periods import nth_period
 from resell_core.ports import IdempotencyRecord, Storage
 from resell_core.pricing.catalog import Catalog
+from resell_core.testing.contracts.samples import an_agency
 
 __all__ = [
     "BATCH",
     "dict_loop",
+    "domain_loop",
     "raw_psycopg_loop",
     "raw_sqlite_loop",
     "run",
@@ -136,6 +138,30 @@ def storage_loop(storage: Storage, n: int) -> float:
                 after = page[-1].id
     if billed != n:
         raise AssertionError(f"the storage loop billed {billed} of {n}")
+    return timer.seconds
+
+
+def domain_loop(n: int) -> float:
+    """Run the storage loop's domain steps alone, on accounts in a list and without any
+    storage; return the seconds. What the storage loop costs beyond this is the storage's."""
+    catalog = Catalog.sample()
+    agency = an_agency()
+    earmarked = EARMARK
+    page = list(accounts(n))
+    with Timer() as timer:
+        for account in page:
+            period = due_periods(account, UNTIL)[0]
+            figures = price_due(catalog, period, reseller_rate=agency.reseller_rate)
+            number, agency = agency.numbered()
+            done = bill_period(
+                account,
+                period,
+                figures,
+                invoice_id=f"invoice-{number:07d}",
+                number=number,
+                issued_on=UNTIL,
+            )
+            start_payment(done.invoice, profile=None, earmarked=earmarked, pool=_ZERO, on=UNTIL)
     return timer.seconds
 
 
@@ -524,6 +550,16 @@ def run(sizes: list[int], *, storage_loops: bool = True) -> list[Figure]:
             )
         )
         if storage_loops:
+            figures.append(
+                Figure(
+                    "domain steps alone (no storage) vs dict loop",
+                    n,
+                    n / domain_loop(n),
+                    n / base,
+                    "accounts/s",
+                    goal=None,
+                )
+            )
             figures.append(
                 Figure(
                     "memory: storage loop vs dict loop",
