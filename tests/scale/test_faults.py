@@ -2,9 +2,11 @@
 
 Every charge of the billing run takes three steps (``resell_core.service.billing``): a
 unit of work stores the invoice with its charge in flight, the gateway is called under
-the key ``charge_key(invoice, attempt)``, a second unit of work records the answer. Here
-the process "dies" (an exception no code catches) at one chosen point of the second
-account's charge, on SQLite and on PostgreSQL; then billing runs again.
+the key ``charge_key(invoice, attempt)``, a second unit of work records the answer. The
+run stores a page of due accounts in one unit of work, charges them, then records every
+answer of the page in one more. Here the process "dies" (an exception no code catches) at
+one chosen point of the second account's charge, on SQLite and on PostgreSQL, with pages of
+one account and with one page holding every account; then billing runs again.
 """
 
 from __future__ import annotations
@@ -152,9 +154,20 @@ def earmark(storage: SqlStorage) -> None:
         uow.commit()
 
 
+def stored_at_the_crash(step: Step, page_size: int) -> int:
+    """How many invoices were committed when the fault struck: whole pages, up to the
+    victim's page (without it when the fault struck its commit)."""
+    pages_before = (VICTIM - 1) // page_size
+    stored_before = min(pages_before * page_size, ACCOUNTS)
+    if step is Step.STORING_INVOICE:
+        return stored_before
+    return min(stored_before + page_size, ACCOUNTS)
+
+
+@pytest.mark.parametrize("page_size", [1, 100], ids=["pages-of-one", "one-page"])
 @pytest.mark.parametrize("step", list(Step))
 def test_a_rerun_after_a_fault_at_each_step_charges_once_and_loses_nothing(
-    storage: SqlStorage, step: Step, monkeypatch: pytest.MonkeyPatch
+    storage: SqlStorage, step: Step, page_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The billing run dies at one step of a charge; after the re-run every account period
     is invoiced and charged exactly once, every invoice is paid by its one charge, and the
@@ -168,7 +181,7 @@ def test_a_rerun_after_a_fault_at_each_step_charges_once_and_loses_nothing(
     portal = portal_on(storage, faults)
 
     with pytest.raises(Crash):
-        portal.run_billing(BILLING_DAY)
+        portal.run_billing(BILLING_DAY, page_size=page_size)
     crashed = portal.invoices(ACME)
     first = portal.run_billing(BILLING_DAY)
     second = portal.run_billing(BILLING_DAY)
@@ -177,7 +190,9 @@ def test_a_rerun_after_a_fault_at_each_step_charges_once_and_loses_nothing(
     keys = Counter(c.idempotency_key for c in gateway.charges)
     charged = Counter(key.split(":")[1] for key in keys)
     assert faults.struck
-    assert len(crashed) == (VICTIM - 1 if step is Step.STORING_INVOICE else VICTIM)
+    assert len(crashed) == stored_at_the_crash(step, page_size)
+    if page_size == 1:
+        assert len(crashed) == (VICTIM - 1 if step is Step.STORING_INVOICE else VICTIM)
     assert first.errors == second.errors == ()
     assert second.invoices_created == second.invoices_paid == 0
     assert len(invoices) == ACCOUNTS

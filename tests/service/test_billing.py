@@ -444,14 +444,19 @@ def test_one_accounts_failure_never_blocks_the_others(
 
 
 def test_an_upgrades_proration_invoice_is_paid_by_the_next_run(
-    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, add_active: AddActive
 ) -> None:
-    """The open proration invoice of an immediate upgrade is charged by the run's retry pass."""
+    """An upgrade's proration invoice the edit could not charge (the gateway was down) is
+    charged by the next run's retry pass."""
     bakery = add_active("north-bakery", PLUS)
     portal.run_billing()
     on(portal, date(2024, 4, 26))
+    portal.update_billing_profile(acme.id, card.id, card_token="tok_down")
     edited = portal.edit_account(acme.id, bakery.id, plan=PROFESSIONAL)
     assert edited.invoice is not None
+    assert edited.invoice.status is rc.InvoiceStatus.OPEN
+    portal.update_billing_profile(acme.id, card.id, card_token="tok_ok")
+    on(portal, date(2024, 4, 27))
 
     report = portal.run_billing()
 

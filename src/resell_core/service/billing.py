@@ -24,6 +24,7 @@ credits arrive once the invoice is paid, whenever that is.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -68,6 +69,7 @@ from resell_core.money import Money
 from resell_core.ports import AccessRecord, UnitOfWork
 from resell_core.serialization import from_json, to_json
 from resell_core.service.accounts import process_provisioning
+from resell_core.service.billing_pages import AccountBill, PageReads, bill_account
 from resell_core.service.context import PLATFORM, Command, Context, Work, read, run_command
 
 __all__ = [
@@ -210,7 +212,8 @@ class _Tally:
 
     def __init__(self, until: date) -> None:
         self.until = until
-        self.billed: set[str] = set()
+        # Counts, not ids: the report stays the same size however many accounts are billed.
+        self.billed = 0
         self.created = 0
         self.paid = 0
         self.declined = 0
@@ -261,7 +264,7 @@ class _Tally:
     def report(self) -> BillingReport:
         return BillingReport(
             until=self.until,
-            accounts_billed=len(self.billed),
+            accounts_billed=self.billed,
             invoices_created=self.created,
             invoices_paid=self.paid,
             payments_declined=self.declined,
@@ -296,6 +299,8 @@ def save_order(uow: UnitOfWork, invoice: Invoice, order: CreditsOrder) -> None:
 
 
 def _order(uow: UnitOfWork, invoice: Invoice) -> CreditsOrder | None:
+    if not _is_purchase(invoice):
+        return None  # only a credits purchase delivers anything: no read for the others
     record = uow.tokens.get(CREDITS_ORDER, invoice.id)
     if record is None or record.agency_id != invoice.agency_id:
         return None
@@ -454,6 +459,8 @@ def _expire(work: Work, invoice: Invoice) -> str | None:
 
 
 def _notify_settlement(work: Work, settlement: Settlement) -> None:
+    if not settlement.notify_agency:
+        return  # nothing to tell: no reads of the agency and the account either
     invoice = settlement.invoice
     agency = work.uow.agencies.get(invoice.agency_id)
     if invoice.account_id is not None:
@@ -461,17 +468,16 @@ def _notify_settlement(work: Work, settlement: Settlement) -> None:
         for notice in settlement_notices(settlement, account, agency_email=agency.email):
             work.notify(notice)
         return
-    if settlement.notify_agency:
-        work.notify(
-            agency_notice(
-                NoticeKind.PAYMENT_FAILED,
-                agency_id=agency.id,
-                agency_email=agency.email,
-                subject=f"Invoice {invoice.number}: payment declined",
-                body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined. "
-                "Check the card of the billing profile.",
-            )
+    work.notify(
+        agency_notice(
+            NoticeKind.PAYMENT_FAILED,
+            agency_id=agency.id,
+            agency_email=agency.email,
+            subject=f"Invoice {invoice.number}: payment declined",
+            body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined. "
+            "Check the card of the billing profile.",
         )
+    )
 
 
 def _settle(work: Work, invoice: Invoice, result: ChargeResult) -> Settled:
@@ -523,14 +529,25 @@ def charge_and_record(ctx: Context, started: Started) -> Settled | None:
     charge = started.charge
     if charge is None:
         return None
-    result = ctx.gateway.charge(charge)
-    invoice = started.invoice
+    return _record(ctx, started.invoice, ctx.gateway.charge(charge))
+
+
+def _still_awaited(work: Work, invoice: Invoice) -> Invoice | None:
+    """Return the invoice as stored if it still awaits this charge's answer, else None
+    (another worker's retry pass recorded it meanwhile)."""
+    current = work.uow.invoices.get(invoice.agency_id, invoice.id)
+    if current.status is not InvoiceStatus.PENDING or current.attempts != invoice.attempts:
+        return None
+    return current
+
+
+def _record(ctx: Context, invoice: Invoice, result: ChargeResult) -> Settled | None:
+    """Record the gateway's answer to the charge in flight of ``invoice``, in its own unit
+    of work; None when the invoice moved on meanwhile."""
 
     def body(work: Work) -> Settled | None:
-        current = work.uow.invoices.get(invoice.agency_id, invoice.id)
-        if current.status is not InvoiceStatus.PENDING or current.attempts != invoice.attempts:
-            return None
-        return _settle(work, current, result)
+        current = _still_awaited(work, invoice)
+        return None if current is None else _settle(work, current, result)
 
     command = Command("record_charge_result", invoice.agency_id, {"invoice_id": invoice.id})
     return _retrying(lambda: run_command(ctx, command, body, None))
@@ -567,7 +584,205 @@ def _drive(ctx: Context, agency_id: str, invoice_id: str, tally: _Tally) -> None
         tally.settled(settled)
 
 
-# -- the run -------------------------------------------------------------------------------
+# -- the run: due accounts a page at a time -------------------------------------------------
+
+
+def _contended(error: ResellError) -> bool:
+    """Tell whether a page's commit lost a race worth running the page again for: another
+    worker took the same invoice numbers (the agency's counter) first."""
+    if isinstance(error, VersionConflict):
+        return True
+    return isinstance(error, AlreadyExists) and error.kind == "invoice number"
+
+
+def _write_bill(work: Work, bill: AccountBill) -> None:
+    """Store what one account of the page came to: invoices, prepaid spent, the account."""
+    account = bill.account
+    if account is None:
+        return
+    uow = work.uow
+    agency_id = account.agency_id
+    for step in bill.steps:
+        invoice = step.invoice
+        work.account_events(agency_id, step.events)
+        work.audit(
+            "invoice_issued",
+            invoice.id,
+            after=f"{invoice.number} {invoice.total}",
+            agency_id=agency_id,
+        )
+        for movement in step.movements:
+            uow.ledger.append(movement)
+        if step.charge is not None:
+            work.audit(
+                "charge_started", invoice.id, after=step.charge.idempotency_key, agency_id=agency_id
+            )
+        elif invoice.status is InvoiceStatus.PAID:
+            work.audit("invoice_paid", invoice.id, after=str(invoice.total), agency_id=agency_id)
+        uow.invoices.add(invoice)
+    work.account_events(agency_id, bill.events)
+    uow.accounts.update(account)
+
+
+_Bills = list[tuple[str, AccountBill]]
+
+
+def _store_page(
+    ctx: Context, before: date, until: date, *, after: str | None, limit: int, claimed: list[str]
+) -> _Bills | None:
+    """In one unit of work: claim the next page of due accounts, bill every due period of
+    each, store it all with the charges in flight, and take each agency's invoice numbers
+    once. ``claimed`` receives the page's last account id (nothing when none was due).
+
+    Returns:
+        Each account's bill, in id order; None when no account is due after ``after``.
+    """
+
+    def body(work: Work) -> _Bills | None:
+        uow = work.uow
+        page = uow.accounts.due(before, after_id=after, limit=limit, claim=True)
+        claimed[:] = [page[-1].id] if page else []
+        if not page:
+            return None
+        reads = PageReads(uow)
+        policy = ctx.policies.lifecycle
+        bills = [
+            (
+                account.id,
+                bill_account(
+                    account,
+                    until,
+                    reads,
+                    catalog=ctx.catalog,
+                    policy=policy,
+                    today=work.today,
+                    new_id=work.new_id,
+                ),
+            )
+            for account in page
+        ]
+        # By id, so that workers sharing agencies take their rows in the same order.
+        for agency in reads.agency_updates():
+            uow.agencies.update(agency)
+        for _, bill in bills:
+            _write_bill(work, bill)
+        return bills
+
+    command = Command("bill_page", PLATFORM, {"until": before, "after": after})
+    return run_command(ctx, command, body, None)
+
+
+def _bill_page(
+    ctx: Context, before: date, until: date, *, after: str | None, limit: int, tally: _Tally
+) -> str | None:
+    """Bill the next page of due accounts, charge their cards, record the answers.
+
+    The page is stored in one unit of work; when its commit loses a race for an agency's
+    invoice numbers it is run again from its reads; when it is refused otherwise (another
+    worker without claims stored a period first, credit spent meanwhile) the page's
+    accounts are billed one by one instead, each in its own units of work.
+
+    Returns:
+        The page's last account id, or None when nothing more is due.
+    """
+    claimed: list[str] = []
+    bills: _Bills | None = None
+    for attempt in range(_PAGE_RETRIES):
+        try:
+            bills = _store_page(ctx, before, until, after=after, limit=limit, claimed=claimed)
+        except ResellError as error:
+            if not claimed:
+                raise
+            if _contended(error) and attempt < _PAGE_RETRIES - 1:
+                continue
+            _bill_one_by_one(ctx, before, until, after=after, upto=claimed[0], tally=tally)
+            return claimed[0]
+        break
+    if bills is None:
+        return None
+    charges: list[tuple[str, Started]] = []
+    for account_id, bill in bills:
+        if bill.steps:
+            tally.billed += 1
+        for step in bill.steps:
+            started = Started(step.invoice, step.charge, step.prepaid_used)
+            tally.created += 1
+            tally.started(started)
+            if step.charge is not None:
+                charges.append((account_id, started))
+        if bill.error is not None:
+            tally.errors.append(BillingFailure(account_id, bill.error.code, bill.error.message))
+    _charge_page(ctx, charges, tally)
+    return claimed[0]
+
+
+_PAGE_RETRIES = 10
+"""How often a page is run again when another worker took the same invoice numbers first
+(then its accounts are billed one by one)."""
+
+_Answer = tuple[str, Invoice, ChargeResult]
+
+
+def _charge_page(ctx: Context, charges: list[tuple[str, Started]], tally: _Tally) -> None:
+    """Send the page's card charges (outside any unit of work), then record every answer
+    in one unit of work; an answer that cannot be recorded with the others is recorded on
+    its own."""
+    answered: list[_Answer] = []
+    for account_id, started in charges:
+        charge = started.charge
+        assert charge is not None
+        try:
+            answered.append((account_id, started.invoice, ctx.gateway.charge(charge)))
+        except ResellError as error:
+            # Left in flight: the retry pass reconciles it by its key.
+            tally.errors.append(BillingFailure(account_id, error.code, error.message))
+    if not answered:
+        return
+    tries = itertools.count()
+
+    def body(work: Work) -> list[Settled]:
+        # The first try settles the invoices as the page stored them (their version
+        # guards against another worker's record); a try after a conflict reads them again.
+        first = next(tries) == 0
+        settled: list[Settled] = []
+        for _, invoice, result in answered:
+            current = invoice if first else _still_awaited(work, invoice)
+            if current is not None:
+                settled.append(_settle(work, current, result))
+        return settled
+
+    command = Command("record_charge_results", PLATFORM, {"count": len(answered)})
+    try:
+        recorded = _retrying(lambda: run_command(ctx, command, body, None))
+    except ResellError:
+        for account_id, invoice, result in answered:
+
+            def one(invoice: Invoice = invoice, result: ChargeResult = result) -> None:
+                settled = _record(ctx, invoice, result)
+                if settled is not None:
+                    tally.settled(settled)
+
+            tally.guarded(account_id, one)
+        return
+    for settled in recorded:
+        tally.settled(settled)
+
+
+def _bill_due(ctx: Context, before: date, until: date, tally: _Tally, page_size: int) -> None:
+    """Bill every due account, a page at a time, each page claimed by this worker alone
+    while it is stored (docs/scaling.md).
+
+    Workers walk the due accounts by id; accounts another worker holds are skipped (that
+    worker bills them), and one that stays due because its billing failed is passed over.
+    """
+    after: str | None = None
+    while (
+        last := _bill_page(ctx, before, until, after=after, limit=page_size, tally=tally)
+    ) is not None:
+        after = last
+
+
+# -- the run: one account at a time (a page refused as a whole) ------------------------------
 
 
 class _AlreadyBilled(Exception):
@@ -577,13 +792,13 @@ class _AlreadyBilled(Exception):
 _Pick = Callable[[UnitOfWork], Account | None]
 
 
-def _claim_next(before: date, after: str | None) -> _Pick:
-    """Pick the first due account after ``after`` that no other worker holds, and hold it
-    until the unit of work ends (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+def _claim_next(before: date, after: str | None, upto: str) -> _Pick:
+    """Pick the first due account after ``after`` (up to ``upto``) that no other worker
+    holds, and hold it until the unit of work ends (``FOR UPDATE SKIP LOCKED``)."""
 
     def pick(uow: UnitOfWork) -> Account | None:
         found = uow.accounts.due(before, after_id=after, limit=1, claim=True)
-        return found[0] if found else None
+        return found[0] if found and found[0].id <= upto else None
 
     return pick
 
@@ -667,9 +882,10 @@ def _bill_account(
     (catch-up after missed runs), each in its own units of work."""
     command = Command("bill_period", account.agency_id, {"account_id": account.id})
     pick = _by_id(account.agency_id, account.id)
+    if started is not None:
+        tally.billed += 1
     while started is not None:
         tally.created += 1
-        tally.billed.add(account.id)
         tally.started(started)
         settled = charge_and_record(ctx, started)
         if settled is not None:
@@ -677,18 +893,18 @@ def _bill_account(
         started = _bill_next_period(ctx, command, pick, until, [])
 
 
-def _bill_due(ctx: Context, before: date, until: date, tally: _Tally) -> None:
-    """Bill every due account, each claimed by this worker alone while its period is stored.
-
-    Workers walk the due accounts by id; an account another worker holds is skipped (that
-    worker bills it), and one that stays due because its billing failed is passed over.
-    """
+def _bill_one_by_one(
+    ctx: Context, before: date, until: date, *, after: str | None, upto: str, tally: _Tally
+) -> None:
+    """Bill the due accounts after ``after`` up to ``upto`` one by one, each claimed while
+    its period is stored: the way through a page whose commit was refused as a whole."""
     command = Command("bill_period", PLATFORM, {"until": before})
-    after: str | None = None
     while True:
         picked: list[Account] = []
         try:
-            started = _bill_next_period(ctx, command, _claim_next(before, after), until, picked)
+            started = _bill_next_period(
+                ctx, command, _claim_next(before, after, upto), until, picked
+            )
         except ResellError as error:
             if not picked:
                 raise
@@ -764,7 +980,7 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
     tally = _Tally(last)
     tally.ready.extend(a.id for a in process_provisioning(ctx))
 
-    _bill_due(ctx, before, last, tally)
+    _bill_due(ctx, before, last, tally, page_size)
 
     after: str | None = None
     while invoices := _retry_page(ctx, before, after, page_size):

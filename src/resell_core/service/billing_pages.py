@@ -1,0 +1,265 @@
+"""What one page of due accounts bills, computed before anything is written.
+
+The billing run claims a page of due accounts in one unit of work and bills them all
+there (:func:`resell_core.service.billing.run_billing`). This module holds the part that
+writes nothing: :class:`PageReads` reads each agency, billing profile and prepaid pool
+once per page and hands out invoice numbers from an in-page counter; :func:`bill_account`
+computes every due period of one account (catch-up included) with the pure domain
+(``due_periods``, ``price_due``, ``bill_period``, ``start_payment``).
+
+An account whose computation fails takes back the numbers and the prepaid credit it
+took, so that it is reported and skipped without spoiling the page: the numbers stay
+gapless and the other accounts' payments stay right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from resell_core.agency import Agency
+from resell_core.billing.due import due_periods
+from resell_core.billing.gateway import ChargeRequest
+from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
+from resell_core.billing.payment import start_payment
+from resell_core.billing.profiles import BillingProfile
+from resell_core.billing.run import bill_period, price_due
+from resell_core.errors import ResellError
+from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.actions import ApplyPendingChange
+from resell_core.lifecycle.events import AccountEvent
+from resell_core.lifecycle.policy import LifecyclePolicy
+from resell_core.lifecycle.transitions import apply
+from resell_core.money import Money
+from resell_core.ports import UnitOfWork
+from resell_core.pricing.catalog import Catalog
+
+__all__ = ["AccountBill", "BilledStep", "PageReads", "bill_account"]
+
+_ZERO = Decimal(0)
+
+
+@attrs.frozen
+class BilledStep:
+    """One due period of an account, invoiced and its payment started.
+
+    Attributes:
+        events: The account's lifecycle events of this step (a scheduled change that took
+            effect, then the period billed), in order.
+        invoice: The invoice to add: paid by prepaid credit, or ``pending`` with its card
+            charge in flight (``next_retry_on`` = the run's day).
+        movements: The prepaid credit it spends.
+        charge: The card charge to send once the page committed, or None.
+        prepaid_used: The prepaid credit it spends, as money.
+    """
+
+    events: tuple[AccountEvent, ...]
+    invoice: Invoice
+    movements: tuple[Movement, ...]
+    charge: ChargeRequest | None
+    prepaid_used: Money
+
+
+@attrs.frozen
+class AccountBill:
+    """What billing one account of a page came to.
+
+    Attributes:
+        account: The account to store (its periods billed), or None when unchanged.
+        events: Lifecycle events not tied to a billed period (a scheduled change that took
+            effect with no period left to bill).
+        steps: The periods billed, oldest first.
+        error: Why the account's next period could not be billed (the earlier periods,
+            if any, are billed all the same), or None.
+    """
+
+    account: Account | None
+    events: tuple[AccountEvent, ...] = ()
+    steps: tuple[BilledStep, ...] = ()
+    error: ResellError | None = None
+
+
+class PageReads:
+    """The reads of one page, each made once, and what the page's bills took from them.
+
+    Agencies, billing profiles and prepaid pools are shared by many accounts of a page;
+    they are read on first use and kept. Invoice numbers come from an in-page copy of
+    each agency's counter: :meth:`agency_updates` gives the agencies to store once the
+    page is billed.
+    """
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._agencies: dict[str, Agency | ResellError] = {}
+        self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
+        self._pools: dict[tuple[str, str], Decimal] = {}
+        self._numbers: dict[str, int] = {}
+
+    def agency(self, agency_id: str) -> Agency:
+        """Return the agency as read at its first use in the page.
+
+        Raises:
+            NotFound: No such agency.
+        """
+        found = self._agencies.get(agency_id)
+        if found is None:
+            try:
+                found = self._uow.agencies.get(agency_id)
+            except ResellError as error:
+                found = error
+            self._agencies[agency_id] = found
+        if isinstance(found, ResellError):
+            raise found
+        return found
+
+    def profile(self, agency_id: str, profile_id: str) -> BillingProfile:
+        """Return the agency's billing profile as read at its first use in the page.
+
+        Raises:
+            NotFound: No such profile in this agency.
+        """
+        key = (agency_id, profile_id)
+        found = self._profiles.get(key)
+        if found is None:
+            try:
+                found = self._uow.profiles.get(agency_id, profile_id)
+            except ResellError as error:
+                found = error
+            self._profiles[key] = found
+        if isinstance(found, ResellError):
+            raise found
+        return found
+
+    def pool(self, agency_id: str, profile_id: str) -> Decimal:
+        """Return the profile's prepaid pool left for the page's next invoice."""
+        key = (agency_id, profile_id)
+        left = self._pools.get(key)
+        if left is None:
+            left = self._uow.ledger.balance(
+                agency_id, profile_wallet(profile_id), CreditKind.PREPAID
+            )
+            self._pools[key] = left
+        return left
+
+    def earmarked(self, agency_id: str, account_id: str) -> Decimal:
+        """Return the account's earmarked prepaid credit (each account is read once)."""
+        return self._uow.ledger.balance(agency_id, account_wallet(account_id), CreditKind.PREPAID)
+
+    def number(self, agency_id: str) -> int:
+        """Return the agency's next invoice number in this page (not yet taken)."""
+        found = self._numbers.get(agency_id)
+        if found is None:
+            found = self.agency(agency_id).next_invoice_number
+        return found
+
+    def took(self, agency_id: str, number: int, pool: tuple[str, Decimal] | None) -> None:
+        """Record that a bill took ``number`` and spent ``pool`` (profile id, amount)."""
+        self._numbers[agency_id] = number + 1
+        if pool is not None and pool[1]:
+            key = (agency_id, pool[0])
+            self._pools[key] = self._pools[key] - pool[1]
+
+    def agency_updates(self) -> list[Agency]:
+        """Return the agencies whose counter moved, by id, with their new counter."""
+        updates: list[Agency] = []
+        for agency_id in sorted(self._numbers):
+            agency = self.agency(agency_id)
+            updates.append(attrs.evolve(agency, next_invoice_number=self._numbers[agency_id]))
+        return updates
+
+
+def bill_account(
+    account: Account,
+    until: date,
+    reads: PageReads,
+    *,
+    catalog: Catalog,
+    policy: LifecyclePolicy,
+    today: date,
+    new_id: Callable[[str], str],
+) -> AccountBill:
+    """Bill every period of the account due until ``until``, oldest first, writing nothing.
+
+    A scheduled change (a downgrade) takes effect at the term boundary it waited for.
+    Each period takes the agency's next number from ``reads`` and spends the account's
+    earmarked credit, then the profile's pool (C2, C3); a card charge is left in flight.
+
+    Args:
+        account: The account as claimed in the page.
+        until: The last day to bill, inclusive.
+        reads: The page's shared reads and counters.
+        catalog: The price book.
+        policy: The lifecycle policy (for the scheduled change).
+        today: The run's day: the invoices' issue day.
+        new_id: Where invoice ids come from.
+
+    Returns:
+        The periods billed; when one fails, those before it and the error (nothing of
+        the failed period is kept, and ``reads`` gets back what it took).
+    """
+    steps: list[BilledStep] = []
+    stored: Account | None = None
+    loose: tuple[AccountEvent, ...] = ()
+    earmarked: Decimal | None = None
+    while True:
+        current = account
+        events: list[AccountEvent] = []
+        try:
+            due = due_periods(current, until)
+            pending = current.pending_change
+            if due and pending is not None and due[0].period.start >= pending.effective_on:
+                moved = apply(current, ApplyPendingChange(), on=due[0].period.start, policy=policy)
+                current = moved.account
+                events.extend(moved.events)
+                due = due_periods(current, until)
+            if not due:
+                if events:
+                    stored, loose = current, tuple(events)
+                return AccountBill(stored, loose, tuple(steps))
+            period = due[0]
+            agency_id = current.agency_id
+            agency = reads.agency(agency_id)
+            figures = price_due(catalog, period, reseller_rate=agency.reseller_rate)
+            number = reads.number(agency_id)
+            billed = bill_period(
+                current,
+                period,
+                figures,
+                invoice_id=new_id("invoice"),
+                number=number,
+                issued_on=today,
+            )
+            invoice = billed.invoice
+            profile_id = invoice.profile_id
+            profile = reads.profile(agency_id, profile_id) if profile_id else None
+            if earmarked is None:
+                earmarked = reads.earmarked(agency_id, current.id)
+            pool = reads.pool(agency_id, profile_id) if profile_id else _ZERO
+            start = start_payment(
+                invoice, profile=profile, earmarked=earmarked, pool=pool, on=today
+            )
+        except ResellError as error:
+            return AccountBill(stored, loose, tuple(steps), error)
+        started = start.invoice
+        if start.charge is not None:
+            started = attrs.evolve(started, status=InvoiceStatus.PENDING, next_retry_on=today)
+        earmarked -= started.paid_earmarked.amount
+        reads.took(
+            agency_id, number, (profile_id, started.paid_pool.amount) if profile_id else None
+        )
+        events.extend(billed.events)
+        steps.append(
+            BilledStep(
+                tuple(events),
+                started,
+                start.movements,
+                start.charge,
+                started.paid_earmarked + started.paid_pool,
+            )
+        )
+        account = stored = billed.account
+        loose = ()
