@@ -72,6 +72,74 @@ class _Unique(Generic[V]):
     error: Callable[[V], ResellError]
 
 
+class _DateIndex(Generic[K, V]):
+    """Committed keys by a date of their row (rows without one are left out), so that
+    "rows whose date is before ``until``, by key" reads only those rows, not the table.
+
+    Keys are kept in one sorted list per date. A key whose date changes is dropped from
+    its old list lazily (the list is compacted once half of it is stale): billing moves
+    many rows off the same day, and popping each from the front of a long list would
+    cost a copy of the list every time.
+    """
+
+    def __init__(self, when: Callable[[V], date | None]) -> None:
+        self.when = when
+        self.day_of: dict[K, date] = {}
+        self.buckets: dict[date, list[K]] = {}
+        self.days: list[date] = []
+        self.stale: dict[date, int] = {}
+
+    def put(self, key: K, value: V | None) -> None:
+        new = None if value is None else self.when(value)
+        old = self.day_of.get(key)
+        if old == new:
+            return
+        if old is not None:
+            del self.day_of[key]
+            self.stale[old] += 1
+            if self.stale[old] * 2 > len(self.buckets[old]):
+                self._compact(old)
+        if new is None:
+            return
+        self.day_of[key] = new
+        bucket = self.buckets.get(new)
+        if bucket is None:
+            bucket = self.buckets[new] = []
+            self.stale[new] = 0
+            bisect.insort(self.days, new)
+        at = bisect.bisect_left(bucket, key)
+        if at < len(bucket) and bucket[at] == key:
+            self.stale[new] -= 1  # back on a day it had left: its entry is live again
+        else:
+            bucket.insert(at, key)
+
+    def _compact(self, day: date) -> None:
+        live = [k for k in self.buckets[day] if self.day_of.get(k) == day]
+        if live:
+            self.buckets[day] = live
+            self.stale[day] = 0
+            return
+        del self.buckets[day]
+        del self.stale[day]
+        self.days.pop(bisect.bisect_left(self.days, day))
+
+    def before(self, until: date, after: K | None) -> Iterator[K]:
+        """Yield the keys whose date is before ``until``, after ``after``, in key order."""
+        runs: list[Iterator[K]] = []
+        for day in self.days[: bisect.bisect_left(self.days, until)]:
+            bucket = self.buckets[day]
+            start = 0 if after is None else bisect.bisect_right(bucket, after)
+            runs.append(self._live(bucket, start, day))
+        return heapq.merge(*runs)
+
+    def _live(self, bucket: list[K], start: int, day: date) -> Iterator[K]:
+        day_of = self.day_of
+        for i in range(start, len(bucket)):
+            key = bucket[i]
+            if day_of.get(key) == day:
+                yield key
+
+
 class _Table(Generic[K, V]):
     """The committed rows of one kind, their revisions and indexes."""
 
@@ -82,11 +150,15 @@ class _Table(Generic[K, V]):
         copy: Callable[[V], V],
         unique: tuple[_Unique[V], ...] = (),
         group: Callable[[V], str] | None = None,
+        dated: dict[str, Callable[[V], date | None]] | None = None,
     ) -> None:
         self.kind = kind
         self.copy = copy
         self.unique = unique
         self.group = group
+        self.dated: dict[str, _DateIndex[K, V]] = {
+            name: _DateIndex(when) for name, when in (dated or {}).items()
+        }
         self.rows: dict[K, V] = {}
         self.revisions: dict[K, int] = {}
         self.claims: list[dict[Hashable, K]] = [{} for _ in unique]
@@ -103,6 +175,8 @@ class _Table(Generic[K, V]):
                 claim = spec.claim(old)
                 if claim is not None and self.claims[index].get(claim) == key:
                     del self.claims[index][claim]
+        for dated in self.dated.values():
+            dated.put(key, None if isinstance(value, _Deleted) else value)
         if isinstance(value, _Deleted):
             if old is not None:
                 del self.rows[key]
@@ -209,6 +283,30 @@ class _View(Generic[K, V]):
             ):
                 yield key, value
 
+    def dated_before(self, index: str, until: date, after: K | None) -> Iterator[tuple[K, V]]:
+        """Yield visible keys and rows whose date in ``index`` is before ``until``, in key
+        order after ``after``: the committed index, with this unit of work's writes."""
+        table = self.table
+        when = table.dated[index].when
+        writes = self.writes
+
+        def dated(value: V | _Deleted) -> bool:
+            if isinstance(value, _Deleted):
+                return False
+            day = when(value)
+            return day is not None and day < until
+
+        committed = (k for k in table.dated[index].before(until, after) if k not in writes)
+        fresh = sorted(
+            key
+            for key, value in writes.items()
+            if dated(value) and (after is None or after < key)  # type: ignore[operator]
+        )
+        for key in heapq.merge(committed, fresh):
+            value = self.get(key)
+            if value is not None:
+                yield key, value
+
     def verify(self) -> None:
         """Raise if another unit of work committed a row this one changed, or a claim."""
         table = self.table
@@ -299,6 +397,27 @@ def _next_billing_start(account: Account) -> date | None:
     ):
         return None
     return nth_period(account.anchor, frequency, account.next_period).start
+
+
+def _trial_end(account: Account) -> date | None:
+    """The day the account's trial ends while it is active, else None."""
+    return account.trial_ends_on if account.status is AccountStatus.ACTIVE else None
+
+
+def _retry_day(invoice: Invoice) -> date | None:
+    """The day of the invoice's next attempt, None when paid or void."""
+    if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.VOID):
+        return None
+    return invoice.next_retry_on
+
+
+_DUE = "due"
+_TRIAL = "trial"
+_RETRY = "retry"
+
+
+def _always(_row: object) -> bool:
+    return True
 
 
 def _page(rows: Iterator[V], accept: Callable[[V], bool], limit: int) -> list[V]:
@@ -420,22 +539,15 @@ class _Accounts:
         claim: bool = False,
     ) -> list[Account]:
         # ``claim`` changes nothing here: commits are serialised and checked for conflicts.
-        def is_due(account: Account) -> bool:
-            start = _next_billing_start(account)
-            return start is not None and start < until
-
-        rows = self._view.items(after=after_id)
-        return [attrs.evolve(a) for a in _page(rows, is_due, limit)]
+        # The index holds each account's next billing day: only due accounts are read.
+        rows = (a for _, a in self._view.dated_before(_DUE, until, after_id))
+        return [attrs.evolve(a) for a in _page(rows, _always, limit)]
 
     def trials_ending(
         self, until: date, *, after_id: str | None = None, limit: int = 100
     ) -> list[Account]:
-        def is_ending(account: Account) -> bool:
-            ends = account.trial_ends_on
-            return account.status is AccountStatus.ACTIVE and ends is not None and ends < until
-
-        rows = self._view.items(after=after_id)
-        return [attrs.evolve(a) for a in _page(rows, is_ending, limit)]
+        rows = (a for _, a in self._view.dated_before(_TRIAL, until, after_id))
+        return [attrs.evolve(a) for a in _page(rows, _always, limit)]
 
 
 class _Profiles:
@@ -491,16 +603,8 @@ class _Invoices:
     def open_for_retry(
         self, until: date, *, after_id: str | None = None, limit: int = 100
     ) -> builtins.list[Invoice]:
-        def is_open(invoice: Invoice) -> bool:
-            retry = invoice.next_retry_on
-            return (
-                retry is not None
-                and retry < until
-                and invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.VOID)
-            )
-
-        rows = self._view.items(after=after_id)
-        return [attrs.evolve(i) for i in _page(rows, is_open, limit)]
+        rows = (i for _, i in self._view.dated_before(_RETRY, until, after_id))
+        return [attrs.evolve(i) for i in _page(rows, _always, limit)]
 
 
 class _Idempotency:
@@ -782,6 +886,7 @@ class MemoryStorage:
             copy=evolve,
             unique=(_Unique(lambda a: a.name.casefold(), _name_taken),),
             group=_agency_group,
+            dated={_DUE: _next_billing_start, _TRIAL: _trial_end},
         )
         self._profiles: _Table[str, BillingProfile] = _Table(
             "billing profile",
@@ -797,6 +902,7 @@ class MemoryStorage:
                 _Unique(lambda i: (i.agency_id, i.number), _number_taken),
             ),
             group=_agency_group,
+            dated={_RETRY: _retry_day},
         )
         self._idempotency: _Table[tuple[str, str], IdempotencyRecord] = _Table(
             "idempotency key", copy=_same

@@ -21,7 +21,7 @@ from decimal import Decimal
 import attrs
 
 from resell_core.agency import Agency
-from resell_core.billing.due import due_periods
+from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.gateway import ChargeRequest
 from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
@@ -37,6 +37,7 @@ from resell_core.lifecycle.transitions import apply
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
 from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.quote import CyclePrice
 
 __all__ = ["AccountBill", "BilledStep", "PageReads", "bill_account"]
 
@@ -98,6 +99,7 @@ class PageReads:
         self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
         self._pools: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}
+        self._prices: dict[tuple[object, ...], CyclePrice] = {}
 
     def agency(self, agency_id: str) -> Agency:
         """Return the agency as read at its first use in the page.
@@ -148,6 +150,20 @@ class PageReads:
     def earmarked(self, agency_id: str, account_id: str) -> Decimal:
         """Return the account's earmarked prepaid credit (each account is read once)."""
         return self._uow.ledger.balance(agency_id, account_wallet(account_id), CreditKind.PREPAID)
+
+    def price(self, catalog: Catalog, due: DuePeriod, agency: Agency) -> CyclePrice:
+        """Price a due period for the agency, once per plan, rate and cycle in the page
+        (pricing is a pure function of them).
+
+        Raises:
+            InvalidInput: The plan or the agency's rate is not valid.
+        """
+        key = (due.plan, agency.reseller_rate, due.index)
+        found = self._prices.get(key)
+        if found is None:
+            found = price_due(catalog, due, reseller_rate=agency.reseller_rate)
+            self._prices[key] = found
+        return found
 
     def number(self, agency_id: str) -> int:
         """Return the agency's next invoice number in this page (not yet taken)."""
@@ -223,7 +239,7 @@ def bill_account(
             period = due[0]
             agency_id = current.agency_id
             agency = reads.agency(agency_id)
-            figures = price_due(catalog, period, reseller_rate=agency.reseller_rate)
+            figures = reads.price(catalog, period, agency)
             number = reads.number(agency_id)
             billed = bill_period(
                 current,
@@ -263,3 +279,6 @@ def bill_account(
         )
         account = stored = billed.account
         loose = ()
+        if len(due) == 1:
+            # It was the only period due: none is left (saves computing the periods again).
+            return AccountBill(stored, loose, tuple(steps))
