@@ -1,16 +1,22 @@
 """Billing use cases of the portal: the billing run, invoices, payment, dunning, reconciliation.
 
-:func:`run_billing` streams the accounts that are due in pages and bills each one in its
-own units of work, so that one account's failure never blocks the others. A card charge
-is an effect outside the storage, so every charge follows the same three steps:
+:func:`run_billing` claims the due accounts a page at a time and bills a whole page in
+one unit of work: every account is computed first (``service.billing_pages``) and written
+only when its computation succeeded, so one account's failure is reported and never
+blocks the others. A card charge is an effect outside the storage, so every charge
+follows the same three steps:
 
 1. one unit of work stores the invoice (its unique ``period_key`` keeps an account period
    from being invoiced twice), spends the prepaid credit (C2, C3) and marks the charge
    *in flight*: the invoice is ``pending`` with ``next_retry_on`` set, and its key is
-   ``charge_key(invoice, attempt)``;
+   ``charge_key(invoice, attempt)`` (for the run: the page's unit of work);
 2. the gateway is called with that key, outside any unit of work;
 3. a second unit of work records the answer (paid, pending, declined with its dunning
-   step and notice, gateway down, unknown and reconciled by the key).
+   step and notice, gateway down, unknown and reconciled by the key); for the run, one
+   unit of work records every answer of the page.
+
+A page whose commit is refused is run again when another worker took the same invoice
+numbers first, and otherwise billed account by account, each in its own units of work.
 
 A crash between 2 and 3 leaves a pending invoice that the next run's retry pass finds: it
 asks the gateway what became of the key (``lookup``) instead of charging again, and
@@ -954,9 +960,9 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
     """Bill every account due until ``until``, retry what is due, and end finished trials.
 
     In order: the provisioner's reports (a ready paid account starts its term and is due
-    at once); every due account period, oldest first (catch-up after missed runs), each
-    account in its own units of work and claimed while its invoice is stored, so that
-    several workers can run this at once on one database (docs/scaling.md); the retry
+    at once); every due account period, oldest first (catch-up after missed runs), a page
+    of due accounts at a time, claimed while the page is stored in one unit of work, so
+    that several workers can run this at once on one database (docs/scaling.md); the retry
     pass over invoices whose next attempt is due (declined charges, gateway-down charges,
     charges in flight to reconcile, invoices opened elsewhere such as an upgrade's
     proration); then trials that ended (TR1, TR2).
@@ -964,8 +970,8 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
     Args:
         ctx: The wiring.
         until: The last day to bill, inclusive (today in the billing time zone when None).
-        page_size: How many invoices (or trials) are read at a time; due accounts are
-            claimed one at a time.
+        page_size: How many due accounts are claimed and billed in one unit of work (and
+            how many invoices or trials are read at a time).
 
     Returns:
         What the run did, with an entry per account that could not be billed.
