@@ -132,6 +132,9 @@ def compile_once(
 def driver_cursor(connection: Connection) -> Any:
     """Return a new cursor of the driver's connection behind ``connection``.
 
+    A new one each time: one cursor kept for a unit of work's every statement made
+    psycopg's point reads several times slower here, and a new cursor costs ~1 µs.
+
     Through SQLAlchemy's own bookkeeping first: the connection must be in a transaction
     (as ``execute`` would begin one), so that its commit and rollback reach the driver.
     """

@@ -39,7 +39,6 @@ import attrs
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Date,
     Engine,
     Table,
     UniqueConstraint,
@@ -317,34 +316,6 @@ class _Versioned(Generic[V]):
             if not order:
                 found.sort(key=lambda v: v.id)  # type: ignore[attr-defined]
         return found if limit is None else found[:limit]
-
-    def page(
-        self,
-        statement: Any,
-        params: Mapping[str, object],
-        accept: Callable[[V], bool],
-        *,
-        after_id: str | None,
-        limit: int,
-    ) -> list[V]:
-        """Return a page of visible rows by id through a statement built once, whose
-        ``limit`` parameter is set here: the database's rows merged with the journal's."""
-        if limit <= 0:
-            return []
-        rows = self._uow.rows(statement, {**params, "limit": limit + len(self.changes)}, once=True)
-        changes = self.changes
-        loaded = self.loaded
-        found = [value for value in map(loaded, rows) if value.id not in changes]  # type: ignore[attr-defined]
-        if changes:
-            found += [
-                _copy(change.value)
-                for key, change in changes.items()
-                if not isinstance(change.value, _Deleted)
-                and (after_id is None or key > after_id)
-                and accept(change.value)
-            ]
-            found.sort(key=lambda v: v.id)  # type: ignore[attr-defined]
-        return found[:limit]
 
     # writing
     def _check_claims(self, key: str, value: V, *, new: bool, old: Mapping[str, object]) -> None:
@@ -764,14 +735,12 @@ class _Accounts:
             start = schema.next_billing_on(account)
             return start is not None and start < until
 
-        rows = self._rows
-        statement = _due_statement(claim and rows._uow.storage.dialect == "postgresql")
-        return rows.page(
-            statement,
-            {"until": until, "after_id": "" if after_id is None else after_id},
+        return self._rows.select(
+            schema.accounts.c.next_billing_on < until,
             is_due,
             after_id=after_id,
             limit=limit,
+            for_update=claim,
         )
 
     def trials_ending(
@@ -788,20 +757,6 @@ class _Accounts:
             after_id=after_id,
             limit=limit,
         )
-
-
-@functools.cache
-def _due_statement(claim: bool) -> Any:
-    """The page of due accounts, built once (``claim``: ``FOR UPDATE SKIP LOCKED``)."""
-    a = schema.accounts.c
-    # Every id is greater than "", so one statement serves the first page and the next.
-    statement = (
-        select(a.data, a.version)
-        .where(a.next_billing_on < bindparam("until", type_=Date), a.id > bindparam("after_id"))
-        .order_by(a.id)
-        .limit(bindparam("limit"))
-    )
-    return statement.with_for_update(skip_locked=True) if claim else statement
 
 
 def _merge_own(
@@ -1572,7 +1527,6 @@ class SqlUnitOfWork:
     def __init__(self, storage: SqlStorage) -> None:
         self.storage = storage
         self._connection: Connection | None = None
-        self._cursor: Any = None
         self._dbapi_error: type[Exception] = Exception
         self._agencies = _Versioned(self, _AGENCY)
         self._accounts = _Versioned(self, _ACCOUNT)
@@ -1663,7 +1617,7 @@ class SqlUnitOfWork:
                 # The hot path: point reads and pages, straight on the driver's cursor.
                 with self.storage._lock:
                     try:
-                        return compiled.fetch(self._driver_cursor(), params or {})
+                        return compiled.fetch(driver_cursor(self._connect()), params or {})
                     except self._dbapi_error as error:
                         raise _refused_by_driver(error) from error
         with self.storage._lock, _translated():
@@ -1676,17 +1630,6 @@ class SqlUnitOfWork:
             return found[0] if found else None
         with self.storage._lock, _translated():
             return self._connect().execute(statement, params).first()
-
-    def _driver_cursor(self) -> Any:
-        """Return this unit of work's cursor on the driver's connection (made once per
-        connection), inside the connection's transaction."""
-        connection = self._connect()
-        if not connection.in_transaction():
-            connection.begin()
-        cursor = self._cursor
-        if cursor is None:
-            cursor = self._cursor = driver_cursor(connection)
-        return cursor
 
     # committing
     def _write(self, connection: Connection, *, batched: bool) -> None:
@@ -1761,9 +1704,6 @@ class SqlUnitOfWork:
         self.rollback()
         if self._connection is not None:
             with self.storage._lock:
-                if self._cursor is not None:
-                    self._cursor.close()
-                    self._cursor = None
                 self._connection.close()
             self._connection = None
 
