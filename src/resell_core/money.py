@@ -25,7 +25,10 @@ __all__ = ["Amount", "Money", "minor_unit_digits", "round_half_up"]
 Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
 
+_ZERO = Decimal(0)
+
 _CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
+"""The library's own arithmetic context: a caller's ambient context never changes a figure."""
 
 
 @cache
@@ -60,6 +63,8 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
 
 
 def _to_decimal(value: object) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value
     if isinstance(value, bool):
         raise InvalidInput.one("money", "amount", "a boolean is not an amount")
     if isinstance(value, float):
@@ -87,7 +92,15 @@ def _to_decimal(value: object) -> Decimal:
     return result
 
 
+_CHECKED_CURRENCIES: dict[str, str] = {}
+"""Currency spellings already checked, mapped to their code: money is built very often."""
+
+
 def _to_currency(value: object) -> str:
+    if isinstance(value, str):
+        known = _CHECKED_CURRENCIES.get(value)
+        if known is not None:
+            return known
     if not isinstance(value, str):
         raise InvalidInput.one("money", "currency", "a currency is a 3-letter ISO 4217 code")
     code = value.strip().upper()
@@ -95,6 +108,7 @@ def _to_currency(value: object) -> str:
         raise InvalidInput.one(
             "money", "currency", f"{value!r} is not an ISO 4217 currency code (e.g. 'USD')"
         )
+    _CHECKED_CURRENCIES[value] = code
     return code
 
 
@@ -115,9 +129,18 @@ class Money:
     currency: str = attrs.field(converter=_to_currency)
 
     @classmethod
+    def _exact(cls, amount: Decimal, currency: str) -> Money:
+        # Arithmetic results are finite Decimals of a checked currency: skip the converters,
+        # which would otherwise dominate the cost of a billing run.
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         """Return nothing of ``currency``."""
-        return cls(Decimal(0), currency)
+        return cls._exact(_ZERO, _to_currency(currency))
 
     @classmethod
     def of_minor(cls, units: int, currency: str) -> Money:
@@ -151,7 +174,7 @@ class Money:
     # -- rounding -----------------------------------------------------------------
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit (a named rounding point)."""
-        return Money(round_half_up(self.amount, self.digits), self.currency)
+        return Money._exact(round_half_up(self.amount, self.digits), self.currency)
 
     def scaled(self, factor: Fraction | Decimal | int) -> Money:
         """Multiply by an exact factor and round once, half-up, to the minor unit.
@@ -165,7 +188,7 @@ class Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("scale money by a Fraction or Decimal, never a float")
         exact = Fraction(self.amount) * Fraction(factor)
-        return Money(round_half_up(exact, self.digits), self.currency)
+        return Money._exact(round_half_up(exact, self.digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
         """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.
@@ -216,26 +239,26 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "add")
-        return Money(self.amount + other.amount, self.currency)
+        return Money._exact(_CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "subtract")
-        return Money(self.amount - other.amount, self.currency)
+        return Money._exact(_CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money._exact(_CONTEXT.minus(self.amount), self.currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self.amount), self.currency)
+        return Money._exact(_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("multiply money by an int or Decimal, never a float")
         if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
             return NotImplemented
-        return Money(self.amount * factor, self.currency)
+        return Money._exact(_CONTEXT.multiply(self.amount, factor), self.currency)
 
     __rmul__ = __mul__
 
@@ -268,10 +291,13 @@ class Money:
     @staticmethod
     def total(amounts: Iterable[Money], currency: str) -> Money:
         """Add up amounts of ``currency`` (an empty iterable is zero)."""
-        result = Money.zero(currency)
+        code = _to_currency(currency)
+        result = _ZERO
         for amount in amounts:
-            result = result + amount
-        return result
+            if amount.currency != code:
+                raise CurrencyMismatch(code, amount.currency, "add")
+            result = _CONTEXT.add(result, amount.amount)
+        return Money._exact(result, code)
 
     def __repr__(self) -> str:
         return f"Money('{self.amount}', '{self.currency}')"

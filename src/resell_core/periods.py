@@ -7,12 +7,12 @@ on Mar 31 again; an annual anchor on Feb 29 bills on Feb 28 in common years.
 
 from __future__ import annotations
 
+import calendar
 import enum
 from datetime import date
 from fractions import Fraction
 
 import attrs
-from dateutil.relativedelta import relativedelta
 
 from resell_core.errors import InvalidInput
 from resell_core.money import Money
@@ -20,6 +20,7 @@ from resell_core.money import Money
 __all__ = [
     "Frequency",
     "Period",
+    "add_months",
     "nth_period",
     "period_containing",
     "periods_between",
@@ -84,8 +85,26 @@ class Period:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
 
 
-def _step(frequency: Frequency, n: int) -> relativedelta:
-    return relativedelta(months=frequency.months * n)
+def add_months(day: date, months: int) -> date:
+    """Return ``day`` plus whole months, the day of month clamped to the month's last day.
+
+    The same calendar arithmetic as ``day + relativedelta(months=months)`` (31 Jan + 1
+    month is 29 Feb in a leap year), done directly because billing computes it for every
+    period of every account.
+
+    Raises:
+        InvalidInput: When the result falls outside the years 1 to 9999.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise InvalidInput.one("period", "months", f"{day} + {months} months is out of range")
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _shift(anchor: date, frequency: Frequency, n: int) -> date:
+    return add_months(anchor, frequency.months * n)
 
 
 def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
@@ -106,7 +125,7 @@ def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     if n < 0:
         raise InvalidInput.one("period", "n", "period indexes start at 0")
     freq = Frequency.parse(frequency)
-    return Period(anchor + _step(freq, n), anchor + _step(freq, n + 1))
+    return Period(_shift(anchor, freq, n), _shift(anchor, freq, n + 1))
 
 
 def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tuple[int, Period]:
@@ -122,7 +141,7 @@ def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tu
     freq = Frequency.parse(frequency)
     months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
     n = max(months // freq.months - 1, 0)
-    while anchor + _step(freq, n + 1) <= day:
+    while _shift(anchor, freq, n + 1) <= day:
         n += 1
     return n, nth_period(anchor, freq, n)
 
@@ -134,7 +153,7 @@ def periods_between(
     freq = Frequency.parse(frequency)
     found: list[tuple[int, Period]] = []
     n = first
-    while anchor + _step(freq, n) < until:
+    while _shift(anchor, freq, n) < until:
         found.append((n, nth_period(anchor, freq, n)))
         n += 1
     return found

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
+from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
 import resell_core as rc
+from resell_core.periods import add_months
 from resell_core.testing import strategies as rs
 
 
@@ -55,3 +57,9 @@ def test_consecutive_periods_meet_without_gap_or_overlap(
     assert this.end == following.start
     assert rc.period_containing(anchor, frequency, this.start) == (n, this)
     assert rc.period_containing(anchor, frequency, this.end - timedelta(days=1)) == (n, this)
+
+
+@given(rs.days, st.integers(-1200, 1200))
+def test_add_months_matches_relativedelta(day: date, months: int) -> None:
+    """The billing calendar's month arithmetic is dateutil's, clamped to the month end."""
+    assert add_months(day, months) == day + relativedelta(months=months)

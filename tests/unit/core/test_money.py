@@ -138,3 +138,20 @@ def test_format_money_uses_the_locale_given() -> None:
     """Formatting is babel's, for the locale passed in."""
     assert rc.format_money(rc.Money("1234.5", "EUR"), locale="it_IT") == "1.234,50\xa0€"
     assert rc.format_money(rc.Money("1234.5", "USD")) == "$1,234.50"
+
+
+def test_money_arithmetic_ignores_the_ambient_decimal_context() -> None:
+    """Sums, differences and products stay exact under a caller's 3-digit context."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        assert (rc.Money("1234.56", "USD") + rc.Money("0.01", "USD")).amount == Decimal("1234.57")
+        assert (rc.Money("1234.56", "USD") - rc.Money("0.01", "USD")).amount == Decimal("1234.55")
+        assert (rc.Money("1234.56", "USD") * 3).amount == Decimal("3703.68")
+        total = rc.Money.total([rc.Money("999.99", "USD")] * 3, "USD")
+        assert total.amount == Decimal("2999.97")
+
+
+def test_money_total_refuses_another_currency() -> None:
+    """A total of USD amounts with one EUR amount raises CurrencyMismatch."""
+    with pytest.raises(rc.CurrencyMismatch):
+        rc.Money.total([rc.Money("1", "USD"), rc.Money("1", "EUR")], "USD")

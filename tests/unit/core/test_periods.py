@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 import resell_core as rc
-from resell_core.periods import periods_between
+from resell_core.periods import add_months, periods_between
 
 
 def test_monthly_anchor_on_the_31st_bills_feb_29_then_mar_31() -> None:
@@ -90,3 +90,11 @@ def test_prorate_counts_the_change_day_and_refuses_days_outside() -> None:
     assert rc.prorate(rc.Money("29", "USD"), period, date(2024, 3, 1)).is_zero()
     with pytest.raises(rc.InvalidInput):
         rc.prorate(rc.Money("29", "USD"), period, date(2024, 3, 2))
+
+
+def test_add_months_clamps_to_the_month_end_and_refuses_year_10000() -> None:
+    """31 Jan + 1 month is 29 Feb 2024; a result past the year 9999 is refused."""
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+    with pytest.raises(rc.InvalidInput):
+        add_months(date(9999, 12, 1), 1)
