@@ -840,8 +840,10 @@ class PartnerPortal:
         """Bill every due account period until ``until`` (inclusive, default today), retry
         the charges whose next attempt is due, and end finished trials (B1, B2, A11).
 
-        Each account is billed in its own units of work: one account's failure is reported
-        in the result and never blocks the others; a re-run charges nothing twice.
+        Due accounts are claimed and billed a page of ``page_size`` at a time, one commit
+        for the page's invoices and one for the gateway's answers; an account whose billing
+        fails is left out of its page and reported in the result, never blocking the
+        others; a re-run charges nothing twice.
         """
         return billing_service.run_billing(self._ctx, until, page_size=page_size)
 
