@@ -414,6 +414,17 @@ class InvoiceRepository(Protocol):
         """
         ...
 
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        """Store new invoices, in order, exactly as :meth:`add` would one by one (a batch
+        of a billing page: a database adapter checks their ids and unique keys in one read).
+
+        Raises:
+            AlreadyExists: As :meth:`add`, for the first invoice refused (against the
+                stored invoices or an earlier one of the batch); those before it are added
+                in this unit of work, as with :meth:`add`.
+        """
+        ...
+
     def get(self, agency_id: str, invoice_id: str) -> Invoice:
         """Return the agency's invoice.
 
@@ -471,6 +482,23 @@ class Ledger(Protocol):
         """
         ...
 
+    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
+        """Record movements, in order, exactly as :meth:`append` would one by one (a batch
+        of a billing page: a database adapter looks their ids up in one read). When one is
+        refused, those before it stay recorded in this unit of work, as with
+        :meth:`append`; the refused one and those after it are not.
+
+        Returns:
+            For each movement, what :meth:`append` returns: True when recorded, False when
+            the same movement was recorded before (or earlier in the batch).
+
+        Raises:
+            IdempotencyConflict: As :meth:`append`, for the first movement refused.
+            InsufficientCredit: As :meth:`append`, for the first movement refused.
+            InvalidInput: As :meth:`append`, for the first movement refused.
+        """
+        ...
+
     def movements(
         self, agency_id: str, wallet: str | None = None, kind: CreditKind | None = None
     ) -> list[Movement]:
@@ -480,6 +508,18 @@ class Ledger(Protocol):
 
     def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
         """Return the agency's balance of ``kind`` in ``wallet`` (``Decimal(0)`` when none)."""
+        ...
+
+    def balances(
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+    ) -> dict[str, Decimal]:
+        """Return the agency's balances of ``kind`` in many wallets at once (a database
+        adapter reads them in one query), each as :meth:`balance` returns it.
+
+        Returns:
+            A balance for every wallet given, keyed by wallet (``Decimal(0)`` when none),
+            including what this unit of work moved so far.
+        """
         ...
 
 

@@ -19,7 +19,7 @@ import bisect
 import builtins
 import heapq
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -578,6 +578,10 @@ class _Invoices:
     def add(self, invoice: Invoice) -> None:
         self._view.insert(invoice.id, invoice)
 
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        for invoice in invoices:
+            self._view.insert(invoice.id, invoice)
+
     def get(self, agency_id: str, invoice_id: str) -> Invoice:
         return _scoped(self._view, "invoice", agency_id, invoice_id)
 
@@ -789,6 +793,14 @@ class _Ledger:
     def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
         key = (agency_id, wallet, kind)
         return self._state.balances.get(key, Decimal(0)) + self._deltas.get(key, Decimal(0))
+
+    def balances(
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+    ) -> dict[str, Decimal]:
+        return {w: self.balance(agency_id, w, kind) for w in wallets}
+
+    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
+        return [self.append(m) for m in movements]
 
     def verify(self) -> dict[_BalanceKey, Decimal]:
         """Replay the pending movements over the committed state; return new balances."""

@@ -14,7 +14,7 @@ gapless and the other accounts' payments stay right.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -93,8 +93,14 @@ class PageReads:
     page is billed.
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, page: Sequence[Account] = ()) -> None:
         self._uow = uow
+        # The page's accounts by agency: their earmarked credit is read in one query per
+        # agency at the first account's need, instead of one query an account.
+        self._page: dict[str, list[str]] = {}
+        for account in page:
+            self._page.setdefault(account.agency_id, []).append(account.id)
+        self._earmarked: dict[tuple[str, str], Decimal] = {}
         self._agencies: dict[str, Agency | ResellError] = {}
         self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
         self._pools: dict[tuple[str, str], Decimal] = {}
@@ -148,8 +154,20 @@ class PageReads:
         return left
 
     def earmarked(self, agency_id: str, account_id: str) -> Decimal:
-        """Return the account's earmarked prepaid credit (each account is read once)."""
-        return self._uow.ledger.balance(agency_id, account_wallet(account_id), CreditKind.PREPAID)
+        """Return the account's earmarked prepaid credit as read before the page's writes
+        (each account is read once)."""
+        found = self._earmarked.pop((agency_id, account_id), None)
+        if found is not None:
+            return found
+        ids = self._page.pop(agency_id, None)
+        if ids is None or account_id not in ids:
+            return self._uow.ledger.balance(
+                agency_id, account_wallet(account_id), CreditKind.PREPAID
+            )
+        wallets = {account_wallet(i): i for i in ids}
+        read = self._uow.ledger.balances(agency_id, list(wallets), CreditKind.PREPAID)
+        self._earmarked.update(((agency_id, wallets[w]), amount) for w, amount in read.items())
+        return self._earmarked.pop((agency_id, account_id))
 
     def price(self, catalog: Catalog, due: DuePeriod, agency: Agency) -> CyclePrice:
         """Price a due period for the agency, once per plan, rate and cycle in the page

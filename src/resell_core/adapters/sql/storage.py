@@ -51,6 +51,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -219,6 +220,40 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
     )
 
 
+_CHUNK = 500
+"""Keys a batched read asks for in one statement."""
+
+
+class _Clashes:
+    """Stored rows that may clash with a batch of new rows, by id and by unique key."""
+
+    def __init__(self, columns: Mapping[str, list[str]]) -> None:
+        self.columns = columns
+        self._by_id: dict[str, Any] = {}
+        self._by_claim: dict[tuple[str, object], list[Any]] = {}
+
+    def extend(self, rows: Sequence[Any]) -> None:
+        """Index rows read (with their unique columns)."""
+        for row in rows:
+            self._by_id[row.id] = row
+            for name, columns in self.columns.items():
+                parts = tuple(getattr(row, c) for c in columns)
+                claim = parts[0] if len(parts) == 1 else parts
+                self._by_claim.setdefault((name, claim), []).append(row)
+
+    def candidates(self, key: str, claims: Mapping[str, object]) -> list[Any]:
+        """Return the rows holding ``key`` or one of ``claims``, each once."""
+        found: dict[str, Any] = {}
+        row = self._by_id.get(key)
+        if row is not None:
+            found[row.id] = row
+        for name, claim in claims.items():
+            if claim is not None:
+                for row in self._by_claim.get((name, claim), ()):
+                    found[row.id] = row
+        return list(found.values())
+
+
 @attrs.define
 class _Change(Generic[V]):
     """A journal entry: the value to store (or deleted) and the version it was based on."""
@@ -318,8 +353,19 @@ class _Versioned(Generic[V]):
         return found if limit is None else found[:limit]
 
     # writing
-    def _check_claims(self, key: str, value: V, *, new: bool, old: Mapping[str, object]) -> None:
-        """Raise if the id (for a new row) or a unique key ``value`` takes is held."""
+    def _check_claims(
+        self,
+        key: str,
+        value: V,
+        *,
+        new: bool,
+        old: Mapping[str, object],
+        known: _Clashes | None = None,
+    ) -> None:
+        """Raise if the id (for a new row) or a unique key ``value`` takes is held.
+
+        ``known``: the rows that may clash, read for many values at once (else read here).
+        """
         claims = self.spec.claims(value)
         wanted = {n: v for n, v in claims.items() if v is not None and old.get(n) != v}
         if not wanted and not new:
@@ -328,14 +374,18 @@ class _Versioned(Generic[V]):
             holder = self._holder(name, claim)
             if holder is not None and holder.id != key:  # type: ignore[attr-defined]
                 raise self.spec.errors[name](value)
-        params: dict[str, object] = {"id": key}
-        for name, claim in claims.items():
-            parts = claim if isinstance(claim, tuple) else (claim,)
-            params.update(
-                (f"c_{c}", part)
-                for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
-            )
-        for row in self._uow.rows(self.sql.clashes, params, once=True):
+        if known is not None:
+            found = known.candidates(key, claims)
+        else:
+            params: dict[str, object] = {"id": key}
+            for name, claim in claims.items():
+                parts = claim if isinstance(claim, tuple) else (claim,)
+                params.update(
+                    (f"c_{c}", part)
+                    for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
+                )
+            found = self._uow.rows(self.sql.clashes, params, once=True)
+        for row in found:
             if row.id in self.changes:
                 continue  # this unit of work's own state of the row decides
             if row.id == key:
@@ -373,6 +423,44 @@ class _Versioned(Generic[V]):
         self._check_claims(key, value, new=change is None, old={})
         base = change.base if change is not None else None
         self._journal(key, _copy(value), base)
+
+    def add_many(self, values: Sequence[V]) -> None:
+        """Journal new rows in order, as :meth:`add` each, reading the rows that may clash
+        with any of them in one query instead of one a row."""
+        known = self._clashes(values)
+        for value in values:
+            key: str = value.id  # type: ignore[attr-defined]
+            change = self.changes.get(key)
+            if change is not None and not isinstance(change.value, _Deleted):
+                raise AlreadyExists(self.spec.kind, key)
+            self._check_claims(key, value, new=change is None, old={}, known=known)
+            base = change.base if change is not None else None
+            self._journal(key, _copy(value), base)
+
+    def _clashes(self, values: Sequence[V]) -> _Clashes:
+        """Read the stored rows holding the id or a unique key of any of ``values``."""
+        table = self.spec.table
+        spec = self.spec
+        known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            conditions = [table.c.id.in_([v.id for v in chunk])]  # type: ignore[attr-defined]
+            for name, columns in known.columns.items():
+                wanted = {c for c in (spec.claims(v)[name] for v in chunk) if c is not None}
+                if not wanted:
+                    continue
+                if len(columns) == 1:
+                    conditions.append(table.c[columns[0]].in_(wanted))
+                else:
+                    conditions.append(tuple_(*(table.c[c] for c in columns)).in_(wanted))
+            statement = select(
+                table.c.id,
+                table.c.data,
+                table.c.version,
+                *(table.c[c] for c in sorted({c for cs in known.columns.values() for c in cs})),
+            ).where(self._fixed, or_(*conditions))
+            known.extend(self._uow.rows(statement))
+        return known
 
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""
@@ -817,6 +905,9 @@ class _Invoices:
     def add(self, invoice: Invoice) -> None:
         self._rows.add(invoice)
 
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        self._rows.add_many(invoices)
+
     def get(self, agency_id: str, invoice_id: str) -> Invoice:
         return self._rows.scoped(agency_id, invoice_id)
 
@@ -1233,6 +1324,24 @@ class _Ledger:
         return self._stored_amount(key) + self._deltas.get(key, 0)
 
     def append(self, movement: Movement) -> bool:
+        known = self._pending_ids.get(movement.id)
+        if known is None:
+            row = self._uow.first(self._by_id, {"id": movement.id}, once=True)
+            known = None if row is None else self._load(row.data)
+        return self._append(movement, known)
+
+    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
+        ids = [m.id for m in movements if m.id not in self._pending_ids]
+        stored: dict[str, Movement] = {}
+        for start in range(0, len(ids), _CHUNK):
+            stored.update(
+                (row.id, self._load(row.data))
+                for row in self._uow.rows(self._known, {"ids": ids[start : start + _CHUNK]})
+            )
+        return [self._append(m, self._pending_ids.get(m.id) or stored.get(m.id)) for m in movements]
+
+    def _append(self, movement: Movement, known: Movement | None) -> bool:
+        """Record ``movement``; ``known``: the movement already recorded under its id."""
         if movement.quantity <= 0:
             raise InvalidInput.one(
                 "movement",
@@ -1241,10 +1350,6 @@ class _Ledger:
                 "quantity from the source wallet to the destination wallet",
             )
         quantity = _to_micro(movement.quantity)
-        known = self._pending_ids.get(movement.id)
-        if known is None:
-            row = self._uow.first(self._by_id, {"id": movement.id}, once=True)
-            known = None if row is None else self._load(row.data)
         if known is not None:
             if known != movement:
                 raise IdempotencyConflict(movement.id)
@@ -1281,6 +1386,22 @@ class _Ledger:
 
     def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
         return _from_micro(self._available((agency_id, wallet, kind.value)))
+
+    def balances(
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+    ) -> dict[str, Decimal]:
+        value = kind.value
+        missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
+        b = schema.balances.c
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            statement = select(b.wallet, b.amount).where(
+                b.agency_id == agency_id, b.kind == value, b.wallet.in_(chunk)
+            )
+            found = {row.wallet: int(row.amount) for row in self._uow.rows(statement)}
+            for wallet in chunk:
+                self._stored[(agency_id, wallet, value)] = found.get(wallet, 0)
+        return {w: _from_micro(self._available((agency_id, w, value))) for w in wallets}
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if not self.pending:

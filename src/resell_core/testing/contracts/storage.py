@@ -45,6 +45,7 @@ __all__ = ["StorageContract"]
 
 NOON = datetime(2024, 2, 1, 12, tzinfo=UTC)
 POOL = "profile:profile-visa"
+PREPAID = CreditKind.PREPAID
 
 
 def _seeded(storage: Storage) -> Storage:
@@ -430,6 +431,51 @@ class InvoicesContract:
                 uow.invoices.add(an_invoice("invoice-2", ACME, 1, period_key=None))
             uow.invoices.add(an_invoice("invoice-3", GLOBEX, 1, period_key=None))
 
+    def test_B1_add_many_refuses_a_period_billed_before_or_twice_in_the_batch(
+        self, storage: Storage
+    ) -> None:
+        """add_many refuses a stored period key, and one taken earlier in the same batch."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(an_invoice("invoice-1", number=1))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            with pytest.raises(AlreadyExists) as stored:
+                uow.invoices.add_many([an_invoice("invoice-2", number=2)])
+            with pytest.raises(AlreadyExists) as twice:
+                uow.invoices.add_many(
+                    [
+                        an_invoice("invoice-3", number=3, period_key="account-north/2024-03-29"),
+                        an_invoice("invoice-4", number=4, period_key="account-north/2024-03-29"),
+                    ]
+                )
+            assert stored.value.kind == "recurring invoice"
+            assert twice.value.kind == "recurring invoice"
+
+    def test_add_many_stores_each_invoice_as_add_does(self, storage: Storage) -> None:
+        """Invoices added as a batch are stored; a taken id or number is AlreadyExists."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(an_invoice("invoice-1", ACME, 1, period_key=None))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.invoices.add_many(
+                [
+                    an_invoice("invoice-2", ACME, 2, period_key="account-north/2024-03-29"),
+                    an_invoice("invoice-3", GLOBEX, 1, period_key=None),
+                ]
+            )
+            with pytest.raises(AlreadyExists) as number:
+                uow.invoices.add_many([an_invoice("invoice-4", ACME, 1, period_key=None)])
+            with pytest.raises(AlreadyExists) as same_id:
+                uow.invoices.add_many([an_invoice("invoice-1", ACME, 9, period_key=None)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1", "invoice-2"]
+            assert [i.id for i in uow.invoices.list(GLOBEX)] == ["invoice-3"]
+        assert number.value.kind == "invoice number"
+        assert same_id.value.kind == "invoice"
+
     def test_B7_invoices_are_listed_by_number_and_filtered_by_account(
         self, storage: Storage
     ) -> None:
@@ -520,6 +566,59 @@ class LedgerContract:
             with pytest.raises(IdempotencyConflict):
                 uow.ledger.append(a_movement("m-1", quantity="999"))
             assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 100
+
+    def test_C2_append_many_records_in_order_and_never_overdraws(self, storage: Storage) -> None:
+        """append_many says which movements are new; an overdraft stops the batch there."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.commit()
+        spend = a_movement("m-3", quantity="60", source=POOL, destination="spent")
+        with storage.unit_of_work() as uow:
+            recorded = uow.ledger.append_many(
+                [a_movement("m-1", quantity="100"), a_movement("m-2", quantity="10"), spend, spend]
+            )
+            with pytest.raises(InsufficientCredit):
+                uow.ledger.append_many(
+                    [
+                        a_movement("m-4", quantity="50", source=POOL, destination="spent"),
+                        a_movement("m-5", quantity="1", source=POOL, destination="spent"),
+                    ]
+                )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert recorded == [False, True, True, False]
+            assert [m.id for m in uow.ledger.movements(ACME)] == ["m-1", "m-2", "m-3", "m-4"]
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 0
+
+    def test_append_many_refuses_other_content_under_a_known_id(self, storage: Storage) -> None:
+        """A batch holding a stored movement's id with other content is IdempotencyConflict."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.commit()
+        with storage.unit_of_work() as uow, pytest.raises(IdempotencyConflict):
+            uow.ledger.append_many([a_movement("m-1", quantity="999")])
+
+    def test_C4_balances_reads_many_wallets_as_balance_does(self, storage: Storage) -> None:
+        """balances() gives every wallet asked for, stored and moved in this unit of work."""
+        _seeded(storage)
+        north, south = "account:account-north", "account:account-south"
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.ledger.append(a_movement("m-2", quantity="30", source=POOL, destination=north))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-3", quantity="5", source=POOL, destination=south))
+            found = uow.ledger.balances(ACME, [POOL, north, south, "account:none"], PREPAID)
+            elsewhere = uow.ledger.balances(GLOBEX, [POOL], PREPAID)
+        assert found == {
+            POOL: Decimal(65),
+            north: Decimal(30),
+            south: Decimal(5),
+            "account:none": Decimal(0),
+        }
+        assert elsewhere == {POOL: Decimal(0)}
 
     def test_quantity_must_be_positive(self, storage: Storage) -> None:
         """A zero or negative movement is InvalidInput."""
