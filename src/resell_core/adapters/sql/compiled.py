@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["Compiled", "compile_once", "driver_cursor"]
+__all__ = ["Compiled", "compile_once", "driver_cursor", "padded"]
 
 _Processor = Callable[[Any], Any]
 
@@ -88,6 +88,20 @@ class Compiled:
         else:
             cursor.executemany(self.sql, [self.parameters(p) for p in params])
         return int(cursor.rowcount)
+
+
+def padded(values: Sequence[object], smallest: int = 8) -> list[object]:
+    """Return ``values`` padded to a power of two (at least ``smallest``) with copies of
+    the first one, for an ``IN`` list of that many parameters.
+
+    A statement with an ``IN`` list expanded at execution cannot be compiled once; one
+    with a fixed number of parameters can, and a repeated value changes no ``IN``. Sizes
+    in powers of two keep the statements compiled to a few shapes whatever the batch.
+    """
+    size = smallest
+    while size < len(values):
+        size *= 2
+    return [*values, *([values[0]] * (size - len(values)))]
 
 
 _cache: dict[tuple[int, str, tuple[str, ...] | None], tuple[ClauseElement, Compiled | None]] = {}

@@ -51,7 +51,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,7 +60,7 @@ from sqlalchemy.pool import StaticPool
 
 from resell_core.adapters.sql import overview as sql_overview
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.compiled import compile_once, driver_cursor
+from resell_core.adapters.sql.compiled import compile_once, driver_cursor, padded
 from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
@@ -254,6 +253,51 @@ class _Clashes:
         return list(found.values())
 
 
+@functools.cache
+def _clash_statement(spec: _Spec[Any], shape: tuple[tuple[str, tuple[int, ...]], ...]) -> Any:
+    """Return the read of the rows holding any of many ids or unique keys: per entry of
+    ``shape`` (``"id"`` or a constraint, and the size of each column's ``IN`` list), the
+    rows whose columns are each in their list (parameters ``p<entry>_<column>_<n>``)."""
+    table = spec.table
+    conditions = []
+    for k, (name, sizes) in enumerate(shape):
+        columns = ["id"] if name == "id" else spec.unique_columns(name)
+        conditions.append(
+            and_(
+                *(
+                    table.c[column].in_([bindparam(f"p{k}_{i}_{j}") for j in range(size)])
+                    for i, (column, size) in enumerate(zip(columns, sizes, strict=True))
+                )
+            )
+        )
+    unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
+    return select(table.c.id, table.c.data, table.c.version, *(table.c[c] for c in unique)).where(
+        _versioned_statements(spec).fixed, or_(*conditions)
+    )
+
+
+@functools.cache
+def _balances_statement(size: int) -> Any:
+    """Return the read of one agency's balances of one kind in ``size`` wallets."""
+    b = schema.balances.c
+    return select(b.wallet, b.amount).where(
+        b.agency_id == bindparam("agency_id"),
+        b.kind == bindparam("kind"),
+        b.wallet.in_([bindparam(f"w_{j}") for j in range(size)]),
+    )
+
+
+@functools.cache
+def _known_statement(size: int) -> Any:
+    """Return the read of the movements among ``size`` ids."""
+    m = schema.movements.c
+    return select(m.id, m.data).where(m.id.in_([bindparam(f"id_{j}") for j in range(size)]))
+
+
+def _numbered(prefix: str, values: Sequence[object]) -> dict[str, object]:
+    return {f"{prefix}{j}": value for j, value in enumerate(values)}
+
+
 @attrs.define
 class _Change(Generic[V]):
     """A journal entry: the value to store (or deleted) and the version it was based on."""
@@ -439,27 +483,36 @@ class _Versioned(Generic[V]):
 
     def _clashes(self, values: Sequence[V]) -> _Clashes:
         """Read the stored rows holding the id or a unique key of any of ``values``."""
-        table = self.spec.table
         spec = self.spec
         known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            conditions = [table.c.id.in_([v.id for v in chunk])]  # type: ignore[attr-defined]
+            lists: list[tuple[str, list[list[object]]]] = [
+                ("id", [padded([v.id for v in chunk])])  # type: ignore[attr-defined]
+            ]
             for name, columns in known.columns.items():
-                wanted = {c for c in (spec.claims(v)[name] for v in chunk) if c is not None}
-                if not wanted:
-                    continue
-                if len(columns) == 1:
-                    conditions.append(table.c[columns[0]].in_(wanted))
-                else:
-                    conditions.append(tuple_(*(table.c[c] for c in columns)).in_(wanted))
-            statement = select(
-                table.c.id,
-                table.c.data,
-                table.c.version,
-                *(table.c[c] for c in sorted({c for cs in known.columns.values() for c in cs})),
-            ).where(self._fixed, or_(*conditions))
-            known.extend(self._uow.rows(statement))
+                claims = [c for c in (spec.claims(v)[name] for v in chunk) if c is not None]
+                if claims:
+                    parts = [c if isinstance(c, tuple) else (c,) for c in claims]
+                    # A key over several columns is matched column by column: a superset
+                    # of the rows holding it, narrowed to exact claims by _Clashes.
+                    lists.append(
+                        (
+                            name,
+                            [
+                                padded(list(dict.fromkeys(p[i] for p in parts)))
+                                for i in range(len(columns))
+                            ],
+                        )
+                    )
+            statement = _clash_statement(spec, tuple((n, tuple(map(len, ls))) for n, ls in lists))
+            params = {
+                f"p{k}_{i}_{j}": value
+                for k, (_, ls) in enumerate(lists)
+                for i, values_in in enumerate(ls)
+                for j, value in enumerate(values_in)
+            }
+            known.extend(self._uow.rows(statement, params, once=True))
         return known
 
     def update(self, value: V) -> V:
@@ -1334,10 +1387,11 @@ class _Ledger:
         ids = [m.id for m in movements if m.id not in self._pending_ids]
         stored: dict[str, Movement] = {}
         for start in range(0, len(ids), _CHUNK):
-            stored.update(
-                (row.id, self._load(row.data))
-                for row in self._uow.rows(self._known, {"ids": ids[start : start + _CHUNK]})
+            wanted = padded(ids[start : start + _CHUNK])
+            found = self._uow.rows(
+                _known_statement(len(wanted)), _numbered("id_", wanted), once=True
             )
+            stored.update((row.id, self._load(row.data)) for row in found)
         return [self._append(m, self._pending_ids.get(m.id) or stored.get(m.id)) for m in movements]
 
     def _append(self, movement: Movement, known: Movement | None) -> bool:
@@ -1392,13 +1446,14 @@ class _Ledger:
     ) -> dict[str, Decimal]:
         value = kind.value
         missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
-        b = schema.balances.c
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            statement = select(b.wallet, b.amount).where(
-                b.agency_id == agency_id, b.kind == value, b.wallet.in_(chunk)
-            )
-            found = {row.wallet: int(row.amount) for row in self._uow.rows(statement)}
+            wanted = padded(chunk)
+            params = {"agency_id": agency_id, "kind": value, **_numbered("w_", wanted)}
+            found = {
+                row.wallet: int(row.amount)
+                for row in self._uow.rows(_balances_statement(len(wanted)), params, once=True)
+            }
             for wallet in chunk:
                 self._stored[(agency_id, wallet, value)] = found.get(wallet, 0)
         return {w: _from_micro(self._available((agency_id, w, value))) for w in wallets}
@@ -1406,10 +1461,7 @@ class _Ledger:
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if not self.pending:
             return
-        ids = [m.id for m in self.pending]
-        known = {
-            row.id: self._load(row.data) for row in connection.execute(self._known, {"ids": ids})
-        }
+        known = {row.id: self._load(row.data) for row in self._known_rows(connection, batched)}
         fresh: list[Movement] = []
         for movement in self.pending:
             stored = known.get(movement.id)
@@ -1485,6 +1537,23 @@ class _Ledger:
                 connection.execute(self._spend, _spending(debit))
             connection.execute(self._add, credit)
 
+    def _known_rows(self, connection: Connection, batched: bool) -> list[Any]:
+        """Read the stored movements among the pending ones' ids (batched: on the driver's
+        cursor, a chunk at a time; raise _Failed on a refusal)."""
+        ids = [m.id for m in self.pending]
+        if not batched:
+            return list(connection.execute(self._known, {"ids": ids}))
+        rows: list[Any] = []
+        for start in range(0, len(ids), _CHUNK):
+            wanted = padded(ids[start : start + _CHUNK])
+            compiled = compile_once(_known_statement(len(wanted)), connection.dialect)
+            assert compiled is not None  # no parameter is expanded
+            try:
+                rows += compiled.fetch(driver_cursor(connection), _numbered("id_", wanted))
+            except connection.dialect.loaded_dbapi.Error as error:
+                raise _Failed from error
+        return rows
+
     @property
     def dirty(self) -> bool:
         return bool(self.pending)
@@ -1497,6 +1566,28 @@ class _Ledger:
 
 
 _EVENT_INSERT = insert(schema.events).inline()
+
+_quote = json.encoder.encode_basestring
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def _event_json(event: AuditEvent) -> str:
+    """Return ``to_json(event)``, the same text, written directly.
+
+    Every command appends audit entries (the billing run three an account) and the
+    generic converter and encoder cost several times this; the fields are plain strings
+    and one aware datetime, so the text is the converter's ISO form with the encoder's
+    sorted keys and separators.
+    """
+    return (
+        f'{{"action": {_quote(event.action)}, "actor": {_quote(event.actor)}, '
+        f'"after": {_text(event.after)}, "agency_id": {_quote(event.agency_id)}, '
+        f'"at": "{event.at.isoformat()}", "before": {_text(event.before)}, '
+        f'"subject": {_quote(event.subject)}}}'
+    )
 
 
 class _Events:
@@ -1532,7 +1623,7 @@ class _Events:
                 connection,
                 self._insert,
                 [
-                    {"agency_id": x.agency_id, "subject": x.subject, "data": to_json(x)}
+                    {"agency_id": x.agency_id, "subject": x.subject, "data": _event_json(x)}
                     for x in self.pending
                 ],
             )

@@ -7,7 +7,7 @@ empty storage; every test then runs against it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import attrs
@@ -716,6 +716,26 @@ class EventsViewsTokensRecordsContract:
             assert [e.action for e in uow.events.list(ACME)] == ["added", "cancelled", "renewed"]
             assert [e.action for e in uow.events.list(ACME, subject="a-1")] == ["added", "renewed"]
             assert len(uow.events.list(ACME, limit=2)) == 2
+
+    def test_events_come_back_exactly_as_appended(self, storage: Storage) -> None:
+        """An entry with quotes, line breaks, accents and an offset time reads back equal."""
+        odd = AuditEvent(
+            datetime(2024, 3, 1, 9, 30, 15, 123, tzinfo=timezone(timedelta(hours=-5))),
+            ACME,
+            'user "ada"',
+            "invoice_issued",
+            "invoice-\\1",
+            "line one\nline two\t\u00e9\u2028",
+            None,
+        )
+        with storage.unit_of_work() as uow:
+            uow.events.append(odd)
+            uow.events.append(AuditEvent(NOON, ACME, "billing", "invoice_paid", "i-2", None, "$1"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = uow.events.list(ACME)
+        assert found == [odd, AuditEvent(NOON, ACME, "billing", "invoice_paid", "i-2", None, "$1")]
+        assert found[0].at.utcoffset() == timedelta(hours=-5)
 
     def test_O6_saved_views_are_private_to_their_user(self, storage: Storage) -> None:
         """A user's views are listed by name; another user finds none of them."""
