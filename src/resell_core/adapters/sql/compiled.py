@@ -80,6 +80,11 @@ class Compiled:
             row = self._row = _row_type(tuple(d[0] for d in cursor.description))
         return list(map(row._make, found))
 
+    def send(self, cursor: Any, params: Sequence[Mapping[str, object]]) -> None:
+        """Run a write once per parameter set on a driver cursor, without reading its row
+        count (in a pipeline the answer comes at the pipeline's end)."""
+        cursor.executemany(self.sql, [self.parameters(p) for p in params])
+
     def run(self, cursor: Any, params: Sequence[Mapping[str, object]]) -> int:
         """Run a write once per parameter set (``executemany``) on a driver cursor; return
         the rows changed."""

@@ -579,8 +579,8 @@ class _Versioned(Generic[V]):
         sql = self.sql
         if batched:
             for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
-                if batch and _run(connection, statement, batch) != len(batch):
-                    raise _Failed
+                if batch:
+                    _run(connection, statement, batch, exact=True)
             if inserts:
                 _run(connection, sql.insert, [row for row, _ in inserts])
             return
@@ -661,19 +661,46 @@ def _with_version(value: V, version: int) -> V:
     return new
 
 
-def _run(connection: Connection, statement: Any, params: Sequence[Mapping[str, object]]) -> int:
-    """Run a batched write of a statement built once; return the rows changed.
+def _run(
+    connection: Connection,
+    statement: Any,
+    params: Sequence[Mapping[str, object]],
+    *,
+    exact: bool = False,
+) -> None:
+    """Run a batched write of a statement built once.
+
+    Args:
+        exact: Each parameter set must change exactly one row (a versioned update, a
+            debit): fewer is a refusal.
 
     Raises:
-        _Failed: The database refused it (the row-by-row replay says why).
+        _Failed: The database refused it (the row-by-row replay says why). In a pipeline
+            (:meth:`SqlUnitOfWork._write_pipelined`) the check waits for its end.
     """
     compiled = compile_once(statement, connection.dialect, tuple(params[0]))
+    checks: list[tuple[Any, int]] | None = connection.info.get(_PIPELINE_CHECKS)
+    if checks is not None:
+        if compiled is None:
+            raise _Failed  # pragma: no cover - every batched write compiles once
+        cursor = driver_cursor(connection)
+        compiled.send(cursor, params)
+        if exact:
+            checks.append((cursor, len(params)))
+        return
     if compiled is None:
-        return _changed(connection, statement, [dict(p) for p in params])
-    try:
-        return compiled.run(driver_cursor(connection), params)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _Failed from error
+        changed = _changed(connection, statement, [dict(p) for p in params])
+    else:
+        try:
+            changed = compiled.run(driver_cursor(connection), params)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _Failed from error
+    if exact and changed != len(params):
+        raise _Failed
+
+
+_PIPELINE_CHECKS = "resell_core.pipeline_checks"
+"""Key of ``Connection.info`` holding the row counts a pipelined write must verify."""
 
 
 def _changed(connection: Connection, statement: Any, params: list[dict[str, object]]) -> int:
@@ -1141,9 +1168,7 @@ class _Keyed(Generic[V]):
                 continue
             if batched:
                 params = [self._params(k, None if op in (_TAKE, _DROP) else v) for k, v in items]
-                changed = _run(connection, statements[op], params)
-                if op == _TAKE and changed != len(params):
-                    raise _Failed
+                _run(connection, statements[op], params, exact=op == _TAKE)
                 continue
             for key, value in items:
                 params1 = self._params(key, None if op in (_TAKE, _DROP) else value)
@@ -1510,8 +1535,8 @@ class _Ledger:
         if batched:
             _run(connection, self._insert, rows)
             _run(connection, self._add, adds)
-            if debits and _run(connection, self._spend, debits) != len(debits):
-                raise _Failed
+            if debits:
+                _run(connection, self._spend, debits, exact=True)
             return
         for row, movement, debit, credit in zip(
             rows, fresh, changes[::2], changes[1::2], strict=True
@@ -1845,8 +1870,36 @@ class SqlUnitOfWork:
 
     # committing
     def _write(self, connection: Connection, *, batched: bool) -> None:
+        if batched and self.storage.dialect == "postgresql":
+            self._write_pipelined(connection)
+            return
         for part in self._parts:
             part.flush(connection, batched=batched)
+
+    def _write_pipelined(self, connection: Connection) -> None:
+        """Send every batched write of the commit in one psycopg pipeline.
+
+        Each statement otherwise waits for its answer, a round trip each; in a pipeline
+        they are sent back to back and answered together at its end. The row counts that
+        must match (versioned updates, debits) are checked then.
+
+        Raises:
+            _Failed: The database refused a statement or a count did not match (the
+                row-by-row replay says why).
+        """
+        driver = connection.connection.driver_connection
+        checks: list[tuple[Any, int]] = []
+        connection.info[_PIPELINE_CHECKS] = checks
+        try:
+            with driver.pipeline():  # type: ignore[union-attr]
+                for part in self._parts:
+                    part.flush(connection, batched=True)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _Failed from error
+        finally:
+            del connection.info[_PIPELINE_CHECKS]
+        if any(cursor.rowcount != expected for cursor, expected in checks):
+            raise _Failed
 
     def commit(self) -> None:
         """Write every change since the start or the previous commit, all or nothing.
