@@ -620,6 +620,23 @@ class LedgerContract:
         }
         assert elsewhere == {POOL: Decimal(0)}
 
+    def test_movements_come_back_exactly_as_recorded(self, storage: Storage) -> None:
+        """A movement with quotes, accents and an exponent quantity reads back equal."""
+        _seeded(storage)
+        odd = attrs.evolve(
+            a_movement('m-"1"', quantity="1E+2", destination='account:caf\u00e9 "north"'),
+            reason="bought\nby ops",
+            invoice_id="invoice-\\7",
+        )
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(odd)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = uow.ledger.movements(ACME)
+        assert [(m, m.reason, m.invoice_id, m.quantity) for m in found] == [
+            (odd, odd.reason, odd.invoice_id, odd.quantity)
+        ]
+
     def test_quantity_must_be_positive(self, storage: Storage) -> None:
         """A zero or negative movement is InvalidInput."""
         _seeded(storage)
