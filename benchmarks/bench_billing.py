@@ -3,7 +3,8 @@
 Three measures per database:
 
 - **service**: ``PartnerPortal.run_billing`` over the storage adapter, the real code path
-  (each account billed in its own unit of work, as the service does it);
+  (a page of due accounts billed in one unit of work, its keys and balances read in one
+  query each);
 - **storage loop**: the same domain steps (``due_periods``, ``price_due``, ``bill_period``,
   ``start_payment``) written through the storage port, 100 accounts a unit of work: what the
   adapter costs when the transactions are batched as in the baseline;

@@ -68,10 +68,20 @@ class Compiled:
             values.append(value)
         return tuple(values)
 
-    def fetch(self, cursor: Any, params: Mapping[str, object]) -> list[Any]:
+    def fetch(
+        self, cursor: Any, params: Mapping[str, object], *, prepare: bool | None = None
+    ) -> list[Any]:
         """Run the query on a driver cursor; return its rows (tuples whose fields are
-        named as its columns)."""
-        cursor.execute(self.sql, self.parameters(params))
+        named as its columns).
+
+        ``prepare``: False keeps psycopg from preparing the statement (so that PostgreSQL
+        plans it for its values each time, not once for any values); None leaves the
+        driver's default (and is the only value for other drivers).
+        """
+        if prepare is None:
+            cursor.execute(self.sql, self.parameters(params))
+        else:
+            cursor.execute(self.sql, self.parameters(params), prepare=prepare)
         found = cursor.fetchall()
         if not found:
             return []
