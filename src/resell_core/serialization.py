@@ -132,6 +132,50 @@ def _is_int(value: object) -> bool:
 
 
 def _structure_selection(value: object, _: object) -> PlanSelection:
+    key = _selection_key(value)
+    if key is not None:
+        known = _SELECTIONS.get(key)
+        if known is None:
+            if len(_SELECTIONS) >= _SELECTIONS_KEPT:
+                # Bounded: starting afresh only costs checking the plans again.
+                _SELECTIONS.clear()
+            known = _SELECTIONS[key] = _checked_selection(value)
+        return known
+    return _checked_selection(value)
+
+
+# Plans repeat from account to account (a page of accounts holds a few), and a selection is
+# an immutable value: each distinct raw plan is checked and built once, then shared. The
+# key holds every value's exact type, so that 1, 1.0 and True (equal in Python) never share
+# an entry, and a raw plan that is not plain JSON data is simply checked each time.
+_SELECTIONS: dict[tuple[object, ...], PlanSelection] = {}
+_SELECTIONS_KEPT = 1024
+_PLAIN = (str, int, type(None))
+
+
+def _selection_key(value: object) -> tuple[object, ...] | None:
+    if type(value) is not dict:
+        return None
+    key: list[object] = []
+    for name, item in value.items():
+        kind = type(item)
+        if kind is dict:
+            pairs = tuple(item.items())
+            if not all(type(k) is str and type(n) is int for k, n in pairs):
+                return None
+            key.append((name, kind, pairs))
+        elif kind is list:
+            if not all(type(a) is str for a in item):
+                return None
+            key.append((name, kind, tuple(item)))
+        elif kind in _PLAIN:
+            key.append((name, kind, item))
+        else:
+            return None
+    return tuple(key)
+
+
+def _checked_selection(value: object) -> PlanSelection:
     if not isinstance(value, Mapping):
         raise InvalidInput.one("plan selection", "plan", "a plan is an object of its fields")
     problems = [

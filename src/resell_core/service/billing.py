@@ -613,11 +613,12 @@ def _write_bill(
     agency_id = account.agency_id
     for step in bill.steps:
         invoice = step.invoice
+        total = invoice.total
         work.account_events(agency_id, step.events)
         work.audit(
             "invoice_issued",
             invoice.id,
-            after=f"{invoice.number} {invoice.total}",
+            after=f"{invoice.number} {total}",
             agency_id=agency_id,
         )
         movements.extend(step.movements)
@@ -626,7 +627,7 @@ def _write_bill(
                 "charge_started", invoice.id, after=step.charge.idempotency_key, agency_id=agency_id
             )
         elif invoice.status is InvoiceStatus.PAID:
-            work.audit("invoice_paid", invoice.id, after=str(invoice.total), agency_id=agency_id)
+            work.audit("invoice_paid", invoice.id, after=str(total), agency_id=agency_id)
         invoices.append(invoice)
     work.account_events(agency_id, bill.events)
     work.uow.accounts.update(account)

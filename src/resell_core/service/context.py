@@ -213,8 +213,18 @@ def event_action(event: object) -> str:
         >>> event_action(AccountCancelled("a-1", date(2024, 1, 1), S.ACTIVE, S.CANCELLED, "", None))
         'account_cancelled'
     """
-    name = type(event).__name__
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    kind = type(event)
+    action = _ACTIONS.get(kind)
+    if action is None:
+        name = kind.__name__
+        action = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+        _ACTIONS[kind] = action
+    return action
+
+
+# A class's name never changes: its action is worked out once, then looked up (the billing
+# run records several events an account).
+_ACTIONS: dict[type, str] = {}
 
 
 class Work:

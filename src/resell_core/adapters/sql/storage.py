@@ -1494,17 +1494,25 @@ class _Ledger:
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if not self.pending:
             return
-        known = {row.id: self._load(row.data) for row in self._known_rows(connection, batched)}
-        fresh: list[Movement] = []
-        for movement in self.pending:
-            stored = known.get(movement.id)
-            if stored is not None:
-                if stored != movement:
-                    raise IdempotencyConflict(movement.id)
-                continue
-            fresh.append(movement)
-        if not fresh:
-            return
+        fresh: list[Movement] = self.pending
+        if not batched:
+            # Every pending id was read and found absent when it was appended; one
+            # committed meanwhile makes the batched insert fail on the unique id, and
+            # this replay reads the ids again to tell a harmless retry from a conflict.
+            known = {
+                row.id: self._load(row.data)
+                for row in connection.execute(self._known, {"ids": [m.id for m in fresh]})
+            }
+            fresh = []
+            for movement in self.pending:
+                stored = known.get(movement.id)
+                if stored is not None:
+                    if stored != movement:
+                        raise IdempotencyConflict(movement.id)
+                    continue
+                fresh.append(movement)
+            if not fresh:
+                return
         rows = [
             {
                 "id": m.id,
@@ -1569,23 +1577,6 @@ class _Ledger:
                     raise _overdrawn(movement, _from_micro(held))
                 connection.execute(self._spend, _spending(debit))
             connection.execute(self._add, credit)
-
-    def _known_rows(self, connection: Connection, batched: bool) -> list[Any]:
-        """Read the stored movements among the pending ones' ids (batched: on the driver's
-        cursor, a chunk at a time; raise _Failed on a refusal)."""
-        ids = [m.id for m in self.pending]
-        if not batched:
-            return list(connection.execute(self._known, {"ids": ids}))
-        rows: list[Any] = []
-        for start in range(0, len(ids), _CHUNK):
-            wanted = padded(ids[start : start + _CHUNK])
-            compiled = compile_once(_known_statement(len(wanted)), connection.dialect)
-            assert compiled is not None  # no parameter is expanded
-            try:
-                rows += compiled.fetch(driver_cursor(connection), _numbered("id_", wanted))
-            except connection.dialect.loaded_dbapi.Error as error:
-                raise _Failed from error
-        return rows
 
     @property
     def dirty(self) -> bool:
