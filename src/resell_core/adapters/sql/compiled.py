@@ -14,6 +14,7 @@ statements read only text and integers, which need no result processing.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -45,6 +46,23 @@ class Compiled:
     defaults: Mapping[str, object]
     processors: Mapping[str, _Processor] = attrs.field(factory=dict)
     _row: type[Any] | None = None
+    # Positional styles: the values in order, picked by one C call (a statement of some
+    # forty columns is written for every account), then each processor by position.
+    _pick: Callable[[Mapping[str, object]], tuple[object, ...]] = attrs.field(init=False)
+    _processed: tuple[tuple[int, _Processor], ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        names = self.names or ()
+        if not names:
+            self._pick = lambda given: ()
+        elif len(names) == 1:
+            only = names[0]
+            self._pick = lambda given: (given[only],)
+        else:
+            self._pick = operator.itemgetter(*names)
+        self._processed = tuple(
+            (i, self.processors[n]) for i, n in enumerate(names) if n in self.processors
+        )
 
     def parameters(self, given: Mapping[str, object]) -> Any:
         """Return the driver's parameters for ``given`` (a tuple, or a dict)."""
@@ -57,16 +75,13 @@ class Compiled:
                     if name in params:
                         params[name] = process(params[name])
             return params
-        defaults = self.defaults
-        if not processors:
-            return tuple([given[n] if n in given else defaults[n] for n in self.names])
-        values = []
-        for n in self.names:
-            value = given[n] if n in given else defaults[n]
-            if n in processors:
-                value = processors[n](value)
-            values.append(value)
-        return tuple(values)
+        values = self._pick({**self.defaults, **given} if self.defaults else given)
+        if not self._processed:
+            return values
+        processed = list(values)
+        for i, process in self._processed:
+            processed[i] = process(processed[i])
+        return tuple(processed)
 
     def fetch(
         self, cursor: Any, params: Mapping[str, object], *, prepare: bool | None = None
