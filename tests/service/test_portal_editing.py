@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -140,6 +141,28 @@ def test_U1_the_anchor_vector_20_to_30_on_day_16_is_charged_once_for_the_net(
         rc.Money("5.00", "USD"),
         rc.charge_key(invoice.id, 1),
     )
+
+
+def test_U1_a_second_upgrade_in_a_period_credits_what_the_first_one_charged(
+    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+) -> None:
+    """starter -> plus -> professional within one billed month: the second change credits
+    the unused part of the plus charge, not the starter price again."""
+    bakery = add_active("north-bakery", STARTER)
+    bill_first_period(portal, bakery)
+    advance(portal, 15)  # 2024-04-26: 15 of the 30 days of [2024-04-11, 2024-05-11) left
+    first = portal.edit_account(acme.id, bakery.id, plan=PLUS).invoice
+    advance(portal, 5)  # 2024-05-01: 10 days left
+
+    second = portal.edit_account(acme.id, bakery.id, plan=PROFESSIONAL).invoice
+
+    assert first is not None
+    assert second is not None
+    plus_charge = first.lines[1]
+    assert plus_charge.period == rc.Period(date(2024, 4, 26), date(2024, 5, 11))
+    assert second.lines[0].amount == -plus_charge.amount.scaled(Fraction(10, 15))
+    professional = portal.quote(acme.id, PROFESSIONAL).recurring
+    assert second.lines[1].amount == professional.scaled(Fraction(10, 30))
 
 
 def test_U1_a_declined_upgrade_charge_keeps_the_upgrade_and_enters_dunning(

@@ -111,17 +111,28 @@ def _unused_credit(billed: Money, period: Period, on: date, what: str) -> Money:
     return -billed.scaled(proration_fraction(period, on)).min(billed)
 
 
-def prorate_change(billed: Money, new_net: Money, period: Period, on: date) -> ProratedChange:
+def prorate_change(
+    billed: Money,
+    new_net: Money,
+    period: Period,
+    on: date,
+    *,
+    billed_for: Period | None = None,
+) -> ProratedChange:
     """Credit the unused part of ``billed`` and charge ``new_net`` for the rest of ``period``.
 
-    Both lines use the exact fraction of days left (from ``on``, inclusive) over the days
-    of the period, each rounded once, half-up.
+    Both lines use the exact fraction of days left (from ``on``, inclusive), each rounded
+    once, half-up: the charge over the days of ``period``, the credit over the days that
+    ``billed`` paid for (``billed_for``; the whole period unless the plan was already
+    changed within it, in which case the last change's charge paid for the rest only).
 
     Args:
-        billed: What was billed for ``period`` under the current plan.
+        billed: What was billed for the current plan: the period's recurring charge, or
+            the charge of a change made earlier in the period.
         new_net: The new plan's net price for a whole cycle.
         period: The current billing period.
         on: The day of the change.
+        billed_for: The part of ``period`` that ``billed`` paid for (default: all of it).
 
     Returns:
         The credit, the charge and the net amount.
@@ -135,7 +146,7 @@ def prorate_change(billed: Money, new_net: Money, period: Period, on: date) -> P
         >>> prorate_change(Money("20", "USD"), Money("30", "USD"), p, date(2024, 4, 26)).net
         Money('5.00', 'USD')
     """
-    credit = _unused_credit(billed, period, on, "plan change")
+    credit = _unused_credit(billed, billed_for or period, on, "plan change")
     if new_net.is_negative():
         raise InvalidInput.one("plan change", "new_net", f"a price cannot be negative ({new_net})")
     charge = new_net.scaled(proration_fraction(period, on))

@@ -31,6 +31,7 @@ from resell_core.billing.due import period_key
 from resell_core.billing.invoices import (
     Invoice,
     InvoiceStatus,
+    LineKind,
     build_change_invoice,
     settle_negative,
 )
@@ -117,8 +118,15 @@ def transition(
 # -- plan changes --------------------------------------------------------------------------
 
 
-def _billed_period(work: Work, account: Account) -> tuple[Period, Money] | None:
-    """The current period and what its recurring invoice billed, when it was billed."""
+def _billed_period(work: Work, account: Account) -> tuple[Period, Period, Money] | None:
+    """The current period, and the latest charge for the plan now in force within it.
+
+    Returns the period, the part of it that charge paid for and its amount: the recurring
+    invoice's total over the whole period, or, when the plan was already changed at once
+    earlier in the period, that change's charge line over the rest of the period (so a
+    second change credits what the first one charged, not the plan before it). None when
+    the current period was not billed yet.
+    """
     anchor, frequency = account.anchor, account.frequency
     if anchor is None or frequency is None or work.today < anchor:
         return None
@@ -128,7 +136,21 @@ def _billed_period(work: Work, account: Account) -> tuple[Period, Money] | None:
     invoice = work.uow.invoices.by_period_key(period_key(account.id, period))
     if invoice is None or invoice.status is InvoiceStatus.VOID:
         return None
-    return period, invoice.total
+    latest = (invoice.number, period, invoice.total)
+    for other in work.uow.invoices.list(account.agency_id, account.id):
+        if other.status is InvoiceStatus.VOID or other.number <= latest[0]:
+            continue
+        for line in other.lines:
+            covered = line.period
+            if (
+                line.kind is LineKind.PRORATION_CHARGE
+                and covered is not None
+                and covered.end == period.end
+                and period.start <= covered.start
+            ):
+                latest = (other.number, covered, line.amount)
+    _, covered, amount = latest
+    return period, covered, amount
 
 
 def _change_invoice(
@@ -181,10 +203,10 @@ def _change_paid_plan(
     changed = _step(work, account, action_type(new, timing=IMMEDIATE))
     if billed is None:
         return changed, None
-    period, amount = billed
+    period, covered, amount = billed
     agency = work.uow.agencies.get(account.agency_id)
     net = catalog.cycle_price(new, reseller_rate=agency.reseller_rate).net
-    prorated = prorate_change(amount, net, period, work.today)
+    prorated = prorate_change(amount, net, period, work.today, billed_for=covered)
     if rule.timing is ChangeTiming.NEW_TERM:
         # The new term's first period is billed by the billing run like any other period:
         # here only the unused remainder of the old term is credited.

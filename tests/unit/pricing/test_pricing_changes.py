@@ -145,3 +145,22 @@ def test_changing_to_the_same_plan_is_refused() -> None:
     """Asking for the plan the account already has is refused with advice."""
     with pytest.raises(rc.InvalidInput, match="current plan"):
         rc.Catalog.sample().change_rule(_plus(), _plus())
+
+
+def test_U1_a_change_credits_over_the_days_its_billed_amount_paid_for() -> None:
+    """After a change on day 16 of 30, a second change on day 21 credits 10/15 of that
+    change's charge and charges 10/30 of the new price."""
+    period = rc.Period(date(2024, 4, 11), date(2024, 5, 11))
+    covered = rc.Period(date(2024, 4, 26), date(2024, 5, 11))
+
+    change = rc.prorate_change(
+        rc.Money("60.00", "USD"),
+        rc.Money("300.00", "USD"),
+        period,
+        date(2024, 5, 1),
+        billed_for=covered,
+    )
+
+    assert change.credit == rc.Money("-40.00", "USD")
+    assert change.charge == rc.Money("100.00", "USD")
+    assert change.net == rc.Money("60.00", "USD")
