@@ -332,11 +332,13 @@ class AccountRepository(Protocol):
     ) -> list[Account]:
         """Return billable accounts whose next period starts before ``until``, by id.
 
-        Billable (B1, K3): kind ``resold``, status ``active`` or ``disabled``, a paid plan
-        (``plan.is_paid``) with a frequency, and an ``anchor``. The next period starts on
-        ``nth_period(anchor, frequency, next_period).start``; it is due when that day is
-        strictly before ``until``. At most ``limit`` accounts with ids greater than
-        ``after_id``; an empty list means there are no more.
+        Billable (B1, K3): kind ``resold``, status ``active`` or ``disabled`` (or
+        ``cancelled`` while its next period started before ``cancelled_on``), a paid plan
+        (``plan.is_paid``) with a frequency, and an ``anchor``: exactly
+        :func:`resell_core.billing.due.next_billing_day`, which gives the start of the next
+        period; the account is due when that day is strictly before ``until``. At most
+        ``limit`` accounts with ids greater than ``after_id``; an empty list means there are
+        no more.
 
         With ``claim``, the accounts returned are claimed for this unit of work until it
         commits or rolls back, and accounts another unit of work has claimed are skipped

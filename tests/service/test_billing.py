@@ -598,3 +598,23 @@ def test_the_report_reads_well(
 
     assert "Billing run until 2024-04-11" in text
     assert "96.00" in text
+
+
+def test_B1_a_period_missed_before_a_cancellation_is_billed_once_after_it(
+    portal: rc.PartnerPortal, acme: rc.Agency, add_active: AddActive
+) -> None:
+    """The run of 11 May is missed, the account is cancelled on 15 May: the next run bills
+    the period that started on 11 May, once, and nothing after it."""
+    bakery = add_active("north-bakery", PLUS)
+    portal.run_billing()  # 11 April
+    on(portal, date(2024, 5, 15))
+    portal.cancel_account(acme.id, bakery.id, "moving to another agency")
+
+    on(portal, date(2024, 5, 20))
+    caught_up = portal.run_billing()
+    on(portal, date(2024, 8, 1))
+    later = portal.run_billing()
+
+    periods = [i.lines[0].period for i in portal.invoices(acme.id, bakery.id)]
+    assert periods == [nth_period(date(2024, 4, 11), "monthly", n) for n in (0, 1)]
+    assert (caught_up.invoices_created, later.invoices_created) == (1, 0)

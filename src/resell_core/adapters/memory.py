@@ -29,6 +29,7 @@ import attrs
 
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
+from resell_core.billing.due import next_billing_day
 from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement
 from resell_core.billing.profiles import BillingProfile
@@ -43,9 +44,8 @@ from resell_core.errors import (
     ResellError,
     VersionConflict,
 )
-from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.overview import AccountQuery, Page, SavedView, run_query
-from resell_core.periods import nth_period
 from resell_core.ports import AccessRecord, IdempotencyRecord, Record
 
 if TYPE_CHECKING:
@@ -387,16 +387,7 @@ def _scoped(view: _View[str, V], kind: str, agency_id: str, key: str) -> V:
 
 def _next_billing_start(account: Account) -> date | None:
     """The first day of the account's next period to bill, or None when not billable."""
-    frequency = account.plan.frequency
-    if (
-        account.kind is not AccountKind.RESOLD
-        or account.status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED)
-        or not account.plan.is_paid
-        or frequency is None
-        or account.anchor is None
-    ):
-        return None
-    return nth_period(account.anchor, frequency, account.next_period).start
+    return next_billing_day(account)
 
 
 def _trial_end(account: Account) -> date | None:

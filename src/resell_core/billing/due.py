@@ -9,13 +9,14 @@ same dates finds nothing, and a run after an outage finds every missed period on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 import attrs
 
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
-from resell_core.periods import Period, periods_between
+from resell_core.periods import Frequency, Period, nth_period, periods_between
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "due_for_all",
     "due_periods",
     "is_billable",
+    "next_billing_day",
     "period_key",
 ]
 
@@ -76,6 +78,33 @@ def is_billable(account: Account) -> bool:
         and account.anchor is not None
         and account.status in BILLABLE_STATUSES
     )
+
+
+def next_billing_day(account: Account) -> date | None:
+    """Return the first day of the account's next period to bill; None when none will be.
+
+    This is the one rule of "who is due" that storage adapters index (the billing run asks
+    them for accounts whose day is before the end of the run): the start of period
+    ``account.next_period`` of a billable account (:func:`is_billable`); for a cancelled
+    account only while that period started before the cancellation, as in
+    :func:`due_periods`.
+    """
+    anchor, frequency = account.anchor, account.plan.frequency
+    if anchor is None or frequency is None or not is_billable(account):
+        return None
+    start = _period_start(anchor, Frequency(frequency), account.next_period)
+    if account.status is AccountStatus.CANCELLED and (
+        account.cancelled_on is None or start >= account.cancelled_on
+    ):
+        return None
+    return start
+
+
+@functools.lru_cache(maxsize=8192)
+def _period_start(anchor: date, frequency: Frequency, n: int) -> date:
+    # Storage computes this for every account row it writes; accounts share anchors (one a
+    # day at most per frequency), so the answers are kept.
+    return nth_period(anchor, frequency, n).start
 
 
 def due_periods(account: Account, until: date) -> list[DuePeriod]:

@@ -13,7 +13,6 @@ through each step of :data:`MIGRATIONS`, in one transaction.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from datetime import date
 
@@ -36,10 +35,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from resell_core.billing.due import next_billing_day
 from resell_core.errors import SchemaVersionError
-from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
+from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.overview import expires_on, fold
-from resell_core.periods import Frequency, nth_period
+from resell_core.periods import Frequency
 
 __all__ = [
     "CURRENT_VERSION",
@@ -65,8 +65,9 @@ __all__ = [
     "views",
 ]
 
-CURRENT_VERSION = 2
-"""The schema version this library writes (1: first release; 2: ``next_billing_on``)."""
+CURRENT_VERSION = 3
+"""The schema version this library writes (1: first release; 2: ``next_billing_on``; 3:
+``next_billing_on`` also for cancelled accounts that still owe a period)."""
 
 OUTSIDE_WALLET = "outside"
 """The one wallet whose balance may go below zero (where bought credit comes from)."""
@@ -275,28 +276,9 @@ records = Table(
 
 
 def next_billing_on(account: Account) -> date | None:
-    """Return the first day of the account's next period to bill, None when not billable.
-
-    Billable (B1, K3): a resold account, active or disabled, on a paid plan with a
-    frequency and an anchor.
-    """
-    frequency = account.plan.frequency
-    if (
-        account.kind is not AccountKind.RESOLD
-        or account.status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED)
-        or not account.plan.is_paid
-        or frequency is None
-        or account.anchor is None
-    ):
-        return None
-    return _period_start(account.anchor, Frequency(frequency), account.next_period)
-
-
-@functools.lru_cache(maxsize=8192)
-def _period_start(anchor: date, frequency: Frequency, n: int) -> date:
-    # Calendar arithmetic costs ~10 µs and every written account row needs it; accounts
-    # share anchors (one a day at most per frequency), so the answers are kept.
-    return nth_period(anchor, frequency, n).start
+    """Return the first day of the account's next period to bill, None when not billable
+    (the domain's rule, :func:`resell_core.billing.due.next_billing_day`)."""
+    return next_billing_day(account)
 
 
 def account_columns(account: Account) -> dict[str, object]:
@@ -341,12 +323,18 @@ def account_columns(account: Account) -> dict[str, object]:
 
 def _add_next_billing_on(connection: Connection) -> None:
     """Version 1 → 2: the billing run's "who is due" column, filled from the stored data."""
-    from resell_core.serialization import from_json  # noqa: PLC0415 - only when upgrading
-
     connection.execute(text("ALTER TABLE accounts ADD COLUMN next_billing_on DATE"))
     connection.execute(
         text("CREATE INDEX ix_accounts_next_billing_on ON accounts (next_billing_on)")
     )
+    _fill_next_billing_on(connection)
+
+
+def _fill_next_billing_on(connection: Connection) -> None:
+    """Version 2 → 3 (and the end of 1 → 2): work ``next_billing_on`` out again from each
+    account's stored data, by the current rule."""
+    from resell_core.serialization import from_json  # noqa: PLC0415 - only when upgrading
+
     after = ""
     while True:
         rows = connection.execute(
@@ -364,7 +352,10 @@ def _add_next_billing_on(connection: Connection) -> None:
         after = rows[-1].id
 
 
-MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {1: _add_next_billing_on}
+MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {
+    1: _add_next_billing_on,
+    2: _fill_next_billing_on,
+}
 """Each step, keyed by the version it upgrades from, to the next version."""
 
 

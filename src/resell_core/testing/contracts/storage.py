@@ -301,6 +301,26 @@ class AccountsContract:
             assert uow.accounts.due(date(2024, 2, 29), limit=10) == []
             assert [a.id for a in uow.accounts.due(date(2024, 3, 1), limit=10)] == ["account-north"]
 
+    def test_B1_a_cancelled_account_is_due_for_a_period_started_before_cancelling(
+        self, storage: Storage
+    ) -> None:
+        """A period missed before the cancellation is still due; one after it never is."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:  # period 1 of both starts on 29 Feb 2024
+            owing = attrs.evolve(
+                an_account("account-1", name="owing-shop", status=AccountStatus.CANCELLED),
+                cancelled_on=date(2024, 3, 5),
+            )
+            settled = attrs.evolve(
+                an_account("account-2", name="settled-shop", status=AccountStatus.CANCELLED),
+                cancelled_on=date(2024, 2, 29),
+            )
+            uow.accounts.add(owing)
+            uow.accounts.add(settled)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [a.id for a in uow.accounts.due(date(2024, 6, 1), limit=10)] == ["account-1"]
+
     def test_B1_K3_only_billable_accounts_are_due(self, storage: Storage) -> None:
         """Disabled accounts are billed; trials, cancelled, expired and commission ones are not."""
         _seeded(storage)
