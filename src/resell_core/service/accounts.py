@@ -19,7 +19,6 @@ from resell_core.lifecycle.names import check_account_name as well_formed
 from resell_core.lifecycle.opening import open_account
 from resell_core.lifecycle.snapshots import Snapshot
 from resell_core.lifecycle.terms import start_term
-from resell_core.lifecycle.transitions import apply
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
 from resell_core.ports import AccessRecord, ProvisioningOutcome, ProvisioningReport, UnitOfWork
 from resell_core.pricing.quote import PackageDetails
@@ -173,13 +172,12 @@ def _apply_report(ctx: Context, report: ProvisioningReport) -> Account | None:
         if found is None or found.status is not AccountStatus.CREATING:
             return None  # a late or repeated report: the account moved on already
         agency = work.uow.agencies.get(found.agency_id)
-        policy = ctx.policies.lifecycle
         if report.outcome is ProvisioningOutcome.READY:
-            moved = apply(found, Provisioned(), on=work.today, policy=policy)
-            changed, events = moved.account, moved.events
+            changed = work.apply(found, Provisioned())
             if changed.plan.is_paid:
                 term = start_term(changed, work.today)
-                changed, events = term.account, events + term.events
+                changed = term.account
+                work.account_events(agency.id, term.events)
             work.notify(
                 agency_notice(
                     NoticeKind.ACCOUNT_READY,
@@ -191,8 +189,7 @@ def _apply_report(ctx: Context, report: ProvisioningReport) -> Account | None:
             )
         else:
             reason = report.reason or "the provisioning system gave no reason"
-            moved = apply(found, ProvisioningFailed(reason), on=work.today, policy=policy)
-            changed, events = moved.account, moved.events
+            changed = work.apply(found, ProvisioningFailed(reason))
             work.notify(
                 agency_notice(
                     NoticeKind.PROVISIONING_FAILED,
@@ -203,9 +200,7 @@ def _apply_report(ctx: Context, report: ProvisioningReport) -> Account | None:
                     "Nothing was charged.",
                 )
             )
-        stored = work.uow.accounts.update(changed)
-        work.account_events(agency.id, events)
-        return stored
+        return work.uow.accounts.update(changed)
 
     command = Command("process_provisioning", PLATFORM, {"account_id": report.account_id})
     return run_command(ctx, command, body, None)

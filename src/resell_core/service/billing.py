@@ -69,8 +69,7 @@ from resell_core.errors import (
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.actions import Action, ApplyPendingChange, DunningExhausted, EndTrial
-from resell_core.lifecycle.transitions import apply
+from resell_core.lifecycle.actions import ApplyPendingChange, DunningExhausted, EndTrial
 from resell_core.money import Money
 from resell_core.ports import AccessRecord, UnitOfWork
 from resell_core.serialization import from_json, to_json
@@ -446,18 +445,12 @@ def _is_purchase(invoice: Invoice) -> bool:
     return any(line.kind is LineKind.CREDITS_PURCHASE for line in invoice.lines)
 
 
-def _step(work: Work, account: Account, action: Action, on: date) -> Account:
-    moved = apply(account, action, on=on, policy=work.ctx.policies.lifecycle)
-    work.account_events(account.agency_id, moved.events)
-    return moved.account
-
-
 def _expire(work: Work, invoice: Invoice) -> str | None:
     if invoice.account_id is None or _is_purchase(invoice):
         return None
     account = work.uow.accounts.get(invoice.agency_id, invoice.account_id)
     try:
-        expired = _step(work, account, DunningExhausted(), work.today)
+        expired = work.apply(account, DunningExhausted())
     except InvalidTransition:
         return None  # cancelled or expired meanwhile: nothing left to expire
     work.uow.accounts.update(expired)
@@ -842,7 +835,7 @@ def _bill_next_period(
         pending = account.pending_change
         if pending is not None and due[0].period.start >= pending.effective_on:
             # The scheduled downgrade takes effect at the term boundary it waited for.
-            account = _step(work, account, ApplyPendingChange(), due[0].period.start)
+            account = work.apply(account, ApplyPendingChange(), due[0].period.start)
             due = due_periods(account, until)
             if not due:
                 uow.accounts.update(account)
@@ -947,7 +940,7 @@ def _end_trial(ctx: Context, agency_id: str, account_id: str, until: date) -> bo
         ends = account.trial_ends_on
         if account.status is not AccountStatus.ACTIVE or ends is None or ends > until:
             return False
-        ended = work.uow.accounts.update(_step(work, account, EndTrial(), work.today))
+        ended = work.uow.accounts.update(work.apply(account, EndTrial()))
         agency = work.uow.agencies.get(agency_id)
         for notice in account_notice(
             NoticeKind.ACCOUNT_EXPIRED,

@@ -25,12 +25,14 @@ from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
 from resell_core.errors import IdempotencyConflict, InvalidInput
 from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.actions import Action
 from resell_core.lifecycle.credentials import ScryptPolicy
 from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.lockout import LockoutPolicy
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.lifecycle.reset import ResetPolicy
 from resell_core.lifecycle.sso import SsoPolicy
+from resell_core.lifecycle.transitions import apply
 from resell_core.lifecycle.validation import DataResidency
 from resell_core.ports import (
     Clock,
@@ -287,6 +289,15 @@ class Work:
                 after=event.after.value,
                 agency_id=agency_id,
             )
+
+    def apply(self, account: Account, action: Action, on: date | None = None) -> Account:
+        """Apply a lifecycle action on ``on`` (today by default) and audit its events.
+
+        Returns the account as the transition left it; storing it is the caller's.
+        """
+        moved = apply(account, action, on=on or self.today, policy=self.ctx.policies.lifecycle)
+        self.account_events(account.agency_id, moved.events)
+        return moved.account
 
     def notify(self, notice: Notice) -> None:
         """Send ``notice`` once the command committed."""

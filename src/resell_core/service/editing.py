@@ -48,7 +48,6 @@ from resell_core.lifecycle.actions import (
     Downgrade,
     Upgrade,
 )
-from resell_core.lifecycle.transitions import apply
 from resell_core.money import Money
 from resell_core.periods import Period, period_containing
 from resell_core.pricing.changes import ChangeKind, ChangeTiming, ProratedChange, prorate_change
@@ -69,9 +68,7 @@ def _step(work: Work, account: Account, action: Action) -> Account:
     profile_id: str | None = getattr(action, "billing_profile_id", None)
     if profile_id is not None:
         work.uow.profiles.get(account.agency_id, profile_id)
-    moved = apply(account, action, on=work.today, policy=work.ctx.policies.lifecycle)
-    work.account_events(account.agency_id, moved.events)
-    return moved.account
+    return work.apply(account, action)
 
 
 def transition(
