@@ -47,7 +47,6 @@ from resell_core.adapters.memory import MemoryStorage
 from resell_core.adapters.sql import SqlStorage
 from resell_core.audit import AuditEvent
 from resell_core.billing.due import due_periods
-from resell_core.billing.invoices import InvoiceStatus
 from resell_core.billing.ledger import CreditKind, account_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.run import bill_period, price_due
@@ -536,82 +535,37 @@ def _search_path(storage: SqlStorage) -> str:
     return str(found)
 
 
+def _rate(what: str, n: int, seconds: float, baseline_seconds: float) -> Figure:
+    """A throughput line: N accounts in the library's seconds against the baseline's."""
+    return Figure(what, n, n / seconds, n / baseline_seconds, "accounts/s")
+
+
 def run(sizes: list[int], *, storage_loops: bool = True) -> list[Figure]:
     """Measure every billing figure at each size; return them (accounts/s)."""
     figures: list[Figure] = []
     for n in sizes:
         base = dict_loop(n)
-        figures.append(
-            Figure(
-                "memory: service run vs dict loop",
-                n,
-                n / _memory(n, service_run),
-                n / base,
-                "accounts/s",
-            )
-        )
+        figures.append(_rate("memory: service run vs dict loop", n, _memory(n, service_run), base))
         if storage_loops:
+            domain = _rate("domain steps alone (no storage) vs dict loop", n, domain_loop(n), base)
+            figures.append(attrs.evolve(domain, goal=None))
             figures.append(
-                Figure(
-                    "domain steps alone (no storage) vs dict loop",
-                    n,
-                    n / domain_loop(n),
-                    n / base,
-                    "accounts/s",
-                    goal=None,
-                )
-            )
-            figures.append(
-                Figure(
-                    "memory: storage loop vs dict loop",
-                    n,
-                    n / _memory(n, storage_loop),
-                    n / base,
-                    "accounts/s",
-                )
+                _rate("memory: storage loop vs dict loop", n, _memory(n, storage_loop), base)
             )
         raw = _sqlite_raw(n)
-        figures.append(
-            Figure(
-                "sqlite: service run vs raw sqlite3",
-                n,
-                n / _sqlite(n, service_run),
-                n / raw,
-                "accounts/s",
-            )
-        )
+        figures.append(_rate("sqlite: service run vs raw sqlite3", n, _sqlite(n, service_run), raw))
         if storage_loops:
             figures.append(
-                Figure(
-                    "sqlite: storage loop vs raw sqlite3",
-                    n,
-                    n / _sqlite(n, storage_loop),
-                    n / raw,
-                    "accounts/s",
-                )
+                _rate("sqlite: storage loop vs raw sqlite3", n, _sqlite(n, storage_loop), raw)
             )
         pg_raw = _postgres_raw(n)
-        if pg_raw is not None:
-            pg = _postgres(n, service_run)
+        if pg_raw is None:
+            continue
+        loops = [("service run", service_run)]
+        if storage_loops:
+            loops.append(("storage loop", storage_loop))
+        for name, loop in loops:
+            pg = _postgres(n, loop)
             assert pg is not None
-            figures.append(
-                Figure(
-                    "postgresql: service run vs raw psycopg", n, n / pg, n / pg_raw, "accounts/s"
-                )
-            )
-            if storage_loops:
-                pg = _postgres(n, storage_loop)
-                assert pg is not None
-                figures.append(
-                    Figure(
-                        "postgresql: storage loop vs raw psycopg",
-                        n,
-                        n / pg,
-                        n / pg_raw,
-                        "accounts/s",
-                    )
-                )
+            figures.append(_rate(f"postgresql: {name} vs raw psycopg", n, pg, pg_raw))
     return figures
-
-
-_ = InvoiceStatus
