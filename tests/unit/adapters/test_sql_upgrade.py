@@ -36,12 +36,14 @@ def _version_1_database(engine: Engine) -> None:
     """Write a version-1 database by hand: no next_billing_on column, one account."""
     account = an_account("account-north", ACME, "north-bakery")
     row = schema.account_columns(account)
-    del row["next_billing_on"]
+    for column in ("next_billing_on", "next_period", "paid_through"):
+        del row[column]
     row["data"] = to_json(account)
     with engine.begin() as connection:
         schema.metadata.create_all(connection)
         connection.execute(text("DROP INDEX ix_accounts_next_billing_on"))
-        connection.execute(text("ALTER TABLE accounts DROP COLUMN next_billing_on"))
+        for column in ("next_billing_on", "next_period", "paid_through"):
+            connection.execute(text(f"ALTER TABLE accounts DROP COLUMN {column}"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
         connection.execute(schema.accounts.insert(), row)
 

@@ -2,9 +2,13 @@
 
 Every aggregate is stored whole as JSON text (``data``, written by the library's one
 converter) next to the columns that queries filter, sort and join on, which are real,
-indexed columns. Text columns compare by code point on every database (``COLLATE "C"`` on
-PostgreSQL, SQLite's ``BINARY``), as the reference evaluators do. Quantities of credit are
-whole micro-units (``BIGINT``), so that SQLite adds them exactly.
+indexed columns. One exception: an account's billing cursor (``next_period`` and
+``paid_through``) is held by columns of its own, which win over the document's copies
+when the account is read, so that recording a billed period writes those columns and
+the dates derived from them, not the whole document. Text columns compare by code point
+on every database (``COLLATE "C"`` on PostgreSQL, SQLite's ``BINARY``), as the reference
+evaluators do. Quantities of credit are whole micro-units (``BIGINT``), so that SQLite
+adds them exactly.
 
 The ``schema_version`` table holds one row: the version of the schema the database has.
 :func:`upgrade` brings an empty database to :data:`CURRENT_VERSION` and an older one
@@ -13,6 +17,7 @@ through each step of :data:`MIGRATIONS`, in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import date
 
@@ -65,9 +70,10 @@ __all__ = [
     "views",
 ]
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 """The schema version this library writes (1: first release; 2: ``next_billing_on``; 3:
-``next_billing_on`` also for cancelled accounts that still owe a period)."""
+``next_billing_on`` also for cancelled accounts that still owe a period; 4: the billing
+cursor's own columns, ``next_period`` and ``paid_through``)."""
 
 OUTSIDE_WALLET = "outside"
 """The one wallet whose balance may go below zero (where bought credit comes from)."""
@@ -156,6 +162,9 @@ accounts = Table(
     Column("archived_on", Date),
     Column("trial_ends_on", Date),
     Column("next_billing_on", Date),
+    # The billing cursor: authoritative over the copies in ``data`` (see the module's doc).
+    Column("next_period", Integer, nullable=False, server_default=text("0")),
+    Column("paid_through", Date),
     Column("version", Integer, nullable=False),
     Column("data", Text, nullable=False),
     Index(None, "agency_id", "name"),
@@ -300,6 +309,8 @@ def account_columns(account: Account) -> dict[str, object]:
         "archived_on": account.archived_on,
         "trial_ends_on": account.trial_ends_on,
         "next_billing_on": next_billing_on(account),
+        "next_period": account.next_period,
+        "paid_through": account.paid_through,
         "version": account.version,
         "product": plan.product,
         "name": account.name,
@@ -352,9 +363,42 @@ def _fill_next_billing_on(connection: Connection) -> None:
         after = rows[-1].id
 
 
+def _add_billing_cursor(connection: Connection) -> None:
+    """Version 3 → 4: the billing cursor's own columns, filled from the stored data."""
+    connection.execute(
+        text("ALTER TABLE accounts ADD COLUMN next_period INTEGER NOT NULL DEFAULT 0")
+    )
+    connection.execute(text("ALTER TABLE accounts ADD COLUMN paid_through DATE"))
+    after = ""
+    while True:
+        rows = connection.execute(
+            text("SELECT id, data FROM accounts WHERE id > :after ORDER BY id LIMIT 500"),
+            {"after": after},
+        ).all()
+        if not rows:
+            return
+        cursors = []
+        for row in rows:
+            stored = json.loads(row.data)
+            paid = stored.get("paid_through")
+            cursors.append(
+                {
+                    "id": row.id,
+                    "next": int(stored.get("next_period", 0)),
+                    "paid": None if paid is None else date.fromisoformat(paid),
+                }
+            )
+        connection.execute(
+            text("UPDATE accounts SET next_period = :next, paid_through = :paid WHERE id = :id"),
+            cursors,
+        )
+        after = rows[-1].id
+
+
 MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {
     1: _add_next_billing_on,
     2: _fill_next_billing_on,
+    3: _add_billing_cursor,
 }
 """Each step, keyed by the version it upgrades from, to the next version."""
 

@@ -28,6 +28,7 @@ import builtins
 import contextlib
 import functools
 import json
+import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -87,6 +88,7 @@ from resell_core.lifecycle.overview import (
     SavedView,
     compare_keys,
     encode_cursor,
+    expires_on,
     matches,
     sort_key,
 )
@@ -138,6 +140,54 @@ def _loader(cls: type[V]) -> Callable[[str], V]:
     return load
 
 
+def _cursor_loader(cls: type[V], fields: tuple[str, ...]) -> Callable[[Any], V]:
+    """Return a reader of a row whose ``fields`` and ``version`` columns win over the
+    document's copies."""
+    hook = converter.get_structure_hook(cls)
+
+    def load(row: Any) -> V:
+        data = json.loads(row.data, parse_float=Decimal)
+        data["version"] = row.version  # written with the cursor, not in the document
+        for name in fields:
+            held = getattr(row, name)
+            # Dates come back as dates, or as ISO text from a driver's cursor (SQLite).
+            data[name] = held.isoformat() if isinstance(held, date) else held
+        value: V = hook(data, cls)
+        return value
+
+    return load
+
+
+@attrs.frozen(eq=False)
+class _Cursor(Generic[V]):
+    """Fields of an aggregate held by columns of their own (an account's billing cursor),
+    written alone when nothing else of the aggregate changed.
+
+    Attributes:
+        fields: The fields, each stored in the column of its name; these columns win over
+            the document's copies when the row is read.
+        derived: The other columns that depend on them (written with them), each with
+            the function that works its value out.
+        rest: The aggregate's other fields (``version`` aside), to tell that only the
+            cursor changed since the row was read.
+        load: Reads the aggregate back from a row (``data`` and the cursor's columns).
+    """
+
+    fields: tuple[str, ...]
+    derived: Mapping[str, Callable[[V], object]]
+    rest: Callable[[V], tuple[object, ...]]
+    load: Callable[[Any], V]
+
+    @classmethod
+    def of(
+        cls, kind: type[V], fields: tuple[str, ...], derived: Mapping[str, Callable[[V], object]]
+    ) -> _Cursor[V]:
+        """Build the cursor of ``kind`` (an attrs class) over ``fields``."""
+        others = [f.name for f in attrs.fields(kind) if f.name not in (*fields, "version")]  # type: ignore[arg-type]
+        getter = operator.attrgetter(*others)
+        return cls(fields, derived, getter, _cursor_loader(kind, fields))
+
+
 class _Failed(Exception):
     """A batched write was refused: write the journal again row by row to say why."""
 
@@ -158,6 +208,7 @@ class _Spec(Generic[V]):
             tuple of values for a key over several columns.
         errors: The error of each unique constraint, by constraint name.
         fixed: Columns with one value for the whole repository (records' ``repository``).
+        cursor: Fields held by columns of their own, or None.
     """
 
     kind: str
@@ -167,6 +218,16 @@ class _Spec(Generic[V]):
     claims: Callable[[V], dict[str, object]]
     errors: Mapping[str, Callable[[V], ResellError]]
     fixed: Mapping[str, str] = attrs.field(factory=dict)
+    cursor: _Cursor[V] | None = None
+
+    @property
+    def read_columns(self) -> tuple[str, ...]:
+        """The columns a read of the aggregate needs."""
+        return ("data", "version", *(() if self.cursor is None else self.cursor.fields))
+
+    def read(self, row: Any) -> V:
+        """Read the aggregate back from a row of :attr:`read_columns`."""
+        return self.load(row.data) if self.cursor is None else self.cursor.load(row)
 
     def unique_columns(self, constraint: str) -> list[str]:
         """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
@@ -189,6 +250,8 @@ class _VersionedStatements:
     unique: Mapping[str, Any]
     set_names: tuple[tuple[str, str], ...]
     """Each column the update sets, with its parameter's name."""
+    cursor_update: Any
+    """The update of the cursor's columns alone (None without a cursor)."""
 
 
 @functools.cache
@@ -202,16 +265,22 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
     ]
     row_columns = [c.name for c in table.columns if c.name not in ("id", *spec.fixed)]
     old = (table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version"))
+    read = [table.c[c] for c in spec.read_columns]
     unique = {}
     for name in spec.errors:
         columns = spec.unique_columns(name)
         if len(columns) == 1:
-            unique[name] = select(table.c.data, table.c.version).where(
-                *fixed, table.c[columns[0]] == bindparam("wanted")
-            )
+            unique[name] = select(*read).where(*fixed, table.c[columns[0]] == bindparam("wanted"))
+    cursor_update = None
+    if spec.cursor is not None:
+        # Its columns: the cursor's, those derived from it, the version.
+        names = [*spec.cursor.fields, *spec.cursor.derived, "version"]
+        cursor_update = (
+            update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
+        )
     return _VersionedStatements(
-        by_id=select(table.c.data, table.c.version).where(*fixed, key),
-        clashes=select(table.c.id, table.c.data, table.c.version).where(*fixed, or_(key, *claims)),
+        by_id=select(*read).where(*fixed, key),
+        clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
         insert=insert(table).inline(),
         update=update(table)
         .where(*fixed, *old)
@@ -220,6 +289,7 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
         fixed=and_(true(), *fixed),
         unique=unique,
         set_names=tuple((n, f"new_{n}") for n in row_columns),
+        cursor_update=cursor_update,
     )
 
 
@@ -264,7 +334,11 @@ def _clash_statement(spec: _Spec[Any], shape: tuple[tuple[str, tuple[int, ...]],
     rows whose columns are each in their list (parameters ``p<entry>_<column>_<n>``)."""
     table = spec.table
     unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
-    columns_read = (table.c.id, table.c.data, table.c.version, *(table.c[c] for c in unique))
+    columns_read = (
+        table.c.id,
+        *(table.c[c] for c in spec.read_columns),
+        *(table.c[c] for c in unique if c not in spec.read_columns),
+    )
     fixed = _versioned_statements(spec).fixed
     # One branch per key, each answered by its own unique index: PostgreSQL's generic plan
     # of a prepared statement ORing them scanned the whole table (ever slower as
@@ -327,14 +401,21 @@ class _Versioned(Generic[V]):
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
+        # With a cursor: each row's other fields as read, with the version read, so that
+        # the commit writes the cursor alone when nothing else changed.
+        self.read_as: dict[str, tuple[int, tuple[object, ...]]] = {}
         self.sql = _versioned_statements(spec)
         self._fixed = self.sql.fixed
 
     # reading
     def loaded(self, row: Any) -> V:
         """Read a row's aggregate and remember its version."""
-        value = self.spec.load(row.data)
-        self.seen[value.id] = (_agency_of(value), row.version, self.spec.claims(value))  # type: ignore[attr-defined]
+        spec = self.spec
+        value = spec.read(row)
+        key: str = value.id  # type: ignore[attr-defined]
+        self.seen[key] = (_agency_of(value), row.version, spec.claims(value))
+        if spec.cursor is not None:
+            self.read_as[key] = (row.version, spec.cursor.rest(value))
         return value
 
     def visible(self, key: str) -> V | None:
@@ -377,7 +458,8 @@ class _Versioned(Generic[V]):
     ) -> list[V]:
         """Return visible rows by id (or ``order``): the database's merged with the journal's."""
         table = self.spec.table
-        statement = select(table.c.data, table.c.version).where(self._fixed, condition)
+        read = (table.c[c] for c in self.spec.read_columns)
+        statement = select(*read).where(self._fixed, condition)
         if after_id is not None:
             statement = statement.where(table.c.id > after_id)
         statement = statement.order_by(*order, table.c.id)
@@ -571,6 +653,7 @@ class _Versioned(Generic[V]):
         the library error of the first refused row."""
         inserts: list[tuple[dict[str, object], V]] = []
         updates: list[dict[str, object]] = []
+        cursors: list[dict[str, object]] = []
         deletes: list[dict[str, object]] = []
         for key, change in self.changes.items():
             value = change.value
@@ -579,20 +662,23 @@ class _Versioned(Generic[V]):
                     deletes.append({"old_id": key, "old_version": change.base})
             elif change.base is None:
                 inserts.append((self._row(key, value), value))
+            elif self._cursor_only(key, value, change.base):
+                cursors.append(self._cursor_row(key, value, change.base))
             else:
                 row = self._row(key, value)
                 changed = {new: row[n] for n, new in self.sql.set_names}
                 changed.update(old_id=key, old_version=change.base)
                 updates.append(changed)
         sql = self.sql
+        writes = ((sql.delete, deletes), (sql.update, updates), (sql.cursor_update, cursors))
         if batched:
-            for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
+            for statement, batch in writes:
                 if batch:
                     _run(connection, statement, batch, exact=True)
             if inserts:
                 _run(connection, sql.insert, [row for row, _ in inserts])
             return
-        for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
+        for statement, batch in writes:
             for one in batch:
                 if _changed(connection, statement, [one]) != 1:
                     raise self._changed_meanwhile(connection, one)
@@ -601,6 +687,23 @@ class _Versioned(Generic[V]):
                 connection.execute(sql.insert, row)
             except IntegrityError as error:
                 raise self._translate(error, value) from error
+
+    def _cursor_only(self, key: str, value: V, base: int) -> bool:
+        """Tell whether only the cursor changed since the row was read at ``base``."""
+        cursor = self.spec.cursor
+        if cursor is None:
+            return False
+        read = self.read_as.get(key)
+        return read is not None and read[0] == base and cursor.rest(value) == read[1]
+
+    def _cursor_row(self, key: str, value: V, base: int) -> dict[str, object]:
+        """Return the parameters of the cursor's update of one row."""
+        cursor = self.spec.cursor
+        assert cursor is not None
+        row: dict[str, object] = {f"new_{n}": getattr(value, n) for n in cursor.fields}
+        row.update((f"new_{n}", work_out(value)) for n, work_out in cursor.derived.items())
+        row.update(new_version=value.version, old_id=key, old_version=base)  # type: ignore[attr-defined]
+        return row
 
     def _changed_meanwhile(
         self, connection: Connection, params: Mapping[str, object]
@@ -629,6 +732,7 @@ class _Versioned(Generic[V]):
         """Forget the journal and the versions read."""
         self.changes.clear()
         self.seen.clear()
+        self.read_as.clear()
         for claims in self.claimed.values():
             claims.clear()
 
@@ -774,6 +878,12 @@ _ACCOUNT = _Spec[Account](
     _loader(Account),
     lambda a: {"uq_accounts_name_key": a.name.casefold()},
     {"uq_accounts_name_key": lambda a: DuplicateName("account name", a.name)},
+    # Billing a period changes these alone: the run writes them, not the document.
+    cursor=_Cursor.of(
+        Account,
+        ("next_period", "paid_through"),
+        {"next_billing_on": schema.next_billing_on, "expires_on": expires_on},
+    ),
 )
 _PROFILE = _Spec[BillingProfile](
     "billing profile",
@@ -877,7 +987,9 @@ class _Accounts:
             condition = and_(condition, schema.accounts.c.id.not_in(list(rows.changes)))
         uow = rows._uow
         total = int(uow.first(sql_overview.count_statement(condition), {})[0])
-        statement = sql_overview.page_statement(condition, query, extra=0)
+        statement = sql_overview.page_statement(condition, query, extra=0).add_columns(
+            *(schema.accounts.c[c] for c in rows.spec.read_columns if c not in ("data", "version"))
+        )
         found = [rows.loaded(row) for row in uow.rows(statement)]
         if mine:
             found = _merge_own(found, mine, query, today)
