@@ -9,9 +9,10 @@ Three measures per database:
   ``start_payment``) written through the storage port, 100 accounts a unit of work: what the
   adapter costs when the transactions are batched as in the baseline;
 - **raw loop**: sqlite3 / psycopg (pipeline mode) directly, the same rows per account
-  (invoice with its line, account's next billing date and version, ledger movement, wallet
-  debit and "spent" credit, agency invoice number, audit entries, an idempotency record),
-  100 accounts a transaction.
+  (invoice with its lines, the account's billing cursor, next billing date and version,
+  ledger movement, wallet debit and "spent" credit, agency invoice number, audit entries)
+  with the same JSON documents (a test compares them), plus an idempotency record, 100
+  accounts a transaction.
 
 On memory, a plain-dict loop doing the same bookkeeping is the baseline.
 """
@@ -70,7 +71,8 @@ BATCH = 100
 """Accounts a transaction in the batched loops."""
 
 _NOW = datetime(UNTIL.year, UNTIL.month, UNTIL.day, 9, tzinfo=UTC)
-_PRICE = Decimal("96.00")  # what the catalog makes of the plan at a 20 % discount
+_LIST = Decimal("120.00")  # the plan's list price
+_PRICE = Decimal("96.00")  # what the catalog makes of it at a 20 % discount
 _MICRO = 10**6
 
 
@@ -181,18 +183,30 @@ class _Billed:
     key: tuple[Any, ...]
 
 
-def _bill_row(row_id: str, version: int, data: str, number: int) -> _Billed:
-    """Build one account's rows by hand (JSON by hand, the price from a lookup)."""
+def _bill_row(row_id: str, version: int, data: str, index: int, number: int) -> _Billed:
+    """Build one account's rows by hand (JSON by hand, the prices from a lookup)."""
     account = json.loads(data)
     anchor = date.fromisoformat(account["anchor"])
-    index = account["next_period"]
     period = nth_period(anchor, "monthly", index)
     following = nth_period(anchor, "monthly", index + 1)
-    invoice_id = f"invoice-{number:07d}"
+    invoice_id = f"invoice-{number:06d}"  # as the service's ids (SequentialIds)
     period_key = f"{row_id}/{period.start.isoformat()}"
     amount = str(_PRICE)
     money = {"amount": amount, "currency": "USD"}
     zero = {"amount": "0", "currency": "USD"}
+    span = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+
+    def line(kind: str, description: str, value: Decimal) -> dict[str, object]:
+        price = {"amount": str(value), "currency": "USD"}
+        return {
+            "kind": kind,
+            "description": description,
+            "quantity": "1",
+            "unit_price": price,
+            "amount": price,
+            "period": span,
+        }
+
     invoice = json.dumps(
         {
             "id": invoice_id,
@@ -203,14 +217,10 @@ def _bill_row(row_id: str, version: int, data: str, number: int) -> _Billed:
             "issued_on": UNTIL.isoformat(),
             "currency": "USD",
             "lines": [
-                {
-                    "kind": "recurring",
-                    "description": "marketing plus",
-                    "quantity": "1",
-                    "unit_price": money,
-                    "amount": money,
-                    "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-                }
+                line(
+                    "recurring", f"marketing plus (monthly) [{period.start}, {period.end})", _LIST
+                ),
+                line("discount", "Reseller discount", _PRICE - _LIST),
             ],
             "status": "paid",
             "paid_earmarked": money,
@@ -222,9 +232,6 @@ def _bill_row(row_id: str, version: int, data: str, number: int) -> _Billed:
             "version": 0,
         }
     )
-    account["next_period"] = index + 1
-    account["paid_through"] = period.end.isoformat()
-    account["version"] = version + 1
     movement_id = f"{invoice_id}/earmarked"
     wallet = f"account:{row_id}"
     movement = json.dumps(
@@ -236,23 +243,45 @@ def _bill_row(row_id: str, version: int, data: str, number: int) -> _Billed:
             "source": wallet,
             "destination": "spent",
             "on": UNTIL.isoformat(),
-            "reason": "invoice paid",
+            "reason": f"invoice {number}",
             "invoice_id": invoice_id,
         }
     )
     micros = int(_PRICE * _MICRO)
     at = _NOW.isoformat()
     events = [
-        (ACME, subject, json.dumps({"action": action, "at": at, "subject": subject}))
-        for action, subject in (
-            ("period_billed", row_id),
-            ("invoice_issued", invoice_id),
-            ("invoice_paid", invoice_id),
+        (
+            ACME,
+            subject,
+            json.dumps(
+                {
+                    "action": action,
+                    "actor": "system",
+                    "after": after,
+                    "agency_id": ACME,
+                    "at": at,
+                    "before": before,
+                    "subject": subject,
+                }
+            ),
+        )
+        for action, subject, before, after in (
+            ("period_billed", row_id, "active", "active"),
+            ("invoice_issued", invoice_id, None, f"{number} USD {amount}"),
+            ("invoice_paid", invoice_id, None, f"USD {amount}"),
         )
     ]
     return _Billed(
         invoice=(invoice_id, ACME, number, row_id, "paid", None, period_key, 0, invoice),
-        account=(following.start.isoformat(), version + 1, json.dumps(account), row_id, version),
+        account=(
+            index + 1,
+            period.end.isoformat(),
+            period.end.isoformat(),
+            following.start.isoformat(),
+            version + 1,
+            row_id,
+            version,
+        ),
         movement=(movement_id, ACME, "prepaid", wallet, "spent", movement),
         debit=(micros, ACME, wallet, "prepaid"),
         spent=(ACME, "spent", "prepaid", micros),
@@ -266,8 +295,8 @@ _INSERT_INVOICE = (
     "period_key, version, data) VALUES ({})"
 )
 _UPDATE_ACCOUNT = (
-    "UPDATE accounts SET next_billing_on = {0}, version = {0}, data = {0} "
-    "WHERE id = {0} AND version = {0}"
+    "UPDATE accounts SET next_period = {0}, paid_through = {0}, expires_on = {0}, "
+    "next_billing_on = {0}, version = {0} WHERE id = {0} AND version = {0}"
 )
 _INSERT_MOVEMENT = (
     "INSERT INTO movements (id, agency_id, kind, source, destination, data) VALUES ({})"
@@ -307,8 +336,8 @@ def raw_sqlite_loop(path: str, n: int) -> float:
         after = ""
         while True:
             page = db.execute(
-                "SELECT id, version, data FROM accounts WHERE next_billing_on < ? AND id > ? "
-                "ORDER BY id LIMIT ?",
+                "SELECT id, version, data, next_period FROM accounts WHERE next_billing_on < ? "
+                "AND id > ? ORDER BY id LIMIT ?",
                 (date.fromordinal(UNTIL.toordinal() + 1).isoformat(), after, BATCH),
             ).fetchall()
             if not page:
@@ -327,12 +356,12 @@ def raw_sqlite_loop(path: str, n: int) -> float:
                 ).fetchall()
             )
             rows = []
-            for row_id, row_version, row_data in page:
+            for row_id, row_version, row_data, index in page:
                 number = agency["next_invoice_number"]
                 agency["next_invoice_number"] = number + 1
                 if held[f"account:{row_id}"] < _PRICE * _MICRO:
                     raise AssertionError("not enough prepaid credit")
-                rows.append(_bill_row(row_id, row_version, row_data, number))
+                rows.append(_bill_row(row_id, row_version, row_data, index, number))
             db.executemany(insert_invoice, [r.invoice for r in rows])
             db.executemany(update_account, [r.account for r in rows])
             db.executemany(insert_movement, [r.movement for r in rows])
@@ -374,8 +403,8 @@ def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
         while True:
             cursor = db.cursor()
             page = cursor.execute(
-                "SELECT id, version, data FROM accounts WHERE next_billing_on < %s AND id > %s "
-                "ORDER BY id LIMIT %s",
+                "SELECT id, version, data, next_period FROM accounts WHERE next_billing_on < %s "
+                "AND id > %s ORDER BY id LIMIT %s",
                 (before, after, BATCH),
             ).fetchall()
             if not page:
@@ -393,18 +422,25 @@ def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
                 ).fetchall()
             )
             rows = []
-            for row_id, row_version, row_data in page:
+            for row_id, row_version, row_data, index in page:
                 number = agency["next_invoice_number"]
                 agency["next_invoice_number"] = number + 1
                 if held[f"account:{row_id}"] < _PRICE * _MICRO:
                     raise AssertionError("not enough prepaid credit")
-                rows.append(_bill_row(row_id, row_version, row_data, number))
+                rows.append(_bill_row(row_id, row_version, row_data, index, number))
             agency["version"] = version + 1
             with db.pipeline():
                 cursor.executemany(insert_invoice, [r.invoice for r in rows])
                 cursor.executemany(
                     update_account,
-                    [(date.fromisoformat(r.account[0]), *r.account[1:]) for r in rows],
+                    [
+                        (
+                            r.account[0],
+                            *(date.fromisoformat(d) for d in r.account[1:4]),
+                            *r.account[4:],
+                        )
+                        for r in rows
+                    ],
                 )
                 cursor.executemany(insert_movement, [r.movement for r in rows])
                 cursor.executemany(debit, [r.debit for r in rows])

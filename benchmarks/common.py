@@ -144,8 +144,8 @@ def seed_sql(storage: SqlStorage, n: int, *, batch: int = 10_000) -> None:
                 )
                 row = schema.account_columns(account)
                 # The stored JSON differs from the template's only by id and name.
-                row["data"] = account_json.replace("account-north", account.id).replace(
-                    "north-bakery", account.name
+                row["data"] = account_json.replace('"account-north"', f'"{account.id}"').replace(
+                    '"north-bakery"', f'"{account.name}"'
                 )
                 rows.append(row)
                 move = movement_rows(_earmark(account.id))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from benchmarks import bench_billing, bench_memory, bench_overview
-from benchmarks.common import Figure, print_table
+from benchmarks.common import Figure, print_table, seed_sql
+
+from resell_core.adapters.sql import SqlStorage
 
 
 def test_billing_benchmarks_bill_every_account_on_each_side() -> None:
@@ -25,3 +29,44 @@ def test_overview_and_memory_benchmarks_agree_with_their_baselines() -> None:
 
     print_table("smoke", figures)
     assert all(isinstance(f, Figure) and f.library > 0 for f in figures)
+
+
+def _written(path: Path) -> dict[str, object]:
+    """What a billing run left in the database, comparable between writers."""
+    db = sqlite3.connect(path)
+    try:
+        docs = {
+            table: [
+                json.loads(data) for (data,) in db.execute(f"SELECT data FROM {table} ORDER BY 1")
+            ]
+            for table in ("invoices", "movements", "events")
+        }
+        accounts = db.execute(
+            "SELECT id, version, next_period, paid_through, next_billing_on, expires_on, data "
+            "FROM accounts ORDER BY id"
+        ).fetchall()
+        balances = db.execute("SELECT * FROM balances ORDER BY wallet").fetchall()
+    finally:
+        db.close()
+    return {**docs, "accounts": accounts, "balances": balances}
+
+
+def test_the_raw_sqlite_loop_writes_what_the_service_run_writes(tmp_path: Path) -> None:
+    """Same invoices, movements, audit entries, account rows and balances from both sides
+    (the baseline adds one idempotency record an account, as DESIGN.md lists it)."""
+    written = []
+    for side in ("service", "raw"):
+        path = tmp_path / f"{side}.db"
+        storage = SqlStorage(f"sqlite:///{path}")
+        seed_sql(storage, 3)
+        if side == "service":
+            bench_billing.service_run(storage, 3)
+            storage.dispose()
+        else:
+            storage.dispose()
+            bench_billing.raw_sqlite_loop(str(path), 3)
+        written.append(_written(path))
+
+    service, raw = written
+    for part in ("invoices", "movements", "events", "accounts", "balances"):
+        assert raw[part] == service[part], part
