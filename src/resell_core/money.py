@@ -12,7 +12,7 @@ import decimal
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from typing import TypeAlias
 
 import attrs
@@ -52,14 +52,21 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
     Returns:
         The rounded Decimal with exactly ``digits`` places.
     """
+    if type(value) is Decimal:
+        return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_CONTEXT)
     if isinstance(value, Fraction):
         scale = 10**digits
         magnitude = abs(value) * scale
         units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
         signed = -units if value < 0 else units
         return _CONTEXT.scaleb(Decimal(signed), -digits)
-    exponent = Decimal(1).scaleb(-digits)
-    return Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP, context=_CONTEXT)
+    return Decimal(value).quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_CONTEXT)
+
+
+@lru_cache(maxsize=64)
+def _quantum(digits: int) -> Decimal:
+    """The smallest step of an amount rounded to ``digits`` places (``0.01`` for 2)."""
+    return Decimal(1).scaleb(-digits)
 
 
 def _to_decimal(value: object) -> Decimal:
@@ -129,18 +136,15 @@ class Money:
     currency: str = attrs.field(converter=_to_currency)
 
     @classmethod
-    def _exact(cls, amount: Decimal, currency: str) -> Money:
-        # Arithmetic results are finite Decimals of a checked currency: skip the converters,
-        # which would otherwise dominate the cost of a billing run.
-        money = object.__new__(cls)
-        object.__setattr__(money, "amount", amount)
-        object.__setattr__(money, "currency", currency)
-        return money
-
-    @classmethod
     def zero(cls, currency: str) -> Money:
         """Return nothing of ``currency``."""
-        return cls._exact(_ZERO, _to_currency(currency))
+        if type(currency) is str:
+            found = _ZEROS.get(currency)
+            if found is not None:
+                return found
+        zero = _exact(_ZERO, _to_currency(currency))
+        _ZEROS[currency] = zero
+        return zero
 
     @classmethod
     def of_minor(cls, units: int, currency: str) -> Money:
@@ -174,7 +178,11 @@ class Money:
     # -- rounding -----------------------------------------------------------------
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit (a named rounding point)."""
-        return Money._exact(round_half_up(self.amount, self.digits), self.currency)
+        currency = self.currency
+        quantum = _quantum(minor_unit_digits(currency))
+        return _exact(
+            self.amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_CONTEXT), currency
+        )
 
     def scaled(self, factor: Fraction | Decimal | int) -> Money:
         """Multiply by an exact factor and round once, half-up, to the minor unit.
@@ -188,7 +196,7 @@ class Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("scale money by a Fraction or Decimal, never a float")
         exact = Fraction(self.amount) * Fraction(factor)
-        return Money._exact(round_half_up(exact, self.digits), self.currency)
+        return _exact(round_half_up(exact, self.digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
         """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.
@@ -238,27 +246,31 @@ class Money:
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "add")
-        return Money._exact(_CONTEXT.add(self.amount, other.amount), self.currency)
+        currency = self.currency
+        if currency != other.currency:
+            raise CurrencyMismatch(currency, other.currency, "add")
+        return _exact(_CONTEXT.add(self.amount, other.amount), currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "subtract")
-        return Money._exact(_CONTEXT.subtract(self.amount, other.amount), self.currency)
+        currency = self.currency
+        if currency != other.currency:
+            raise CurrencyMismatch(currency, other.currency, "subtract")
+        return _exact(_CONTEXT.subtract(self.amount, other.amount), currency)
 
     def __neg__(self) -> Money:
-        return Money._exact(_CONTEXT.minus(self.amount), self.currency)
+        return _exact(_CONTEXT.minus(self.amount), self.currency)
 
     def __abs__(self) -> Money:
-        return Money._exact(_CONTEXT.abs(self.amount), self.currency)
+        return _exact(_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("multiply money by an int or Decimal, never a float")
         if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
             return NotImplemented
-        return Money._exact(_CONTEXT.multiply(self.amount, factor), self.currency)
+        return _exact(_CONTEXT.multiply(self.amount, factor), self.currency)
 
     __rmul__ = __mul__
 
@@ -297,10 +309,29 @@ class Money:
             if amount.currency != code:
                 raise CurrencyMismatch(code, amount.currency, "add")
             result = _CONTEXT.add(result, amount.amount)
-        return Money._exact(result, code)
+        return _exact(result, code)
 
     def __repr__(self) -> str:
         return f"Money('{self.amount}', '{self.currency}')"
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rounded().amount}"
+
+
+_new = object.__new__
+_set_amount = Money.__dict__["amount"].__set__
+_set_currency = Money.__dict__["currency"].__set__
+
+
+def _exact(amount: Decimal, currency: str) -> Money:
+    # Arithmetic results are finite Decimals of a checked currency: skip the converters,
+    # which would otherwise dominate the cost of a billing run. The slots are set directly
+    # (the class is frozen: its own __setattr__ refuses).
+    money: Money = _new(Money)
+    _set_amount(money, amount)
+    _set_currency(money, currency)
+    return money
+
+
+_ZEROS: dict[str, Money] = {}
+"""Zero of each currency spelling asked for: money is immutable, so one zero serves all."""
