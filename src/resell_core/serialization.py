@@ -98,11 +98,13 @@ def _datetime(value: object, _: object) -> datetime:
     return result
 
 
+def _unstructure_money(money: Money) -> dict[str, Any]:
+    return {"amount": str(money.amount), "currency": money.currency}
+
+
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, _decimal)
-converter.register_unstructure_hook(
-    Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
-)
+converter.register_unstructure_hook(Money, _unstructure_money)
 converter.register_structure_hook(Money, _money)
 converter.register_unstructure_hook(date, date.isoformat)
 converter.register_structure_hook(date, _date)
@@ -311,6 +313,19 @@ def to_json(value: object) -> str:
     return _encode(converter.unstructure(value))
 
 
+_decode = json.JSONDecoder(parse_float=Decimal).decode
+# json.loads(text, parse_float=Decimal) builds a new decoder on every call, which costs
+# about as much as reading a small document; this one is built once.
+
+
+def _loads(text: str | bytes) -> Any:
+    """Return ``json.loads(text, parse_float=Decimal)``: the same value or the same error."""
+    if type(text) is str and not text.startswith("\ufeff"):
+        return _decode(text)
+    # Bytes are decoded, and a leading byte order mark refused, by json.loads itself.
+    return json.loads(text, parse_float=Decimal)
+
+
 def from_json(text: str | bytes, cls: type[T]) -> T:
     """Read a ``cls`` from JSON text; numbers with a fraction are read as exact decimals.
 
@@ -318,7 +333,7 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         InvalidInput: When the text is not JSON or a field is bad (every one is listed).
     """
     try:
-        data = json.loads(text, parse_float=Decimal)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput.one(cls.__name__, "$", f"not valid JSON: {exc}") from None
     return structure(data, cls)
