@@ -99,12 +99,39 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     if not 1 <= year <= 9999:
         raise InvalidInput.one("period", "months", f"{day} + {months} months is out of range")
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    day_of_month = day.day
+    if day_of_month > 28:
+        # Only the 29th to the 31st can fall past a month's end (``calendar.monthrange``,
+        # without its weekday computation).
+        last = 29 if month == 1 and calendar.isleap(year) else _MONTH_DAYS[month]
+        day_of_month = min(day_of_month, last)
+    return date(year, month + 1, day_of_month)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+"""Days in each month of a common year, January first."""
 
 
 def _shift(anchor: date, frequency: Frequency, n: int) -> date:
     return add_months(anchor, frequency.months * n)
+
+
+def _frequency(value: Frequency | str) -> Frequency:
+    return value if type(value) is Frequency else Frequency.parse(value)
+
+
+_new = object.__new__
+_set_start = Period.__dict__["start"].__set__
+_set_end = Period.__dict__["end"].__set__
+
+
+def _bounded(start: date, end: date) -> Period:
+    """Return ``Period(start, end)`` for bounds of consecutive cycles (``end`` is after
+    ``start`` by construction), without running the validator again."""
+    period: Period = _new(Period)
+    _set_start(period, start)
+    _set_end(period, end)
+    return period
 
 
 def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
@@ -124,8 +151,8 @@ def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     """
     if n < 0:
         raise InvalidInput.one("period", "n", "period indexes start at 0")
-    freq = Frequency.parse(frequency)
-    return Period(_shift(anchor, freq, n), _shift(anchor, freq, n + 1))
+    months = _frequency(frequency).months
+    return _bounded(add_months(anchor, months * n), add_months(anchor, months * (n + 1)))
 
 
 def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tuple[int, Period]:
@@ -138,7 +165,7 @@ def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tu
         raise InvalidInput.one(
             "period", "day", f"{day} is before the term's anchor {anchor}; no period holds it"
         )
-    freq = Frequency.parse(frequency)
+    freq = _frequency(frequency)
     months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
     n = max(months // freq.months - 1, 0)
     while _shift(anchor, freq, n + 1) <= day:
@@ -150,12 +177,18 @@ def periods_between(
     anchor: date, frequency: Frequency | str, first: int, until: date
 ) -> list[tuple[int, Period]]:
     """Return the periods from index ``first`` whose start is before ``until``, in order."""
-    freq = Frequency.parse(frequency)
+    months = _frequency(frequency).months
     found: list[tuple[int, Period]] = []
     n = first
-    while _shift(anchor, freq, n) < until:
-        found.append((n, nth_period(anchor, freq, n)))
+    start = add_months(anchor, months * n)
+    while start < until:
+        if n < 0:
+            raise InvalidInput.one("period", "n", "period indexes start at 0")
+        # Each bound is still computed from the anchor; a period's end is the next's start.
+        end = add_months(anchor, months * (n + 1))
+        found.append((n, _bounded(start, end)))
         n += 1
+        start = end
     return found
 
 

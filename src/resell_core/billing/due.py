@@ -34,6 +34,8 @@ BILLABLE_STATUSES = frozenset(
 )
 """Statuses that may still owe periods; a cancelled account only those before cancelling."""
 
+_ONE_DAY = timedelta(days=1)
+
 
 def period_key(account_id: str, period: Period) -> str:
     """Return the unique key of one account period: ``"<account id>/<period start>"``."""
@@ -120,34 +122,34 @@ def due_periods(account: Account, until: date) -> list[DuePeriod]:
         it was cancelled.
     """
     anchor = account.anchor
-    frequency = account.plan.frequency
+    plan = account.plan
+    frequency = plan.frequency
     if anchor is None or frequency is None or not is_billable(account):
         return []
     last_start = until
     if account.status is AccountStatus.CANCELLED:
         if account.cancelled_on is None:
             return []
-        last_start = min(until, account.cancelled_on - timedelta(days=1))
-    return list(_due(account, anchor, frequency, last_start))
-
-
-def _due(account: Account, anchor: date, frequency: str, last_start: date) -> Iterator[DuePeriod]:
+        last_start = min(until, account.cancelled_on - _ONE_DAY)
+    found = periods_between(anchor, frequency, account.next_period, last_start + _ONE_DAY)
+    if not found:
+        return []
+    account_id = account.id
+    agency_id = account.agency_id
+    profile_id = account.billing_profile_id
     pending = account.pending_change
-    for index, period in periods_between(
-        anchor, frequency, account.next_period, last_start + timedelta(days=1)
-    ):
-        plan = account.plan
-        if pending is not None and period.start >= pending.effective_on:
-            plan = pending.plan
-        yield DuePeriod(
-            account_id=account.id,
-            agency_id=account.agency_id,
-            profile_id=account.billing_profile_id,
-            index=index,
-            period=period,
-            plan=plan,
-            key=period_key(account.id, period),
+    return [
+        DuePeriod(
+            account_id,
+            agency_id,
+            profile_id,
+            index,
+            period,
+            pending.plan if pending is not None and period.start >= pending.effective_on else plan,
+            period_key(account_id, period),
         )
+        for index, period in found
+    ]
 
 
 def due_for_all(accounts: Iterable[Account], until: date) -> Iterator[DuePeriod]:
