@@ -239,10 +239,6 @@ class Money:
         return self.allocate([1] * parts)
 
     # -- arithmetic -----------------------------------------------------------------
-    def _same(self, other: Money, operation: str) -> None:
-        if self.currency != other.currency:
-            raise CurrencyMismatch(self.currency, other.currency, operation)
-
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
@@ -274,31 +270,36 @@ class Money:
 
     __rmul__ = __mul__
 
-    def _compare(self, other: object) -> Decimal:
+    def _compared(self, other: object) -> Decimal:
+        """Return the amount of ``other`` after checking it is money of the same currency.
+
+        Decimal comparison is exact, so amounts are compared directly (no subtraction).
+        """
         if not isinstance(other, Money):
             raise TypeError(f"cannot compare Money with {type(other).__name__}")
-        self._same(other, "compare")
-        return self.amount - other.amount
+        if self.currency != other.currency:
+            raise CurrencyMismatch(self.currency, other.currency, "compare")
+        return other.amount
 
     def __lt__(self, other: object) -> bool:
-        return self._compare(other) < 0
+        return self.amount < self._compared(other)
 
     def __le__(self, other: object) -> bool:
-        return self._compare(other) <= 0
+        return self.amount <= self._compared(other)
 
     def __gt__(self, other: object) -> bool:
-        return self._compare(other) > 0
+        return self.amount > self._compared(other)
 
     def __ge__(self, other: object) -> bool:
-        return self._compare(other) >= 0
+        return self.amount >= self._compared(other)
 
     def min(self, other: Money) -> Money:
         """Return the smaller of two amounts of the same currency."""
-        return self if self <= other else other
+        return self if self.amount <= self._compared(other) else other
 
     def max(self, other: Money) -> Money:
         """Return the larger of two amounts of the same currency."""
-        return self if self >= other else other
+        return self if self.amount >= self._compared(other) else other
 
     @staticmethod
     def total(amounts: Iterable[Money], currency: str) -> Money:

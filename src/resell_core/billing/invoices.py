@@ -225,27 +225,38 @@ def build_recurring_invoice(
         InvalidInput: When the figures do not add up (list value minus discounts is not
             the net).
     """
-    currency = figures.list_value.currency
-    text = description or (
-        f"{due.plan.product} {due.plan.tier} ({due.plan.frequency}) {due.period}"
-    )
-    lines = [_line(LineKind.RECURRING, text, figures.list_value, due.period)]
+    list_value = figures.list_value
+    currency = list_value.currency
+    plan, period = due.plan, due.period
+    text = description or f"{plan.product} {plan.tier} ({plan.frequency}) {period}"
+    recurring = _line(LineKind.RECURRING, text, list_value, period)
+    lines = [recurring]
+    # The total is added up while the lines are made (Invoice.total would add them again).
+    total = recurring.amount
     if not figures.migration_discount.is_zero():
-        lines.append(
-            _line(
-                LineKind.DISCOUNT,
-                "Migration discount",
-                -abs(figures.migration_discount),
-                due.period,
-            )
+        migration = _line(
+            LineKind.DISCOUNT, "Migration discount", -abs(figures.migration_discount), period
         )
+        lines.append(migration)
+        total += migration.amount
     if not figures.reseller_discount.is_zero():
-        lines.append(
-            _line(
-                LineKind.DISCOUNT, "Reseller discount", -abs(figures.reseller_discount), due.period
-            )
+        reseller = _line(
+            LineKind.DISCOUNT, "Reseller discount", -abs(figures.reseller_discount), period
         )
-    invoice = Invoice(
+        lines.append(reseller)
+        total += reseller.amount
+    if total != figures.net.rounded():
+        raise InvalidInput(
+            "cycle price",
+            [
+                FieldProblem(
+                    "net",
+                    f"list value minus discounts is {total}, not {figures.net}: "
+                    "give figures that add up",
+                )
+            ],
+        )
+    return Invoice(
         id=invoice_id,
         agency_id=due.agency_id,
         number=number,
@@ -256,18 +267,6 @@ def build_recurring_invoice(
         lines=lines,
         period_key=due.key,
     )
-    if invoice.total != figures.net.rounded():
-        raise InvalidInput(
-            "cycle price",
-            [
-                FieldProblem(
-                    "net",
-                    f"list value minus discounts is {invoice.total}, not {figures.net}: "
-                    "give figures that add up",
-                )
-            ],
-        )
-    return invoice
 
 
 def build_change_invoice(
