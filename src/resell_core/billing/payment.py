@@ -240,10 +240,11 @@ def start_payment(
     movements: list[Movement] = []
     total = invoice.total
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
+    paid = invoice.paid
     first_start = invoice.attempts == 0 and invoice.next_retry_on is None
-    if first_start and invoice.paid.is_zero():
+    if first_start and paid.is_zero():
         currency = invoice.currency
-        plan = plan_payment(total - invoice.paid, Money(earmarked, currency), Money(pool, currency))
+        plan = plan_payment(total - paid, Money(earmarked, currency), Money(pool, currency))
         if plan.earmarked.is_positive() and invoice.account_id is not None:
             movements.append(
                 _prepaid_movement(
@@ -258,7 +259,9 @@ def start_payment(
                 )
             )
             paid_pool = plan.pool
-    rest = total - (paid_earmarked + paid_pool + invoice.paid_card)
+        if movements:
+            paid = paid_earmarked + paid_pool + invoice.paid_card
+    rest = total - paid
     if not rest.is_positive():
         return PaymentStart(
             _started(invoice, paid_earmarked, paid_pool, InvoiceStatus.PAID),
