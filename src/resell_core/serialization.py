@@ -16,15 +16,19 @@ for catalogs) listing every bad field at once.
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar, get_origin
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.fns import identity, raise_error
 
 from resell_core.errors import (
     CatalogError,
@@ -39,7 +43,15 @@ from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
 
-__all__ = ["converter", "from_json", "load_catalog", "structure", "to_json", "unstructure"]
+__all__ = [
+    "converter",
+    "from_json",
+    "load_catalog",
+    "loader",
+    "structure",
+    "to_json",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -287,6 +299,15 @@ def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
     Raises:
         InvalidInput: Listing every bad field (``CatalogError`` for a catalog).
     """
+    try:
+        read = _READERS[cls]
+    except KeyError:
+        read = _reader(cls)
+    if read is not None:
+        try:
+            return read(data)  # type: ignore[no-any-return]
+        except Exception:  # the converter below gives the value, or lists every problem
+            pass
     error = CatalogError if cls is Catalog else InvalidInput
     name = what or cls.__name__
     try:
@@ -308,9 +329,380 @@ _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 # What json.dumps(..., ensure_ascii=False, sort_keys=True) builds on every call, built once.
 
 
+# -- JSON text written directly ------------------------------------------------------------
+# Storage writes every aggregate it saves as JSON, and the converter's dicts then the
+# encoder's sorting cost several times writing the text at once. For an attrs class whose
+# hook is the converter's generated one, a function is generated that writes the same text:
+# the keys in sorted order, each field as the encoder writes what the field's own hook
+# gives. Values of the expected types are written inline; any other value (a wrong type at
+# run time, an unknown hook) is handed to the hook and the encoder, so that the text is
+# still the reference's; and when anything fails the reference path runs again and raises
+# its own error.
+
+_quote = json.encoder.encode_basestring
+"""How the encoder (ensure_ascii=False) writes a string, quotes included."""
+
+
+def _generated(hook: object, kind: str, cls: type) -> bool:
+    """Tell whether ``hook`` is the converter's own generated hook for attrs class ``cls``."""
+    return (
+        attrs.has(cls)
+        and getattr(hook, "__name__", None) == f"{kind}_{cls.__name__}"
+        and getattr(hook, "overrides", None) == {}
+    )
+
+
+def _plain_fields(cls: type) -> list[attrs.Attribute[Any]] | None:
+    """Return the fields of ``cls`` the converter handles, or None if one needs its care."""
+    if (
+        getattr(cls, "__parameters__", ())
+        or converter.use_alias
+        or converter.omit_if_default
+        or converter.type_overrides
+    ):
+        return None
+    attrs.resolve_types(cls)
+    found = []
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        kind = field.type
+        if (
+            kind is None
+            or isinstance(kind, str | TypeVar)
+            or kind is Final
+            or get_origin(kind) in (Annotated, Final)
+            or not field.name.isidentifier()
+        ):
+            return None
+        found.append(field)
+    return found
+
+
+# Accounts share their plan selection objects (see _structure_selection) and a selection is
+# immutable once its parts are: its text is written once per object and kept with it.
+_SELECTION_TEXTS: dict[int, tuple[PlanSelection, str]] = {}
+
+
+def _selection_json(selection: PlanSelection) -> str:
+    """Return ``_encode(_unstructure_selection(selection))``."""
+    kept = _SELECTION_TEXTS.get(id(selection))
+    if kept is not None and kept[0] is selection:
+        return kept[1]
+    text = _encode(_unstructure_selection(selection))
+    if _frozen_selection(selection):
+        if len(_SELECTION_TEXTS) >= _SELECTIONS_KEPT:
+            _SELECTION_TEXTS.clear()
+        # The entry holds the selection, so that its id names no other object meanwhile.
+        _SELECTION_TEXTS[id(selection)] = (selection, text)
+    return text
+
+
+def _frozen_selection(selection: PlanSelection) -> bool:
+    """Tell whether nothing inside ``selection`` can change (its text is then for good)."""
+    return (
+        type(selection) is PlanSelection
+        and all(
+            type(part) is str for part in (selection.version, selection.product, selection.tier)
+        )
+        and (selection.contacts is None or type(selection.contacts) is int)
+        and (selection.frequency is None or type(selection.frequency) is Frequency)
+        and type(selection.limits) is tuple
+        and all(
+            type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is int
+            for pair in selection.limits
+        )
+        and type(selection.addons) is tuple
+        and all(type(addon) is str for addon in selection.addons)
+    )
+
+
+_WRITERS: dict[type, Callable[[Any], str] | None] = {}
+_date_iso = date.isoformat
+_datetime_iso = datetime.isoformat
+
+
+def _writer(cls: type) -> Callable[[Any], str] | None:
+    """Return the generated writer of ``cls``, or None when it takes the reference path."""
+    try:
+        return _WRITERS[cls]
+    except KeyError:
+        pass
+    _WRITERS[cls] = None  # a class that holds itself writes its inner values the long way
+    write = _WRITERS[cls] = _make_writer(cls)
+    return write
+
+
+def _make_writer(cls: type) -> Callable[[Any], str] | None:
+    fields = _plain_fields(cls) if attrs.has(cls) else None
+    if fields is None or not _generated(converter.get_unstructure_hook(cls), "unstructure", cls):
+        return None
+    env: dict[str, Any] = {
+        "_quote": _quote,
+        "_encode": _encode,
+        "_int_text": int.__repr__,
+        "_date_iso": _date_iso,
+        "_datetime_iso": _datetime_iso,
+        "_selection_json": _selection_json,
+    }
+    lines = [f"def write_{cls.__name__}(value):"]
+    parts = []
+    for n, field in enumerate(sorted(fields, key=lambda f: f.name)):
+        hook = converter.get_unstructure_hook(field.type, cache_result=False)
+        lines.append(f"    x{n} = value.{field.name}")
+        lines.append(f"    s{n} = {_write_code(hook, field.type, f'x{n}', env, 0)}")
+        parts.append(f'"{field.name}": {{s{n}}}')
+    lines.append(f"    return f'{{{{{', '.join(parts)}}}}}'")
+    exec(compile("\n".join(lines), f"<to_json {cls.__qualname__}>", "exec"), env)
+    write: Callable[[Any], str] = env[f"write_{cls.__name__}"]
+    return write
+
+
+def _write_code(hook: Any, kind: Any, value: str, env: dict[str, Any], depth: int) -> str:
+    """Return an expression writing ``value`` (a name) as the encoder writes ``hook(value)``.
+
+    ``kind`` is the declared type ``hook`` was found for.
+    """
+    if hook is identity:
+        # The encoder writes the value itself: check the run-time type where it matters.
+        if kind is int:
+            return f"(_int_text({value}) if {value}.__class__ is int else _encode({value}))"
+        if kind is bool:
+            return (
+                f"('true' if {value} is True else 'false' if {value} is False "
+                f"else _encode({value}))"
+            )
+        if isinstance(kind, type) and issubclass(kind, str):
+            return f"_quote({value})"  # refuses anything but a str (or an str enum member)
+        return f"_encode({value})"
+    if hook is str:
+        return f"_quote(str({value}))"
+    if hook is _date_iso:
+        return f"_quote(_date_iso({value}))"
+    if hook is _datetime_iso:
+        return f"_quote(_datetime_iso({value}))"
+    if hook is _unstructure_money:
+        return (
+            f"""('{{"amount": ' + _quote(str({value}.amount)) + ', "currency": ' """
+            f"""+ _quote({value}.currency) + '}}')"""
+        )
+    if hook is _unstructure_selection:
+        return f"_selection_json({value})"
+    name = getattr(hook, "__name__", None)
+    args: tuple[Any, ...] = getattr(kind, "__args__", ())
+    defaults: tuple[Any, ...] = getattr(hook, "__defaults__", None) or ()
+    if name == "unstructure_optional" and len(defaults) == 1 and type(None) in args:
+        (inner,) = defaults
+        (other,) = (a for a in args if a is not type(None))
+        return f"('null' if {value} is None else {_write_code(inner, other, value, env, depth)})"
+    item = f"e{depth}"
+    if name == "unstructure_iterable" and len(defaults) == 2 and defaults[0] in (list, tuple):
+        code = _write_code(defaults[1], args[0], item, env, depth + 1)
+        return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
+    if hook in (list, tuple):
+        code = _write_code(identity, args[0] if args else Any, item, env, depth + 1)
+        return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
+    if isinstance(kind, type) and _generated(hook, "unstructure", kind):
+        nested = _writer(kind)
+        if nested is not None:
+            env[f"write_{id(kind)}"] = nested
+            return f"write_{id(kind)}({value})"
+    env[f"hook_{id(hook)}"] = hook
+    return f"_encode(hook_{id(hook)}({value}))"
+
+
 def to_json(value: object) -> str:
     """Serialise a library value to JSON text."""
+    try:
+        write = _WRITERS[value.__class__]
+    except KeyError:
+        write = _writer(value.__class__)
+    if write is not None:
+        try:
+            return write(value)
+        except Exception:  # the reference path below gives the text, or raises its error
+            pass
     return _encode(converter.unstructure(value))
+
+
+# -- stored JSON read back directly ---------------------------------------------------------
+# The converter's generated hook for a class checks every field and collects every error
+# before building the value, at a price paid on every read. For an attrs class whose hook
+# is that generated one, a reader is generated that takes well-formed data only: a dict
+# with every field, each plain value of the exact type stored text gives, the same hooks
+# called for the rest and the class built with the same arguments, so that it returns what
+# the hook returns. On anything else it gives up and the hook runs, with its own errors.
+# Like the converter's generated hooks, a reader follows the hooks registered before its
+# first use.
+
+
+class _Unusual(Exception):
+    """Data a generated reader does not take as it is: the converter's hook decides."""
+
+
+_READERS: dict[Any, Callable[[Any], Any] | None] = {}
+
+
+def _reader(cls: Any) -> Callable[[Any], Any] | None:
+    """Return the generated reader of ``cls``, or None when its hook always runs."""
+    try:
+        return _READERS[cls]
+    except KeyError:
+        pass
+    _READERS[cls] = None  # a class that holds itself reads its inner values with the hook
+    read = _READERS[cls] = _make_reader(cls)
+    return read
+
+
+def _named(env: dict[str, Any], value: object) -> str:
+    """Put ``value`` in a generated function's globals and return its name there."""
+    name = f"g{len(env)}"
+    env[name] = value
+    return name
+
+
+def _make_reader(cls: Any) -> Callable[[Any], Any] | None:
+    fields = _plain_fields(cls) if isinstance(cls, type) and attrs.has(cls) else None
+    if (
+        fields is None
+        or getattr(converter, "_prefer_attrib_converters", True)
+        or not _generated(converter.get_structure_hook(cls), "structure", cls)
+    ):
+        return None
+    env: dict[str, Any] = {"_Unusual": _Unusual, "_cls": cls}
+    lines = [
+        f"def read_{cls.__name__}(data):",
+        f"    if data.__class__ is not dict or len(data) != {len(fields)}:",
+        "        raise _Unusual",
+    ]
+    for n, field in enumerate(fields):
+        hook = converter.get_structure_hook(field.type, cache_result=False)
+        if hook is raise_error:
+            return None
+        lines += _read_code(
+            hook, field.type, f"x{n}", f"data[{field.name!r}]", env=env, indent="    "
+        )
+    arguments = ", ".join(f"{field.alias}=x{n}" for n, field in enumerate(fields))
+    lines.append(f"    return _cls({arguments})")
+    exec(compile("\n".join(lines), f"<reader {cls.__qualname__}>", "exec"), env)
+    read: Callable[[Any], Any] = env[f"read_{cls.__name__}"]
+    return read
+
+
+def _read_code(
+    hook: Any, kind: Any, target: str, source: str, *, env: dict[str, Any], indent: str
+) -> list[str]:
+    """Return lines setting ``target`` to ``hook(source, kind)`` or raising.
+
+    Every line either computes what the converter computes for ``source`` or raises
+    (``_Unusual`` for data it does not take, or the error of a hook or a class).
+    """
+    unusual = f"{indent}    raise _Unusual"
+    take = [] if target == source else [f"{indent}{target} = {source}"]
+    if hook == converter._structure_call:
+        if kind in (str, int, bool):
+            # The converter calls kind(value): a value of exactly that type is returned as is.
+            return [
+                *take,
+                f"{indent}if {target}.__class__ is not {kind.__name__}:",
+                unusual,
+            ]
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            with contextlib.suppress(TypeError):  # a member's value that is not hashable
+                # kind(value) finds a member by its value in such a table first.
+                members = _named(env, {member.value: member for member in kind})
+                return [f"{indent}{target} = {members}[{source}]"]
+        return [f"{indent}{target} = {_named(env, kind)}({source})"]
+    if hook is _date:
+        return [
+            *take,
+            f"{indent}if {target}.__class__ is not str:",
+            unusual,
+            f"{indent}{target} = {_named(env, date.fromisoformat)}({target})",
+        ]
+    if hook is _decimal:
+        return [
+            *take,
+            f"{indent}if {target}.__class__ is not str:",
+            unusual,
+            f"{indent}{target} = {_named(env, Decimal)}({target})",
+            f"{indent}if not {target}.is_finite():",
+            unusual,
+        ]
+    if hook is _money:
+        return [
+            *take,
+            f"{indent}if {target}.__class__ is not dict or len({target}) != 2:",
+            unusual,
+            f"{indent}{target}_amount = {target}['amount']",
+            f"{indent}if {target}_amount.__class__ is not str:",
+            unusual,
+            f"{indent}{target} = {_named(env, Money)}({target}_amount, {target}['currency'])",
+        ]
+    args: tuple[Any, ...] = getattr(kind, "__args__", ())
+    if hook == converter._structure_optional and len(args) == 2 and type(None) in args:
+        (other,) = (arg for arg in args if arg is not type(None))
+        inner = converter.get_structure_hook(other)
+        return [
+            *take,
+            f"{indent}if {target} is not None:",
+            *_read_code(inner, other, target, target, env=env, indent=f"{indent}    "),
+        ]
+    if (
+        hook == converter._structure_tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and args[0] is not Any
+    ):
+        item = _item_reader(converter.get_structure_hook(args[0]), args[0])
+        return [
+            *take,
+            f"{indent}if {target}.__class__ is not list:",
+            unusual,
+            f"{indent}{target} = tuple([{_named(env, item)}(item) for item in {target}])",
+        ]
+    if isinstance(kind, type) and _generated(hook, "structure", kind):
+        nested = _reader(kind)
+        if nested is not None:
+            return [f"{indent}{target} = {_named(env, nested)}({source})"]
+    return [f"{indent}{target} = {_named(env, hook)}({source}, {_named(env, kind)})"]
+
+
+def _item_reader(hook: Any, kind: Any) -> Callable[[Any], Any]:
+    """Return a function reading one item of a homogeneous tuple of ``kind``."""
+    if isinstance(kind, type) and _generated(hook, "structure", kind):
+        nested = _reader(kind)
+        if nested is not None:
+            return nested
+    env: dict[str, Any] = {"_Unusual": _Unusual}
+    lines = ["def read_item(item):", *_read_code(hook, kind, "x", "item", env=env, indent="    ")]
+    lines.append("    return x")
+    exec(compile("\n".join(lines), f"<reader {kind!r}>", "exec"), env)
+    read: Callable[[Any], Any] = env["read_item"]
+    return read
+
+
+def loader(cls: type[T]) -> Callable[[str | bytes], T]:
+    """Return a function reading a ``cls`` back from the JSON text :func:`to_json` wrote.
+
+    ``loader(cls)(text)`` returns, or raises, exactly what
+    ``converter.get_structure_hook(cls)(json.loads(text, parse_float=Decimal), cls)``
+    does (the converter's own errors, not translated), only faster for well-formed text.
+    """
+    hook = converter.get_structure_hook(cls)
+    read = _reader(cls)
+
+    def load(text: str | bytes) -> T:
+        data = _loads(text)
+        if read is not None:
+            try:
+                return read(data)  # type: ignore[no-any-return]
+            except Exception:  # the hook below gives the value or raises its own error
+                pass
+        value: T = hook(data, cls)
+        return value
+
+    return load
 
 
 _decode = json.JSONDecoder(parse_float=Decimal).decode
