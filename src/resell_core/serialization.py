@@ -167,9 +167,47 @@ _SELECTIONS_KEPT = 1024
 _PLAIN = (str, int, type(None))
 
 
+_STORED = object()
+"""Starts the key of a plan in the shape stored text gives, unlike any other key."""
+
+
 def _selection_key(value: object) -> tuple[object, ...] | None:
     if type(value) is not dict:
         return None
+    if len(value) == len(_SELECTION_KEYS):
+        key = _stored_selection_key(value)
+        if key is not None:
+            return key
+    return _general_selection_key(value)
+
+
+def _stored_selection_key(value: dict[str, Any]) -> tuple[object, ...] | None:
+    """Key a plan as to_json writes it: every field, plain values of the expected types."""
+    try:
+        version, product, tier = value["version"], value["product"], value["tier"]
+        contacts, frequency = value["contacts"], value["frequency"]
+        limits, addons = value["limits"], value["addons"]
+    except KeyError:
+        return None
+    if not (
+        type(version) is str
+        and type(product) is str
+        and type(tier) is str
+        and (contacts is None or type(contacts) is int)
+        and (frequency is None or type(frequency) is str)
+        and type(limits) is dict
+        and type(addons) is list
+    ):
+        return None
+    pairs = tuple(limits.items())
+    if pairs and not all(type(k) is str and type(n) is int for k, n in pairs):
+        return None
+    if addons and not all(type(a) is str for a in addons):
+        return None
+    return (_STORED, version, product, tier, contacts, frequency, pairs, tuple(addons))
+
+
+def _general_selection_key(value: dict[Any, Any]) -> tuple[object, ...] | None:
     key: list[object] = []
     for name, item in value.items():
         kind = type(item)
