@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 from datetime import date
 from fractions import Fraction
 
@@ -112,8 +113,14 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 """Days in each month of a common year, January first."""
 
 
+_from_anchor = functools.lru_cache(maxsize=8192, typed=True)(add_months)
+"""``add_months`` for period bounds: accounts share anchor days (a billing run computes the
+same bounds for every account anchored on one day), so one answer serves many. Errors are
+not kept: an out-of-range bound raises each time."""
+
+
 def _shift(anchor: date, frequency: Frequency, n: int) -> date:
-    return add_months(anchor, frequency.months * n)
+    return _from_anchor(anchor, frequency.months * n)
 
 
 def _frequency(value: Frequency | str) -> Frequency:
@@ -152,7 +159,7 @@ def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     if n < 0:
         raise InvalidInput.one("period", "n", "period indexes start at 0")
     months = _frequency(frequency).months
-    return _bounded(add_months(anchor, months * n), add_months(anchor, months * (n + 1)))
+    return _bounded(_from_anchor(anchor, months * n), _from_anchor(anchor, months * (n + 1)))
 
 
 def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tuple[int, Period]:
@@ -180,12 +187,12 @@ def periods_between(
     months = _frequency(frequency).months
     found: list[tuple[int, Period]] = []
     n = first
-    start = add_months(anchor, months * n)
+    start = _from_anchor(anchor, months * n)
     while start < until:
         if n < 0:
             raise InvalidInput.one("period", "n", "period indexes start at 0")
         # Each bound is still computed from the anchor; a period's end is the next's start.
-        end = add_months(anchor, months * (n + 1))
+        end = _from_anchor(anchor, months * (n + 1))
         found.append((n, _bounded(start, end)))
         n += 1
         start = end
