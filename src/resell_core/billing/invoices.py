@@ -11,10 +11,11 @@ prepaid credit. Listing helpers filter a sequence; storage does the same at scal
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -191,11 +192,70 @@ def next_number(counter: int) -> tuple[int, int]:
     return counter, counter + 1
 
 
+@functools.cache
+def _assembler(cls: type[Any]) -> Callable[..., Any]:
+    """Return ``make(*values)``: a ``cls`` whose fields are set, in order, to ``values``.
+
+    ``__init__`` of an invoice costs twice as much (it goes through ``object.__setattr__``
+    for each of its 16 fields and converts its lines again); the billing run makes two
+    invoices and two lines an account from values known valid, so it sets the slots
+    directly. Nothing is converted nor checked: ``lines`` must already be a tuple.
+    """
+    names = [f.name for f in attrs.fields(cls)]
+    params = ", ".join(f"v{i}" for i in range(len(names)))
+    lines = [
+        f"def make({params}):",
+        "    new = _new(_cls)",
+        *(f"    _set{i}(new, v{i})" for i in range(len(names))),
+        "    return new",
+    ]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    namespace.update((f"_set{i}", cls.__dict__[name].__set__) for i, name in enumerate(names))
+    # The code is built from the number of the class's fields, nothing else.
+    exec("\n".join(lines), namespace)
+    make: Callable[..., Any] = namespace["make"]
+    return make
+
+
+def with_payment_state(
+    invoice: Invoice,
+    status: InvoiceStatus,
+    paid_earmarked: Money,
+    paid_pool: Money,
+    next_retry_on: date | None,
+) -> Invoice:
+    """Return ``invoice`` with a new status, prepaid parts and next retry day.
+
+    The same invoice as ``attrs.evolve`` would return, every other field kept, at a third
+    of the cost: payment changes the invoice of every account a billing run bills.
+    """
+    new: Invoice = _assembler(Invoice)(
+        invoice.id,
+        invoice.agency_id,
+        invoice.number,
+        invoice.account_id,
+        invoice.profile_id,
+        invoice.issued_on,
+        invoice.currency,
+        invoice.lines,
+        status,
+        paid_earmarked,
+        paid_pool,
+        invoice.paid_card,
+        invoice.attempts,
+        next_retry_on,
+        invoice.period_key,
+        invoice.version,
+    )
+    return new
+
+
 def _line(
     kind: LineKind, description: str, amount: Money, period: Period | None = None
 ) -> InvoiceLine:
     rounded = amount.rounded()
-    return InvoiceLine(kind, description, _ONE, rounded, rounded, period)
+    line: InvoiceLine = _assembler(InvoiceLine)(kind, description, _ONE, rounded, rounded, period)
+    return line
 
 
 def build_recurring_invoice(
@@ -256,17 +316,27 @@ def build_recurring_invoice(
                 )
             ],
         )
-    return Invoice(
-        id=invoice_id,
-        agency_id=due.agency_id,
-        number=number,
-        account_id=due.account_id,
-        profile_id=due.profile_id,
-        issued_on=issued_on,
-        currency=currency,
-        lines=lines,
-        period_key=due.key,
+    zero = Money.zero(currency)
+    # Invoice(...) with its defaults (open, nothing paid, no attempt), built by slots.
+    invoice: Invoice = _assembler(Invoice)(
+        invoice_id,
+        due.agency_id,
+        number,
+        due.account_id,
+        due.profile_id,
+        issued_on,
+        currency,
+        tuple(lines),
+        InvoiceStatus.OPEN,
+        zero,
+        zero,
+        zero,
+        0,
+        None,
+        due.key,
+        0,
     )
+    return invoice
 
 
 def build_change_invoice(
