@@ -467,7 +467,11 @@ def _writer(cls: type) -> Callable[[Any], str] | None:
     except KeyError:
         pass
     _WRITERS[cls] = None  # a class that holds itself writes its inner values the long way
-    write = _WRITERS[cls] = _make_writer(cls)
+    try:
+        write = _make_writer(cls)
+    except Exception:  # e.g. a type that cannot be resolved: the converter will say so
+        write = None
+    _WRITERS[cls] = write
     return write
 
 
@@ -588,7 +592,11 @@ def _reader(cls: Any) -> Callable[[Any], Any] | None:
     except KeyError:
         pass
     _READERS[cls] = None  # a class that holds itself reads its inner values with the hook
-    read = _READERS[cls] = _make_reader(cls)
+    try:
+        read = _make_reader(cls)
+    except Exception:  # e.g. a type that cannot be resolved: the converter will say so
+        read = None
+    _READERS[cls] = read
     return read
 
 

@@ -418,6 +418,57 @@ def next_account() -> Account:
     )
 
 
+# -- classes with a host's hooks ----------------------------------------------------------
+
+
+@attrs.frozen
+class _Badge:
+    """A host's value with hooks of its own."""
+
+    label: str
+
+
+@attrs.frozen
+class _Holder:
+    """A host's value holding one with its own hooks."""
+
+    badge: _Badge
+    since: date
+
+
+@attrs.frozen
+class _Unresolved:
+    """A host's value whose annotation names a type that does not exist."""
+
+    label: NoSuchType  # type: ignore[name-defined]  # noqa: F821
+
+
+converter.register_unstructure_hook(_Badge, lambda badge: {"label": badge.label.upper()})
+converter.register_structure_hook(_Badge, lambda data, _: _Badge(data["label"].lower()))
+
+
+def test_a_value_with_a_hook_of_its_own_is_written_and_read_with_that_hook() -> None:
+    """A hook a host registered is used inside a generated writer and reader too."""
+    holder = _Holder(_Badge("gold"), date(2024, 2, 29))
+
+    text = to_json(holder)
+
+    assert text == '{"badge": {"label": "GOLD"}, "since": "2024-02-29"}'
+    assert structure(json.loads(text), _Holder) == holder
+    assert loader(_Holder)(text) == holder
+
+
+def test_a_class_whose_types_cannot_be_resolved_fails_as_the_converter_fails() -> None:
+    """No generated code hides the converter's own error for a class it cannot handle."""
+    value = _Unresolved("gold")
+
+    assert _outcome(to_json, value) == _outcome(_reference_to_json, value)
+    assert _outcome(structure, {"label": "gold"}, _Unresolved) == _outcome(
+        _reference_structure, {"label": "gold"}, _Unresolved
+    )
+    assert _outcome(to_json, value)[0] == "error"
+
+
 # -- reading values -------------------------------------------------------------------------
 
 
