@@ -8,7 +8,8 @@ The translation follows :func:`~resell_core.lifecycle.overview.run_query` rule b
 - ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
   ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
 - text sorts by code point (the columns are ``COLLATE "C"`` on PostgreSQL, ``BINARY`` on
-  SQLite); NULLs come last in both directions; the account id breaks ties;
+  SQLite); NULLs come last in both directions (said only for nullable columns, so that a
+  NOT NULL column sorts by its index either way); the account id breaks ties;
 - the keyset cursor selects the rows strictly after the position it encodes;
 - the status filter ``expired`` also takes cancelled accounts whose ``expires_on`` is on or
   before today.
@@ -49,6 +50,10 @@ _RENAMED = {
 def column_of(column: OverviewColumn) -> ColumnElement[object]:
     """Return the table column that holds an overview column."""
     return accounts.c[_RENAMED.get(column, column.value)]
+
+
+def _nullable(column: OverviewColumn) -> bool:
+    return bool(accounts.c[_RENAMED.get(column, column.value)].nullable)
 
 
 def _folded(column: OverviewColumn) -> ColumnElement[str]:
@@ -128,7 +133,11 @@ def _order(sort: Sequence[SortKey]) -> list[UnaryExpression[object]]:
     order: list[UnaryExpression[object]] = []
     for key in sort:
         column = column_of(key.column)
-        order.append((column.desc() if key.descending else column.asc()).nulls_last())
+        direction = column.desc() if key.descending else column.asc()
+        # A NOT NULL column needs no NULLS LAST, and on PostgreSQL an explicit one keeps
+        # "DESC" from reading the (agency_id, column) index backwards: the whole matching
+        # set would be sorted for one page.
+        order.append(direction.nulls_last() if _nullable(key.column) else direction)
     order.append(accounts.c.id.asc())
     return order
 
