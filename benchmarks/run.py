@@ -1,7 +1,10 @@
-"""Run every benchmark and print the library's figures against their baselines.
+"""Run the benchmarks and print the library's figures against their baselines.
 
-Usage: ``python benchmarks/run.py [--quick]`` from the repository root. PostgreSQL figures
-are added when ``RESELL_CORE_POSTGRES_URL`` is set.
+Usage: ``python benchmarks/run.py [--quick] [--only GROUP ...] [--size N ...]`` from the
+repository root. Without options every group runs at N = 10k and 100k (``--quick``: 1k and
+10k). ``--only`` picks groups (``billing``, ``memory``, ``overview``; repeat it for more
+than one); ``--size`` replaces the sizes (repeat it for several). PostgreSQL figures are
+added when ``RESELL_CORE_POSTGRES_URL`` is set.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from benchmarks import bench_billing, bench_memory, bench_overview
 from benchmarks.common import postgres_storage, print_table
 from resell_core.adapters.sql.testing import postgres_url
 
+GROUPS = ("billing", "memory", "overview")
+"""The benchmark groups, in the order they run."""
+
 
 def _postgres_version() -> str:
     if postgres_url() is None:
@@ -29,25 +35,54 @@ def _postgres_version() -> str:
             return str(connection.exec_driver_sql("SHOW server_version").scalar())
 
 
-def main() -> None:
-    """Parse the arguments, run the benchmarks, print the tables."""
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a size is a positive number of accounts, not {value}")
+    return number
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, run the chosen benchmarks, print their tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (1k and 10k)")
-    args = parser.parse_args()
-    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        help="run only this group (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--size",
+        action="append",
+        type=_positive,
+        metavar="N",
+        help="accounts to run at, replacing the default sizes (repeatable); billing runs "
+        "at each, the overview at the largest, memory at the smallest (and 10x it)",
+    )
+    args = parser.parse_args(argv)
+    groups = set(args.only or GROUPS)
+    if args.size:
+        sizes = sorted(set(args.size))
+        memory_n = sizes[0]
+    else:
+        sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
+        memory_n = 500 if args.quick else 2_000
     print(
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {_postgres_version()}, {os.cpu_count()} CPUs"
     )
-    print_table("Billing run (accounts/s; ratio = baseline / library)", bench_billing.run(sizes))
-    print_table(
-        "Peak memory of the billing run (ratio = 10N / N)",
-        bench_memory.run(500 if args.quick else 2_000),
-    )
-    print_table(
-        "Overview query (ms a query; ratio = library / baseline)",
-        bench_overview.run(sizes[-1]),
-    )
+    if "billing" in groups:
+        print_table(
+            "Billing run (accounts/s; ratio = baseline / library)", bench_billing.run(sizes)
+        )
+    if "memory" in groups:
+        print_table("Peak memory of the billing run (ratio = 10N / N)", bench_memory.run(memory_n))
+    if "overview" in groups:
+        print_table(
+            "Overview query (ms a query; ratio = library / baseline)",
+            bench_overview.run(sizes[-1]),
+        )
 
 
 if __name__ == "__main__":
