@@ -161,16 +161,18 @@ class PaymentStart:
 def _prepaid_movement(
     invoice: Invoice, part: str, amount: Money, source: str, on: date
 ) -> Movement:
+    # Movement(id, agency_id, kind, quantity, source, destination, on, reason, invoice_id),
+    # by position: keywords cost a fifth more on this hot path.
     return Movement(
-        id=f"{invoice.id}/{part}",
-        agency_id=invoice.agency_id,
-        kind=CreditKind.PREPAID,
-        quantity=amount.amount,
-        source=source,
-        destination=SPENT,
-        on=on,
-        reason=f"invoice {invoice.number}",
-        invoice_id=invoice.id,
+        f"{invoice.id}/{part}",
+        invoice.agency_id,
+        CreditKind.PREPAID,
+        amount.amount,
+        source,
+        SPENT,
+        on,
+        f"invoice {invoice.number}",
+        invoice.id,
     )
 
 
@@ -212,13 +214,14 @@ def start_payment(
         PaymentError: When the invoice is failed or void, or a card charge is needed and
             there is no billing profile of the invoice's agency.
     """
-    if invoice.status is InvoiceStatus.PAID:
+    status = invoice.status
+    if status is InvoiceStatus.PAID:
         return PaymentStart(invoice, (), None)
-    if invoice.status is InvoiceStatus.PENDING:
+    if status is InvoiceStatus.PENDING:
         raise PaymentInFlight(invoice.id, _current_key(invoice))
-    if invoice.status is not InvoiceStatus.OPEN:
+    if status is not InvoiceStatus.OPEN:
         raise PaymentError(
-            f"invoice {invoice.number} is {invoice.status}: only an open invoice can be paid"
+            f"invoice {invoice.number} is {status}: only an open invoice can be paid"
         )
     movements: list[Movement] = []
     total = invoice.total
@@ -252,7 +255,7 @@ def start_payment(
             None,
         )
     if movements:
-        invoice = _started(invoice, paid_earmarked, paid_pool, invoice.status)
+        invoice = _started(invoice, paid_earmarked, paid_pool, status)
     if profile is None or profile.agency_id != invoice.agency_id:
         raise PaymentError(
             f"invoice {invoice.number} needs a card charge of {rest} but has no billing "
