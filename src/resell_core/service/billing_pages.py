@@ -23,7 +23,7 @@ import attrs
 from resell_core.agency import Agency
 from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.gateway import ChargeRequest
-from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.invoices import Invoice, InvoiceStatus, with_payment_state
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.profiles import BillingProfile
@@ -239,11 +239,14 @@ def bill_account(
     stored: Account | None = None
     loose: tuple[AccountEvent, ...] = ()
     earmarked: Decimal | None = None
+    # The periods still due once one is billed: billing moves only the account's cursor,
+    # so they are the rest of the list (computing them again would find the same).
+    left: list[DuePeriod] | None = None
     while True:
         current = account
         events: list[AccountEvent] = []
         try:
-            due = due_periods(current, until)
+            due = due_periods(current, until) if left is None else left
             pending = current.pending_change
             if due and pending is not None and due[0].period.start >= pending.effective_on:
                 moved = apply(current, ApplyPendingChange(), on=due[0].period.start, policy=policy)
@@ -279,12 +282,13 @@ def bill_account(
         except ResellError as error:
             return AccountBill(stored, loose, tuple(steps), error)
         started = start.invoice
+        paid_earmarked, paid_pool = started.paid_earmarked, started.paid_pool
         if start.charge is not None:
-            started = attrs.evolve(started, status=InvoiceStatus.PENDING, next_retry_on=today)
-        earmarked -= started.paid_earmarked.amount
-        reads.took(
-            agency_id, number, (profile_id, started.paid_pool.amount) if profile_id else None
-        )
+            started = with_payment_state(
+                started, InvoiceStatus.PENDING, paid_earmarked, paid_pool, today
+            )
+        earmarked -= paid_earmarked.amount
+        reads.took(agency_id, number, (profile_id, paid_pool.amount) if profile_id else None)
         events.extend(billed.events)
         steps.append(
             BilledStep(
@@ -292,11 +296,11 @@ def bill_account(
                 started,
                 start.movements,
                 start.charge,
-                started.paid_earmarked + started.paid_pool,
+                paid_earmarked + paid_pool,
             )
         )
         account = stored = billed.account
         loose = ()
-        if len(due) == 1:
-            # It was the only period due: none is left (saves computing the periods again).
+        left = due[1:]
+        if not left:
             return AccountBill(stored, loose, tuple(steps))
