@@ -12,6 +12,11 @@ Shapes on the wire (plain JSON-able values):
 Unknown keys are refused. Every structuring failure reaches callers as an
 :class:`~resell_core.errors.InvalidInput` (a :class:`~resell_core.errors.CatalogError`
 for catalogs) listing every bad field at once.
+
+Storage writes and reads every aggregate on every command, so :func:`to_json` writes attrs
+values with generated code, and :func:`loader`, :func:`structurer` and :func:`structure`
+read well-formed data with generated code; both give the converter's very text, values and
+errors, which they fall back to on anything unusual.
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ __all__ = [
     "from_json",
     "load_catalog",
     "loader",
+    "parse_json",
     "structure",
+    "structurer",
     "to_json",
     "unstructure",
 ]
@@ -728,18 +735,17 @@ def _item_reader(hook: Any, kind: Any) -> Callable[[Any], Any]:
     return read
 
 
-def loader(cls: type[T]) -> Callable[[str | bytes], T]:
-    """Return a function reading a ``cls`` back from the JSON text :func:`to_json` wrote.
+def structurer(cls: type[T]) -> Callable[[Any], T]:
+    """Return a function building a ``cls`` from plain data, faster for well-formed data.
 
-    ``loader(cls)(text)`` returns, or raises, exactly what
-    ``converter.get_structure_hook(cls)(json.loads(text, parse_float=Decimal), cls)``
-    does (the converter's own errors, not translated), only faster for well-formed text.
+    ``structurer(cls)(data)`` returns, or raises, exactly what
+    ``converter.get_structure_hook(cls)(data, cls)`` does: the converter's own errors, not
+    translated as :func:`structure` translates them.
     """
     hook = converter.get_structure_hook(cls)
     read = _reader(cls)
 
-    def load(text: str | bytes) -> T:
-        data = _loads(text)
+    def build(data: Any) -> T:
         if read is not None:
             try:
                 return read(data)  # type: ignore[no-any-return]
@@ -747,6 +753,20 @@ def loader(cls: type[T]) -> Callable[[str | bytes], T]:
                 pass
         value: T = hook(data, cls)
         return value
+
+    return build
+
+
+def loader(cls: type[T]) -> Callable[[str | bytes], T]:
+    """Return a function reading a ``cls`` back from the JSON text :func:`to_json` wrote.
+
+    ``loader(cls)(text)`` returns, or raises, exactly what
+    ``converter.get_structure_hook(cls)(json.loads(text, parse_float=Decimal), cls)`` does.
+    """
+    build = structurer(cls)
+
+    def load(text: str | bytes) -> T:
+        return build(parse_json(text))
 
     return load
 
@@ -756,7 +776,7 @@ _decode = json.JSONDecoder(parse_float=Decimal).decode
 # about as much as reading a small document; this one is built once.
 
 
-def _loads(text: str | bytes) -> Any:
+def parse_json(text: str | bytes) -> Any:
     """Return ``json.loads(text, parse_float=Decimal)``: the same value or the same error."""
     if type(text) is str and not text.startswith("\ufeff"):
         return _decode(text)
@@ -771,7 +791,7 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         InvalidInput: When the text is not JSON or a field is bad (every one is listed).
     """
     try:
-        data = _loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput.one(cls.__name__, "$", f"not valid JSON: {exc}") from None
     return structure(data, cls)

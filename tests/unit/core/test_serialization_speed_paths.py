@@ -38,7 +38,14 @@ from resell_core.periods import Frequency, Period
 from resell_core.ports import AccessRecord, IdempotencyRecord, Record
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
-from resell_core.serialization import _loads, converter, loader, structure, to_json
+from resell_core.serialization import (
+    converter,
+    loader,
+    parse_json,
+    structure,
+    structurer,
+    to_json,
+)
 from resell_core.testing import strategies as rs
 
 # -- references -------------------------------------------------------------------------
@@ -320,18 +327,18 @@ def test_reading_json_gives_what_json_loads_with_decimal_floats_gives(
     """The decoder built once reads every text (or bytes) as json.loads(parse_float=Decimal)."""
     data: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
 
-    assert _outcome(_loads, data) == _outcome(_reference_loads, data)
+    assert _outcome(parse_json, data) == _outcome(_reference_loads, data)
 
 
 def test_a_json_float_is_still_read_as_an_exact_decimal() -> None:
     """A fraction in stored JSON is a Decimal, never a float."""
-    assert _loads('{"rate": 0.15}') == {"rate": Decimal("0.15")}
+    assert parse_json('{"rate": 0.15}') == {"rate": Decimal("0.15")}
 
 
 def test_a_byte_order_mark_is_refused_as_json_loads_refuses_it() -> None:
     """Text starting with a byte order mark is refused with json's own message."""
     with pytest.raises(json.JSONDecodeError, match="BOM"):
-        _loads('\ufeff{"id": "north-bakery"}')
+        parse_json('\ufeff{"id": "north-bakery"}')
 
 
 # -- writing JSON ---------------------------------------------------------------------------
@@ -592,6 +599,22 @@ def test_loader_of_spoilt_text_gives_the_reference_value_or_error(value: object)
             mine = _outcome(loader(cls), text)
 
             assert _same_outcome(mine, _outcome(_reference_load, text, cls)), path
+
+
+@settings(max_examples=10)
+@given(value=_aggregates)
+def test_structurer_of_spoilt_data_gives_the_converters_value_or_error(value: object) -> None:
+    """structurer(cls) gives what the converter's hook gives, bad data included."""
+    stored = json.loads(to_json(value))
+    cls = type(value)
+    build, hook = structurer(cls), converter.get_structure_hook(cls)
+    for path in _json_paths(stored):
+        for new in [*_ODD_JSON, *_FLOATS, _DROP]:
+            spoilt = _json_with(stored, path, new)
+
+            mine = _outcome(build, spoilt)
+
+            assert _same_outcome(mine, _outcome(hook, spoilt, cls)), path
 
 
 def test_an_account_with_a_bad_date_and_an_unknown_key_lists_both_problems() -> None:
