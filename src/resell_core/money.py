@@ -242,6 +242,8 @@ class Money:
         return self.allocate([1] * parts)
 
     # -- arithmetic -----------------------------------------------------------------
+    # The hottest operations build their result inline (as _exact does): a function call
+    # is a fifth of their cost, and a billing run makes some twenty amounts an account.
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
@@ -264,8 +266,6 @@ class Money:
         _set_currency(money, currency)
         return money
 
-    # The hottest operations build their result inline (as _exact does): a function call
-    # is a fifth of their cost, and a billing run makes some twenty amounts an account.
     def __neg__(self) -> Money:
         money = _new(Money)
         _set_amount(money, _minus(self.amount))

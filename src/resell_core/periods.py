@@ -86,6 +86,10 @@ class Period:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+"""Days in each month of a common year, January first."""
+
+
 def add_months(day: date, months: int) -> date:
     """Return ``day`` plus whole months, the day of month clamped to the month's last day.
 
@@ -107,10 +111,6 @@ def add_months(day: date, months: int) -> date:
         last = 29 if month == 1 and calendar.isleap(year) else _MONTH_DAYS[month]
         day_of_month = min(day_of_month, last)
     return date(year, month + 1, day_of_month)
-
-
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-"""Days in each month of a common year, January first."""
 
 
 _from_anchor = functools.lru_cache(maxsize=8192, typed=True)(add_months)

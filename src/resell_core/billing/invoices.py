@@ -226,8 +226,9 @@ def with_payment_state(
 ) -> Invoice:
     """Return ``invoice`` with a new status, prepaid parts and next retry day.
 
-    The same invoice as ``attrs.evolve`` would return, every other field kept, at a third
-    of the cost: payment changes the invoice of every account a billing run bills.
+    The same invoice as ``attrs.evolve`` would return, every other field kept, for a
+    quarter of the cost (payment changes the invoice of every account a billing run
+    bills); the new values are stored as given, as ``evolve`` would store them.
     """
     new: Invoice = _assembler(Invoice)(
         invoice.id,
