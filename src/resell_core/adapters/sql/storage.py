@@ -27,7 +27,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
-import json
 import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -93,7 +92,7 @@ from resell_core.lifecycle.overview import (
     sort_key,
 )
 from resell_core.ports import AccessRecord, IdempotencyRecord, Record
-from resell_core.serialization import converter, from_json, to_json
+from resell_core.serialization import from_json, loader, parse_json, structurer, to_json
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
@@ -131,29 +130,22 @@ def _micros(moment: datetime) -> int:
 
 
 def _loader(cls: type[V]) -> Callable[[str], V]:
-    hook = converter.get_structure_hook(cls)
-
-    def load(data: str) -> V:
-        value: V = hook(json.loads(data, parse_float=Decimal), cls)
-        return value
-
-    return load
+    return loader(cls)
 
 
 def _cursor_loader(cls: type[V], fields: tuple[str, ...]) -> Callable[[Any], V]:
     """Return a reader of a row whose ``fields`` and ``version`` columns win over the
     document's copies."""
-    hook = converter.get_structure_hook(cls)
+    build = structurer(cls)
 
     def load(row: Any) -> V:
-        data = json.loads(row.data, parse_float=Decimal)
+        data = parse_json(row.data)
         data["version"] = row.version  # written with the cursor, not in the document
         for name in fields:
             held = getattr(row, name)
             # Dates come back as dates, or as ISO text from a driver's cursor (SQLite).
             data[name] = held.isoformat() if isinstance(held, date) else held
-        value: V = hook(data, cls)
-        return value
+        return build(data)
 
     return load
 
@@ -1632,7 +1624,7 @@ class _Ledger:
                 "kind": m.kind.value,
                 "source": m.source,
                 "destination": m.destination,
-                "data": _movement_json(m),
+                "data": to_json(m),
             }
             for m in fresh
         ]
@@ -1703,40 +1695,6 @@ class _Ledger:
 
 _EVENT_INSERT = insert(schema.events).inline()
 
-_quote = json.encoder.encode_basestring
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
-
-
-def _movement_json(movement: Movement) -> str:
-    """Return ``to_json(movement)``, the same text, written directly (one a charge paid
-    by prepaid credit; see :func:`_event_json`)."""
-    return (
-        f'{{"agency_id": {_quote(movement.agency_id)}, '
-        f'"destination": {_quote(movement.destination)}, "id": {_quote(movement.id)}, '
-        f'"invoice_id": {_text(movement.invoice_id)}, "kind": {_quote(movement.kind.value)}, '
-        f'"on": "{movement.on.isoformat()}", "quantity": {_quote(str(movement.quantity))}, '
-        f'"reason": {_quote(movement.reason)}, "source": {_quote(movement.source)}}}'
-    )
-
-
-def _event_json(event: AuditEvent) -> str:
-    """Return ``to_json(event)``, the same text, written directly.
-
-    Every command appends audit entries (the billing run three an account) and the
-    generic converter and encoder cost several times this; the fields are plain strings
-    and one aware datetime, so the text is the converter's ISO form with the encoder's
-    sorted keys and separators.
-    """
-    return (
-        f'{{"action": {_quote(event.action)}, "actor": {_quote(event.actor)}, '
-        f'"after": {_text(event.after)}, "agency_id": {_quote(event.agency_id)}, '
-        f'"at": "{event.at.isoformat()}", "before": {_text(event.before)}, '
-        f'"subject": {_quote(event.subject)}}}'
-    )
-
 
 class _Events:
     def __init__(self, uow: SqlUnitOfWork) -> None:
@@ -1771,7 +1729,7 @@ class _Events:
                 connection,
                 self._insert,
                 [
-                    {"agency_id": x.agency_id, "subject": x.subject, "data": _event_json(x)}
+                    {"agency_id": x.agency_id, "subject": x.subject, "data": to_json(x)}
                     for x in self.pending
                 ],
             )
