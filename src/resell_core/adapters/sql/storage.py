@@ -351,6 +351,32 @@ def _clash_statement(spec: _Spec[Any], shape: tuple[tuple[str, tuple[int, ...]],
 
 
 @functools.cache
+def _select_statement(
+    spec: _Spec[Any],
+    condition: ColumnElement[bool],
+    *,
+    after: bool,
+    limit: bool,
+    order: tuple[Any, ...],
+    lock: bool,
+) -> Any:
+    """Return the read of :meth:`_Versioned.select` for a condition built once (parameters
+    ``after_id`` and ``limit`` besides the condition's own)."""
+    table = spec.table
+    statement = select(*(table.c[c] for c in spec.read_columns)).where(
+        _versioned_statements(spec).fixed, condition
+    )
+    if after:
+        statement = statement.where(table.c.id > bindparam("after_id"))
+    statement = statement.order_by(*order, table.c.id)
+    if limit:
+        statement = statement.limit(bindparam("limit"))
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return statement
+
+
+@functools.cache
 def _balances_statement(size: int) -> Any:
     """Return the read of one agency's balances of one kind in ``size`` wallets."""
     b = schema.balances.c
@@ -447,23 +473,48 @@ class _Versioned(Generic[V]):
         limit: int | None = None,
         order: Sequence[Any] = (),
         for_update: bool = False,
+        params: Mapping[str, object] | None = None,
     ) -> list[V]:
-        """Return visible rows by id (or ``order``): the database's merged with the journal's."""
-        table = self.spec.table
-        read = (table.c[c] for c in self.spec.read_columns)
-        statement = select(*read).where(self._fixed, condition)
-        if after_id is not None:
-            statement = statement.where(table.c.id > after_id)
-        statement = statement.order_by(*order, table.c.id)
-        if limit is not None:
-            if limit <= 0:
-                return []
-            statement = statement.limit(limit + len(self.changes))
-        if for_update and self._uow.storage.dialect == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
+        """Return visible rows by id (or ``order``): the database's merged with the journal's.
+
+        ``params``: the values of ``condition``'s bound parameters, for a condition built
+        once: the statement is then built and compiled once too.
+        """
+        if limit is not None and limit <= 0:
+            return []
+        lock = for_update and self._uow.storage.dialect == "postgresql"
+        if params is not None:
+            statement = _select_statement(
+                self.spec,
+                condition,
+                after=after_id is not None,
+                limit=limit is not None,
+                order=tuple(order),
+                lock=lock,
+            )
+            given = dict(params)
+            if after_id is not None:
+                given["after_id"] = after_id
+            if limit is not None:
+                given["limit"] = limit + len(self.changes)
+            # Planned for its values each time on PostgreSQL, as the statement built per
+            # call was (a generic plan of the due page was slower).
+            rows = self._uow.rows(statement, given, once=True, custom_plan=True)
+        else:
+            table = self.spec.table
+            read = (table.c[c] for c in self.spec.read_columns)
+            statement = select(*read).where(self._fixed, condition)
+            if after_id is not None:
+                statement = statement.where(table.c.id > after_id)
+            statement = statement.order_by(*order, table.c.id)
+            if limit is not None:
+                statement = statement.limit(limit + len(self.changes))
+            if lock:
+                statement = statement.with_for_update(skip_locked=True)
+            rows = self._uow.rows(statement)
         found = [
             value
-            for value in map(self.loaded, self._uow.rows(statement))
+            for value in map(self.loaded, rows)
             if value.id not in self.changes  # type: ignore[attr-defined]
         ]
         if self.changes:
@@ -1016,11 +1067,12 @@ class _Accounts:
             return start is not None and start < until
 
         return self._rows.select(
-            schema.accounts.c.next_billing_on < until,
+            _DUE,
             is_due,
             after_id=after_id,
             limit=limit,
             for_update=claim,
+            params={"until": until},
         )
 
     def trials_ending(
@@ -1037,6 +1089,10 @@ class _Accounts:
             after_id=after_id,
             limit=limit,
         )
+
+
+_DUE = schema.accounts.c.next_billing_on < bindparam("until")
+"""Who is due before ``until``: the billing run's page condition, built once."""
 
 
 def _merge_own(
