@@ -18,10 +18,11 @@ import operator
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Date
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -160,7 +161,10 @@ def compile_once(
     expanding = any(b.expanding for b in getattr(compiled, "binds", {}).values())
     if not expanding:
         names = getattr(compiled, "positiontup", None)
-        processors: dict[str, _Processor] = dict(getattr(compiled, "_bind_processors", {}))
+        processors: dict[str, _Processor] = {
+            name: _remembering(process) if _is_date(compiled, name) else process
+            for name, process in getattr(compiled, "_bind_processors", {}).items()
+        }
         result = Compiled(
             compiled.string,
             None if names is None else tuple(names),
@@ -171,6 +175,32 @@ def compile_once(
         # The statement is kept with its entry, so that its id cannot be reused meanwhile.
         _cache[key] = (statement, result)
     return result
+
+
+def _is_date(compiled: Any, name: str) -> bool:
+    bind = getattr(compiled, "binds", {}).get(name)
+    return bind is not None and isinstance(bind.type, Date)
+
+
+def _remembering(process: _Processor) -> _Processor:
+    """Return ``process`` with its answers for plain dates remembered (SQLite writes each
+    date as text: the billing run writes three an account, mostly the same few days)."""
+    seen: dict[date, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not date:
+            return process(value)
+        found = seen.get(value)
+        if found is None:
+            if len(seen) >= _DATES_KEPT:
+                seen.clear()
+            found = seen[value] = process(value)
+        return found
+
+    return remembered
+
+
+_DATES_KEPT = 4096
 
 
 def driver_cursor(connection: Connection) -> Any:
