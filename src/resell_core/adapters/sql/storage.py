@@ -537,13 +537,14 @@ class _Versioned(Generic[V]):
         *,
         new: bool,
         old: Mapping[str, object],
+        claims: Mapping[str, object],
         known: _Clashes | None = None,
     ) -> None:
         """Raise if the id (for a new row) or a unique key ``value`` takes is held.
 
+        ``claims``: ``value``'s unique keys (``spec.claims(value)``).
         ``known``: the rows that may clash, read for many values at once (else read here).
         """
-        claims = self.spec.claims(value)
         wanted = {n: v for n, v in claims.items() if v is not None and old.get(n) != v}
         if not wanted and not new:
             return
@@ -584,10 +585,19 @@ class _Versioned(Generic[V]):
             return None
         return value
 
-    def _journal(self, key: str, value: V | _Deleted, base: int | None) -> None:
+    def _journal(
+        self,
+        key: str,
+        value: V | _Deleted,
+        base: int | None,
+        claims: Mapping[str, object] | None = None,
+    ) -> None:
+        """Journal ``value`` (its unique keys: ``claims``, worked out when None)."""
         self.changes[key] = _Change(value, base)
         if not isinstance(value, _Deleted):
-            for name, claim in self.spec.claims(value).items():
+            if claims is None:
+                claims = self.spec.claims(value)
+            for name, claim in claims.items():
                 if claim is not None:
                     self.claimed[name][claim] = key
 
@@ -597,9 +607,10 @@ class _Versioned(Generic[V]):
         change = self.changes.get(key)
         if change is not None and not isinstance(change.value, _Deleted):
             raise AlreadyExists(self.spec.kind, key)
-        self._check_claims(key, value, new=change is None, old={})
+        claims = self.spec.claims(value)
+        self._check_claims(key, value, new=change is None, old={}, claims=claims)
         base = change.base if change is not None else None
-        self._journal(key, _copy(value), base)
+        self._journal(key, _copy(value), base, claims)
 
     def add_many(self, values: Sequence[V]) -> None:
         """Journal new rows in order, as :meth:`add` each, reading the rows that may clash
@@ -610,9 +621,10 @@ class _Versioned(Generic[V]):
             change = self.changes.get(key)
             if change is not None and not isinstance(change.value, _Deleted):
                 raise AlreadyExists(self.spec.kind, key)
-            self._check_claims(key, value, new=change is None, old={}, known=known)
+            claims = self.spec.claims(value)
+            self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
             base = change.base if change is not None else None
-            self._journal(key, _copy(value), base)
+            self._journal(key, _copy(value), base, claims)
 
     def _clashes(self, values: Sequence[V]) -> _Clashes:
         """Read the stored rows holding the id or a unique key of any of ``values``."""
@@ -671,8 +683,9 @@ class _Versioned(Generic[V]):
         if version != value.version:  # type: ignore[attr-defined]
             raise VersionConflict(self.spec.kind, key, value.version, version)  # type: ignore[attr-defined]
         stored = _with_version(value, version + 1)
-        self._check_claims(key, stored, new=False, old=old_claims)
-        self._journal(key, stored, base)
+        claims = self.spec.claims(stored)
+        self._check_claims(key, stored, new=False, old=old_claims, claims=claims)
+        self._journal(key, stored, base, claims)
         return _copy(stored)
 
     def remove(self, agency_id: str, key: str) -> None:
