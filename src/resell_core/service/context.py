@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from resell_core.audit import AuditEvent
+from resell_core.audit import AuditEvent, aware_event
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
@@ -241,9 +241,14 @@ class Work:
         self.ctx = ctx
         self.command = command
         self.uow = uow
-        self.now = ctx.now()
-        self.today = self.now.astimezone(ctx.billing_tz).date()
+        self.now = now = ctx.now()
+        self.today = now.astimezone(ctx.billing_tz).date()
         self._effects: list[Callable[[], None]] = []
+        # "now" is checked aware once here, not by every audit entry's validator (a billing
+        # page writes hundreds). A naive one is left for AuditEvent to refuse, as before:
+        # a command that writes no entry does not fail on it.
+        self._aware_now = now if now.tzinfo is not None and now.utcoffset() is not None else None
+        self._append = uow.events.append
 
     def new_id(self, kind: str) -> str:
         """Return a new id of ``kind`` from the Ids port."""
@@ -267,9 +272,11 @@ class Work:
             after: The relevant state after, None when removed.
             agency_id: The agency concerned (the command's scope by default).
         """
-        self.uow.events.append(
-            AuditEvent(
-                at=self.now,
+        at = self.now
+        entry = aware_event if at is self._aware_now else AuditEvent
+        self._append(
+            entry(
+                at=at,
                 agency_id=agency_id or self.command.scope,
                 actor=self.command.actor,
                 action=action,
@@ -281,13 +288,21 @@ class Work:
 
     def account_events(self, agency_id: str, events: tuple[AccountEvent, ...]) -> None:
         """Append an audit entry per lifecycle event (status before -> after)."""
+        at = self.now
+        entry = aware_event if at is self._aware_now else AuditEvent
+        actor = self.command.actor
+        append = self._append
         for event in events:
-            self.audit(
-                event_action(event),
-                event.account_id,
-                before=event.before.value,
-                after=event.after.value,
-                agency_id=agency_id,
+            append(
+                entry(
+                    at=at,
+                    agency_id=agency_id,
+                    actor=actor,
+                    action=_ACTIONS.get(type(event)) or event_action(event),
+                    subject=event.account_id,
+                    before=event.before.value,
+                    after=event.after.value,
+                )
             )
 
     def apply(self, account: Account, action: Action, on: date | None = None) -> Account:
