@@ -26,9 +26,9 @@ from resell_core.billing.invoices import Invoice, InvoiceStatus, with_payment_st
 from resell_core.billing.ledger import SPENT, CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.notices import Notice, NoticeKind, account_notice
 from resell_core.billing.profiles import BillingProfile
-from resell_core.errors import InvalidInput, PaymentError, PaymentInFlight
+from resell_core.errors import CurrencyMismatch, InvalidInput, PaymentError, PaymentInFlight
 from resell_core.lifecycle.account import Account
-from resell_core.money import Money
+from resell_core.money import Money, _add, _exact, _subtract
 
 __all__ = [
     "DunningPolicy",
@@ -45,6 +45,8 @@ __all__ = [
     "settlement_notices",
     "start_payment",
 ]
+
+_ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -159,7 +161,7 @@ class PaymentStart:
 
 
 def _prepaid_movement(
-    invoice: Invoice, part: str, amount: Money, source: str, on: date
+    invoice: Invoice, part: str, amount: Decimal, source: str, on: date
 ) -> Movement:
     # Movement(id, agency_id, kind, quantity, source, destination, on, reason, invoice_id),
     # by position: keywords cost a fifth more on this hot path.
@@ -167,7 +169,7 @@ def _prepaid_movement(
         f"{invoice.id}/{part}",
         invoice.agency_id,
         CreditKind.PREPAID,
-        amount.amount,
+        amount,
         source,
         SPENT,
         on,
@@ -223,32 +225,55 @@ def start_payment(
         raise PaymentError(
             f"invoice {invoice.number} is {status}: only an open invoice can be paid"
         )
-    movements: list[Movement] = []
+    # Amounts are added up as Decimals under Money's own context, with the currency checks
+    # of Money's operators in the order they would come (``invoice.paid``, then ``total -
+    # paid``): a billing run pays an invoice an account, and Money objects for each step
+    # of the split would cost twice as much as the split itself.
     total = invoice.total
-    paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
-    paid = invoice.paid
-    first_start = invoice.attempts == 0 and invoice.next_retry_on is None
-    if first_start and paid.is_zero():
-        currency = invoice.currency
-        plan = plan_payment(total - paid, Money(earmarked, currency), Money(pool, currency))
-        if plan.earmarked.is_positive() and invoice.account_id is not None:
+    currency = total.currency
+    paid_earmarked, paid_pool, paid_card = (
+        invoice.paid_earmarked,
+        invoice.paid_pool,
+        invoice.paid_card,
+    )
+    paid_in = paid_earmarked.currency
+    if paid_pool.currency != paid_in:
+        raise CurrencyMismatch(paid_in, paid_pool.currency, "add")
+    if paid_card.currency != paid_in:
+        raise CurrencyMismatch(paid_in, paid_card.currency, "add")
+    paid = _add(_add(paid_earmarked.amount, paid_pool.amount), paid_card.amount)
+    if paid_in != currency:
+        raise CurrencyMismatch(currency, paid_in, "subtract")
+    movements: list[Movement] = []
+    if invoice.attempts == 0 and invoice.next_retry_on is None and paid == 0:
+        # plan_payment(total - paid, earmarked, pool), amount by amount.
+        if type(earmarked) is not Decimal or not earmarked.is_finite():
+            earmarked = Money(earmarked, invoice.currency).amount
+        if type(pool) is not Decimal or not pool.is_finite():
+            pool = Money(pool, invoice.currency).amount
+        # min and max keep their first argument on a tie, as Money.min and Money.max do.
+        rest = max(_subtract(total.amount, paid), _ZERO)
+        from_earmark = min(rest, max(earmarked, _ZERO))
+        rest = _subtract(rest, from_earmark)
+        from_pool = min(rest, max(pool, _ZERO))
+        if from_earmark > 0 and invoice.account_id is not None:
             movements.append(
                 _prepaid_movement(
-                    invoice, "earmarked", plan.earmarked, account_wallet(invoice.account_id), on
+                    invoice, "earmarked", from_earmark, account_wallet(invoice.account_id), on
                 )
             )
-            paid_earmarked = plan.earmarked
-        if plan.pool.is_positive() and invoice.profile_id is not None:
+            paid_earmarked = _exact(from_earmark, currency)
+        if from_pool > 0 and invoice.profile_id is not None:
             movements.append(
                 _prepaid_movement(
-                    invoice, "pool", plan.pool, profile_wallet(invoice.profile_id), on
+                    invoice, "pool", from_pool, profile_wallet(invoice.profile_id), on
                 )
             )
-            paid_pool = plan.pool
+            paid_pool = _exact(from_pool, currency)
         if movements:
-            paid = paid_earmarked + paid_pool + invoice.paid_card
-    rest = total - paid
-    if not rest.is_positive():
+            paid = _add(_add(paid_earmarked.amount, paid_pool.amount), paid_card.amount)
+    left = _subtract(total.amount, paid)
+    if not left > 0:
         return PaymentStart(
             _started(invoice, paid_earmarked, paid_pool, InvoiceStatus.PAID),
             tuple(movements),
@@ -256,9 +281,10 @@ def start_payment(
         )
     if movements:
         invoice = _started(invoice, paid_earmarked, paid_pool, status)
+    rest_due = _exact(left, currency)
     if profile is None or profile.agency_id != invoice.agency_id:
         raise PaymentError(
-            f"invoice {invoice.number} needs a card charge of {rest} but has no billing "
+            f"invoice {invoice.number} needs a card charge of {rest_due} but has no billing "
             "profile: set the account's billing profile, then retry"
         )
     charge = ChargeRequest(
@@ -266,7 +292,7 @@ def start_payment(
         agency_id=invoice.agency_id,
         profile_id=profile.id,
         card_token=profile.card_token,
-        amount=rest,
+        amount=rest_due,
         description=f"Invoice {invoice.number}",
     )
     return PaymentStart(invoice, tuple(movements), charge)
