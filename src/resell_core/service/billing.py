@@ -604,25 +604,23 @@ def _write_bill(
     if account is None:
         return
     agency_id = account.agency_id
+    audit = work.audit
     for step in bill.steps:
         invoice = step.invoice
-        total = invoice.total
+        # One text of the total for both entries: formatting Money rounds it each time.
+        total = str(invoice.total)
         work.account_events(agency_id, step.events)
-        work.audit(
-            "invoice_issued",
-            invoice.id,
-            after=f"{invoice.number} {total}",
-            agency_id=agency_id,
-        )
+        audit("invoice_issued", invoice.id, after=f"{invoice.number} {total}", agency_id=agency_id)
         movements.extend(step.movements)
         if step.charge is not None:
-            work.audit(
+            audit(
                 "charge_started", invoice.id, after=step.charge.idempotency_key, agency_id=agency_id
             )
         elif invoice.status is InvoiceStatus.PAID:
-            work.audit("invoice_paid", invoice.id, after=str(total), agency_id=agency_id)
+            audit("invoice_paid", invoice.id, after=total, agency_id=agency_id)
         invoices.append(invoice)
-    work.account_events(agency_id, bill.events)
+    if bill.events:
+        work.account_events(agency_id, bill.events)
     work.uow.accounts.update(account)
 
 
