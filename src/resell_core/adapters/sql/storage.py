@@ -807,15 +807,26 @@ def _copier(cls: Any) -> Callable[[Any], Any]:
     already passed them, at some 4-10 µs an aggregate; the storage copies every aggregate
     it hands out or journals, so it copies the fields as they are (they are immutable
     values: strings, dates, frozen attrs classes, tuples), as ``evolve`` would share them.
+    Fields are assigned plainly when the class has no ``__setattr__`` of its own;
+    otherwise (a frozen class refuses assignment, another converts again) each is set
+    through its slot, or by ``object.__setattr__`` for a class without slots.
     """
     names = [f.name for f in attrs.fields(cls)]
-    lines = [
-        "def copy(value):",
-        "    new = _new(_cls)",
-        *(f"    _set(new, {n!r}, value.{n})" for n in names),
-        "    return new",
-    ]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = ["def copy(value):", "    new = _new(_cls)"]
+    plain = cls.__setattr__ is object.__setattr__
+    for i, name in enumerate(names):
+        if plain:
+            lines.append(f"    new.{name} = value.{name}")
+            continue
+        slot = cls.__dict__.get(name)
+        namespace[f"_set{i}"] = (
+            slot.__set__
+            if hasattr(slot, "__set__")
+            else lambda new, value, name=name: object.__setattr__(new, name, value)
+        )
+        lines.append(f"    _set{i}(new, value.{name})")
+    lines.append("    return new")
     # The code is built from the class's own field names, nothing else.
     exec("\n".join(lines), namespace)
     copy: Callable[[Any], Any] = namespace["copy"]
