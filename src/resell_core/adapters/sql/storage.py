@@ -40,9 +40,12 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Integer,
     Table,
+    Text,
     UniqueConstraint,
     and_,
+    any_,
     bindparam,
     create_engine,
     delete,
@@ -320,10 +323,13 @@ class _Clashes:
 
 
 @functools.cache
-def _clash_statement(spec: _Spec[Any], shape: tuple[tuple[str, tuple[int, ...]], ...]) -> Any:
+def _clash_statement(
+    spec: _Spec[Any], shape: tuple[tuple[str, tuple[int | None, ...]], ...]
+) -> Any:
     """Return the read of the rows holding any of many ids or unique keys: per entry of
-    ``shape`` (``"id"`` or a constraint, and the size of each column's ``IN`` list), the
-    rows whose columns are each in their list (parameters ``p<entry>_<column>_<n>``)."""
+    ``shape`` (``"id"`` or a constraint, and the size of each column's list, None for an
+    array), the rows whose columns are each in their list (parameters
+    ``p<entry>_<column>``, see :func:`_among`)."""
     table = spec.table
     unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
     columns_read = (
@@ -342,7 +348,7 @@ def _clash_statement(spec: _Spec[Any], shape: tuple[tuple[str, tuple[int, ...]],
             select(*columns_read).where(
                 fixed,
                 *(
-                    table.c[column].in_([bindparam(f"p{k}_{i}_{j}") for j in range(size)])
+                    _among(table.c[column], f"p{k}_{i}", size)
                     for i, (column, size) in enumerate(zip(columns, sizes, strict=True))
                 ),
             )
@@ -377,21 +383,46 @@ def _select_statement(
 
 
 @functools.cache
-def _balances_statement(size: int) -> Any:
-    """Return the read of one agency's balances of one kind in ``size`` wallets."""
+def _balances_statement(size: int | None) -> Any:
+    """Return the read of one agency's balances of one kind in a list of wallets (``size``
+    as in :func:`_among`)."""
     b = schema.balances.c
     return select(b.wallet, b.amount).where(
         b.agency_id == bindparam("agency_id"),
         b.kind == bindparam("kind"),
-        b.wallet.in_([bindparam(f"w_{j}") for j in range(size)]),
+        _among(b.wallet, "w", size),
     )
 
 
 @functools.cache
-def _known_statement(size: int) -> Any:
-    """Return the read of the movements among ``size`` ids."""
+def _known_statement(size: int | None) -> Any:
+    """Return the read of the movements among a list of ids (``size`` as in
+    :func:`_among`)."""
     m = schema.movements.c
-    return select(m.id, m.data).where(m.id.in_([bindparam(f"id_{j}") for j in range(size)]))
+    return select(m.id, m.data).where(_among(m.id, "id", size))
+
+
+def _among(column: Any, name: str, size: int | None) -> ColumnElement[bool]:
+    """``column`` among a list of values: ``size`` parameters ``<name>_<n>`` (an ``IN``
+    list, padded by :func:`padded`), or with ``size`` None one array parameter ``<name>``
+    (``= ANY``: PostgreSQL plans it once for any number of values, where a list of a
+    hundred parameters was planned again at every page)."""
+    if size is None:
+        element = Integer if isinstance(column.type, Integer) else Text
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(element)))  # type: ignore[no-any-return]
+    return column.in_([bindparam(f"{name}_{j}") for j in range(size)])  # type: ignore[no-any-return]
+
+
+def _among_params(name: str, values: Sequence[object], *, array: bool) -> dict[str, object]:
+    """Return the parameters of :func:`_among` for ``values`` (an array, or padded)."""
+    if array:
+        return {name: list(values)}
+    return _numbered(f"{name}_", padded(values))
+
+
+def _size(values: Sequence[object], *, array: bool) -> int | None:
+    """Return the size of :func:`_among`'s list for ``values`` (None for an array)."""
+    return None if array else len(padded(values))
 
 
 def _numbered(prefix: str, values: Sequence[object]) -> dict[str, object]:
@@ -629,11 +660,12 @@ class _Versioned(Generic[V]):
     def _clashes(self, values: Sequence[V]) -> _Clashes:
         """Read the stored rows holding the id or a unique key of any of ``values``."""
         spec = self.spec
+        array = self._uow.storage.dialect == "postgresql"
         known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
             lists: list[tuple[str, list[list[object]]]] = [
-                ("id", [padded([v.id for v in chunk])])  # type: ignore[attr-defined]
+                ("id", [[v.id for v in chunk]])  # type: ignore[attr-defined]
             ]
             for name, columns in known.columns.items():
                 claims = [c for c in (spec.claims(v)[name] for v in chunk) if c is not None]
@@ -644,22 +676,21 @@ class _Versioned(Generic[V]):
                     lists.append(
                         (
                             name,
-                            [
-                                padded(list(dict.fromkeys(p[i] for p in parts)))
-                                for i in range(len(columns))
-                            ],
+                            [list(dict.fromkeys(p[i] for p in parts)) for i in range(len(columns))],
                         )
                     )
-            statement = _clash_statement(spec, tuple((n, tuple(map(len, ls))) for n, ls in lists))
-            params = {
-                f"p{k}_{i}_{j}": value
-                for k, (_, ls) in enumerate(lists)
-                for i, values_in in enumerate(ls)
-                for j, value in enumerate(values_in)
-            }
-            # A generic plan of it cost a few times its custom plan (7 ms a page against
-            # 2.5 ms over 3,000 invoices) and grew with the table.
-            known.extend(self._uow.rows(statement, params, once=True, custom_plan=True))
+            shape = tuple((n, tuple(_size(v, array=array) for v in ls)) for n, ls in lists)
+            params: dict[str, object] = {}
+            for k, (_, ls) in enumerate(lists):
+                for i, values_in in enumerate(ls):
+                    params.update(_among_params(f"p{k}_{i}", values_in, array=array))
+            # With IN lists, a generic plan of it cost a few times its custom plan (7 ms a
+            # page against 2.5 ms over 3,000 invoices) and grew with the table; arrays
+            # (PostgreSQL) are planned once.
+            found = self._uow.rows(
+                _clash_statement(spec, shape), params, once=True, custom_plan=not array
+            )
+            known.extend(found)
         return known
 
     def update(self, value: V) -> V:
@@ -1603,10 +1634,13 @@ class _Ledger:
     def append_many(self, movements: Sequence[Movement]) -> list[bool]:
         ids = [m.id for m in movements if m.id not in self._pending_ids]
         stored: dict[str, Movement] = {}
+        array = self._uow.storage.dialect == "postgresql"
         for start in range(0, len(ids), _CHUNK):
-            wanted = padded(ids[start : start + _CHUNK])
+            wanted = ids[start : start + _CHUNK]
             found = self._uow.rows(
-                _known_statement(len(wanted)), _numbered("id_", wanted), once=True
+                _known_statement(_size(wanted, array=array)),
+                _among_params("id", wanted, array=array),
+                once=True,
             )
             stored.update((row.id, self._load(row.data)) for row in found)
         return [self._append(m, self._pending_ids.get(m.id) or stored.get(m.id)) for m in movements]
@@ -1663,13 +1697,14 @@ class _Ledger:
     ) -> dict[str, Decimal]:
         value = kind.value
         missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
+        array = self._uow.storage.dialect == "postgresql"
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            wanted = padded(chunk)
-            params = {"agency_id": agency_id, "kind": value, **_numbered("w_", wanted)}
+            params: dict[str, object] = {"agency_id": agency_id, "kind": value}
+            params.update(_among_params("w", chunk, array=array))
+            statement = _balances_statement(_size(chunk, array=array))
             found = {
-                row.wallet: int(row.amount)
-                for row in self._uow.rows(_balances_statement(len(wanted)), params, once=True)
+                row.wallet: int(row.amount) for row in self._uow.rows(statement, params, once=True)
             }
             for wallet in chunk:
                 self._stored[(agency_id, wallet, value)] = found.get(wallet, 0)
