@@ -594,51 +594,100 @@ def _contended(error: ResellError) -> bool:
     return isinstance(error, AlreadyExists) and error.kind == "invoice number"
 
 
+class _PageBilled:
+    """What a page's bills add to the run's report, kept from the bills as they are written.
+
+    The bills themselves are let go once written: a page keeps alive only these figures
+    and the charges to send, not every account's bill until its commit (fewer objects
+    outlive the page's collections). The figures reach the report only once the page
+    committed.
+    """
+
+    __slots__ = ("accounts", "charges", "errors", "invoices", "paid", "prepaid")
+
+    def __init__(self) -> None:
+        self.accounts = 0
+        self.invoices = 0
+        self.paid = 0
+        self.prepaid: dict[str, Money] = {}
+        self.charges: list[tuple[str, Started]] = []
+        self.errors: list[BillingFailure] = []
+
+    def counted(self, tally: _Tally) -> None:
+        """Add the page's figures to the run's (once the page committed)."""
+        tally.billed += self.accounts
+        tally.created += self.invoices
+        tally.paid += self.paid
+        for amount in self.prepaid.values():
+            _Tally._add(tally.prepaid, amount)
+        tally.errors.extend(self.errors)
+
+
 def _write_bill(
-    work: Work, bill: AccountBill, movements: list[Movement], invoices: list[Invoice]
+    work: Work,
+    account_id: str,
+    bill: AccountBill,
+    *,
+    movements: list[Movement],
+    invoices: list[Invoice],
+    billed: _PageBilled,
 ) -> None:
     """Store what one account of the page came to: its audit entries and the account now;
     its prepaid spent and invoices go to ``movements`` and ``invoices``, stored for the
-    whole page at once (one read of their keys a page instead of one an account)."""
+    whole page at once (one read of their keys a page instead of one an account); what
+    the report counts of it goes to ``billed``."""
     account = bill.account
-    if account is None:
-        return
-    agency_id = account.agency_id
-    audit = work.audit
-    for step in bill.steps:
-        invoice = step.invoice
-        # One text of the total for both entries: formatting Money rounds it each time.
-        total = str(invoice.total)
-        work.account_events(agency_id, step.events)
-        audit("invoice_issued", invoice.id, after=f"{invoice.number} {total}", agency_id=agency_id)
-        movements.extend(step.movements)
-        if step.charge is not None:
+    if account is not None:
+        agency_id = account.agency_id
+        audit = work.audit
+        steps = bill.steps
+        if steps:
+            billed.accounts += 1
+        for step in steps:
+            invoice = step.invoice
+            # One text of the total for both entries: formatting Money rounds it each time.
+            total = str(invoice.total)
+            work.account_events(agency_id, step.events)
             audit(
-                "charge_started", invoice.id, after=step.charge.idempotency_key, agency_id=agency_id
+                "invoice_issued", invoice.id, after=f"{invoice.number} {total}", agency_id=agency_id
             )
-        elif invoice.status is InvoiceStatus.PAID:
-            audit("invoice_paid", invoice.id, after=total, agency_id=agency_id)
-        invoices.append(invoice)
-    if bill.events:
-        work.account_events(agency_id, bill.events)
-    work.uow.accounts.update(account)
-
-
-_Bills = list[tuple[str, AccountBill]]
+            movements.extend(step.movements)
+            charge = step.charge
+            if charge is not None:
+                audit(
+                    "charge_started", invoice.id, after=charge.idempotency_key, agency_id=agency_id
+                )
+                billed.charges.append((account_id, Started(invoice, charge, step.prepaid_used)))
+            elif invoice.status is InvoiceStatus.PAID:
+                audit("invoice_paid", invoice.id, after=total, agency_id=agency_id)
+                billed.paid += 1
+            _Tally._add(billed.prepaid, step.prepaid_used)
+            billed.invoices += 1
+            invoices.append(invoice)
+        if bill.events:
+            work.account_events(agency_id, bill.events)
+        work.uow.accounts.update(account)
+    error = bill.error
+    if error is not None:
+        billed.errors.append(BillingFailure(account_id, error.code, error.message))
 
 
 def _store_page(
     ctx: Context, before: date, until: date, *, after: str | None, limit: int, claimed: list[str]
-) -> _Bills | None:
+) -> _PageBilled | None:
     """In one unit of work: claim the next page of due accounts, bill every due period of
     each, store it all with the charges in flight, and take each agency's invoice numbers
     once. ``claimed`` receives the page's last account id (nothing when none was due).
 
+    Each account is written as soon as it is billed (its bill is not kept); the agencies'
+    counters, the prepaid spent and the invoices are stored once the whole page is billed.
+
     Returns:
-        Each account's bill, in id order; None when no account is due after ``after``.
+        What the page's bills come to, for the report; None when no account is due after
+        ``after``.
     """
 
-    def body(work: Work) -> _Bills | None:
+    def body(work: Work) -> _PageBilled | None:
         uow = work.uow
         page = uow.accounts.due(before, after_id=after, limit=limit, claim=True)
         claimed[:] = [page[-1].id] if page else []
@@ -646,31 +695,25 @@ def _store_page(
             return None
         reads = PageReads(uow, page)
         policy = ctx.policies.lifecycle
-        bills = [
-            (
-                account.id,
-                bill_account(
-                    account,
-                    until,
-                    reads,
-                    catalog=ctx.catalog,
-                    policy=policy,
-                    today=work.today,
-                    new_id=work.new_id,
-                ),
+        catalog = ctx.catalog
+        today = work.today
+        new_id = work.new_id
+        billed = _PageBilled()
+        movements: list[Movement] = []
+        invoices: list[Invoice] = []
+        for account in page:
+            bill = bill_account(
+                account, until, reads, catalog=catalog, policy=policy, today=today, new_id=new_id
             )
-            for account in page
-        ]
+            _write_bill(
+                work, account.id, bill, movements=movements, invoices=invoices, billed=billed
+            )
         # By id, so that workers sharing agencies take their rows in the same order.
         for agency in reads.agency_updates():
             uow.agencies.update(agency)
-        movements: list[Movement] = []
-        invoices: list[Invoice] = []
-        for _, bill in bills:
-            _write_bill(work, bill, movements, invoices)
         uow.ledger.append_many(movements)
         uow.invoices.add_many(invoices)
-        return bills
+        return billed
 
     command = Command("bill_page", PLATFORM, {"until": before, "after": after})
     return run_command(ctx, command, body, None)
@@ -690,10 +733,10 @@ def _bill_page(
         The page's last account id, or None when nothing more is due.
     """
     claimed: list[str] = []
-    bills: _Bills | None = None
+    billed: _PageBilled | None = None
     for attempt in range(_PAGE_RETRIES):
         try:
-            bills = _store_page(ctx, before, until, after=after, limit=limit, claimed=claimed)
+            billed = _store_page(ctx, before, until, after=after, limit=limit, claimed=claimed)
         except ResellError as error:
             if not claimed:
                 raise
@@ -702,21 +745,10 @@ def _bill_page(
             _bill_one_by_one(ctx, before, until, after=after, upto=claimed[0], tally=tally)
             return claimed[0]
         break
-    if bills is None:
+    if billed is None:
         return None
-    charges: list[tuple[str, Started]] = []
-    for account_id, bill in bills:
-        if bill.steps:
-            tally.billed += 1
-        for step in bill.steps:
-            started = Started(step.invoice, step.charge, step.prepaid_used)
-            tally.created += 1
-            tally.started(started)
-            if step.charge is not None:
-                charges.append((account_id, started))
-        if bill.error is not None:
-            tally.errors.append(BillingFailure(account_id, bill.error.code, bill.error.message))
-    _charge_page(ctx, charges, tally)
+    billed.counted(tally)
+    _charge_page(ctx, billed.charges, tally)
     return claimed[0]
 
 
