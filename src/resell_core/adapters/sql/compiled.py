@@ -25,6 +25,7 @@ import attrs
 from sqlalchemy import Connection, Date
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.crud import REQUIRED
 
 __all__ = ["Compiled", "compile_once", "driver_cursor", "padded"]
 
@@ -51,6 +52,9 @@ class Compiled:
     # forty columns is written for every account), then each processor by position.
     _pick: Callable[[Mapping[str, object]], tuple[object, ...]] = attrs.field(init=False)
     _processed: tuple[tuple[int, _Processor], ...] = attrs.field(init=False)
+    _converters: dict[tuple[str, ...], Callable[[tuple[Any, ...]], Any] | None] = attrs.field(
+        init=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         names = self.names or ()
@@ -106,6 +110,63 @@ class Compiled:
             row = self._row = _row_type(tuple(d[0] for d in cursor.description))
         return list(map(row._make, found))
 
+    def converter(self, columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Any] | None:
+        """Return the function that turns a tuple of values of ``columns`` (in that
+        order) into the driver's parameters, or None when the tuple is them as it is.
+
+        A batched write of thousands of rows builds each as a tuple once, instead of a
+        dict per row turned into the driver's tuple (or dict) afterwards.
+        """
+        found = self._converters.get(columns, _MISSING)
+        if found is _MISSING:
+            found = self._converters[columns] = self._convert(columns)
+        return found  # type: ignore[return-value]
+
+    def _convert(self, columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Any] | None:
+        if self.names is not None and self.names == columns and not self._processed:
+            return None
+        position = {name: i for i, name in enumerate(columns)}
+        names = self.names if self.names is not None else tuple({*self.defaults, *columns})
+        namespace: dict[str, Any] = {}
+        parts = []
+        for k, name in enumerate(names):
+            if name in position:
+                part = f"row[{position[name]}]"
+                if name in self.processors:
+                    namespace[f"_p{k}"] = self.processors[name]
+                    part = f"_p{k}({part})"
+            elif name in self.defaults:
+                namespace[f"_d{k}"] = self.defaults[name]
+                part = f"_d{k}"
+            else:
+                raise ValueError(f"no value for the parameter {name!r} in {columns}")
+            parts.append(part if self.names is not None else f"{name!r}: {part}")
+        body = f"({', '.join(parts)},)" if self.names is not None else f"{{{', '.join(parts)}}}"
+        # The code is built from the statement's own parameter names, nothing else.
+        exec(f"def convert(row):\n    return {body}", namespace)
+        convert: Callable[[tuple[Any, ...]], Any] = namespace["convert"]
+        return convert
+
+    def run_values(
+        self, cursor: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> int:
+        """Run a write once per tuple of values of ``columns`` (as :meth:`run`); return
+        the rows changed."""
+        convert = self.converter(columns)
+        params = rows if convert is None else list(map(convert, rows))
+        if len(params) == 1:
+            cursor.execute(self.sql, params[0])
+        else:
+            cursor.executemany(self.sql, params)
+        return int(cursor.rowcount)
+
+    def send_values(
+        self, cursor: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Run a write once per tuple of values of ``columns`` (as :meth:`send`)."""
+        convert = self.converter(columns)
+        cursor.executemany(self.sql, rows if convert is None else list(map(convert, rows)))
+
     def send(self, cursor: Any, params: Sequence[Mapping[str, object]]) -> None:
         """Run a write once per parameter set on a driver cursor, without reading its row
         count (in a pipeline the answer comes at the pipeline's end)."""
@@ -119,6 +180,9 @@ class Compiled:
         else:
             cursor.executemany(self.sql, [self.parameters(p) for p in params])
         return int(cursor.rowcount)
+
+
+_MISSING = object()
 
 
 def padded(values: Sequence[object], smallest: int = 8) -> list[object]:
@@ -168,7 +232,8 @@ def compile_once(
         result = Compiled(
             compiled.string,
             None if names is None else tuple(names),
-            {k: v for k, v in compiled.params.items() if v is not None},
+            # An INSERT's parameters hold REQUIRED until given: no value of their own.
+            {k: v for k, v in compiled.params.items() if v is not None and v is not REQUIRED},
             processors,
         )
     with _cache_lock:

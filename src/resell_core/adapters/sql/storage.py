@@ -909,6 +909,39 @@ def _run(
         raise _Failed
 
 
+def _run_values(
+    connection: Connection,
+    statement: Any,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    exact: bool = False,
+) -> None:
+    """Run a batched write of a statement built once, as :func:`_run`, each row given as
+    a tuple of values of ``columns`` (the hot writes of a commit: no dict a row)."""
+    compiled = compile_once(statement, connection.dialect, columns)
+    checks: list[tuple[Any, int]] | None = connection.info.get(_PIPELINE_CHECKS)
+    if checks is not None:
+        if compiled is None:
+            raise _Failed  # pragma: no cover - every batched write compiles once
+        cursor = driver_cursor(connection)
+        compiled.send_values(cursor, columns, rows)
+        if exact:
+            checks.append((cursor, len(rows)))
+        return
+    if compiled is None:  # pragma: no cover - every batched write compiles once
+        changed = _changed(
+            connection, statement, [dict(zip(columns, r, strict=True)) for r in rows]
+        )
+    else:
+        try:
+            changed = compiled.run_values(driver_cursor(connection), columns, rows)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _Failed from error
+    if exact and changed != len(rows):
+        raise _Failed
+
+
 _PIPELINE_CHECKS = "resell_core.pipeline_checks"
 """Key of ``Connection.info`` holding the row counts a pipelined write must verify."""
 
@@ -1588,19 +1621,29 @@ def _ledger_statements(dialect: str) -> _LedgerStatements:
     )
 
 
-def _spending(change: Mapping[str, object]) -> dict[str, object]:
-    return {
-        "b_agency_id": change["agency_id"],
-        "b_wallet": change["wallet"],
-        "b_kind": change["kind"],
-        "amount": change["amount"],
-    }
+_MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
+_ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
+_SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
+
+
+def _movement_row(movement: Movement) -> tuple[object, ...]:
+    """Return a movement's row, as values of :data:`_MOVEMENT_COLUMNS`."""
+    return (
+        movement.id,
+        movement.agency_id,
+        movement.kind.value,
+        movement.source,
+        movement.destination,
+        to_json(movement),
+    )
 
 
 class _Ledger:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
         self.pending: list[Movement] = []
+        # Each pending movement's quantity in millionths, worked out once when appended.
+        self._quantities: list[int] = []
         self._pending_ids: dict[str, Movement] = {}
         self._stored: dict[_BalanceKey, int] = {}
         self._deltas: dict[_BalanceKey, int] = {}
@@ -1668,6 +1711,7 @@ class _Ledger:
         self._deltas[source] = self._deltas.get(source, 0) - quantity
         self._deltas[destination] = self._deltas.get(destination, 0) + quantity
         self.pending.append(movement)
+        self._quantities.append(quantity)
         self._pending_ids[movement.id] = movement
         return True
 
@@ -1713,89 +1757,86 @@ class _Ledger:
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if not self.pending:
             return
-        fresh: list[Movement] = self.pending
-        if not batched:
-            # Every pending id was read and found absent when it was appended; one
-            # committed meanwhile makes the batched insert fail on the unique id, and
-            # this replay reads the ids again to tell a harmless retry from a conflict.
-            known = {
-                row.id: self._load(row.data)
-                for row in connection.execute(self._known, {"ids": [m.id for m in fresh]})
-            }
-            fresh = []
-            for movement in self.pending:
-                stored = known.get(movement.id)
-                if stored is not None:
-                    if stored != movement:
-                        raise IdempotencyConflict(movement.id)
-                    continue
-                fresh.append(movement)
-            if not fresh:
-                return
-        rows = [
-            {
-                "id": m.id,
-                "agency_id": m.agency_id,
-                "kind": m.kind.value,
-                "source": m.source,
-                "destination": m.destination,
-                "data": to_json(m),
-            }
-            for m in fresh
-        ]
-        changes: list[dict[str, object]] = []
-        for m in fresh:
-            quantity = _to_micro(m.quantity)
-            changes.append(
-                {
-                    "agency_id": m.agency_id,
-                    "wallet": m.source,
-                    "kind": m.kind.value,
-                    "amount": -quantity,
-                }
-            )
-            changes.append(
-                {
-                    "agency_id": m.agency_id,
-                    "wallet": m.destination,
-                    "kind": m.kind.value,
-                    "amount": quantity,
-                }
-            )
-        # A debit of a wallet that must stay positive is an UPDATE: the database checks
-        # the new amount against the CHECK, and a missing row (nothing to spend) changes
-        # no row. Credits, and debits of "outside", add to the row or create it.
-        debits = [_spending(c) for c in changes[::2] if c["wallet"] != OUTSIDE]
-        adds = [c for c in changes if c["wallet"] == OUTSIDE or int(str(c["amount"])) > 0]
         if batched:
-            _run(connection, self._insert, rows)
-            _run(connection, self._add, adds)
-            if debits:
-                _run(connection, self._spend, debits, exact=True)
+            self._write_batched(connection)
             return
-        for row, movement, debit, credit in zip(
-            rows, fresh, changes[::2], changes[1::2], strict=True
-        ):
+        # Every pending id was read and found absent when it was appended; one committed
+        # meanwhile makes the batched insert fail on the unique id, and this replay reads
+        # the ids again to tell a harmless retry from a conflict.
+        known = {
+            row.id: self._load(row.data)
+            for row in connection.execute(self._known, {"ids": [m.id for m in self.pending]})
+        }
+        for movement, quantity in zip(self.pending, self._quantities, strict=True):
+            stored = known.get(movement.id)
+            if stored is not None:
+                if stored != movement:
+                    raise IdempotencyConflict(movement.id)
+                continue
+            row = dict(zip(_MOVEMENT_COLUMNS, _movement_row(movement), strict=True))
             try:
                 connection.execute(self._insert, row)
             except IntegrityError as error:
                 raise IdempotencyConflict(movement.id) from error
+            kind = movement.kind.value
             if movement.source == OUTSIDE:
-                connection.execute(self._add, debit)
+                connection.execute(
+                    self._add,
+                    {
+                        "agency_id": movement.agency_id,
+                        "wallet": OUTSIDE,
+                        "kind": kind,
+                        "amount": -quantity,
+                    },
+                )
             else:
                 found = connection.execute(
                     self._balance,
-                    {
-                        "agency_id": debit["agency_id"],
-                        "wallet": debit["wallet"],
-                        "kind": debit["kind"],
-                    },
+                    {"agency_id": movement.agency_id, "wallet": movement.source, "kind": kind},
                 ).first()
                 held = 0 if found is None else int(found.amount)
-                if held + int(str(debit["amount"])) < 0:
+                if held < quantity:
                     raise _overdrawn(movement, _from_micro(held))
-                connection.execute(self._spend, _spending(debit))
-            connection.execute(self._add, credit)
+                connection.execute(
+                    self._spend,
+                    {
+                        "amount": -quantity,
+                        "b_agency_id": movement.agency_id,
+                        "b_wallet": movement.source,
+                        "b_kind": kind,
+                    },
+                )
+            connection.execute(
+                self._add,
+                {
+                    "agency_id": movement.agency_id,
+                    "wallet": movement.destination,
+                    "kind": kind,
+                    "amount": quantity,
+                },
+            )
+
+    def _write_batched(self, connection: Connection) -> None:
+        """Write the pending movements and their balance changes, a batch per statement."""
+        rows = []
+        adds = []
+        debits = []
+        for movement, quantity in zip(self.pending, self._quantities, strict=True):
+            rows.append(_movement_row(movement))
+            agency, kind = movement.agency_id, movement.kind.value
+            # A debit of a wallet that must stay positive is an UPDATE: the database
+            # checks the new amount against the CHECK, and a missing row (nothing to
+            # spend) changes no row. Credits, and debits of "outside", add to the row or
+            # create it.
+            if movement.source == OUTSIDE:
+                adds.append((agency, OUTSIDE, kind, -quantity))
+            else:
+                debits.append((-quantity, agency, movement.source, kind))
+            adds.append((agency, movement.destination, kind, quantity))
+        _run_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
+        _run_values(connection, self._add, _ADD_COLUMNS, adds)
+        if debits:
+            _run_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
 
     @property
     def dirty(self) -> bool:
@@ -1803,12 +1844,14 @@ class _Ledger:
 
     def reset(self) -> None:
         self.pending.clear()
+        self._quantities.clear()
         self._pending_ids.clear()
         self._stored.clear()
         self._deltas.clear()
 
 
 _EVENT_INSERT = insert(schema.events).inline()
+_EVENT_COLUMNS = ("agency_id", "subject", "data")
 
 
 class _Events:
@@ -1840,13 +1883,11 @@ class _Events:
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if self.pending:
-            _run(
+            _run_values(
                 connection,
                 self._insert,
-                [
-                    {"agency_id": x.agency_id, "subject": x.subject, "data": to_json(x)}
-                    for x in self.pending
-                ],
+                _EVENT_COLUMNS,
+                [(x.agency_id, x.subject, to_json(x)) for x in self.pending],
             )
 
     @property
