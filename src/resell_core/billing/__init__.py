@@ -43,6 +43,7 @@ from resell_core.billing.invoices import (
     filter_invoices,
     history,
     next_number,
+    recurring_lines,
     settle_negative,
 )
 from resell_core.billing.ledger import (
@@ -145,6 +146,7 @@ __all__ = [
     "price_due",
     "profile_wallet",
     "reconcile_key",
+    "recurring_lines",
     "refer",
     "retries_due",
     "settle_negative",

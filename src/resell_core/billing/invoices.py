@@ -38,6 +38,7 @@ __all__ = [
     "filter_invoices",
     "history",
     "next_number",
+    "recurring_lines",
     "settle_negative",
 ]
 
@@ -259,35 +260,28 @@ def _line(
     return line
 
 
-def build_recurring_invoice(
-    due: DuePeriod,
-    figures: CycleFigures,
-    *,
-    invoice_id: str,
-    number: int,
-    issued_on: date,
-    description: str | None = None,
-) -> Invoice:
-    """Build the invoice of one due period: list value, then each discount (A10, A11, B7).
+def recurring_lines(
+    due: DuePeriod, figures: CycleFigures, *, description: str | None = None
+) -> tuple[InvoiceLine, ...]:
+    """Make the lines of one due period's invoice: list value, then each discount (A10, A11).
+
+    They are values of the period's plan and dates, the figures and the description
+    alone: periods of equal plan and dates priced by the same figures may share one tuple
+    of lines (a billing page makes them once for all its accounts alike).
 
     Args:
-        due: The account period billed (its ``key`` becomes the invoice's ``period_key``).
-        figures: The cycle's price for ``due.plan`` and ``due.index`` (migration discount
-            only on the catalog's first cycles, reseller discount on every cycle).
-        invoice_id: The new invoice's id.
-        number: The agency's next invoice number (:func:`next_number`).
-        issued_on: The day of the run.
+        due: The account period billed.
+        figures: The cycle's price for ``due.plan`` and ``due.index``.
         description: The recurring line's text (default: tier and period).
 
     Returns:
-        An open invoice whose total is ``figures.net``.
+        The lines, whose amounts add up to ``figures.net``.
 
     Raises:
         InvalidInput: When the figures do not add up (list value minus discounts is not
             the net).
     """
     list_value = figures.list_value
-    currency = list_value.currency
     plan, period = due.plan, due.period
     text = description or f"{plan.product} {plan.tier} ({plan.frequency}) {period}"
     recurring = _line(LineKind.RECURRING, text, list_value, period)
@@ -317,6 +311,42 @@ def build_recurring_invoice(
                 )
             ],
         )
+    return tuple(lines)
+
+
+def build_recurring_invoice(
+    due: DuePeriod,
+    figures: CycleFigures,
+    *,
+    invoice_id: str,
+    number: int,
+    issued_on: date,
+    description: str | None = None,
+    lines: tuple[InvoiceLine, ...] | None = None,
+) -> Invoice:
+    """Build the invoice of one due period: list value, then each discount (A10, A11, B7).
+
+    Args:
+        due: The account period billed (its ``key`` becomes the invoice's ``period_key``).
+        figures: The cycle's price for ``due.plan`` and ``due.index`` (migration discount
+            only on the catalog's first cycles, reseller discount on every cycle).
+        invoice_id: The new invoice's id.
+        number: The agency's next invoice number (:func:`next_number`).
+        issued_on: The day of the run.
+        description: The recurring line's text (default: tier and period).
+        lines: The lines :func:`recurring_lines` made already for an equal plan and
+            period, the same figures and description; made here when None.
+
+    Returns:
+        An open invoice whose total is ``figures.net``.
+
+    Raises:
+        InvalidInput: When the figures do not add up (list value minus discounts is not
+            the net).
+    """
+    if lines is None:
+        lines = recurring_lines(due, figures, description=description)
+    currency = figures.list_value.currency
     zero = Money.zero(currency)
     # Invoice(...) with its defaults (open, nothing paid, no attempt), built by slots.
     invoice: Invoice = _assembler(Invoice)(
@@ -327,7 +357,7 @@ def build_recurring_invoice(
         due.profile_id,
         issued_on,
         currency,
-        tuple(lines),
+        lines,
         InvoiceStatus.OPEN,
         zero,
         zero,

@@ -23,7 +23,13 @@ import attrs
 from resell_core.agency import Agency
 from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.gateway import ChargeRequest
-from resell_core.billing.invoices import Invoice, InvoiceStatus, with_payment_state
+from resell_core.billing.invoices import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    recurring_lines,
+    with_payment_state,
+)
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.profiles import BillingProfile
@@ -35,6 +41,7 @@ from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.lifecycle.transitions import apply
 from resell_core.money import Money
+from resell_core.periods import Period
 from resell_core.ports import UnitOfWork
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.quote import CyclePrice
@@ -106,6 +113,7 @@ class PageReads:
         self._pools: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}
         self._prices: dict[tuple[object, ...], CyclePrice] = {}
+        self._lines: dict[tuple[int, Period], tuple[CyclePrice, tuple[InvoiceLine, ...]]] = {}
 
     def agency(self, agency_id: str) -> Agency:
         """Return the agency as read at its first use in the page.
@@ -182,6 +190,24 @@ class PageReads:
             found = price_due(catalog, due, reseller_rate=agency.reseller_rate)
             self._prices[key] = found
         return found
+
+    def lines(self, due: DuePeriod, figures: CyclePrice) -> tuple[InvoiceLine, ...]:
+        """Return the invoice lines of a due period priced by ``figures`` (from
+        :meth:`price`), made once per price and period in the page: they are values of
+        those alone, so the page's invoices alike share them instead of each keeping its
+        own.
+
+        Raises:
+            InvalidInput: The figures do not add up.
+        """
+        # By the figures' identity: :meth:`price` gives one object per plan, rate and
+        # cycle; the figures are kept with the lines, so their id is never reused.
+        key = (id(figures), due.period)
+        found = self._lines.get(key)
+        if found is None or found[0] is not figures:
+            found = (figures, recurring_lines(due, figures))
+            self._lines[key] = found
+        return found[1]
 
     def number(self, agency_id: str) -> int:
         """Return the agency's next invoice number in this page (not yet taken)."""
@@ -262,13 +288,15 @@ def bill_account(
             agency = reads.agency(agency_id)
             figures = reads.price(catalog, period, agency)
             number = reads.number(agency_id)
+            invoice_id = new_id("invoice")
             billed = bill_period(
                 current,
                 period,
                 figures,
-                invoice_id=new_id("invoice"),
+                invoice_id=invoice_id,
                 number=number,
                 issued_on=today,
+                lines=reads.lines(period, figures),
             )
             invoice = billed.invoice
             profile_id = invoice.profile_id

@@ -1,0 +1,61 @@
+"""What a billing page reads and makes once for all its accounts alike (B7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from resell_core.adapters.memory import MemoryStorage
+from resell_core.billing.due import DuePeriod
+from resell_core.periods import Period
+from resell_core.pricing import Catalog, CyclePrice
+from resell_core.pricing.selection import PlanSelection
+from resell_core.service.billing_pages import PageReads
+
+PLUS = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
+APRIL = Period(date(2024, 4, 11), date(2024, 5, 11))
+MAY = Period(date(2024, 5, 11), date(2024, 6, 11))
+
+
+def _due(account_id: str, period: Period) -> DuePeriod:
+    return DuePeriod(
+        account_id,
+        "ACME-DIGITAL",
+        "card-main",
+        0,
+        period,
+        PLUS,
+        f"{account_id}/{period.start.isoformat()}",
+    )
+
+
+def _figures() -> CyclePrice:
+    return Catalog.sample().cycle_price(PLUS, reseller_rate=Decimal("0.2"), cycle=0)
+
+
+def test_B7_accounts_alike_of_a_page_share_their_invoice_lines() -> None:
+    """North-bakery and south-florist, same plan, price and period: one tuple of lines."""
+    figures = _figures()
+    with MemoryStorage().unit_of_work() as uow:
+        reads = PageReads(uow)
+
+        north = reads.lines(_due("north-bakery", APRIL), figures)
+        south = reads.lines(_due("south-florist", APRIL), figures)
+
+    assert south is north
+
+
+def test_B7_another_period_or_price_gets_its_own_lines() -> None:
+    """East-butcher billed for May, or priced by other figures, gets lines of its own."""
+    figures, other = _figures(), _figures()
+    with MemoryStorage().unit_of_work() as uow:
+        reads = PageReads(uow)
+
+        april = reads.lines(_due("north-bakery", APRIL), figures)
+        may = reads.lines(_due("east-butcher", MAY), figures)
+        repriced = reads.lines(_due("west-garage", APRIL), other)
+
+    assert may[0].period == MAY
+    assert may is not april
+    assert repriced == april
+    assert repriced is not april
