@@ -166,12 +166,19 @@ class _Cursor(Generic[V]):
         rest: The aggregate's other fields (``version`` aside), to tell that only the
             cursor changed since the row was read.
         load: Reads the aggregate back from a row (``data`` and the cursor's columns).
+        values: Gives the fields' values, then the derived columns' (as :attr:`columns`).
     """
 
     fields: tuple[str, ...]
     derived: Mapping[str, Callable[[V], object]]
     rest: Callable[[V], tuple[object, ...]]
     load: Callable[[Any], V]
+    values: Callable[[V], tuple[object, ...]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the cursor's fields and the derived values are written to."""
+        return (*self.fields, *self.derived)
 
     @classmethod
     def of(
@@ -180,7 +187,14 @@ class _Cursor(Generic[V]):
         """Build the cursor of ``kind`` (an attrs class) over ``fields``."""
         others = [f.name for f in attrs.fields(kind) if f.name not in (*fields, "version")]  # type: ignore[arg-type]
         getter = operator.attrgetter(*others)
-        return cls(fields, derived, getter, _cursor_loader(kind, fields))
+        get = operator.attrgetter(*fields)
+        work_out = tuple(derived.values())
+
+        def values(value: V) -> tuple[object, ...]:
+            given = get(value)
+            return (*(given if len(fields) > 1 else (given,)), *[w(value) for w in work_out])
+
+        return cls(fields, derived, getter, _cursor_loader(kind, fields), values)
 
 
 class _Failed(Exception):
@@ -247,6 +261,8 @@ class _VersionedStatements:
     """Each column the update sets, with its parameter's name."""
     cursor_update: Any
     """The update of the cursor's columns alone (None without a cursor)."""
+    cursor_columns: tuple[str, ...]
+    """The parameters of ``cursor_update``, in the order of :meth:`_Versioned._cursor_values`."""
 
 
 @functools.cache
@@ -267,12 +283,14 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
         if len(columns) == 1:
             unique[name] = select(*read).where(*fixed, table.c[columns[0]] == bindparam("wanted"))
     cursor_update = None
+    cursor_columns: tuple[str, ...] = ()
     if spec.cursor is not None:
         # Its columns: the cursor's, those derived from it, the version.
-        names = [*spec.cursor.fields, *spec.cursor.derived, "version"]
+        names = [*spec.cursor.columns, "version"]
         cursor_update = (
             update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
         )
+        cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
     return _VersionedStatements(
         by_id=select(*read).where(*fixed, key),
         clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
@@ -285,6 +303,7 @@ def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
         unique=unique,
         set_names=tuple((n, f"new_{n}") for n in row_columns),
         cursor_update=cursor_update,
+        cursor_columns=cursor_columns,
     )
 
 
@@ -738,10 +757,48 @@ class _Versioned(Generic[V]):
     def flush(self, connection: Connection, *, batched: bool) -> None:
         """Write the journal: batched (raise _Failed on a refusal), or row by row, raising
         the library error of the first refused row."""
+        if not batched:
+            self._write_row_by_row(connection)
+            return
+        # The hot rows (new ones, cursors alone) as tuples of values: no dict a row.
+        inserts: list[tuple[object, ...]] = []
+        cursors: list[tuple[object, ...]] = []
+        updates: list[dict[str, object]] = []
+        deletes: list[dict[str, object]] = []
+        insert_columns: tuple[str, ...] = ()
+        columns = self.spec.columns
+        fixed = tuple(self.spec.fixed.values())
+        for key, change in self.changes.items():
+            value = change.value
+            if isinstance(value, _Deleted):
+                if change.base is not None:
+                    deletes.append({"old_id": key, "old_version": change.base})
+            elif change.base is None:
+                given = columns(value)
+                if not insert_columns:
+                    insert_columns = (*given, *self.spec.fixed, "id", "version", "data")
+                inserts.append(
+                    (*given.values(), *fixed, key, value.version, to_json(value))  # type: ignore[attr-defined]
+                )
+            elif self._cursor_only(key, value, change.base):
+                cursors.append(self._cursor_values(key, value, change.base))
+            else:
+                updates.append(self._update_row(key, value, change.base))
+        sql = self.sql
+        for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
+            if batch:
+                _run(connection, statement, batch, exact=True)
+        if cursors:
+            _run_values(connection, sql.cursor_update, sql.cursor_columns, cursors, exact=True)
+        if inserts:
+            _run_values(connection, sql.insert, insert_columns, inserts)
+
+    def _write_row_by_row(self, connection: Connection) -> None:
         inserts: list[tuple[dict[str, object], V]] = []
         updates: list[dict[str, object]] = []
         cursors: list[dict[str, object]] = []
         deletes: list[dict[str, object]] = []
+        sql = self.sql
         for key, change in self.changes.items():
             value = change.value
             if isinstance(value, _Deleted):
@@ -750,21 +807,11 @@ class _Versioned(Generic[V]):
             elif change.base is None:
                 inserts.append((self._row(key, value), value))
             elif self._cursor_only(key, value, change.base):
-                cursors.append(self._cursor_row(key, value, change.base))
+                values = self._cursor_values(key, value, change.base)
+                cursors.append(dict(zip(sql.cursor_columns, values, strict=True)))
             else:
-                row = self._row(key, value)
-                changed = {new: row[n] for n, new in self.sql.set_names}
-                changed.update(old_id=key, old_version=change.base)
-                updates.append(changed)
-        sql = self.sql
+                updates.append(self._update_row(key, value, change.base))
         writes = ((sql.delete, deletes), (sql.update, updates), (sql.cursor_update, cursors))
-        if batched:
-            for statement, batch in writes:
-                if batch:
-                    _run(connection, statement, batch, exact=True)
-            if inserts:
-                _run(connection, sql.insert, [row for row, _ in inserts])
-            return
         for statement, batch in writes:
             for one in batch:
                 if _changed(connection, statement, [one]) != 1:
@@ -775,6 +822,13 @@ class _Versioned(Generic[V]):
             except IntegrityError as error:
                 raise self._translate(error, value) from error
 
+    def _update_row(self, key: str, value: V, base: int) -> dict[str, object]:
+        """Return the parameters of the update of a whole row."""
+        row = self._row(key, value)
+        changed = {new: row[n] for n, new in self.sql.set_names}
+        changed.update(old_id=key, old_version=base)
+        return changed
+
     def _cursor_only(self, key: str, value: V, base: int) -> bool:
         """Tell whether only the cursor changed since the row was read at ``base``."""
         cursor = self.spec.cursor
@@ -783,14 +837,12 @@ class _Versioned(Generic[V]):
         read = self.read_as.get(key)
         return read is not None and read[0] == base and cursor.rest(value) == read[1]
 
-    def _cursor_row(self, key: str, value: V, base: int) -> dict[str, object]:
-        """Return the parameters of the cursor's update of one row."""
+    def _cursor_values(self, key: str, value: V, base: int) -> tuple[object, ...]:
+        """Return the parameters of the cursor's update of one row, as values of
+        ``sql.cursor_columns``."""
         cursor = self.spec.cursor
         assert cursor is not None
-        row: dict[str, object] = {f"new_{n}": getattr(value, n) for n in cursor.fields}
-        row.update((f"new_{n}", work_out(value)) for n, work_out in cursor.derived.items())
-        row.update(new_version=value.version, old_id=key, old_version=base)  # type: ignore[attr-defined]
-        return row
+        return (*cursor.values(value), value.version, key, base)  # type: ignore[attr-defined]
 
     def _changed_meanwhile(
         self, connection: Connection, params: Mapping[str, object]
