@@ -238,6 +238,10 @@ class _Spec(Generic[V]):
         """Read the aggregate back from a row of :attr:`read_columns`."""
         return self.load(row.data) if self.cursor is None else self.cursor.load(row)
 
+    def claim_values(self, value: V) -> tuple[object, ...]:
+        """Return the unique keys ``value`` holds, in the order of :attr:`errors`."""
+        return tuple(map(self.claims(value).__getitem__, self.errors))
+
     def unique_columns(self, constraint: str) -> list[str]:
         """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
         for found in self.table.constraints:
@@ -463,15 +467,16 @@ class _Versioned(Generic[V]):
         self._uow = uow
         self.spec = spec
         self.changes: dict[str, _Change[V]] = {}
-        # The agency, version and unique claims of each row read: an update checks them
-        # without reading the row again (the commit checks the version in the database).
-        self.seen: dict[str, tuple[str | None, int, dict[str, object]]] = {}
+        # The agency, version and unique claims (their values, in the order of
+        # ``spec.errors``) of each row read: an update checks them without reading the row
+        # again (the commit checks the version in the database). With a cursor, the row's
+        # other fields as read follow, so that the commit writes the cursor alone when
+        # nothing else changed. One flat tuple a row: a page's rows stay alive until its
+        # commit, and every container kept is more work for the garbage collector.
+        self.seen: dict[str, tuple[Any, ...]] = {}
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
-        # With a cursor: each row's other fields as read, with the version read, so that
-        # the commit writes the cursor alone when nothing else changed.
-        self.read_as: dict[str, tuple[int, tuple[object, ...]]] = {}
         self.sql = _versioned_statements(spec)
         self._fixed = self.sql.fixed
 
@@ -481,9 +486,11 @@ class _Versioned(Generic[V]):
         spec = self.spec
         value = spec.read(row)
         key: str = value.id  # type: ignore[attr-defined]
-        self.seen[key] = (_agency_of(value), row.version, spec.claims(value))
-        if spec.cursor is not None:
-            self.read_as[key] = (row.version, spec.cursor.rest(value))
+        held = spec.claim_values(value)
+        if spec.cursor is None:
+            self.seen[key] = (_agency_of(value), row.version, held)
+        else:
+            self.seen[key] = (_agency_of(value), row.version, held, *spec.cursor.rest(value))
         return value
 
     def visible(self, key: str) -> V | None:
@@ -726,7 +733,8 @@ class _Versioned(Generic[V]):
         else:
             if key not in self.seen and self.visible(key) is None:
                 raise NotFound(self.spec.kind, key)
-            agency, version, old_claims = self.seen[key]
+            agency, version, held = self.seen[key][:3]
+            old_claims = dict(zip(self.spec.errors, held, strict=True))
             if agency != _agency_of(value):
                 raise NotFound(self.spec.kind, key)
             base = version
@@ -834,8 +842,8 @@ class _Versioned(Generic[V]):
         cursor = self.spec.cursor
         if cursor is None:
             return False
-        read = self.read_as.get(key)
-        return read is not None and read[0] == base and cursor.rest(value) == read[1]
+        read = self.seen.get(key)
+        return read is not None and read[1] == base and cursor.rest(value) == read[3:]
 
     def _cursor_values(self, key: str, value: V, base: int) -> tuple[object, ...]:
         """Return the parameters of the cursor's update of one row, as values of
@@ -871,7 +879,6 @@ class _Versioned(Generic[V]):
         """Forget the journal and the versions read."""
         self.changes.clear()
         self.seen.clear()
-        self.read_as.clear()
         for claims in self.claimed.values():
             claims.clear()
 
