@@ -101,6 +101,8 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
 V = TypeVar("V")
 _MICRO = 10**6
+_EXACT = 10**27
+"""Amounts below this scale and normalize exactly in the default decimal context."""
 
 
 class _Deleted:
@@ -123,6 +125,9 @@ def _to_micro(quantity: Decimal) -> int:
 
 
 def _from_micro(amount: int) -> Decimal:
+    if not amount % _MICRO and -_EXACT < amount < _EXACT:
+        # Whole credits or units (most balances): the same Decimal, without scaling it.
+        return Decimal(amount // _MICRO)
     value = Decimal(amount).scaleb(-6).normalize()
     return value if value.as_tuple().exponent <= 0 else value.quantize(Decimal(1))  # type: ignore[operator]
 
@@ -338,11 +343,12 @@ class _Clashes:
         row = self._by_id.get(key)
         if row is not None:
             found[row.id] = row
-        for name, claim in claims.items():
-            if claim is not None:
-                for row in self._by_claim.get((name, claim), ()):
-                    found[row.id] = row
-        return list(found.values())
+        if self._by_claim:
+            for name, claim in claims.items():
+                if claim is not None:
+                    for row in self._by_claim.get((name, claim), ()):
+                        found[row.id] = row
+        return list(found.values()) if found else []
 
 
 @functools.cache
@@ -449,7 +455,13 @@ def _size(values: Sequence[object], *, array: bool) -> int | None:
 
 
 def _numbered(prefix: str, values: Sequence[object]) -> dict[str, object]:
-    return {f"{prefix}{j}": value for j, value in enumerate(values)}
+    return dict(zip(_numbered_names(prefix, len(values)), values, strict=True))
+
+
+@functools.cache
+def _numbered_names(prefix: str, size: int) -> tuple[str, ...]:
+    # A few prefixes and sizes (powers of two, see padded): named once, not at every page.
+    return tuple(f"{prefix}{j}" for j in range(size))
 
 
 @attrs.define
