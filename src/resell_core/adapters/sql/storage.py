@@ -464,21 +464,17 @@ def _numbered_names(prefix: str, size: int) -> tuple[str, ...]:
     return tuple(f"{prefix}{j}" for j in range(size))
 
 
-@attrs.define
-class _Change(Generic[V]):
-    """A journal entry: the value to store (or deleted) and the version it was based on."""
-
-    value: V | _Deleted
-    base: int | None
-
-
 class _Versioned(Generic[V]):
     """One unit of work's access to a versioned aggregate's table."""
 
     def __init__(self, uow: SqlUnitOfWork, spec: _Spec[V]) -> None:
         self._uow = uow
         self.spec = spec
-        self.changes: dict[str, _Change[V]] = {}
+        # The journal: each row's value to store (or deleted), and in ``bases`` the
+        # version it was based on (None for a new row); two dicts, not an entry object a
+        # row kept alive until the commit.
+        self.changes: dict[str, V | _Deleted] = {}
+        self.bases: dict[str, int | None] = {}
         # The agency, version and unique claims (their values, in the order of
         # ``spec.errors``) of each row read: an update checks them without reading the row
         # again (the commit checks the version in the database). With a cursor, the row's
@@ -507,9 +503,8 @@ class _Versioned(Generic[V]):
 
     def visible(self, key: str) -> V | None:
         """Return the row as this unit of work sees it (a fresh copy), or None."""
-        change = self.changes.get(key)
-        if change is not None:
-            value = change.value
+        value = self.changes.get(key)
+        if value is not None:
             return None if isinstance(value, _Deleted) else _copy(value)
         row = self._uow.first(self.sql.by_id, {"id": key}, once=True)
         return None if row is None else self.loaded(row)
@@ -588,11 +583,11 @@ class _Versioned(Generic[V]):
         ]
         if self.changes:
             found += [
-                _copy(change.value)
-                for key, change in self.changes.items()
-                if not isinstance(change.value, _Deleted)
+                _copy(value)
+                for key, value in self.changes.items()
+                if not isinstance(value, _Deleted)
                 and (after_id is None or key > after_id)
-                and accept(change.value)
+                and accept(value)
             ]
             if not order:
                 found.sort(key=lambda v: v.id)  # type: ignore[attr-defined]
@@ -649,7 +644,7 @@ class _Versioned(Generic[V]):
         key = self.claimed[constraint].get(claim)
         if key is None:
             return None
-        value = self.changes[key].value
+        value = self.changes[key]
         if isinstance(value, _Deleted) or self.spec.claims(value)[constraint] != claim:
             return None
         return value
@@ -662,7 +657,8 @@ class _Versioned(Generic[V]):
         claims: Mapping[str, object] | None = None,
     ) -> None:
         """Journal ``value`` (its unique keys: ``claims``, worked out when None)."""
-        self.changes[key] = _Change(value, base)
+        self.changes[key] = value
+        self.bases[key] = base
         if not isinstance(value, _Deleted):
             if claims is None:
                 claims = self.spec.claims(value)
@@ -674,39 +670,41 @@ class _Versioned(Generic[V]):
         """Journal a new row; raise if its id or a unique key is visibly taken."""
         key: str = value.id  # type: ignore[attr-defined]
         change = self.changes.get(key)
-        if change is not None and not isinstance(change.value, _Deleted):
+        if change is not None and not isinstance(change, _Deleted):
             raise AlreadyExists(self.spec.kind, key)
         claims = self.spec.claims(value)
         self._check_claims(key, value, new=change is None, old={}, claims=claims)
-        base = change.base if change is not None else None
+        base = self.bases[key] if change is not None else None
         self._journal(key, _copy(value), base, claims)
 
     def add_many(self, values: Sequence[V]) -> None:
         """Journal new rows in order, as :meth:`add` each, reading the rows that may clash
         with any of them in one query instead of one a row."""
-        known = self._clashes(values)
-        for value in values:
+        claims_of = [self.spec.claims(value) for value in values]
+        known = self._clashes(values, claims_of)
+        for value, claims in zip(values, claims_of, strict=True):
             key: str = value.id  # type: ignore[attr-defined]
             change = self.changes.get(key)
-            if change is not None and not isinstance(change.value, _Deleted):
+            if change is not None and not isinstance(change, _Deleted):
                 raise AlreadyExists(self.spec.kind, key)
-            claims = self.spec.claims(value)
             self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
-            base = change.base if change is not None else None
+            base = self.bases[key] if change is not None else None
             self._journal(key, _copy(value), base, claims)
 
-    def _clashes(self, values: Sequence[V]) -> _Clashes:
-        """Read the stored rows holding the id or a unique key of any of ``values``."""
+    def _clashes(self, values: Sequence[V], claims_of: Sequence[Mapping[str, object]]) -> _Clashes:
+        """Read the stored rows holding the id or a unique key of any of ``values``
+        (``claims_of``: each one's unique keys)."""
         spec = self.spec
         array = self._uow.storage.dialect == "postgresql"
         known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
+            chunk_claims = claims_of[start : start + _CHUNK]
             lists: list[tuple[str, list[list[object]]]] = [
                 ("id", [[v.id for v in chunk]])  # type: ignore[attr-defined]
             ]
             for name, columns in known.columns.items():
-                claims = [c for c in (spec.claims(v)[name] for v in chunk) if c is not None]
+                claims = [c for c in (held[name] for held in chunk_claims) if c is not None]
                 if claims:
                     parts = [c if isinstance(c, tuple) else (c,) for c in claims]
                     # A key over several columns is matched column by column: a superset
@@ -734,14 +732,13 @@ class _Versioned(Generic[V]):
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""
         key: str = value.id  # type: ignore[attr-defined]
-        change = self.changes.get(key)
-        if change is not None:
-            current = change.value
+        current = self.changes.get(key)
+        if current is not None:
             if isinstance(current, _Deleted) or _agency_of(current) != _agency_of(value):
                 raise NotFound(self.spec.kind, key)
             version: int = current.version  # type: ignore[attr-defined]
             old_claims: Mapping[str, object] = self.spec.claims(current)
-            base = change.base
+            base = self.bases[key]
         else:
             if key not in self.seen and self.visible(key) is None:
                 raise NotFound(self.spec.kind, key)
@@ -761,8 +758,7 @@ class _Versioned(Generic[V]):
     def remove(self, agency_id: str, key: str) -> None:
         """Journal the deletion of the agency's row; raise NotFound if there is none."""
         self.scoped(agency_id, key)
-        change = self.changes.get(key)
-        base = change.base if change is not None else self.seen[key][1]
+        base = self.bases[key] if key in self.changes else self.seen[key][1]
         self._journal(key, _DELETED, base)
 
     # committing
@@ -788,22 +784,23 @@ class _Versioned(Generic[V]):
         insert_columns: tuple[str, ...] = ()
         columns = self.spec.columns
         fixed = tuple(self.spec.fixed.values())
-        for key, change in self.changes.items():
-            value = change.value
+        bases = self.bases
+        for key, value in self.changes.items():
+            base = bases[key]
             if isinstance(value, _Deleted):
-                if change.base is not None:
-                    deletes.append({"old_id": key, "old_version": change.base})
-            elif change.base is None:
+                if base is not None:
+                    deletes.append({"old_id": key, "old_version": base})
+            elif base is None:
                 given = columns(value)
                 if not insert_columns:
                     insert_columns = (*given, *self.spec.fixed, "id", "version", "data")
                 inserts.append(
                     (*given.values(), *fixed, key, value.version, to_json(value))  # type: ignore[attr-defined]
                 )
-            elif self._cursor_only(key, value, change.base):
-                cursors.append(self._cursor_values(key, value, change.base))
+            elif self._cursor_only(key, value, base):
+                cursors.append(self._cursor_values(key, value, base))
             else:
-                updates.append(self._update_row(key, value, change.base))
+                updates.append(self._update_row(key, value, base))
         sql = self.sql
         for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
             if batch:
@@ -819,18 +816,19 @@ class _Versioned(Generic[V]):
         cursors: list[dict[str, object]] = []
         deletes: list[dict[str, object]] = []
         sql = self.sql
-        for key, change in self.changes.items():
-            value = change.value
+        bases = self.bases
+        for key, value in self.changes.items():
+            base = bases[key]
             if isinstance(value, _Deleted):
-                if change.base is not None:
-                    deletes.append({"old_id": key, "old_version": change.base})
-            elif change.base is None:
+                if base is not None:
+                    deletes.append({"old_id": key, "old_version": base})
+            elif base is None:
                 inserts.append((self._row(key, value), value))
-            elif self._cursor_only(key, value, change.base):
-                values = self._cursor_values(key, value, change.base)
+            elif self._cursor_only(key, value, base):
+                values = self._cursor_values(key, value, base)
                 cursors.append(dict(zip(sql.cursor_columns, values, strict=True)))
             else:
-                updates.append(self._update_row(key, value, change.base))
+                updates.append(self._update_row(key, value, base))
         writes = ((sql.delete, deletes), (sql.update, updates), (sql.cursor_update, cursors))
         for statement, batch in writes:
             for one in batch:
@@ -890,6 +888,7 @@ class _Versioned(Generic[V]):
     def reset(self) -> None:
         """Forget the journal and the versions read."""
         self.changes.clear()
+        self.bases.clear()
         self.seen.clear()
         for claims in self.claimed.values():
             claims.clear()
@@ -1179,9 +1178,7 @@ class _Accounts:
     def query(self, agency_id: str, query: AccountQuery, today: date) -> Page[Account]:
         rows = self._rows
         mine = [
-            c.value
-            for c in rows.changes.values()
-            if isinstance(c.value, Account) and c.value.agency_id == agency_id
+            a for a in rows.changes.values() if isinstance(a, Account) and a.agency_id == agency_id
         ]
         condition = sql_overview.where_clause(agency_id, query, today)
         if rows.changes:
