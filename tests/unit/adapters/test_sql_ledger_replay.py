@@ -1,0 +1,67 @@
+"""The ledger's row-by-row replay after a refused batch writes what the batch would have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from resell_core.adapters.sql import SqlStorage
+from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
+from resell_core.billing.ledger import OUTSIDE, CreditKind
+from resell_core.testing.contracts.samples import ACME, a_movement, an_agency
+
+POOL = "profile:profile-visa"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
+    """A fresh SQL storage with the agency: a SQLite file, or a scratch PostgreSQL schema."""
+    if request.param == "sqlite":
+        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
+    else:
+        url = postgres_url()
+        if url is None:
+            pytest.skip(skip_reason())
+        scratch = ScratchSchema(url)
+        built = scratch.storage()
+    with built.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.commit()
+    yield built
+    if request.param == "sqlite":
+        built.dispose()
+    else:
+        scratch.drop()
+
+
+def test_C2_a_movement_committed_meanwhile_is_skipped_and_the_others_written(
+    storage: SqlStorage,
+) -> None:
+    """The same purchase committed by another unit of work first: the batch is refused on
+    its id, and the replay skips it but writes the spend and the refund after it."""
+    with storage.unit_of_work() as uow:
+        uow.ledger.append(a_movement("m-buy", quantity="100"))
+        uow.commit()
+    purchase = a_movement("m-top-up", quantity="20")
+    spend = a_movement("m-spend", quantity="30.5", source=POOL, destination="spent")
+    refund = a_movement("m-refund", quantity="4", source=OUTSIDE, destination="spent")
+
+    with storage.unit_of_work() as first, storage.unit_of_work() as second:
+        first.ledger.append_many([purchase, spend, refund])
+        second.ledger.append(purchase)
+        second.commit()
+        first.commit()
+
+    with storage.unit_of_work() as uow:
+        assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == Decimal("89.5")
+        assert uow.ledger.balance(ACME, "spent", CreditKind.PREPAID) == Decimal("34.5")
+        assert uow.ledger.balance(ACME, OUTSIDE, CreditKind.PREPAID) == Decimal(-124)
+        assert [m.id for m in uow.ledger.movements(ACME)] == [
+            "m-buy",
+            "m-top-up",
+            "m-spend",
+            "m-refund",
+        ]
