@@ -35,6 +35,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.fns import identity, raise_error
 
+from resell_core.billing.invoices import InvoiceLine, LineKind
 from resell_core.errors import (
     CatalogError,
     FieldProblem,
@@ -44,7 +45,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.overview import AccountQuery
 from resell_core.money import Money
-from resell_core.periods import Frequency
+from resell_core.periods import Frequency, Period
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
 
@@ -462,6 +463,48 @@ def _frozen_selection(selection: PlanSelection) -> bool:
     )
 
 
+_LINES_TEXTS: dict[int, tuple[tuple[InvoiceLine, ...], str]] = {}
+"""The text of invoice lines already written, by the tuple's id (a billing page shares
+one tuple of lines among the invoices of one price and period)."""
+
+
+def _lines_json(lines: tuple[InvoiceLine, ...], write_line: Callable[[Any], str]) -> str:
+    """Return the text of an invoice's ``lines`` as the generic code writes it, kept for a
+    tuple whose lines cannot change."""
+    kept = _LINES_TEXTS.get(id(lines))
+    if kept is not None and kept[0] is lines:
+        return kept[1]
+    text = "[" + ", ".join([write_line(line) for line in lines]) + "]"
+    if type(lines) is tuple and all(_frozen_line(line) for line in lines):
+        if len(_LINES_TEXTS) >= _SELECTIONS_KEPT:
+            _LINES_TEXTS.clear()
+        # The entry holds the tuple, so that its id names no other object meanwhile.
+        _LINES_TEXTS[id(lines)] = (lines, text)
+    return text
+
+
+def _frozen_money(money: object) -> bool:
+    return type(money) is Money and type(money.amount) is Decimal and type(money.currency) is str
+
+
+def _frozen_line(line: object) -> bool:
+    """Tell whether nothing inside ``line`` can change (its text is then for good)."""
+    if type(line) is not InvoiceLine:
+        return False
+    period = line.period
+    return (
+        type(line.kind) is LineKind
+        and type(line.description) is str
+        and type(line.quantity) is Decimal
+        and _frozen_money(line.unit_price)
+        and _frozen_money(line.amount)
+        and (
+            period is None
+            or (type(period) is Period and type(period.start) is date and type(period.end) is date)
+        )
+    )
+
+
 _WRITERS: dict[type, Callable[[Any], str] | None] = {}
 _date_iso = date.isoformat
 _datetime_iso = datetime.isoformat
@@ -545,6 +588,18 @@ def _write_code(hook: Any, kind: Any, value: str, env: dict[str, Any], depth: in
         (other,) = (a for a in args if a is not type(None))
         return f"('null' if {value} is None else {_write_code(inner, other, value, env, depth)})"
     item = f"e{depth}"
+    if (
+        kind == tuple[InvoiceLine, ...]
+        and name == "unstructure_iterable"
+        and len(defaults) == 2
+        and defaults[0] in (list, tuple)
+        and _generated(defaults[1], "unstructure", InvoiceLine)
+    ):
+        write_line = _writer(InvoiceLine)
+        if write_line is not None:
+            env["_lines_json"] = _lines_json
+            env["_write_line"] = write_line
+            return f"_lines_json({value}, _write_line)"
     if name == "unstructure_iterable" and len(defaults) == 2 and defaults[0] in (list, tuple):
         code = _write_code(defaults[1], args[0], item, env, depth + 1)
         return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
