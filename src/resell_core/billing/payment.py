@@ -73,12 +73,23 @@ def plan_payment(total: Money, earmarked: Money, pool: Money) -> PaymentPlan:
         >>> plan_payment(Money("50", "USD"), Money("20", "USD"), Money("10", "USD")).card
         Money('20', 'USD')
     """
-    zero = Money.zero(total.currency)
-    rest = total.max(zero)
-    from_earmark = rest.min(earmarked.max(zero))
-    rest = rest - from_earmark
-    from_pool = rest.min(pool.max(zero))
-    return PaymentPlan(from_earmark, from_pool, rest - from_pool)
+    currency = total.currency
+    for part in (earmarked, pool):
+        if part.currency != currency:
+            raise CurrencyMismatch(part.currency, currency, "compare")
+    parts = _split(total.amount, earmarked.amount, pool.amount)
+    return PaymentPlan(*(_exact(part, currency) for part in parts))
+
+
+def _split(due: Decimal, earmarked: Decimal, pool: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Split ``due`` over earmarked credit, then the pool, then the card (C3, C2), under
+    Money's own context; a negative amount counts as none. ``min`` and ``max`` keep their
+    first argument on a tie, as ``Money.min`` and ``Money.max`` do."""
+    rest = max(due, _ZERO)
+    from_earmark = min(rest, max(earmarked, _ZERO))
+    rest = _subtract(rest, from_earmark)
+    from_pool = min(rest, max(pool, _ZERO))
+    return from_earmark, from_pool, _subtract(rest, from_pool)
 
 
 def charge_key(invoice_id: str, attempt: int) -> str:
@@ -246,16 +257,12 @@ def start_payment(
         raise CurrencyMismatch(currency, paid_in, "subtract")
     movements: list[Movement] = []
     if invoice.attempts == 0 and invoice.next_retry_on is None and paid == 0:
-        # plan_payment(total - paid, earmarked, pool), amount by amount.
+        # plan_payment(total - paid, earmarked, pool), on the amounts.
         if type(earmarked) is not Decimal or not earmarked.is_finite():
             earmarked = Money(earmarked, invoice.currency).amount
         if type(pool) is not Decimal or not pool.is_finite():
             pool = Money(pool, invoice.currency).amount
-        # min and max keep their first argument on a tie, as Money.min and Money.max do.
-        rest = max(_subtract(total.amount, paid), _ZERO)
-        from_earmark = min(rest, max(earmarked, _ZERO))
-        rest = _subtract(rest, from_earmark)
-        from_pool = min(rest, max(pool, _ZERO))
+        from_earmark, from_pool, _ = _split(_subtract(total.amount, paid), earmarked, pool)
         if from_earmark > 0 and invoice.account_id is not None:
             movements.append(
                 _prepaid_movement(

@@ -1,5 +1,5 @@
-"""``start_payment`` adds amounts up as Decimals: the same invoice, movements, charge and
-errors as the same steps done with Money's operators and ``plan_payment``."""
+"""``start_payment`` and ``plan_payment`` add amounts up as Decimals: the same invoice,
+movements, charge, parts and errors as the same steps done with Money's operators."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from resell_core.billing.ledger import (
     account_wallet,
     profile_wallet,
 )
-from resell_core.billing.payment import PaymentStart, charge_key, plan_payment, start_payment
+from resell_core.billing.payment import (
+    PaymentPlan,
+    PaymentStart,
+    charge_key,
+    plan_payment,
+    start_payment,
+)
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import PaymentError, PaymentInFlight, ResellError
 from resell_core.money import Money
@@ -63,10 +69,20 @@ def _movement(invoice: Invoice, part: str, amount: Money, source: str) -> Moveme
     )
 
 
+def _money_plan(total: Money, earmarked: Money, pool: Money) -> PaymentPlan:
+    """Earmarked credit, then the pool, then the card (C3, C2), with Money's operators."""
+    zero = Money.zero(total.currency)
+    rest = total.max(zero)
+    from_earmark = rest.min(earmarked.max(zero))
+    rest = rest - from_earmark
+    from_pool = rest.min(pool.max(zero))
+    return PaymentPlan(from_earmark, from_pool, rest - from_pool)
+
+
 def _reference(
     invoice: Invoice, profile: BillingProfile | None, earmarked: object, pool: object
 ) -> PaymentStart:
-    """The steps of ``start_payment``, each with Money's operators and ``plan_payment``."""
+    """The steps of ``start_payment``, each with Money's operators."""
     status = invoice.status
     if status is InvoiceStatus.PAID:
         return PaymentStart(invoice, (), None)
@@ -82,7 +98,7 @@ def _reference(
     paid = invoice.paid
     if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
         currency = invoice.currency
-        plan = plan_payment(
+        plan = _money_plan(
             total - paid,
             Money(earmarked, currency),
             Money(pool, currency),
@@ -216,3 +232,33 @@ def test_starting_a_payment_gives_what_money_arithmetic_gives(
         )
     )
     assert started == expected
+
+
+_AMOUNTS = st.decimals(min_value=-1000, max_value=1000, places=3)
+
+
+@given(
+    _AMOUNTS,
+    _AMOUNTS,
+    _AMOUNTS,
+    st.sampled_from(["USD", "EUR"]),
+    st.sampled_from(["USD", "EUR"]),
+)
+def test_C2_plan_payment_splits_as_money_operators_do(
+    total: Decimal, earmarked: Decimal, pool: Decimal, pool_currency: str, earmark_currency: str
+) -> None:
+    """Earmarked credit first, then the pool, then the card: the same parts (exponents
+    included) or the same currency error as the split written with Money's operators."""
+    given_parts = (
+        Money(total, "USD"),
+        Money(earmarked, earmark_currency),
+        Money(pool, pool_currency),
+    )
+
+    def outcome(split: object) -> str:
+        try:
+            return repr(split(*given_parts))  # type: ignore[operator]
+        except ResellError as error:
+            return f"{type(error).__name__} {error.code} {error}"
+
+    assert outcome(plan_payment) == outcome(_money_plan)
