@@ -137,10 +137,6 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _MICRO + delta.microseconds
 
 
-def _loader(cls: type[V]) -> Callable[[str], V]:
-    return loader(cls)
-
-
 def _cursor_loader(cls: type[V], fields: tuple[str, ...]) -> Callable[[Any], V]:
     """Return a reader of a row whose ``fields`` and ``version`` columns win over the
     document's copies."""
@@ -770,73 +766,88 @@ class _Versioned(Generic[V]):
         row["data"] = to_json(value)
         return row
 
+    def _sorted_changes(
+        self,
+    ) -> tuple[
+        list[tuple[str, int]],
+        list[tuple[str, V]],
+        list[tuple[str, V, int]],
+        list[dict[str, object]],
+    ]:
+        """Return the journal by the write each row takes: deletions (key, base), new rows
+        (key, value), cursor-only updates (key, value, base), whole-row updates' parameters."""
+        deletes: list[tuple[str, int]] = []
+        inserts: list[tuple[str, V]] = []
+        cursors: list[tuple[str, V, int]] = []
+        updates: list[dict[str, object]] = []
+        bases = self.bases
+        for key, value in self.changes.items():
+            base = bases[key]
+            if isinstance(value, _Deleted):
+                if base is not None:
+                    deletes.append((key, base))
+            elif base is None:
+                inserts.append((key, value))
+            elif self._cursor_only(key, value, base):
+                cursors.append((key, value, base))
+            else:
+                updates.append(self._update_row(key, value, base))
+        return deletes, inserts, cursors, updates
+
     def flush(self, connection: Connection, *, batched: bool) -> None:
         """Write the journal: batched (raise _Failed on a refusal), or row by row, raising
         the library error of the first refused row."""
+        deletes, inserts, cursors, updates = self._sorted_changes()
+        sql = self.sql
         if not batched:
-            self._write_row_by_row(connection)
+            self._write_row_by_row(connection, deletes, inserts, cursors, updates)
             return
-        # The hot rows (new ones, cursors alone) as tuples of values: no dict a row.
-        inserts: list[tuple[object, ...]] = []
-        cursors: list[tuple[object, ...]] = []
-        updates: list[dict[str, object]] = []
-        deletes: list[dict[str, object]] = []
-        insert_columns: tuple[str, ...] = ()
-        columns = self.spec.columns
-        fixed = tuple(self.spec.fixed.values())
-        bases = self.bases
-        for key, value in self.changes.items():
-            base = bases[key]
-            if isinstance(value, _Deleted):
-                if base is not None:
-                    deletes.append({"old_id": key, "old_version": base})
-            elif base is None:
-                given = columns(value)
-                if not insert_columns:
-                    insert_columns = (*given, *self.spec.fixed, "id", "version", "data")
-                inserts.append(
-                    (*given.values(), *fixed, key, value.version, to_json(value))  # type: ignore[attr-defined]
-                )
-            elif self._cursor_only(key, value, base):
-                cursors.append(self._cursor_values(key, value, base))
-            else:
-                updates.append(self._update_row(key, value, base))
-        sql = self.sql
-        for statement, batch in ((sql.delete, deletes), (sql.update, updates)):
-            if batch:
-                _run(connection, statement, batch, exact=True)
+        if deletes:
+            olds = [{"old_id": key, "old_version": base} for key, base in deletes]
+            _run(connection, sql.delete, olds, exact=True)
+        if updates:
+            _run(connection, sql.update, updates, exact=True)
         if cursors:
-            _run_values(connection, sql.cursor_update, sql.cursor_columns, cursors, exact=True)
+            # The hot rows (cursors alone, new ones) as tuples of values: no dict a row.
+            values = [self._cursor_values(*one) for one in cursors]
+            _run_values(connection, sql.cursor_update, sql.cursor_columns, values, exact=True)
         if inserts:
-            _run_values(connection, sql.insert, insert_columns, inserts)
+            columns = self.spec.columns
+            fixed = tuple(self.spec.fixed.values())
+            rows = []
+            for key, value in inserts:
+                given = columns(value)
+                rows.append((*given.values(), *fixed, key, value.version, to_json(value)))  # type: ignore[attr-defined]
+            names = (*columns(inserts[0][1]), *self.spec.fixed, "id", "version", "data")
+            _run_values(connection, sql.insert, names, rows)
 
-    def _write_row_by_row(self, connection: Connection) -> None:
-        inserts: list[tuple[dict[str, object], V]] = []
-        updates: list[dict[str, object]] = []
-        cursors: list[dict[str, object]] = []
-        deletes: list[dict[str, object]] = []
+    def _write_row_by_row(
+        self,
+        connection: Connection,
+        deletes: list[tuple[str, int]],
+        inserts: list[tuple[str, V]],
+        cursors: list[tuple[str, V, int]],
+        updates: list[dict[str, object]],
+    ) -> None:
         sql = self.sql
-        bases = self.bases
-        for key, value in self.changes.items():
-            base = bases[key]
-            if isinstance(value, _Deleted):
-                if base is not None:
-                    deletes.append({"old_id": key, "old_version": base})
-            elif base is None:
-                inserts.append((self._row(key, value), value))
-            elif self._cursor_only(key, value, base):
-                values = self._cursor_values(key, value, base)
-                cursors.append(dict(zip(sql.cursor_columns, values, strict=True)))
-            else:
-                updates.append(self._update_row(key, value, base))
-        writes = ((sql.delete, deletes), (sql.update, updates), (sql.cursor_update, cursors))
+        writes = (
+            (sql.delete, [{"old_id": key, "old_version": base} for key, base in deletes]),
+            (sql.update, updates),
+            (
+                sql.cursor_update,
+                [
+                    dict(zip(sql.cursor_columns, self._cursor_values(*one), strict=True))
+                    for one in cursors
+                ],
+            ),
+        )
         for statement, batch in writes:
             for one in batch:
                 if _changed(connection, statement, [one]) != 1:
                     raise self._changed_meanwhile(connection, one)
-        for row, value in inserts:
+        for key, value in inserts:
             try:
-                connection.execute(sql.insert, row)
+                connection.execute(sql.insert, self._row(key, value))
             except IntegrityError as error:
                 raise self._translate(error, value) from error
 
@@ -1068,7 +1079,7 @@ _AGENCY = _Spec[Agency](
     "agency",
     schema.agencies,
     _agency_columns,
-    _loader(Agency),
+    loader(Agency),
     lambda a: {"uq_agencies_referral_code": a.referral_code},
     {"uq_agencies_referral_code": lambda a: DuplicateName("referral code", a.referral_code)},
 )
@@ -1076,7 +1087,7 @@ _ACCOUNT = _Spec[Account](
     "account",
     schema.accounts,
     _account_columns,
-    _loader(Account),
+    loader(Account),
     lambda a: {"uq_accounts_name_key": a.name.casefold()},
     {"uq_accounts_name_key": lambda a: DuplicateName("account name", a.name)},
     # Billing a period changes these alone: the run writes them, not the document.
@@ -1090,7 +1101,7 @@ _PROFILE = _Spec[BillingProfile](
     "billing profile",
     schema.profiles,
     _profile_columns,
-    _loader(BillingProfile),
+    loader(BillingProfile),
     lambda p: {"uq_profiles_agency_id_label_key": (p.agency_id, p.label.casefold())},
     {"uq_profiles_agency_id_label_key": lambda p: DuplicateName("billing profile label", p.label)},
 )
@@ -1098,7 +1109,7 @@ _INVOICE = _Spec[Invoice](
     "invoice",
     schema.invoices,
     _invoice_columns,
-    _loader(Invoice),
+    loader(Invoice),
     lambda i: {
         "uq_invoices_period_key": i.period_key,
         "uq_invoices_agency_id_number": (i.agency_id, i.number),
@@ -1722,7 +1733,7 @@ class _Ledger:
         self._insert = sql.insert
         self._add = sql.add
         self._spend = sql.spend
-        self._load = _loader(Movement)
+        self._load = loader(Movement)
 
     def _stored_amount(self, key: _BalanceKey) -> int:
         if key not in self._stored:
@@ -1927,7 +1938,7 @@ class _Events:
         self._uow = uow
         self.pending: list[AuditEvent] = []
         self._insert = _EVENT_INSERT
-        self._load = _loader(AuditEvent)
+        self._load = loader(AuditEvent)
 
     def append(self, event: AuditEvent) -> None:
         self.pending.append(event)
@@ -2079,7 +2090,7 @@ class SqlUnitOfWork:
             self,
             schema.users,
             ("id",),
-            load=_loader(PortalUser),
+            load=loader(PortalUser),
             columns=lambda u: {"agency_id": u.agency_id, "email_key": u.email.casefold()},
             clash=_user_clash,
         )
@@ -2087,7 +2098,7 @@ class SqlUnitOfWork:
             self,
             schema.idempotency,
             ("scope", "key"),
-            load=_loader(IdempotencyRecord),
+            load=loader(IdempotencyRecord),
             columns=lambda r: {"fingerprint": r.fingerprint, "at_us": _micros(r.at)},
             clash=_idempotency_clash,
         )
@@ -2095,7 +2106,7 @@ class SqlUnitOfWork:
             self,
             schema.views,
             ("agency_id", "user_id", "name"),
-            load=_loader(SavedView),
+            load=loader(SavedView),
             columns=lambda _: {},
             clash=lambda key, _: AlreadyExists("saved view", key[-1]),
         )
@@ -2103,7 +2114,7 @@ class SqlUnitOfWork:
             self,
             schema.tokens,
             ("kind", "key"),
-            load=_loader(AccessRecord),
+            load=loader(AccessRecord),
             columns=lambda r: {
                 "expires_us": None if r.expires_at is None else _micros(r.expires_at)
             },
