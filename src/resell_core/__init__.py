@@ -6,6 +6,8 @@ The public names are re-exported here; implementation lives in private modules a
 
 from __future__ import annotations
 
+from importlib.metadata import version as _installed_version
+
 # -- foundation -------------------------------------------------------------------------
 from resell_core.errors import (
     AccessDenied,
@@ -248,6 +250,9 @@ from resell_core.service.context import Policies
 from resell_core.service.credits import CreditBalance, CreditPurchase
 from resell_core.service.portal import PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
+
+__version__: str = _installed_version("resell-core")
+"""The version of the installed distribution, read from its metadata (pyproject.toml's)."""
 
 __all__ = [
     "ADMIN_USERNAME",

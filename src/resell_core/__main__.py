@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from resell_core import __version__
 from resell_core.demo import DEFAULT_START, MAX_ACCOUNTS, MAX_MONTHS, render, run_demo
 from resell_core.errors import InvalidInput, ResellError
 from resell_core.ports import Storage
@@ -58,6 +59,7 @@ def _db_url(text: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="resell-core", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
