@@ -1,7 +1,7 @@
 """Helpers to test against a real PostgreSQL without leaving anything behind.
 
 The PostgreSQL tests run when the environment variable ``RESELL_CORE_POSTGRES_URL`` holds a
-SQLAlchemy URL (``postgresql+psycopg://postgres@127.0.0.1:5432/test``); they skip
+SQLAlchemy URL (``postgresql+psycopg://postgres@127.0.0.1:5432/resell_core_dev``); they skip
 otherwise. Each :class:`ScratchSchema` is a schema of its own with a random name, dropped
 with everything in it by :meth:`ScratchSchema.drop`.
 """
@@ -31,7 +31,7 @@ def skip_reason() -> str:
     """Say why the PostgreSQL tests skip and how to run them."""
     return (
         f"PostgreSQL tests are off: set {POSTGRES_URL_VARIABLE} to a database URL, e.g. "
-        f"{POSTGRES_URL_VARIABLE}=postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        f"{POSTGRES_URL_VARIABLE}=postgresql+psycopg://postgres@127.0.0.1:5432/resell_core_dev"
     )
 
 
