@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -99,3 +100,21 @@ def test_create_false_leaves_an_empty_database_empty(engine: Engine) -> None:
 
     with engine.connect() as connection:
         assert schema.stored_version(connection) == CURRENT_VERSION
+
+
+def test_upgrading_binds_days_as_text_without_the_drivers_date_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upgrade hands SQLite its days as text, not through sqlite3's default date
+    adapter (deprecated since Python 3.12): without that adapter it still upgrades."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
+    _version_1_database(engine)
+    monkeypatch.delitem(sqlite3.adapters, (date, sqlite3.PrepareProtocol))
+
+    SqlStorage(engine)
+
+    with engine.connect() as connection:
+        assert schema.stored_version(connection) == CURRENT_VERSION
+        stored = connection.execute(text("SELECT next_billing_on FROM accounts")).scalar_one()
+    engine.dispose()
+    assert stored == "2024-02-29"

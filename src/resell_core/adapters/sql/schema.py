@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     inspect,
     text,
 )
@@ -357,8 +358,13 @@ def _fill_next_billing_on(connection: Connection) -> None:
         changes = [
             {"id": row.id, "day": next_billing_on(from_json(row.data, Account))} for row in rows
         ]
+        # Typed, the day is bound as the dialect's text (sqlite3's own date adapter is
+        # deprecated since Python 3.12).
         connection.execute(
-            text("UPDATE accounts SET next_billing_on = :day WHERE id = :id"), changes
+            text("UPDATE accounts SET next_billing_on = :day WHERE id = :id").bindparams(
+                bindparam("day", type_=Date())
+            ),
+            changes,
         )
         after = rows[-1].id
 
@@ -389,7 +395,9 @@ def _add_billing_cursor(connection: Connection) -> None:
                 }
             )
         connection.execute(
-            text("UPDATE accounts SET next_period = :next, paid_through = :paid WHERE id = :id"),
+            text(
+                "UPDATE accounts SET next_period = :next, paid_through = :paid WHERE id = :id"
+            ).bindparams(bindparam("paid", type_=Date())),
             cursors,
         )
         after = rows[-1].id
