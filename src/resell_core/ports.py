@@ -613,6 +613,22 @@ class TokenStore(Protocol):
         """
         ...
 
+    def increment(self, record: AccessRecord, *, at: datetime) -> int:
+        """Add one to the count kept in the record of ``record``'s kind and key; return it.
+
+        The count is the stored record's ``data`` as decimal digits. A missing record, one
+        whose ``data`` is not a count, or one expired at ``at`` (``expires_at <= at``)
+        counts from 0, so the answer is 1. The stored record becomes ``record`` with the
+        new count as ``data`` (its agency, subject and expiry replace the stored ones).
+
+        Atomic and at once, outside the unit of work: of n concurrent increments (threads,
+        processes, hosts on one database) each answers a different count, and each is
+        stored and seen by every other unit of work as soon as it returns; a rollback of
+        this unit of work does not take it back. A :meth:`put` of the record committed
+        later (e.g. ``data="0"`` to start again) replaces the count.
+        """
+        ...
+
     def take(self, kind: str, key: str) -> AccessRecord | None:
         """Remove the record and return it, or return None when there is none.
 

@@ -650,9 +650,29 @@ class _Views:
         self._view.write((agency_id, user_id, name), _DELETED, checked=False)
 
 
+def _next_count(stored: AccessRecord | None, at: datetime) -> int:
+    """The count after an increment of ``stored`` (see TokenStore.increment)."""
+    if stored is None or not (stored.data.isascii() and stored.data.isdigit()):
+        return 1
+    if stored.expires_at is not None and stored.expires_at <= at:
+        return 1
+    return int(stored.data) + 1
+
+
 class _Tokens:
-    def __init__(self, view: _View[tuple[str, str], AccessRecord]) -> None:
+    def __init__(self, view: _View[tuple[str, str], AccessRecord], storage: MemoryStorage) -> None:
         self._view = view
+        self._storage = storage
+
+    def increment(self, record: AccessRecord, *, at: datetime) -> int:
+        # Straight into the committed table, under the commit lock: counted at once.
+        key = (record.kind, record.key)
+        storage = self._storage
+        with storage._lock:
+            count = _next_count(self._view.table.rows.get(key), at)
+            storage._revision += 1
+            self._view.table.apply(key, attrs.evolve(record, data=str(count)), storage._revision)
+        return count
 
     def get(self, kind: str, key: str) -> AccessRecord | None:
         return self._view.get((kind, key))
@@ -994,7 +1014,7 @@ class MemoryUnitOfWork:
         self.invoices = _Invoices(invoices)
         self.idempotency = _Idempotency(idempotency)
         self.views = _Views(views)
-        self.tokens = _Tokens(tokens)
+        self.tokens = _Tokens(tokens, storage)
         self.transfers = _Records(records["transfers"])
         self.payouts = _Records(records["payouts"])
         self.brandings = _Records(records["brandings"])

@@ -1609,9 +1609,55 @@ class _Views:
         self._rows.write((agency_id, user_id, name), _DROP, None)
 
 
+def _next_count(stored: AccessRecord | None, at: datetime) -> int:
+    """The count after an increment of ``stored`` (see TokenStore.increment)."""
+    if stored is None or not (stored.data.isascii() and stored.data.isdigit()):
+        return 1
+    if stored.expires_at is not None and stored.expires_at <= at:
+        return 1
+    return int(stored.data) + 1
+
+
 class _Tokens:
-    def __init__(self, rows: _Keyed[AccessRecord]) -> None:
+    def __init__(self, rows: _Keyed[AccessRecord], storage: SqlStorage) -> None:
         self._rows = rows
+        self._storage = storage
+
+    def increment(self, record: AccessRecord, *, at: datetime) -> int:
+        # A transaction of its own, committed before this returns: on SQLite under the
+        # write lock (BEGIN IMMEDIATE), on PostgreSQL under the row's lock (FOR UPDATE, on
+        # a row inserted first if missing, so that two first increments queue too).
+        storage, rows, table = self._storage, self._rows, schema.tokens
+        key = (record.kind, record.key)
+        sqlite_db = storage.dialect == "sqlite"
+        with storage._lock, _translated(), storage.engine.connect() as connection:
+            if sqlite_db:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                if not sqlite_db:
+                    placeholder = rows._params(key, attrs.evolve(record, data=""))
+                    connection.execute(
+                        postgresql.insert(table).values(placeholder).on_conflict_do_nothing()
+                    )
+                found = connection.execute(
+                    select(table.c.data)
+                    .where(table.c.kind == record.kind, table.c.key == record.key)
+                    .with_for_update()
+                ).first()
+                count = _next_count(None if found is None else rows.load(found.data), at)
+                stored = attrs.evolve(record, data=str(count))
+                connection.execute(rows.sql.upsert, rows._params(key, stored))
+            except BaseException:
+                if sqlite_db:
+                    connection.exec_driver_sql("ROLLBACK")
+                else:
+                    connection.rollback()
+                raise
+            if sqlite_db:
+                connection.exec_driver_sql("COMMIT")
+            else:
+                connection.commit()
+        return count
 
     def get(self, kind: str, key: str) -> AccessRecord | None:
         return self._rows.get((kind, key))
@@ -2127,7 +2173,7 @@ class SqlUnitOfWork:
         self.invoices = _Invoices(self._invoices)
         self.idempotency = _Idempotency(keys)
         self.views = _Views(views)
-        self.tokens = _Tokens(tokens)
+        self.tokens = _Tokens(tokens, storage)
         self.transfers = _Records(self._records["transfers"])
         self.payouts = _Records(self._records["payouts"])
         self.brandings = _Records(self._records["brandings"])

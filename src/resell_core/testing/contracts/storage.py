@@ -40,6 +40,7 @@ from resell_core.testing.contracts.samples import (
     an_agency,
     an_invoice,
 )
+from resell_core.testing.races import race_threads, tally
 
 __all__ = ["StorageContract"]
 
@@ -810,6 +811,52 @@ class EventsViewsTokensRecordsContract:
             first.commit()
             with pytest.raises(Conflict):
                 second.commit()
+
+    def test_S6_increment_counts_at_once_outside_the_unit_of_work(self, storage: Storage) -> None:
+        """increment() answers 1, 2, 3 across units of work, seen before any commit."""
+        counter = AccessRecord("login_failures", "north-bakery", ACME, "account-north", "")
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            counts = [
+                first.tokens.increment(counter, at=NOON),
+                second.tokens.increment(counter, at=NOON),
+            ]
+            first.rollback()
+            counts.append(first.tokens.increment(counter, at=NOON))
+        with storage.unit_of_work() as uow:
+            stored = uow.tokens.get("login_failures", "north-bakery")
+
+        assert counts == [1, 2, 3]
+        assert stored == attrs.evolve(counter, data="3")
+
+    def test_S6_increment_starts_again_after_expiry_or_a_put(self, storage: Storage) -> None:
+        """An expired count, or one put back to "0", counts from 1 again."""
+        counter = AccessRecord("login_failures", "north-bakery", ACME, "account-north", "")
+        lasting = attrs.evolve(counter, expires_at=NOON + timedelta(minutes=5))
+        with storage.unit_of_work() as uow:
+            counts = [uow.tokens.increment(lasting, at=NOON) for _ in range(2)]
+            counts.append(uow.tokens.increment(lasting, at=NOON + timedelta(minutes=5)))
+            uow.tokens.put(attrs.evolve(counter, data="0"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            counts.append(uow.tokens.increment(counter, at=NOON))
+            uow.tokens.put(attrs.evolve(counter, data="a password hash"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            counts.append(uow.tokens.increment(counter, at=NOON))
+
+        assert counts == [1, 2, 1, 1, 1]
+
+    def test_S6_concurrent_increments_each_get_their_own_count(self, storage: Storage) -> None:
+        """Twenty threads incrementing one count get 1..20, each once."""
+        counter = AccessRecord("login_failures", "north-bakery", ACME, "account-north", "")
+
+        def increment(_index: int) -> int:
+            with storage.unit_of_work() as uow:
+                return uow.tokens.increment(counter, at=NOON)
+
+        outcomes = race_threads(20, increment)
+
+        assert sorted(o.value for o in outcomes) == list(range(1, 21)), tally(outcomes)
 
     def test_expired_access_records_are_purged(self, storage: Storage) -> None:
         """purge() removes records expired before the limit, never those without expiry."""
