@@ -32,7 +32,7 @@ def test_API1_account_add_returns_the_login_once_and_the_portal_lists_the_accoun
     )
     assert added["password"]
     assert [row.account_id for row in rows] == [added["account_id"]]
-    assert portal.login("north-bakery", added["password"]) == "accepted"
+    assert portal.login("north-bakery", added["password"]).outcome == "accepted"
 
 
 def test_API1_account_add_takes_the_only_card_and_the_plan_id(
@@ -117,6 +117,19 @@ def test_API1_account_status_set_inactive_disables_with_the_message(
     assert (answer["status"], answer["message"]) == ("disabled", "Call Acme")
     assert stored.status is rc.AccountStatus.DISABLED
     assert stored.disabled_message == "Call Acme"
+
+
+def test_S9_account_status_set_inactive_stops_the_clients_login(
+    call: Call, portal: rc.PartnerPortal, form: Form
+) -> None:
+    """After inactive, the client's right password answers disabled with the agency's message."""
+    added = call("account_add", **form())
+    portal.process_provisioning()
+
+    call("account_status_set", account="north-bakery", status="inactive", message="Call Acme")
+
+    login = portal.login("north-bakery", added["password"])
+    assert login == rc.LoginResult(rc.LoginOutcome.DISABLED, "Call Acme")
 
 
 def test_API1_account_status_set_active_gives_the_account_back(

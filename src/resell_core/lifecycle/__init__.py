@@ -45,6 +45,7 @@ from resell_core.lifecycle.credentials import (
     hash_password,
     issue_credentials,
     verify_password,
+    verify_unknown,
 )
 from resell_core.lifecycle.diagram import lifecycle_diagram
 from resell_core.lifecycle.events import (
@@ -71,7 +72,14 @@ from resell_core.lifecycle.events import (
     TrialEnded,
     UpgradeScheduled,
 )
-from resell_core.lifecycle.lockout import LockoutPolicy, LoginOutcome, LoginState, attempt_login
+from resell_core.lifecycle.lockout import (
+    LockoutPolicy,
+    LoginOutcome,
+    LoginResult,
+    LoginState,
+    attempt_login,
+    may_check,
+)
 from resell_core.lifecycle.names import RESERVED_NAMES, NameCheck, check_account_name
 from resell_core.lifecycle.opening import open_account
 from resell_core.lifecycle.policy import LifecyclePolicy
@@ -82,6 +90,7 @@ from resell_core.lifecycle.reset import (
     ResetRequest,
     ResetTicket,
     issue_reset,
+    password_version,
     redeem_reset,
     request_password_reset,
 )
@@ -162,6 +171,7 @@ __all__ = [
     "LifecyclePolicy",
     "LockoutPolicy",
     "LoginOutcome",
+    "LoginResult",
     "LoginState",
     "Move",
     "NameCheck",
@@ -210,8 +220,10 @@ __all__ = [
     "issue_reset",
     "issue_sso_ticket",
     "lifecycle_diagram",
+    "may_check",
     "move_transfer",
     "open_account",
+    "password_version",
     "primary_action",
     "record_period_billed",
     "redeem_reset",
@@ -227,4 +239,5 @@ __all__ = [
     "validate_new_account",
     "verify_password",
     "verify_sso_ticket",
+    "verify_unknown",
 ]

@@ -2,7 +2,8 @@
 
 Randomness comes in as bytes from the caller's Secrets port; nothing here draws any.
 The password is handed out once, in :class:`IssuedCredentials` (its repr never shows it),
-and stored only as a salted scrypt hash with the parameters that made it.
+and stored only as a salted scrypt hash at OWASP's cost (N=2**17, r=8, p=1), in a string
+that names the algorithm and its parameters (S7).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import attrs
 from resell_core.errors import FieldProblem, InvalidInput
 
 __all__ = [
+    "ACCOUNT_USERS",
     "ADMIN_USERNAME",
     "IssuedCredentials",
     "PasswordCheck",
@@ -25,19 +27,27 @@ __all__ = [
     "hash_password",
     "issue_credentials",
     "verify_password",
+    "verify_unknown",
 ]
 
 ADMIN_USERNAME = "admin"
 """Every resold account's first user (S4)."""
 
+ACCOUNT_USERS = (ADMIN_USERNAME,)
+"""The users every resold account has: a sign-on ticket names one of them (S8)."""
+
 _MIN_RANDOM_BYTES = 16
 _MIN_PASSWORD = 10
 _HIDDEN = "'***'"
+_UNKNOWN_SALT = b"no account has this name"
 
 
 @attrs.frozen
 class ScryptPolicy:
-    """scrypt cost parameters: strong by default, :meth:`fast` for tests.
+    """scrypt cost parameters: OWASP's by default (S7), :meth:`fast` for tests.
+
+    The default needs 128 MiB of memory a hash (128 * r * n bytes) for about a tenth of
+    a second of CPU time.
 
     Attributes:
         n: CPU/memory cost (a power of two).
@@ -46,7 +56,7 @@ class ScryptPolicy:
         dklen: Length of the derived key in bytes.
     """
 
-    n: int = 2**15
+    n: int = 2**17
     r: int = 8
     p: int = 1
     dklen: int = 32
@@ -56,10 +66,23 @@ class ScryptPolicy:
         """Cheap parameters for tests and notebooks (never for real passwords)."""
         return cls(n=2**4, r=1, p=1)
 
+    def stronger_than(self, stored: PasswordHash) -> bool:
+        """Tell whether hashing again with this policy makes ``stored`` harder to crack:
+        more work (n * r * p) or a longer digest."""
+        return self.n * self.r * self.p > stored.n * stored.r * stored.p or self.dklen > len(
+            stored.digest
+        )
+
 
 @attrs.frozen
 class PasswordHash:
-    """A salted scrypt hash and the parameters that made it; the only stored form."""
+    """A salted scrypt hash and the parameters that made it; the only stored form.
+
+    Example:
+        >>> stored = hash_password("north-bakery-2024", salt=bytes(16), policy=ScryptPolicy.fast())
+        >>> stored.encoded.split("$")[:2]
+        ['scrypt', 'n=16,r=1,p=1']
+    """
 
     salt: bytes = attrs.field(repr=False)
     digest: bytes = attrs.field(repr=False)
@@ -69,32 +92,42 @@ class PasswordHash:
 
     @property
     def encoded(self) -> str:
-        """The hash as one string: ``scrypt$n$r$p$salt$digest`` (base64)."""
+        """The hash as one self-describing string (S7):
+        ``scrypt$n=131072,r=8,p=1$<salt>$<digest>`` (salt and digest in base64)."""
         salt = base64.b64encode(self.salt).decode()
         digest = base64.b64encode(self.digest).decode()
-        return f"scrypt${self.n}${self.r}${self.p}${salt}${digest}"
+        return f"scrypt$n={self.n},r={self.r},p={self.p}${salt}${digest}"
 
     @classmethod
     def decode(cls, encoded: str) -> PasswordHash:
-        """Read a hash written by :attr:`encoded`.
+        """Read a hash written by :attr:`encoded`, or in the first releases' form
+        ``scrypt$n$r$p$salt$digest``.
 
         Raises:
             InvalidInput: When the text is not such a hash.
         """
         parts = encoded.split("$")
         try:
-            if len(parts) != 6 or parts[0] != "scrypt":
+            if parts[0] != "scrypt" or len(parts) not in (4, 6):
                 raise ValueError(encoded)
+            if len(parts) == 4:
+                named = dict(item.split("=", 1) for item in parts[1].split(","))
+                if sorted(named) != ["n", "p", "r"]:
+                    raise ValueError(encoded)
+                costs = [named["n"], named["r"], named["p"]]
+            else:
+                costs = parts[1:4]
+            n, r, p = (int(cost) for cost in costs)
             return cls(
-                base64.b64decode(parts[4], validate=True),
-                base64.b64decode(parts[5], validate=True),
-                int(parts[1]),
-                int(parts[2]),
-                int(parts[3]),
+                base64.b64decode(parts[-2], validate=True),
+                base64.b64decode(parts[-1], validate=True),
+                n,
+                r,
+                p,
             )
         except ValueError:
             raise InvalidInput.one(
-                "password hash", "encoded", "not a scrypt$n$r$p$salt$digest hash"
+                "password hash", "encoded", "not a scrypt$n=N,r=R,p=P$salt$digest hash"
             ) from None
 
 
@@ -150,17 +183,24 @@ def verify_password(password: str, stored: PasswordHash, policy: ScryptPolicy) -
 
     Returns:
         Whether it matches, and whether the hash should be made again with ``policy``'s
-        parameters (they changed since it was stored).
+        parameters (they are stronger than the stored hash's, S7).
     """
     digest = _derive(password, stored.salt, stored.n, stored.r, stored.p, dklen=len(stored.digest))
     ok = hmac.compare_digest(digest, stored.digest)
-    outdated = (stored.n, stored.r, stored.p, len(stored.digest)) != (
-        policy.n,
-        policy.r,
-        policy.p,
-        policy.dklen,
-    )
-    return PasswordCheck(ok, ok and outdated)
+    return PasswordCheck(ok, ok and policy.stronger_than(stored))
+
+
+def verify_unknown(password: str, policy: ScryptPolicy) -> PasswordCheck:
+    """Do the work of :func:`verify_password` for a login whose account does not exist.
+
+    The password is hashed at the policy's cost, as a fresh hash of a real account is, so
+    that the time of the answer does not tell which names are accounts (S7).
+
+    Returns:
+        A check that never matches.
+    """
+    _derive(password, _UNKNOWN_SALT, policy.n, policy.r, policy.p, dklen=policy.dklen)
+    return PasswordCheck(ok=False, needs_rehash=False)
 
 
 def generate_password(random_bytes: bytes) -> str:

@@ -2,7 +2,10 @@
 
 The token is made from random bytes the caller passes in; only its SHA-256 hash is
 stored (a token has enough entropy that a slow hash adds nothing). Asking for a reset
-gives the same answer whether or not the email address is known.
+gives the same answer whether or not the email address is known. A ticket remembers which
+stored password hash it was issued against (:func:`password_version`): once that hash
+changes (a reset used, any password change, a stronger rehash), every other outstanding
+ticket of the account is refused (S8).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "ResetRequest",
     "ResetTicket",
     "issue_reset",
+    "password_version",
     "redeem_reset",
     "request_password_reset",
 ]
@@ -45,12 +49,18 @@ class ResetPolicy:
 
 @attrs.frozen
 class ResetTicket:
-    """The stored side of a reset: the token's hash, its account, expiry and use."""
+    """The stored side of a reset: the token's hash, its account, expiry and use.
+
+    Attributes:
+        password_version: :func:`password_version` of the hash stored when the ticket
+            was issued ("" for tickets of the first releases, which did not keep it).
+    """
 
     account_id: str
     token_hash: str = attrs.field(repr=False)
     expires_at: datetime
     used_at: datetime | None = None
+    password_version: str = attrs.field(default="", repr=False)
 
 
 @attrs.frozen
@@ -74,6 +84,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def password_version(stored_hash: str) -> str:
+    """A fingerprint of the stored password hash: it changes whenever the hash does (S8)."""
+    return hashlib.sha256(stored_hash.encode()).hexdigest()
+
+
 def _aware(at: datetime) -> None:
     if at.tzinfo is None:
         raise InvalidInput.one("password reset", "at", "give a datetime with its time zone")
@@ -86,6 +101,7 @@ def issue_reset(
     random_bytes: bytes,
     at: datetime,
     policy: ResetPolicy | None = None,
+    version: str = "",
 ) -> ResetDelivery:
     """Make a reset link for an account; the agency may trigger it for its account (S4).
 
@@ -95,6 +111,7 @@ def issue_reset(
         random_bytes: At least 16 bytes from the caller's Secrets port.
         at: Now (aware).
         policy: Validity (1 hour by default).
+        version: :func:`password_version` of the account's stored hash now.
     """
     _aware(at)
     if len(random_bytes) < _MIN_RANDOM_BYTES:
@@ -103,7 +120,7 @@ def issue_reset(
         )
     token = base64.urlsafe_b64encode(random_bytes).decode().rstrip("=")
     expires = at + (policy or ResetPolicy()).valid_for
-    return ResetDelivery(to, token, ResetTicket(account_id, _hash(token), expires))
+    return ResetDelivery(to, token, ResetTicket(account_id, _hash(token), expires, None, version))
 
 
 def request_password_reset(
@@ -134,15 +151,22 @@ def request_password_reset(
     return ResetRequest(RESET_ANSWER, delivery if known_account_id is not None else None)
 
 
-def redeem_reset(ticket: ResetTicket, token: str, at: datetime) -> ResetTicket:
+def redeem_reset(ticket: ResetTicket, token: str, at: datetime, version: str = "") -> ResetTicket:
     """Use a reset token once; return the ticket marked used (store it before the new password).
 
+    Args:
+        ticket: The stored ticket.
+        token: The token of the link.
+        at: Now (aware).
+        version: :func:`password_version` of the account's stored hash now.
+
     Raises:
-        AccessDenied: When the token is wrong, expired or already used (one message for
-            all three).
+        AccessDenied: When the token is wrong, expired, already used, or the password
+            changed since it was issued (one message for all four).
     """
     _aware(at)
     matches = hmac.compare_digest(_hash(token), ticket.token_hash)
-    if not matches or ticket.used_at is not None or at >= ticket.expires_at:
+    revoked = ticket.password_version not in ("", version)
+    if not matches or revoked or ticket.used_at is not None or at >= ticket.expires_at:
         raise AccessDenied(_REFUSED)
     return attrs.evolve(ticket, used_at=at)

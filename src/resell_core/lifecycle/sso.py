@@ -2,7 +2,9 @@
 
 A ticket is signed with the host's secret (HMAC-SHA256), lives 60 seconds by default, is
 bound to one agency, account and user, and is used once: the caller keeps the nonces
-already used (for at least the ticket's life) and records each accepted one.
+already used (for at least the ticket's life) and records each accepted one. It names a
+real user of the account (its ``admin``), and it is only good while the account still
+takes single sign-on: the caller checks that again when the ticket is presented (S8).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import attrs
 from resell_core.errors import AccessDenied, InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.affordances import can_single_sign_on
-from resell_core.lifecycle.credentials import ADMIN_USERNAME
+from resell_core.lifecycle.credentials import ACCOUNT_USERS, ADMIN_USERNAME
 
 __all__ = ["SsoClaims", "SsoPolicy", "issue_sso_ticket", "verify_sso_ticket"]
 
@@ -77,29 +79,37 @@ def issue_sso_ticket(
         secret: The host's signing secret (at least 32 bytes).
         nonce: At least 16 random bytes from the caller's Secrets port.
         at: Now (aware).
-        user: The account user to sign in as.
-        valid_for: The ticket's life (the policy's default when None, capped by its maximum).
+        user: The account user to sign in as (one of :data:`ACCOUNT_USERS`).
+        valid_for: The ticket's life: the policy's default when None, else more than 0 and
+            at most the policy's maximum.
         policy: Lifetimes.
 
     Raises:
         AccessDenied: When the account is cancelled (it logs in at its own page) or not
             running (being created, archived).
         NotFound: When the account belongs to another agency.
-        InvalidInput: When the secret or nonce is too short, ``at`` is naive or the
-            lifetime is out of bounds.
+        InvalidInput: When the secret or nonce is too short, ``at`` is naive, the user
+            is not one of the account's or the lifetime is out of bounds (zero and
+            negative ones included).
     """
     rules = policy or SsoPolicy()
-    life = valid_for or rules.valid_for
-    if at.tzinfo is None or len(secret) < _MIN_SECRET or len(nonce) < _MIN_NONCE or "|" in user:
+    life = rules.valid_for if valid_for is None else valid_for
+    if at.tzinfo is None or len(secret) < _MIN_SECRET or len(nonce) < _MIN_NONCE:
         raise InvalidInput.one(
             "sign-on ticket",
             "at/secret/nonce",
-            f"give an aware time, a secret of {_MIN_SECRET}+ bytes, a nonce of "
-            f"{_MIN_NONCE}+ bytes and a user name without '|'",
+            f"give an aware time, a secret of {_MIN_SECRET}+ bytes and a nonce of "
+            f"{_MIN_NONCE}+ bytes",
+        )
+    if user not in ACCOUNT_USERS:
+        raise InvalidInput.one(
+            "sign-on ticket", "user", "sign in as a user of the account", ACCOUNT_USERS
         )
     if not timedelta(0) < life <= rules.max_valid_for:
         raise InvalidInput.one(
-            "sign-on ticket", "valid_for", f"give a duration up to {rules.max_valid_for}"
+            "sign-on ticket",
+            "valid_for",
+            f"give a duration of more than 0 and at most {rules.max_valid_for}",
         )
     if account.agency_id != agency_id:
         raise NotFound("account", account.id)

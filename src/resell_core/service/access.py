@@ -1,9 +1,11 @@
 """Getting into accounts: single sign-on (R5), login with lockout (S5), password reset (S4).
 
 Everything is kept in the storage's ``tokens`` repository: the password hash (kind
-``"credentials"``, keyed by account name), the login's failure count and lock (kind
-``"login"``, same key), reset tickets (kind ``"reset"``, keyed by the token's SHA-256)
-and used single sign-on nonces (kind ``"sso_nonce"``, until the ticket expires).
+``"credentials"``, keyed by account name), the login's lock (kind ``"login"``, same key),
+its failure count (kind ``"login_failures"``, same key, counted by the atomic
+``TokenStore.increment`` before any password is checked, S6), reset tickets (kind
+``"reset"``, keyed by the token's SHA-256) and used single sign-on nonces (kind
+``"sso_nonce"``, until the ticket expires).
 """
 
 from __future__ import annotations
@@ -11,21 +13,32 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import attrs
+
 from resell_core.billing.notices import Notice, NoticeKind
 from resell_core.errors import AccessDenied, AlreadyExists
-from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.affordances import can_single_sign_on
 from resell_core.lifecycle.credentials import (
     ADMIN_USERNAME,
     PasswordHash,
     hash_password,
     verify_password,
+    verify_unknown,
 )
-from resell_core.lifecycle.lockout import LoginOutcome, LoginState, attempt_login
+from resell_core.lifecycle.lockout import (
+    LoginOutcome,
+    LoginResult,
+    LoginState,
+    attempt_login,
+    may_check,
+)
 from resell_core.lifecycle.reset import (
     RESET_ANSWER,
     ResetDelivery,
     ResetTicket,
     issue_reset,
+    password_version,
     redeem_reset,
 )
 from resell_core.lifecycle.sso import SsoClaims, issue_sso_ticket
@@ -37,6 +50,7 @@ from resell_core.service.context import PLATFORM, Command, Context, Work, run_co
 
 __all__ = [
     "LOGIN",
+    "LOGIN_FAILURES",
     "RESET",
     "SSO_NONCE",
     "agency_reset_password",
@@ -48,6 +62,7 @@ __all__ = [
 ]
 
 LOGIN = "login"
+LOGIN_FAILURES = "login_failures"
 RESET = "reset"
 SSO_NONCE = "sso_nonce"
 _RANDOM_BYTES = 16
@@ -102,7 +117,8 @@ def verify_sso_ticket(ctx: Context, agency_id: str, account_id: str, ticket: str
     """Accept a ticket presented to ``account_id`` once (R5); its nonce is then used up.
 
     Raises:
-        AccessDenied: Wrong signature, expired, used, or for another agency or account.
+        AccessDenied: Wrong signature, expired, used, for another agency or account, or
+            the account no longer takes single sign-on (cancelled since, S8).
     """
 
     def body(work: Work) -> SsoClaims:
@@ -114,6 +130,12 @@ def verify_sso_ticket(ctx: Context, agency_id: str, account_id: str, ticket: str
             at=work.now,
             used_nonces=_UsedNonces(work.uow.tokens),
         )
+        account = work.uow.accounts.find(account_id)
+        if account is None or account.agency_id != agency_id or not can_single_sign_on(account):
+            raise AccessDenied(
+                "this sign-on ticket is not valid any more: the account no longer takes "
+                "single sign-on (a cancelled account logs in at its own login page)"
+            )
         try:
             work.uow.tokens.add(
                 AccessRecord(SSO_NONCE, claims.nonce, agency_id, account_id, "", claims.expires_at)
@@ -132,41 +154,60 @@ def _login_state(tokens: TokenStore, key: str) -> LoginState:
     return LoginState() if record is None else from_json(record.data, LoginState)
 
 
-def login(ctx: Context, account_name: str, password: str) -> LoginOutcome:
-    """Check a login at the account's own page, with the lockout of S5.
+def login(ctx: Context, account_name: str, password: str) -> LoginResult:
+    """Check a login at the account's own page, with the lockout of S5 and S6.
 
     After 5 failures in a row the login is locked for 5 minutes (the policy's figures);
-    every attempt during the lock is answered ``locked``, right password or not. An
-    unknown account name is simply refused.
+    every attempt during the lock is answered ``locked``, right password or not. Each
+    attempt is counted atomically before its password is checked, so that of any number
+    of attempts at once at most 5 are checked before the lock (S6); the lock is audited
+    once, with its count (``login_locked``), and attempts are not audited one by one. An
+    unknown account name is refused after the same hash work as a known one (S7). The
+    right password of a disabled account answers ``disabled`` with the agency's message
+    (S9). A hash weaker than the policy is made again after a successful check.
     """
     key = credentials_key(account_name.strip())
 
-    def body(work: Work) -> LoginOutcome:
-        stored = work.uow.tokens.get(CREDENTIALS, key)
+    def body(work: Work) -> LoginResult:
+        tokens, now = work.uow.tokens, work.now
+        credentials, lockout = ctx.policies.credentials, ctx.policies.lockout
+        stored = tokens.get(CREDENTIALS, key)
         if stored is None:
-            return LoginOutcome.REFUSED
-        state = _login_state(work.uow.tokens, key)
-        policy = ctx.policies.credentials
-        check = None
-        if not state.is_locked(work.now):
-            check = verify_password(password, PasswordHash.decode(stored.data), policy)
-        new_state, outcome = attempt_login(
-            state, check is not None and check.ok, work.now, ctx.policies.lockout
+            verify_unknown(password, credentials)
+            return LoginResult(LoginOutcome.REFUSED)
+        if _login_state(tokens, key).is_locked(now):
+            return LoginResult(LoginOutcome.LOCKED)
+        counter = AccessRecord(
+            LOGIN_FAILURES, key, stored.agency_id, stored.subject, "", lockout.count_expires(now)
         )
-        work.uow.tokens.put(
-            AccessRecord(LOGIN, key, stored.agency_id, stored.subject, to_json(new_state))
-        )
-        if check is not None and check.needs_rehash:
+        attempt = tokens.increment(counter, at=now)
+        if not may_check(_login_state(tokens, key), attempt, now, lockout):
+            return LoginResult(LoginOutcome.LOCKED)
+        check = verify_password(password, PasswordHash.decode(stored.data), credentials)
+        new_state, outcome = attempt_login(LoginState(attempt - 1), check.ok, now, lockout)
+        if outcome is LoginOutcome.REFUSED:
+            return LoginResult(outcome)
+        tokens.put(attrs.evolve(counter, data="0"))
+        if outcome is LoginOutcome.LOCKED:
+            tokens.put(
+                AccessRecord(LOGIN, key, stored.agency_id, stored.subject, to_json(new_state))
+            )
+            work.audit(
+                "login_locked", stored.subject, after=str(attempt), agency_id=stored.agency_id
+            )
+            return LoginResult(outcome)
+        if check.needs_rehash:
             rehashed = hash_password(
-                password, salt=ctx.secrets.token_bytes(_RANDOM_BYTES), policy=policy
+                password, salt=ctx.secrets.token_bytes(_RANDOM_BYTES), policy=credentials
             )
-            work.uow.tokens.put(
-                AccessRecord(CREDENTIALS, key, stored.agency_id, stored.subject, rehashed.encoded)
-            )
-        work.audit(f"login_{outcome.value}", stored.subject, agency_id=stored.agency_id)
-        return outcome
+            tokens.put(attrs.evolve(stored, data=rehashed.encoded))
+        account = work.uow.accounts.find(stored.subject)
+        if account is not None and account.status is AccountStatus.DISABLED:
+            return LoginResult(LoginOutcome.DISABLED, account.disabled_message or "")
+        work.audit("login_accepted", stored.subject, agency_id=stored.agency_id)
+        return LoginResult(outcome)
 
-    return run_command(ctx, Command("login", PLATFORM, {}), body, LoginOutcome)
+    return run_command(ctx, Command("login", PLATFORM, {}), body, LoginResult)
 
 
 def _send_reset(work: Work, account: Account, delivery: ResetDelivery) -> None:
@@ -200,6 +241,12 @@ def _find_by_name(uow: UnitOfWork, account_name: str) -> Account | None:
     return None if stored is None else uow.accounts.find(stored.subject)
 
 
+def _password_version(uow: UnitOfWork, account: Account) -> str:
+    """The fingerprint of the account's stored hash, that its reset tickets carry (S8)."""
+    stored = uow.tokens.get(CREDENTIALS, credentials_key(account.name))
+    return password_version("" if stored is None else stored.data)
+
+
 def request_password_reset(ctx: Context, account_name: str, email: str) -> str:
     """Answer "forgot password" at the account's login page (S4).
 
@@ -222,6 +269,7 @@ def request_password_reset(ctx: Context, account_name: str, email: str) -> str:
             random_bytes=random_bytes,
             at=work.now,
             policy=ctx.policies.reset,
+            version=_password_version(work.uow, account),
         )
         _send_reset(work, account, delivery)
         return RESET_ANSWER
@@ -246,6 +294,7 @@ def agency_reset_password(
             random_bytes=ctx.secrets.token_bytes(_RANDOM_BYTES),
             at=work.now,
             policy=ctx.policies.reset,
+            version=_password_version(work.uow, account),
         )
         _send_reset(work, account, delivery)
 
@@ -262,10 +311,12 @@ def _token_hash(token: str) -> str:
 def complete_password_reset(ctx: Context, token: str, new_password: str) -> None:
     """Set the ``admin`` password with a reset link's token, once (S4).
 
-    The login's lock and failure count are cleared with it.
+    The login's lock and failure count are cleared with it, and every other outstanding
+    reset link of the account stops working: it was issued for the password replaced (S8).
 
     Raises:
-        AccessDenied: The token is wrong, expired or used.
+        AccessDenied: The token is wrong, expired, used, or the password changed since it
+            was sent.
         InvalidInput: The new password is too short (10 characters at least).
     """
 
@@ -275,8 +326,13 @@ def complete_password_reset(ctx: Context, token: str, new_password: str) -> None
             raise AccessDenied(
                 "this reset link is not valid (it may have expired or been used): ask for a new one"
             )
-        redeem_reset(from_json(record.data, ResetTicket), token, work.now)
         account = work.uow.accounts.get(record.agency_id, record.subject)
+        redeem_reset(
+            from_json(record.data, ResetTicket),
+            token,
+            work.now,
+            _password_version(work.uow, account),
+        )
         hashed = hash_password(
             new_password,
             salt=ctx.secrets.token_bytes(_RANDOM_BYTES),
@@ -289,6 +345,7 @@ def complete_password_reset(ctx: Context, token: str, new_password: str) -> None
         work.uow.tokens.put(
             AccessRecord(LOGIN, key, account.agency_id, account.id, to_json(LoginState()))
         )
+        work.uow.tokens.put(AccessRecord(LOGIN_FAILURES, key, account.agency_id, account.id, "0"))
         work.audit("password_reset", account.id, agency_id=account.agency_id)
 
     run_command(ctx, Command("complete_password_reset", PLATFORM, {}), body, None)

@@ -41,7 +41,7 @@ from resell_core.lifecycle.actions import (
 )
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.credentials import ADMIN_USERNAME
-from resell_core.lifecycle.lockout import LoginOutcome
+from resell_core.lifecycle.lockout import LoginResult
 from resell_core.lifecycle.names import NameCheck
 from resell_core.lifecycle.overview import AccountQuery, OverviewRow, Page, SavedView
 from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
@@ -769,8 +769,9 @@ class PartnerPortal:
         """Accept a single sign-on ticket once (R5)."""
         return access.verify_sso_ticket(self._ctx, agency_id, account_id, ticket)
 
-    def login(self, account_name: str, password: str) -> LoginOutcome:
-        """Log in at the account's own page, with the lockout of S5."""
+    def login(self, account_name: str, password: str) -> LoginResult:
+        """Log in at the account's own page, with the lockout of S5 (a disabled account
+        answers ``disabled`` with the agency's message, S9)."""
         return access.login(self._ctx, account_name, password)
 
     def request_password_reset(self, account_name: str, email: str) -> str:

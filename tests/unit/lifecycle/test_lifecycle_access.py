@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -22,10 +25,13 @@ from resell_core.lifecycle import (
     issue_credentials,
     issue_reset,
     issue_sso_ticket,
+    may_check,
+    password_version,
     redeem_reset,
     request_password_reset,
     verify_password,
     verify_sso_ticket,
+    verify_unknown,
 )
 
 FAST = ScryptPolicy.fast()
@@ -62,7 +68,7 @@ def test_S3_password_is_stored_only_as_a_salted_scrypt_hash() -> None:
 
     assert verify_password("north-bakery-secret", stored, FAST).ok
     assert not verify_password("north-bakery-secreT", stored, FAST).ok
-    assert stored.encoded.startswith(f"scrypt${FAST.n}${FAST.r}${FAST.p}$")
+    assert stored.encoded.startswith(f"scrypt$n={FAST.n},r={FAST.r},p={FAST.p}$")
     assert PasswordHash.decode(stored.encoded) == stored
 
 
@@ -91,11 +97,73 @@ def test_S3_short_password_and_salt_are_refused_together() -> None:
     assert {p.field for p in error.value.problems} == {"password", "salt"}
 
 
-def test_S3_default_cost_is_strong() -> None:
-    """The default scrypt cost is at least n=2**15, r=8."""
+def test_S7_default_cost_is_owasps() -> None:
+    """The default scrypt cost is OWASP's: N=2**17, r=8, p=1."""
     policy = ScryptPolicy()
 
-    assert (policy.n, policy.r) >= (2**15, 8)
+    assert (policy.n, policy.r, policy.p) == (2**17, 8, 1)
+
+
+def test_S7_a_hash_is_a_self_describing_string() -> None:
+    """The stored string names the algorithm and its parameters, then salt and digest."""
+    stored = hash_password("north-bakery-secret", salt=SALT, policy=FAST)
+
+    algorithm, parameters, salt, digest = stored.encoded.split("$")
+
+    assert (algorithm, parameters) == ("scrypt", "n=16,r=1,p=1")
+    assert (base64.b64decode(salt), base64.b64decode(digest)) == (stored.salt, stored.digest)
+
+
+def test_S7_a_hash_in_the_first_releases_form_still_verifies() -> None:
+    """scrypt$n$r$p$salt$digest is still read, and verifies."""
+    stored = hash_password("north-bakery-secret", salt=SALT, policy=FAST)
+    salt, digest = (base64.b64encode(b).decode() for b in (stored.salt, stored.digest))
+
+    legacy = PasswordHash.decode(f"scrypt$16$1$1${salt}${digest}")
+
+    assert legacy == stored
+    assert verify_password("north-bakery-secret", legacy, FAST).ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["scrypt$n=16,r=1$c2FsdA==$ZGlnZXN0", "bcrypt$n=16,r=1,p=1$c2FsdA==$ZGlnZXN0", "scrypt$16"],
+)
+def test_S7_a_string_that_is_no_hash_is_refused(text: str) -> None:
+    """Missing parameters, another algorithm or a cut string are invalid input."""
+    with pytest.raises(InvalidInput):
+        PasswordHash.decode(text)
+
+
+def test_S7_only_a_stronger_policy_asks_for_a_rehash() -> None:
+    """A weaker or equal policy leaves the stored hash alone."""
+    stored = hash_password("north-bakery-secret", salt=SALT, policy=ScryptPolicy(n=2**5, r=2))
+
+    checks = [
+        verify_password("north-bakery-secret", stored, policy).needs_rehash
+        for policy in (FAST, ScryptPolicy(n=2**5, r=2), ScryptPolicy(n=2**6, r=2))
+    ]
+
+    assert checks == [False, False, True]
+
+
+def test_S7_an_unknown_account_is_hashed_at_the_policys_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """verify_unknown derives one key with the policy's n, r and p, and never matches."""
+    calls: list[tuple[int, int, int]] = []
+    real = hashlib.scrypt
+
+    def scrypt(password: bytes, **options: Any) -> bytes:
+        calls.append((options["n"], options["r"], options["p"]))
+        return real(password, **options)
+
+    monkeypatch.setattr(hashlib, "scrypt", scrypt)
+
+    check = verify_unknown("north-bakery-secret", FAST)
+
+    assert calls == [(FAST.n, FAST.r, FAST.p)]
+    assert not check.ok
 
 
 # -- lockout --------------------------------------------------------------------------------
@@ -166,7 +234,33 @@ def test_S5_naive_time_is_refused() -> None:
         attempt_login(LoginState(), True, datetime(2024, 3, 10, 9, 0))  # noqa: DTZ001
 
 
+def test_S6_only_the_first_five_counted_attempts_are_checked() -> None:
+    """Attempts counted 1..5 are checked; the 6th on, and any during a lock, are not."""
+    locked = LoginState(0, AT + timedelta(minutes=5))
+
+    checked = [may_check(LoginState(), attempt, AT) for attempt in range(1, 8)]
+
+    assert checked == [True] * 5 + [False] * 2
+    assert not may_check(locked, 1, AT + timedelta(minutes=4))
+    assert may_check(locked, 1, AT + timedelta(minutes=5))
+
+
 # -- password reset -------------------------------------------------------------------------
+
+
+def test_S8_a_ticket_issued_for_a_replaced_password_is_refused() -> None:
+    """A ticket carries the stored hash's version; once the hash changed it is refused."""
+    before, after = password_version("scrypt$n=16,r=1,p=1$old"), password_version("new")
+    delivery = issue_reset(
+        "acc-1", to="ops@north-bakery.test", random_bytes=NONCE, at=AT, version=before
+    )
+    legacy = attrs.evolve(delivery.ticket, password_version="")
+    later = AT + timedelta(minutes=5)
+
+    assert redeem_reset(delivery.ticket, delivery.token, later, before).used_at == later
+    assert redeem_reset(legacy, delivery.token, later, after).used_at == later
+    with pytest.raises(AccessDenied):
+        redeem_reset(delivery.ticket, delivery.token, later, after)
 
 
 def test_S4_reset_answer_is_the_same_for_known_and_unknown_emails() -> None:
@@ -306,3 +400,32 @@ def test_R5_another_agency_account_is_not_found(paid: Account) -> None:
 
     with pytest.raises(NotFound):
         _ticket(theirs)
+
+
+@pytest.mark.parametrize("user", ["root", "", "admin|root"])
+def test_S8_a_ticket_names_a_user_of_the_account(paid: Account, user: str) -> None:
+    """Only the account's admin is signed; any other name is invalid input."""
+    with pytest.raises(InvalidInput) as error:
+        issue_sso_ticket(
+            paid, agency_id="ACME-DIGITAL", secret=SECRET, nonce=NONCE, at=AT, user=user
+        )
+
+    assert error.value.problems[0].field == "user"
+
+
+@pytest.mark.parametrize(
+    "valid_for", [timedelta(0), timedelta(seconds=-1), timedelta(minutes=5, seconds=1)]
+)
+def test_S8_a_ticket_life_out_of_bounds_is_refused(paid: Account, valid_for: timedelta) -> None:
+    """Zero, negative and past-maximum lives are refused, never replaced by the default."""
+    with pytest.raises(InvalidInput) as error:
+        issue_sso_ticket(
+            paid,
+            agency_id="ACME-DIGITAL",
+            secret=SECRET,
+            nonce=NONCE,
+            at=AT,
+            valid_for=valid_for,
+        )
+
+    assert error.value.problems[0].field == "valid_for"
