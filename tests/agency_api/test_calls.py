@@ -237,6 +237,18 @@ def test_API1_singlesignon_into_a_cancelled_account_is_access_denied(
     assert failed["error_code"] == "access_denied"
 
 
+@pytest.mark.parametrize("user", ["root", ""])
+def test_S8_singlesignon_for_a_user_the_account_lacks_is_invalid_input(
+    call: Call, add_active: AddActive, user: str
+) -> None:
+    """A ticket for a user the account does not have is refused with a code."""
+    add_active()
+
+    failed = call("singlesignon", account="north-bakery", user=user, duration=30)
+
+    assert (failed["result_code"], failed["error_code"]) == (0, "invalid_input")
+
+
 def test_API1_account_list_pages_by_twenty_filtered_by_plan_and_search(
     call: Call, add_active: AddActive
 ) -> None:
