@@ -6,21 +6,23 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import DuplicateName, InsufficientCredit
+from resell_core.ports import AccessRecord
 from resell_core.testing.contracts.samples import ACME, a_movement, an_account, an_agency
 
 POOL = "profile:profile-visa"
+NOON = datetime(2024, 2, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -150,6 +152,35 @@ def test_B1_a_claimed_account_is_skipped_by_other_workers() -> None:
         assert [a.id for a in mine] == [f"account-{n:03d}" for n in range(4)]
         assert [a.id for a in theirs] == ["account-004", "account-005"]
         assert again == []
+    finally:
+        scratch.drop()
+
+
+def test_S6_an_increment_keeps_the_rows_claimed_and_needs_no_second_connection() -> None:
+    """A count taken after a claim leaves the claim held; without one it uses the unit's
+    own connection (logins at once cannot empty the pool)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip(skip_reason())
+    scratch = ScratchSchema(url)
+    counter = AccessRecord("login_failures", "north-bakery", ACME, "account-000", "")
+    try:
+        storage = scratch.storage()
+        _seeded(storage, accounts=2)
+        checkouts: list[object] = []
+        event.listen(storage.engine.pool, "checkout", lambda *_: checkouts.append(1))
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.tokens.get("credentials", "north-bakery")
+            second.tokens.get("credentials", "north-bakery")
+            counts = [first.tokens.increment(counter, at=NOON)]
+            unclaimed = len(checkouts)
+            mine = first.accounts.due(date(2024, 3, 1), limit=1, claim=True)
+            counts.append(first.tokens.increment(counter, at=NOON))
+            theirs = second.accounts.due(date(2024, 3, 1), limit=2, claim=True)
+        assert counts == [1, 2]
+        assert unclaimed == 2
+        assert [a.id for a in mine] == ["account-000"]
+        assert [a.id for a in theirs] == ["account-001"]
     finally:
         scratch.drop()
 

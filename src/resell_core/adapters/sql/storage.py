@@ -543,6 +543,8 @@ class _Versioned(Generic[V]):
         if limit is not None and limit <= 0:
             return []
         lock = for_update and self._uow.storage.dialect == "postgresql"
+        if lock:
+            self._uow.claimed = True
         if params is not None:
             statement = _select_statement(
                 self.spec,
@@ -1619,44 +1621,59 @@ def _next_count(stored: AccessRecord | None, at: datetime) -> int:
 
 
 class _Tokens:
-    def __init__(self, rows: _Keyed[AccessRecord], storage: SqlStorage) -> None:
+    def __init__(self, rows: _Keyed[AccessRecord], uow: SqlUnitOfWork) -> None:
         self._rows = rows
-        self._storage = storage
+        self._uow = uow
 
     def increment(self, record: AccessRecord, *, at: datetime) -> int:
         # A transaction of its own, committed before this returns: on SQLite under the
         # write lock (BEGIN IMMEDIATE), on PostgreSQL under the row's lock (FOR UPDATE, on
-        # a row inserted first if missing, so that two first increments queue too).
-        storage, rows, table = self._storage, self._rows, schema.tokens
-        key = (record.kind, record.key)
-        sqlite_db = storage.dialect == "sqlite"
-        with storage._lock, _translated(), storage.engine.connect() as connection:
-            if sqlite_db:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                if not sqlite_db:
-                    placeholder = rows._params(key, attrs.evolve(record, data=""))
-                    connection.execute(
-                        postgresql.insert(table).values(placeholder).on_conflict_do_nothing()
-                    )
-                found = connection.execute(
-                    select(table.c.data)
-                    .where(table.c.kind == record.kind, table.c.key == record.key)
-                    .with_for_update()
-                ).first()
-                count = _next_count(None if found is None else rows.load(found.data), at)
-                stored = attrs.evolve(record, data=str(count))
-                connection.execute(rows.sql.upsert, rows._params(key, stored))
-            except BaseException:
-                if sqlite_db:
-                    connection.exec_driver_sql("ROLLBACK")
-                else:
-                    connection.rollback()
-                raise
-            if sqlite_db:
-                connection.exec_driver_sql("COMMIT")
+        # a row inserted first if missing, so that two first increments queue too). It
+        # runs on the unit of work's own connection (a second one per login could empty
+        # the pool under a storm of logins), whose reads' transaction on PostgreSQL only
+        # holds rows claimed FOR UPDATE: when there are none it ends first (its reads are
+        # read committed anyway), else a connection of its own is taken.
+        uow = self._uow
+        storage = uow.storage
+        with storage._lock, _translated(), contextlib.ExitStack() as stack:
+            if uow.claimed:
+                connection = stack.enter_context(storage.engine.connect())
             else:
-                connection.commit()
+                connection = uow._connect()
+                if connection.in_transaction():
+                    connection.commit()
+            return self._increment(connection, record, at)
+
+    def _increment(self, connection: Connection, record: AccessRecord, at: datetime) -> int:
+        rows, table = self._rows, schema.tokens
+        key = (record.kind, record.key)
+        sqlite_db = self._uow.storage.dialect == "sqlite"
+        if sqlite_db:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            if not sqlite_db:
+                placeholder = rows._params(key, attrs.evolve(record, data=""))
+                connection.execute(
+                    postgresql.insert(table).values(placeholder).on_conflict_do_nothing()
+                )
+            found = connection.execute(
+                select(table.c.data)
+                .where(table.c.kind == record.kind, table.c.key == record.key)
+                .with_for_update()
+            ).first()
+            count = _next_count(None if found is None else rows.load(found.data), at)
+            stored = attrs.evolve(record, data=str(count))
+            connection.execute(rows.sql.upsert, rows._params(key, stored))
+        except BaseException:
+            if sqlite_db:
+                connection.exec_driver_sql("ROLLBACK")
+            else:
+                connection.rollback()
+            raise
+        if sqlite_db:
+            connection.exec_driver_sql("COMMIT")
+        else:
+            connection.commit()
         return count
 
     def get(self, kind: str, key: str) -> AccessRecord | None:
@@ -2127,6 +2144,8 @@ class SqlUnitOfWork:
         self.storage = storage
         self._connection: Connection | None = None
         self._dbapi_error: type[Exception] = Exception
+        # Rows claimed FOR UPDATE on PostgreSQL, held by the reads' open transaction.
+        self.claimed = False
         self._agencies = _Versioned(self, _AGENCY)
         self._accounts = _Versioned(self, _ACCOUNT)
         self._profiles = _Versioned(self, _PROFILE)
@@ -2173,7 +2192,7 @@ class SqlUnitOfWork:
         self.invoices = _Invoices(self._invoices)
         self.idempotency = _Idempotency(keys)
         self.views = _Views(views)
-        self.tokens = _Tokens(tokens, storage)
+        self.tokens = _Tokens(tokens, self)
         self.transfers = _Records(self._records["transfers"])
         self.payouts = _Records(self._records["payouts"])
         self.brandings = _Records(self._records["brandings"])
