@@ -5,10 +5,10 @@
 suites of :mod:`resell_core.testing.contracts`). A host subclasses it and supplies two
 fixtures:
 
-- ``race_storage``: a callable that opens the storage under test. It is called once for
-  the scene; when racing processes, it is called again in each process and must then
-  open the same database and pickle (a module-level function, or
-  ``functools.partial(SqlStorage, url)``).
+- ``race_storage``: a callable that opens the storage under test, fresh and empty for
+  each test. It is called once for the scene; when racing processes, it is called again
+  in each process and must then open the same database and pickle (a module-level
+  function, or ``functools.partial(SqlStorage, url)``).
 - ``race_in``: ``"threads"`` (every contender shares the one storage) or
   ``"processes"`` (each contender is a spawned process with its own connections).
 
