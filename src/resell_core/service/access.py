@@ -162,10 +162,10 @@ def login(ctx: Context, account_name: str, password: str) -> LoginResult:
     attempt is counted atomically before its password is checked, so that of any number
     of attempts at once at most 5 are checked before the lock (S6); the lock is audited
     once, with its count (``login_locked``); refused and locked answers are not audited
-    one by one (an accepted login is, ``login_accepted``). An
-    unknown account name is refused after the same hash work as a known one (S7). The
-    right password of a disabled account answers ``disabled`` with the agency's message
-    (S9). A hash weaker than the policy is made again after a successful check.
+    one by one (an accepted login is, ``login_accepted``). An unknown account name is
+    refused after the same hash work as a known one (S7). The right password of a
+    disabled account answers ``disabled`` with the agency's message (S9). A hash weaker
+    than the policy is made again after a successful check.
     """
     key = credentials_key(account_name.strip())
 
