@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -109,7 +110,8 @@ def test_upgrading_binds_days_as_text_without_the_drivers_date_adapter(
     adapter (deprecated since Python 3.12): without that adapter it still upgrades."""
     engine = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
     _version_1_database(engine)
-    monkeypatch.delitem(sqlite3.adapters, (date, sqlite3.PrepareProtocol))
+    adapter: tuple[type[Any], type[Any]] = (date, sqlite3.PrepareProtocol)
+    monkeypatch.delitem(sqlite3.adapters, adapter)
 
     SqlStorage(engine)
 
