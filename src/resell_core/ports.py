@@ -68,6 +68,7 @@ from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.overview import AccountQuery, Page, SavedView
 
 __all__ = [
+    "LEDGER_RANGE",
     "AccessRecord",
     "AccountRepository",
     "AgencyRepository",
@@ -461,12 +462,21 @@ class InvoiceRepository(Protocol):
         ...
 
 
+LEDGER_RANGE = Decimal(9 * 10**12)
+"""The ledger's numeric range (M1): every quantity and balance with at most 6 decimal
+places whose magnitude is below it is held and read back exactly (a SQL storage keeps
+millionths in 64-bit integers). The billing domain's ``CreditBounds`` keep every purchase
+and balance well below it."""
+
+
 class Ledger(Protocol):
     """The credit ledger: append-only movements between wallets, balances never negative.
 
     A wallet's balance is what moved into it minus what moved out of it, per agency,
     wallet name and credit kind. Every wallet but ``"outside"`` (where bought credit comes
-    from) stays at or above zero.
+    from) stays at or above zero. Quantities and balances are exact within
+    :data:`LEDGER_RANGE` (balances of the ``outside`` and ``spent`` wallets included);
+    a quantity with more than 6 decimal places, or not below the range, is refused.
     """
 
     def append(self, movement: Movement) -> bool:
@@ -480,7 +490,8 @@ class Ledger(Protocol):
             IdempotencyConflict: A movement with this id but other content exists.
             InsufficientCredit: The source wallet (other than ``"outside"``) would go
                 below zero; nothing is recorded.
-            InvalidInput: The quantity is not positive.
+            InvalidInput: The quantity is not positive, has more than 6 decimal places,
+                or is not below :data:`LEDGER_RANGE`; nothing is recorded.
         """
         ...
 

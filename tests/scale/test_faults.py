@@ -212,3 +212,68 @@ def test_a_rerun_after_a_fault_at_each_step_charges_once_and_loses_nothing(
         wallet = account_wallet(VICTIM_ACCOUNT)
         assert uow.ledger.balance(ACME, wallet, CreditKind.PREPAID) == 0
         assert uow.ledger.balance(ACME, SPENT, CreditKind.PREPAID) == EARMARKED
+
+
+class CommitFailsAfterCharge:
+    """A gateway in front of the simulated one that makes the commit after a successful
+    charge fail once (the answer is lost after the card was charged)."""
+
+    def __init__(self, gateway: SimulatedGateway) -> None:
+        self.gateway = gateway
+        self.fail_next_commit = False
+        self.struck = 0
+
+    def charge(self, request: rc.ChargeRequest) -> rc.ChargeResult:
+        """Charge, and arm the failure of the next commit when the card was charged."""
+        result = self.gateway.charge(request)
+        if result.outcome is rc.ChargeOutcome.SUCCEEDED and not self.struck:
+            self.fail_next_commit = True
+        return result
+
+    def lookup(self, idempotency_key: str) -> rc.ChargeResult | None:
+        """Ask the simulated gateway."""
+        return self.gateway.lookup(idempotency_key)
+
+    def commit(self, real: Callable[[SqlUnitOfWork], None], uow: SqlUnitOfWork) -> None:
+        """Commit, unless a charge just succeeded and this is the first commit after it."""
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            self.struck += 1
+            raise Crash("recording_result")
+        real(uow)
+
+
+@pytest.mark.parametrize("kind", ["prepaid", "sms"])
+def test_M1_a_purchase_charged_but_not_recorded_is_settled_once_by_the_next_run(
+    storage: SqlStorage, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ACME buys credit; the card is charged, then the commit of the answer fails. The
+    next billing run reconciles the charge by its key: the invoice is paid by that one
+    charge, the credit arrives exactly once, and a further run changes nothing."""
+    seed_due_accounts(storage, 0, agencies=(ACME,))
+    gateway = SimulatedGateway()
+    faults = CommitFailsAfterCharge(gateway)
+    real_commit = SqlUnitOfWork.commit
+    monkeypatch.setattr(SqlUnitOfWork, "commit", lambda uow: faults.commit(real_commit, uow))
+    portal = portal_on(storage, faults)
+    quantity = Decimal(500)
+
+    with pytest.raises(Crash):
+        portal.buy_credits(ACME, kind, quantity, f"profile-{ACME}")
+    [pending] = portal.invoices(ACME)
+    first = portal.run_billing(BILLING_DAY)
+    second = portal.run_billing(BILLING_DAY)
+
+    [paid] = portal.invoices(ACME)
+    credit = rc.CreditKind(kind)
+    delivered = [m for m in portal.credit_history(ACME, credit) if m.source == OUTSIDE]
+    assert faults.struck == 1
+    assert pending.status is rc.InvoiceStatus.PENDING
+    assert first.errors == second.errors == ()
+    assert (first.invoices_paid, second.invoices_paid) == (1, 0)
+    assert paid.status is rc.InvoiceStatus.PAID
+    assert [c.amount for c in gateway.charges] == [paid.total]
+    assert paid.paid_card == paid.total
+    assert [m.quantity for m in delivered] == [quantity]
+    held = portal.balances(ACME)
+    assert (held.prepaid.amount if credit is rc.CreditKind.PREPAID else held.sms) == quantity

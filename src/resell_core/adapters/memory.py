@@ -46,7 +46,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.overview import AccountQuery, Page, SavedView, run_query
-from resell_core.ports import AccessRecord, IdempotencyRecord, Record
+from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -755,6 +755,24 @@ def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
     )
 
 
+def _check_range(quantity: Decimal) -> None:
+    """Refuse what a SQL storage could not hold exactly either (the port's range, M1)."""
+    if not quantity < LEDGER_RANGE:
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
+        )
+    scaled = quantity.scaleb(6)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
+            "unit or to whole credits",
+        )
+
+
 class _Ledger:
     def __init__(self, state: _LedgerState) -> None:
         self._state = state
@@ -770,6 +788,7 @@ class _Ledger:
                 f"{movement.quantity} is not positive; move a positive "
                 "quantity from the source wallet to the destination wallet",
             )
+        _check_range(movement.quantity)
         known = self._pending_ids.get(movement.id) or self._state.by_id.get(movement.id)
         if known is not None:
             if known != movement:

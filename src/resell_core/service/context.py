@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from resell_core.audit import AuditEvent, aware_event
+from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
@@ -93,6 +94,7 @@ class Policies:
         reset: How long a reset link stays valid (S4).
         sso: Single sign-on ticket lifetimes (R5).
         dunning: The retry schedule of declined charges.
+        credit_bounds: The largest purchase, invoice and balance of credit (M1).
         commissions: The affiliate program's terms (K1, K2).
         residency: The country -> data-center region table (A6).
         idempotency_ttl: How long idempotency keys are kept (24 hours at least).
@@ -105,6 +107,7 @@ class Policies:
     reset: ResetPolicy = attrs.field(factory=ResetPolicy)
     sso: SsoPolicy = attrs.field(factory=SsoPolicy)
     dunning: DunningPolicy = attrs.field(factory=DunningPolicy)
+    credit_bounds: CreditBounds = attrs.field(factory=CreditBounds)
     commissions: CommissionProgram = attrs.field(factory=CommissionProgram.sample)
     residency: DataResidency = attrs.field(factory=DataResidency)
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)

@@ -20,6 +20,7 @@ from resell_core.billing.credits import assign_credits as assign_movement
 from resell_core.billing.credits import credits_purchase_invoice
 from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import (
+    OUTSIDE,
     CreditKind,
     Movement,
     account_wallet,
@@ -99,7 +100,9 @@ def _kind(kind: CreditKind | str) -> CreditKind:
         ) from error
 
 
-def _quantity(kind: CreditKind, value: Money | Decimal | int | str, currency: str) -> Decimal:
+def _quantity(
+    kind: CreditKind, value: Money | Decimal | int | str, currency: str, largest: Decimal
+) -> Decimal:
     if isinstance(value, float):
         raise FloatNotAllowed("give an amount of credit as a str, int or Decimal, never a float")
     if isinstance(value, Money):
@@ -120,6 +123,9 @@ def _quantity(kind: CreditKind, value: Money | Decimal | int | str, currency: st
     problems = []
     if not amount.is_finite() or amount <= 0:
         problems.append(FieldProblem("quantity", "buy a positive quantity"))
+    elif amount > largest:
+        # Checked before any rounding: Decimal("1e100") cannot be quantized (M1).
+        problems.append(FieldProblem("quantity", f"move at most {largest} at once"))
     elif kind is CreditKind.PREPAID and amount != Money(amount, currency).rounded().amount:
         problems.append(FieldProblem("quantity", f"an amount of {currency} in whole minor units"))
     elif kind is not CreditKind.PREPAID and amount != amount.to_integral_value():
@@ -171,7 +177,10 @@ def buy_credits(
     def body(work: Work) -> Invoice:
         uow = work.uow
         agency = uow.agencies.get(agency_id)
-        amount = _quantity(credit, quantity, agency.currency)
+        bounds = ctx.policies.credit_bounds
+        amount = bounds.check_quantity(
+            _quantity(credit, quantity, agency.currency, bounds.largest_quantity)
+        )
         uow.profiles.get(agency_id, billing_profile_id)
         if account_id is not None:
             account = uow.accounts.get(agency_id, account_id)
@@ -191,6 +200,9 @@ def buy_credits(
             number=number,
             issued_on=work.today,
         )
+        # M1: refused before the invoice is stored and the card charged.
+        brought_in = -uow.ledger.balance(agency_id, OUTSIDE, credit)
+        bounds.check_purchase(amount, bought.total.amount, brought_in)
         save_order(uow, bought, CreditsOrder(credit, amount))
         work.audit("credits_ordered", bought.id, after=f"{amount} {credit.value}")
         return start_invoice_payment(work, bought, new=True).invoice
@@ -240,7 +252,8 @@ def assign_credits(
         uow = work.uow
         agency = uow.agencies.get(agency_id)
         account = uow.accounts.get(agency_id, account_id)
-        amount = _quantity(credit, quantity, agency.currency)
+        largest = ctx.policies.credit_bounds.largest_balance
+        amount = _quantity(credit, quantity, agency.currency, largest)
         movement = assign_movement(
             credit, amount, account=account, movement_id=work.new_id("movement"), on=work.today
         )

@@ -94,7 +94,7 @@ from resell_core.lifecycle.overview import (
     matches,
     sort_key,
 )
-from resell_core.ports import AccessRecord, IdempotencyRecord, Record
+from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record
 from resell_core.serialization import from_json, loader, parse_json, structurer, to_json
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -113,6 +113,8 @@ _DELETED = _Deleted()
 
 
 def _to_micro(quantity: Decimal) -> int:
+    if not -LEDGER_RANGE < quantity < LEDGER_RANGE:
+        raise _out_of_range(quantity)
     scaled = quantity.scaleb(6)
     if scaled != scaled.to_integral_value():
         raise InvalidInput.one(
@@ -122,6 +124,14 @@ def _to_micro(quantity: Decimal) -> int:
             "unit or to whole credits",
         )
     return int(scaled)
+
+
+def _out_of_range(quantity: Decimal) -> InvalidInput:
+    return InvalidInput.one(
+        "movement",
+        "quantity",
+        f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
+    )
 
 
 def _from_micro(amount: int) -> Decimal:

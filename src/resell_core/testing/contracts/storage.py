@@ -14,6 +14,7 @@ import attrs
 import pytest
 
 from resell_core.audit import AuditEvent
+from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.invoices import InvoiceStatus
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import (
@@ -29,7 +30,7 @@ from resell_core.errors import (
 from resell_core.lifecycle.account import AccountKind, AccountStatus
 from resell_core.lifecycle.overview import AccountQuery, SavedView, run_query
 from resell_core.periods import Frequency
-from resell_core.ports import AccessRecord, IdempotencyRecord, Record, Storage
+from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
 from resell_core.testing.contracts.samples import (
     ACME,
     GLOBEX,
@@ -663,6 +664,45 @@ class LedgerContract:
         _seeded(storage)
         with storage.unit_of_work() as uow, pytest.raises(InvalidInput):
             uow.ledger.append(a_movement("m-1", quantity="0"))
+
+    def test_M1_quantities_and_balances_within_the_range_are_exact(self, storage: Storage) -> None:
+        """Purchases up to the billing policy's largest balance, to the millionth, read back
+        exactly in the wallet, in ``outside`` and in ``spent``; the policy fits the range."""
+        bounds = CreditBounds()
+        assert bounds.largest_balance + 100 * bounds.largest_quantity < LEDGER_RANGE
+        _seeded(storage)
+        whole = bounds.largest_balance - bounds.largest_quantity
+        fraction = bounds.largest_quantity - Decimal("0.000001")
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity=str(whole)))
+            uow.ledger.append(a_movement("m-2", quantity=str(fraction)))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(
+                a_movement("m-3", quantity=str(whole), source=POOL, destination="spent")
+            )
+            uow.commit()
+        held = whole + fraction
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.balance(ACME, POOL, PREPAID) == fraction
+            assert uow.ledger.balance(ACME, "outside", PREPAID) == -held
+            assert uow.ledger.balance(ACME, "spent", PREPAID) == whole
+            assert [m.quantity for m in uow.ledger.movements(ACME)] == [whole, fraction, whole]
+
+    @pytest.mark.parametrize("quantity", [str(LEDGER_RANGE), "1E+13", "1E+100", "0.0000001"])
+    def test_M1_a_quantity_beyond_the_range_is_refused(
+        self, storage: Storage, quantity: str
+    ) -> None:
+        """A quantity not below the range (or finer than a millionth) is InvalidInput on
+        every adapter, and nothing is recorded."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            with pytest.raises(InvalidInput):
+                uow.ledger.append(a_movement("m-1", quantity=quantity))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.movements(ACME) == []
+            assert uow.ledger.balance(ACME, POOL, PREPAID) == 0
 
     def test_C6_history_is_filtered_by_wallet_and_kind(self, storage: Storage) -> None:
         """movements() lists one wallet's and one kind's moves in the order recorded."""
