@@ -59,7 +59,7 @@ class SimulatedGateway:
 
     def _made(self, request: ChargeRequest, message: str = "") -> ChargeResult:
         self.charges.append(request)
-        return ChargeResult(ChargeOutcome.SUCCEEDED, self._reference(), message)
+        return ChargeResult(ChargeOutcome.SUCCEEDED, self._reference(), message, request.amount)
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """Charge the card at most once per idempotency key.
@@ -130,6 +130,9 @@ class SimulatedGateway:
         request, pending = known
         if outcome is ChargeOutcome.SUCCEEDED:
             self.charges.append(request)
-        result = attrs.evolve(pending, outcome=outcome, message=f"3-D Secure {outcome}")
+        charged = request.amount if outcome is ChargeOutcome.SUCCEEDED else None
+        result = attrs.evolve(
+            pending, outcome=outcome, message=f"3-D Secure {outcome}", amount=charged
+        )
         self._results[idempotency_key] = (request, result)
         return result

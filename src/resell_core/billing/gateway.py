@@ -47,11 +47,16 @@ class ChargeRequest:
 
 @attrs.frozen
 class ChargeResult:
-    """What the gateway answered to a charge (or to a look-up by key)."""
+    """What the gateway answered to a charge (or to a look-up by key).
+
+    ``amount`` is what the card was charged, for a ``succeeded`` answer (None: the amount
+    requested); what is recorded is what the gateway charged (M2).
+    """
 
     outcome: ChargeOutcome
     reference: str | None = None
     message: str = ""
+    amount: Money | None = None
 
 
 class PayoutOutcome(enum.StrEnum):

@@ -35,6 +35,7 @@ __all__ = [
     "build_change_invoice",
     "build_purchase_invoice",
     "build_recurring_invoice",
+    "carried_line",
     "filter_invoices",
     "history",
     "next_number",
@@ -475,6 +476,18 @@ def build_purchase_invoice(
     )
 
 
+def carried_line(amount: Money, what: str) -> InvoiceLine:
+    """Return the line that carries ``amount`` to the account's prepaid credit (an excess
+    credit, or a card payment above the invoice, M2)."""
+    return InvoiceLine(
+        LineKind.CREDITS_PURCHASE,
+        f"{what} carried to the account's prepaid credit",
+        _ONE,
+        amount,
+        amount,
+    )
+
+
 def settle_negative(invoice: Invoice, *, on: date) -> tuple[Invoice, Movement | None]:
     """Keep an invoice from going negative: its excess credit becomes prepaid credit.
 
@@ -489,13 +502,7 @@ def settle_negative(invoice: Invoice, *, on: date) -> tuple[Invoice, Movement | 
     if not total.is_negative() or invoice.account_id is None:
         return invoice, None
     excess = -total
-    carried = InvoiceLine(
-        LineKind.CREDITS_PURCHASE,
-        "Unused credit carried to the account's prepaid credit",
-        _ONE,
-        excess,
-        excess,
-    )
+    carried = carried_line(excess, "Unused credit")
     settled = attrs.evolve(invoice, lines=(*invoice.lines, carried), status=InvoiceStatus.PAID)
     movement = Movement(
         id=f"{invoice.id}/excess",

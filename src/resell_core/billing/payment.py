@@ -22,8 +22,16 @@ from decimal import Decimal
 import attrs
 
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
-from resell_core.billing.invoices import Invoice, InvoiceStatus, with_payment_state
-from resell_core.billing.ledger import SPENT, CreditKind, Movement, account_wallet, profile_wallet
+from resell_core.billing.invoices import Invoice, InvoiceStatus, carried_line, with_payment_state
+from resell_core.billing.ledger import (
+    OUTSIDE,
+    SPENT,
+    CreditKind,
+    Movement,
+    account_wallet,
+    agency_wallet,
+    profile_wallet,
+)
 from resell_core.billing.notices import Notice, NoticeKind, account_notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import CurrencyMismatch, InvalidInput, PaymentError, PaymentInFlight
@@ -41,6 +49,7 @@ __all__ = [
     "confirm",
     "plan_payment",
     "reconcile_key",
+    "resume_charge",
     "retries_due",
     "settlement_notices",
     "start_payment",
@@ -148,6 +157,8 @@ class Settlement:
         key: The charge's idempotency key (the one to reconcile by, for ``reconcile``).
         retry_on: The day of the next attempt, for ``retry`` and ``retry_later``.
         notify_agency: Whether the agency must be told (every failure, and exhaustion).
+        movements: Prepaid credit to record with the settlement: the excess of a card
+            charge above what was due, given back (M2).
     """
 
     invoice: Invoice
@@ -155,6 +166,7 @@ class Settlement:
     key: str
     retry_on: date | None = None
     notify_agency: bool = False
+    movements: tuple[Movement, ...] = ()
 
     @property
     def expire_account(self) -> bool:
@@ -340,13 +352,7 @@ def apply_charge_result(
         )
     outcome = result.outcome
     if outcome is ChargeOutcome.SUCCEEDED:
-        paid = attrs.evolve(
-            invoice,
-            status=InvoiceStatus.PAID,
-            paid_card=invoice.paid_card + invoice.open_amount,
-            next_retry_on=None,
-        )
-        return Settlement(paid, PaymentDecision.PAID, key)
+        return _charged(invoice, result, key, today)
     if outcome is ChargeOutcome.PENDING:
         return Settlement(
             attrs.evolve(invoice, status=InvoiceStatus.PENDING), PaymentDecision.PENDING, key
@@ -370,6 +376,120 @@ def apply_charge_result(
         invoice, status=InvoiceStatus.OPEN, attempts=failures, next_retry_on=retry_on
     )
     return Settlement(retry, PaymentDecision.RETRY, key, retry_on, True)
+
+
+def _charged(invoice: Invoice, result: ChargeResult, key: str, today: date) -> Settlement:
+    """Record what the gateway charged (M2): the amount it answered, or the open amount.
+
+    A charge above what is due gives the excess back as prepaid credit: first the prepaid
+    parts the invoice took (to the pool, then the earmark), then what the card paid above
+    the whole invoice, carried on a last line to the account's earmark (or the pool).
+    A charge below what is due leaves the rest open for a new attempt the same day.
+    """
+    due = invoice.open_amount
+    charged = due if result.amount is None else result.amount
+    if charged.currency != invoice.currency:
+        raise CurrencyMismatch(charged.currency, invoice.currency, "add")
+    card = invoice.paid_card + charged
+    if charged < due:
+        rest = attrs.evolve(
+            invoice,
+            status=InvoiceStatus.OPEN,
+            paid_card=card,
+            attempts=invoice.attempts + 1,  # the rest needs a charge under a new key
+            next_retry_on=today,
+        )
+        return Settlement(rest, PaymentDecision.RETRY_LATER, key, today)
+    excess = charged - due
+    movements: list[Movement] = []
+    earmarked, pool, lines = invoice.paid_earmarked, invoice.paid_pool, invoice.lines
+    parts = (
+        ("pool", invoice.profile_id, profile_wallet),
+        ("earmarked", invoice.account_id, account_wallet),
+    )
+    for part, owner, wallet in parts:
+        took = pool if part == "pool" else earmarked
+        back = min(took, excess)
+        if owner is None or not back.is_positive():
+            continue
+        movements.append(
+            Movement(
+                f"{invoice.id}/excess-{part}",
+                invoice.agency_id,
+                CreditKind.PREPAID,
+                back.amount,
+                SPENT,
+                wallet(owner),
+                today,
+                f"invoice {invoice.number}: paid by card, prepaid credit given back",
+                invoice.id,
+            )
+        )
+        excess -= back
+        if part == "pool":
+            pool -= back
+        else:
+            earmarked -= back
+    if excess.is_positive():
+        if invoice.account_id is not None:
+            owner_wallet = account_wallet(invoice.account_id)
+        elif invoice.profile_id is not None:
+            owner_wallet = profile_wallet(invoice.profile_id)
+        else:
+            owner_wallet = agency_wallet(invoice.agency_id)
+        lines = (*lines, carried_line(excess, "Card payment above the invoice"))
+        movements.append(
+            Movement(
+                f"{invoice.id}/excess-card",
+                invoice.agency_id,
+                CreditKind.PREPAID,
+                excess.amount,
+                OUTSIDE,
+                owner_wallet,
+                today,
+                f"invoice {invoice.number}: card payment above it carried to prepaid credit",
+                invoice.id,
+            )
+        )
+    paid = attrs.evolve(
+        invoice,
+        lines=lines,
+        status=InvoiceStatus.PAID,
+        paid_earmarked=earmarked,
+        paid_pool=pool,
+        paid_card=card,
+        next_retry_on=None,
+    )
+    return Settlement(paid, PaymentDecision.PAID, key, movements=tuple(movements))
+
+
+def resume_charge(invoice: Invoice, profile: BillingProfile | None) -> ChargeRequest:
+    """Return the charge of an invoice in flight whose key the gateway does not show.
+
+    The charge may never have reached the gateway (a crash before the call) or may be on
+    its way (another worker's call not answered yet): either way it is sent again under
+    the same key for the same amount, never re-split nor restarted (M2); the gateway
+    dedupes it.
+
+    Raises:
+        InvalidInput: When the invoice has no charge in flight.
+        PaymentError: When there is no billing profile of the invoice's agency.
+    """
+    key = reconcile_key(invoice)
+    due = invoice.open_amount
+    if profile is None or profile.agency_id != invoice.agency_id:
+        raise PaymentError(
+            f"invoice {invoice.number} needs a card charge of {due} but has no billing "
+            "profile: set the account's billing profile, then retry"
+        )
+    return ChargeRequest(
+        idempotency_key=key,
+        agency_id=invoice.agency_id,
+        profile_id=profile.id,
+        card_token=profile.card_token,
+        amount=due,
+        description=f"Invoice {invoice.number}",
+    )
 
 
 def confirm(

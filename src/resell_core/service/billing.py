@@ -56,6 +56,7 @@ from resell_core.billing.payment import (
     apply_charge_result,
     confirm,
     reconcile_key,
+    resume_charge,
     settlement_notices,
     start_payment,
 )
@@ -493,6 +494,8 @@ def _settle(work: Work, invoice: Invoice, result: ChargeResult) -> Settled:
             )
     settled = settlement.invoice
     decision = settlement.decision
+    for movement in settlement.movements:
+        work.uow.ledger.append(movement)
     expired: str | None = None
     if decision in (PaymentDecision.PENDING, PaymentDecision.RECONCILE):
         settled = attrs.evolve(settled, next_retry_on=work.today + _DAY)
@@ -558,14 +561,21 @@ def _collect(
     """Move an invoice on: reconcile a charge in flight by its key, or start a new attempt."""
 
     def body(work: Work) -> tuple[Started | None, Settled | None]:
-        current = work.uow.invoices.get(agency_id, invoice_id)
+        uow = work.uow
+        current = uow.invoices.get(agency_id, invoice_id)
         if current.status is InvoiceStatus.PENDING:
             looked = ctx.gateway.lookup(reconcile_key(current))
             if looked is not None:
                 return None, _settle(work, current, looked)
-            # The gateway never saw the key (a crash before the call reached it): the
-            # attempt is made again under the same key, which it dedupes.
-            current = attrs.evolve(current, status=InvoiceStatus.OPEN)
+            # The gateway does not show the key: the call never reached it (a crash), or
+            # another worker's call is not answered yet. The same charge goes again under
+            # the same key, which the gateway dedupes; nothing is re-split (M2).
+            profile = (
+                uow.profiles.get(agency_id, current.profile_id) if current.profile_id else None
+            )
+            return Started(
+                current, resume_charge(current, profile), Money.zero(current.currency)
+            ), None
         if current.status is not InvoiceStatus.OPEN:
             return None, None
         return start_invoice_payment(work, current), None
