@@ -232,6 +232,7 @@ def _bill_row(row_id: str, version: int, data: str, index: int, number: int) -> 
             "paid_card": zero,
             "attempts": 0,
             "next_retry_on": None,
+            "dunning_ends_on": None,
             "period_key": period_key,
             "version": 0,
         }

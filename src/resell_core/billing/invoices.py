@@ -99,6 +99,9 @@ class Invoice:
     unique, so that one account period can never be invoiced (nor charged) twice.
     ``paid_earmarked``, ``paid_pool`` and ``paid_card`` say how it was paid (the
     account's earmarked prepaid credit, the profile's prepaid pool, the card).
+    ``attempts`` counts declined charges (each next charge has a key of its own);
+    ``dunning_ends_on`` is the retry schedule's last date, fixed at the first decline: the
+    invoice fails no earlier, however often the agency retries (M3).
     """
 
     id: str
@@ -115,6 +118,7 @@ class Invoice:
     paid_card: Money = attrs.field(default=attrs.Factory(_zero_of_invoice, takes_self=True))
     attempts: int = 0
     next_retry_on: date | None = None
+    dunning_ends_on: date | None = None
     period_key: str | None = None
     version: int = 0
 
@@ -247,6 +251,7 @@ def with_payment_state(
         invoice.paid_card,
         invoice.attempts,
         next_retry_on,
+        invoice.dunning_ends_on,
         invoice.period_key,
         invoice.version,
     )
@@ -364,6 +369,7 @@ def build_recurring_invoice(
         zero,
         zero,
         0,
+        None,
         None,
         due.key,
         0,

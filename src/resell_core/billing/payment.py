@@ -365,15 +365,39 @@ def apply_charge_result(
         retry_on = today + timedelta(days=rules.gateway_down_retry_days)
         later = attrs.evolve(invoice, status=InvoiceStatus.OPEN, next_retry_on=retry_on)
         return Settlement(later, PaymentDecision.RETRY_LATER, key, retry_on)
+    return _declined(invoice, key, today, rules)
+
+
+def _declined(invoice: Invoice, key: str, today: date, rules: DunningPolicy) -> Settlement:
+    """Take a dunning step (M3): the schedule's last date is fixed at the first decline,
+    and the invoice fails only when it has been declined ``max_attempts`` times *and*
+    that date has come. Every decline, the agency's own retries included, is counted and
+    moves to a new key; a retry of the agency's own never brings the failure closer."""
     failures = invoice.attempts + 1
-    if failures >= rules.max_attempts:
+    ends = invoice.dunning_ends_on
+    if ends is None:
+        ends = today + timedelta(days=sum(rules.retry_after_days[invoice.attempts :]))
+    if failures >= rules.max_attempts and today >= ends:
         failed = attrs.evolve(
-            invoice, status=InvoiceStatus.FAILED, attempts=failures, next_retry_on=None
+            invoice,
+            status=InvoiceStatus.FAILED,
+            attempts=failures,
+            next_retry_on=None,
+            dunning_ends_on=ends,
         )
         return Settlement(failed, PaymentDecision.DUNNING_EXHAUSTED, key, None, True)
-    retry_on = today + timedelta(days=rules.retry_after_days[failures - 1])
+    if failures < rules.max_attempts:
+        retry_on = today + timedelta(days=rules.retry_after_days[failures - 1])
+        if today < ends:
+            retry_on = min(retry_on, ends)
+    else:
+        retry_on = ends  # declined often enough already: the last attempt is on the last date
     retry = attrs.evolve(
-        invoice, status=InvoiceStatus.OPEN, attempts=failures, next_retry_on=retry_on
+        invoice,
+        status=InvoiceStatus.OPEN,
+        attempts=failures,
+        next_retry_on=retry_on,
+        dunning_ends_on=ends,
     )
     return Settlement(retry, PaymentDecision.RETRY, key, retry_on, True)
 

@@ -277,7 +277,8 @@ def test_S1_S2_resold_account_notices_go_to_its_notification_email_only() -> Non
 
 
 def test_S1_payment_failure_notices_the_agency_each_time() -> None:
-    """Every declined attempt produces a notice to the notification email."""
+    """Every declined attempt, each on its retry day, produces a notice to the
+    notification email."""
     invoice = billing.build_purchase_invoice(
         kind=billing.LineKind.ADDON,
         description="dedicated IP",
@@ -292,10 +293,11 @@ def test_S1_payment_failure_notices_the_agency_each_time() -> None:
     )
     notices = []
     declined = billing.ChargeResult(billing.ChargeOutcome.DECLINED)
+    day = DAY
     for _ in range(4):
-        settlement = apply_charge_result(invoice, declined, today=DAY)
+        settlement = apply_charge_result(invoice, declined, today=day)
         notices += settlement_notices(settlement, _account(), agency_email="ops@acme.test")
-        invoice = settlement.invoice
+        invoice, day = settlement.invoice, settlement.retry_on or day
     assert [n.kind for n in notices] == [NoticeKind.PAYMENT_FAILED] * 3 + [
         NoticeKind.DUNNING_EXHAUSTED,
     ]

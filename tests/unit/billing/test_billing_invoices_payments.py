@@ -259,13 +259,14 @@ def test_dunning_retries_after_1_3_7_days_then_the_account_expires() -> None:
 
 
 def test_dunning_schedule_is_a_policy() -> None:
-    """A one-step schedule exhausts after the second decline."""
+    """A one-step schedule exhausts after the second decline, on its retry day."""
     policy = DunningPolicy(retry_after_days=(2,))
     first = apply_charge_result(
         _invoice(), ChargeResult(ChargeOutcome.DECLINED), today=APRIL.start, policy=policy
     )
+    retry_day = first.retry_on or APRIL.start
     second = apply_charge_result(
-        first.invoice, ChargeResult(ChargeOutcome.DECLINED), today=APRIL.start, policy=policy
+        first.invoice, ChargeResult(ChargeOutcome.DECLINED), today=retry_day, policy=policy
     )
     assert (first.retry_on, second.decision) == (
         APRIL.start + timedelta(days=2),
@@ -335,3 +336,23 @@ def test_paid_invoice_is_never_charged_again() -> None:
         paid, profile=CARD, earmarked=Decimal(0), pool=Decimal(100), on=APRIL.start
     )
     assert (again.charge, again.movements) == (None, ())
+
+
+def test_M3_declines_before_the_schedules_last_date_never_fail_the_invoice() -> None:
+    """Six declines on the first day (the agency retrying) leave the invoice open with its
+    next attempt on the schedule's last date; the decline on that date fails it."""
+    invoice, declined = _invoice(), ChargeResult(ChargeOutcome.DECLINED)
+    settlements = []
+    for _ in range(6):
+        settlement = apply_charge_result(invoice, declined, today=APRIL.start)
+        settlements.append(settlement)
+        invoice = settlement.invoice
+    last_date = APRIL.start + timedelta(days=11)
+
+    final = apply_charge_result(invoice, declined, today=last_date)
+
+    assert {s.decision for s in settlements} == {PaymentDecision.RETRY}
+    assert [s.retry_on for s in settlements[3:]] == [last_date] * 3
+    assert {s.invoice.dunning_ends_on for s in settlements} == {last_date}
+    assert (invoice.status, invoice.attempts) == (InvoiceStatus.OPEN, 6)
+    assert final.decision is PaymentDecision.DUNNING_EXHAUSTED
