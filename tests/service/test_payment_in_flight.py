@@ -168,3 +168,41 @@ def test_M2_a_card_charge_above_the_whole_invoice_becomes_the_accounts_prepaid_c
     assert [(m.quantity, m.destination) for m in settlement.movements] == [
         (Decimal("10.00"), account_wallet("account-north-bakery"))
     ]
+
+
+def test_M2_a_card_charge_below_what_is_due_leaves_the_rest_open_under_a_new_key() -> None:
+    """The gateway charged 100.00 of an invoice's 120.00: 100.00 is recorded, and the rest
+    stays open, due the same day under the next key (no notice, no dunning date)."""
+    line = rc.InvoiceLine(
+        rc.LineKind.RECURRING,
+        "plus",
+        Decimal(1),
+        rc.Money("120.00", "USD"),
+        rc.Money("120.00", "USD"),
+    )
+    invoice = rc.Invoice(
+        id="invoice-9",
+        agency_id="agency-acme",
+        number=9,
+        account_id="account-north-bakery",
+        profile_id="profile-visa",
+        issued_on=date(2024, 4, 11),
+        currency="USD",
+        lines=[line],
+        status=rc.InvoiceStatus.PENDING,
+    )
+    answer = rc.ChargeResult(rc.ChargeOutcome.SUCCEEDED, "ch_3", amount=rc.Money("100.00", "USD"))
+
+    settlement = rc.apply_charge_result(invoice, answer, today=invoice.issued_on)
+
+    rest = settlement.invoice
+    assert settlement.decision is rc.PaymentDecision.RETRY_LATER
+    assert not settlement.notify_agency
+    assert (rest.status, rest.paid_card, rest.open_amount) == (
+        rc.InvoiceStatus.OPEN,
+        rc.Money("100.00", "USD"),
+        rc.Money("20.00", "USD"),
+    )
+    assert rest.next_retry_on == invoice.issued_on
+    assert rest.dunning_ends_on is None
+    assert rc.charge_key(rest.id, rest.attempts + 1) == "charge:invoice-9:2"

@@ -6,6 +6,7 @@ notifier) carry the decisions out, and the portal service wires them.
 
 from __future__ import annotations
 
+from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import (
     CommissionProgram,
     CommissionStatement,
@@ -40,6 +41,7 @@ from resell_core.billing.invoices import (
     build_change_invoice,
     build_purchase_invoice,
     build_recurring_invoice,
+    carried_line,
     filter_invoices,
     history,
     next_number,
@@ -69,6 +71,7 @@ from resell_core.billing.payment import (
     confirm,
     plan_payment,
     reconcile_key,
+    resume_charge,
     retries_due,
     settlement_notices,
     start_payment,
@@ -94,6 +97,7 @@ __all__ = [
     "CommissionProgram",
     "CommissionStatement",
     "CommissionTier",
+    "CreditBounds",
     "CreditKind",
     "DuePeriod",
     "DunningPolicy",
@@ -125,6 +129,7 @@ __all__ = [
     "build_purchase_invoice",
     "build_recurring_invoice",
     "carried_after_payout",
+    "carried_line",
     "change_account_profile",
     "charge_key",
     "check_deletable",
@@ -148,6 +153,7 @@ __all__ = [
     "reconcile_key",
     "recurring_lines",
     "refer",
+    "resume_charge",
     "retries_due",
     "settle_negative",
     "settlement_notices",
