@@ -46,7 +46,8 @@ def wiring(
         gateway = SerialGateway(SimulatedGateway())
         yield MoneyRaceWiring(lambda: storage, lambda: gateway), False
         return
-    gateway_file = functools.partial(FileGateway, str(tmp_path / "gateway.db"))
+    # Each charge stays in flight a while, so that contenders meet it there (M2).
+    gateway_file = functools.partial(FileGateway, str(tmp_path / "gateway.db"), 0.2)
     if request.param == "sqlite-processes":
         database = functools.partial(SqlStorage, f"sqlite:///{tmp_path / 'race.db'}")
         yield MoneyRaceWiring(database, gateway_file), True

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime
@@ -86,6 +87,7 @@ _POOL = profile_wallet("profile-visa")
 _INVOICE = "invoice-race"
 _BOUGHT = Decimal("15.00")
 """The prepaid credit a buying contender of the payment race buys first."""
+_IN_FLIGHT = "in_flight"
 _CODED = frozenset({"insufficient_credit", "conflict", "version_conflict", "payment_in_flight"})
 """What a losing contender may answer (a coded refusal or a retryable conflict)."""
 
@@ -307,13 +309,18 @@ class FileGateway:
     charged, any other is declined. A key moves money at most once, whatever the number
     of processes (the key is the table's primary key, and each call holds the file's
     write lock); the same key with another request raises ``IdempotencyConflict``.
+    With ``latency``, a charge stays in flight that long, as a real one does: meanwhile
+    its key is unknown to :meth:`lookup`, and the same request again answers ``unknown``
+    (a key in use).
 
     Args:
         path: The file (created with its table when missing).
+        latency: Seconds a charge is in flight before its answer.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, latency: float = 0.0) -> None:
         self.path = path
+        self.latency = latency
         with closing(self._connect()) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS charges (key TEXT PRIMARY KEY, request TEXT NOT "
@@ -336,28 +343,40 @@ class FileGateway:
         )  # fmt: skip
         ok = request.card_token.startswith("tok_ok")
         outcome = ChargeOutcome.SUCCEEDED if ok else ChargeOutcome.DECLINED
+        amount = (str(request.amount.amount), request.amount.currency)
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
-            found = db.execute("SELECT request FROM charges WHERE key = ?", (key,)).fetchone()
+            found = db.execute(
+                "SELECT request, outcome FROM charges WHERE key = ?", (key,)
+            ).fetchone()
             if found is None:
                 db.execute(
-                    "INSERT INTO charges VALUES (?, ?, ?, ?, ?)",
-                    (key, text, outcome.value, str(request.amount.amount), request.amount.currency),
+                    "INSERT INTO charges VALUES (?, ?, ?, ?, ?)", (key, text, _IN_FLIGHT, *amount)
                 )
             db.execute("COMMIT")
-        if found is not None and found[0] != text:
-            raise IdempotencyConflict(key)
+        if found is not None:
+            if found[0] != text:
+                raise IdempotencyConflict(key)
+            if found[1] == _IN_FLIGHT:
+                return ChargeResult(
+                    ChargeOutcome.UNKNOWN, None, "a charge under this key is in progress"
+                )
+        else:
+            time.sleep(self.latency)
+            with closing(self._connect()) as db:
+                db.execute("UPDATE charges SET outcome = ? WHERE key = ?", (outcome.value, key))
         known = self.lookup(key)
         assert known is not None
         return known
 
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
-        """Return what became of the charge under the key, or None if it was never made."""
+        """Return what became of the charge under the key, or None if it was never made
+        (or is still in flight)."""
         with closing(self._connect()) as db:
             row = db.execute(
                 "SELECT outcome, amount, currency FROM charges WHERE key = ?", (idempotency_key,)
             ).fetchone()
-        if row is None:
+        if row is None or row[0] == _IN_FLIGHT:
             return None
         outcome = ChargeOutcome(row[0])
         if outcome is not ChargeOutcome.SUCCEEDED:
