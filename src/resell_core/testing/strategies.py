@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from resell_core.pricing import (
     Product,
     Tier,
 )
+from resell_core.testing.hostile import HOSTILE, Intended
 
 __all__ = [
     "account_queries",
@@ -55,6 +57,13 @@ __all__ = [
     "days",
     "final_charge_outcomes",
     "frequencies",
+    "hostile_amounts",
+    "hostile_choices",
+    "hostile_dates",
+    "hostile_datetimes",
+    "hostile_quantities",
+    "hostile_texts",
+    "hostile_values",
     "lifecycle_accounts",
     "lifecycle_actions",
     "lifecycle_brandings",
@@ -513,3 +522,104 @@ def audit_events(draw: st.DrawFn, agency_id: str | None = None) -> AuditEvent:
         before=draw(st.none() | st.sampled_from(["active", "cancelled"])),
         after=draw(st.none() | st.sampled_from(["active", "expired"])),
     )
+
+
+# -- hostile input (E1) -----------------------------------------------------------------
+
+_wrong_types: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+
+_nasty_characters = st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp"])
+
+hostile_texts: st.SearchStrategy[object] = st.one_of(
+    _wrong_types.filter(lambda v: not isinstance(v, str)),
+    st.text(_nasty_characters, min_size=1, max_size=8),
+    st.builds(
+        lambda head, bad, tail: head + bad + tail,
+        st.text(max_size=8),
+        st.text(_nasty_characters, min_size=1, max_size=2),
+        st.text(max_size=8),
+    ),
+    st.integers(1_000, 100_000).map(lambda n: "x" * n),
+    st.sampled_from(["'; DROP TABLE accounts; --", "%", "_", "\\", "' OR '1'='1", '""']),
+)
+"""Values no text field accepts: wrong types, control, format (bidi), surrogate and
+private-use characters, very long text, SQL-looking text."""
+
+hostile_amounts: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.floats(),
+    st.integers(max_value=0),
+    st.integers(min_value=10**13),
+    st.decimals(allow_nan=True, allow_infinity=True).filter(
+        lambda d: not d.is_finite() or d <= 0 or d >= 10**13
+    ),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e100", "10\n", " 10", "1_000", "0x10"]),
+    st.binary(max_size=4),
+)
+"""Values no money or amount field accepts: None, floats, non-positive, huge, NaN and
+infinite amounts, numbers in text with stray characters."""
+
+hostile_quantities: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(),
+    st.integers(max_value=-1),
+    st.integers(min_value=2**63),
+    st.text("0123456789", min_size=1, max_size=4),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+)
+"""Values no whole-number field accepts: None, bools, floats, negative and 64-bit-overflowing
+integers, digits in text, decimals."""
+
+hostile_dates: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.dates(max_value=date(1899, 12, 31)),
+    st.dates(min_value=date(2200, 1, 1)),
+    st.datetimes(),
+    st.dates().map(date.isoformat),
+    st.integers(),
+)
+"""Values no date field accepts: None, dates at the calendar's edges (before 1900 or after
+2199), datetimes where a date is expected, dates in text, integers."""
+
+hostile_datetimes: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.datetimes(),
+    st.dates(),
+    st.datetimes().map(datetime.isoformat),
+    st.integers(),
+)
+"""Values no aware-moment field accepts: None, naive datetimes, dates, text, integers."""
+
+
+def hostile_choices(allowed: Iterable[str]) -> st.SearchStrategy[object]:
+    """Values none of ``allowed`` (the names of a closed list) is: wrong types, other text."""
+    names = frozenset(allowed)
+    return st.one_of(
+        _wrong_types.filter(lambda v: not isinstance(v, str)),
+        st.text(max_size=12).filter(lambda t: t not in names),
+    )
+
+
+def hostile_values(intended: Intended | str) -> st.SearchStrategy[object]:
+    """The table's values for ``intended`` (:data:`~resell_core.testing.hostile.HOSTILE`)
+    and generated ones of the same kinds."""
+    kind = Intended(intended)
+    table = st.sampled_from([h.value for h in HOSTILE[kind]])
+    generated = {
+        Intended.TEXT: hostile_texts,
+        Intended.AMOUNT: hostile_amounts,
+        Intended.QUANTITY: hostile_quantities,
+        Intended.DATE: hostile_dates,
+        Intended.DATETIME: hostile_datetimes,
+        Intended.CHOICE: hostile_choices(()),
+    }.get(kind, _wrong_types)
+    return table | generated
