@@ -32,6 +32,7 @@ __all__ = [
     "Referral",
     "StatementStatus",
     "carried_after_payout",
+    "check_commission_month",
     "monthly_statement",
     "refer",
 ]
@@ -54,12 +55,15 @@ class CommissionProgram:
         min_active_referrals: Active referred accounts needed before paying out.
         min_payout: The least amount due that is paid out.
         referral_window_months: A new referral must have come within this many months.
+        first_month: The first month the program pays commission for; statements and
+            payouts of earlier months are refused.
     """
 
     tiers: tuple[CommissionTier, ...]
     min_active_referrals: int = 2
     min_payout: Money = attrs.field(factory=lambda: Money("100", "USD"))
     referral_window_months: int = 6
+    first_month: date = date(2000, 1, 1)
 
     @classmethod
     def sample(cls) -> CommissionProgram:
@@ -84,6 +88,42 @@ class CommissionProgram:
             if revenue >= tier.from_revenue:
                 rate = tier.rate
         return rate
+
+
+def check_commission_month(
+    day: date, today: date, program: CommissionProgram, *, ahead: int = 0
+) -> None:
+    """Refuse a month the program has no commission for (E1).
+
+    The program's months run from its first month to the current one (whose commission
+    so far may be paid, K2); a statement may also look ``ahead`` (the next month's, which
+    starts from what this one carries over).
+
+    Args:
+        day: A day of the month asked for.
+        today: Today, in the billing time zone.
+        program: The program's terms (its first month).
+        ahead: How many months after the current one are allowed (0 for a payout).
+
+    Raises:
+        InvalidInput: The month is before the program's first month or too far ahead.
+
+    Example:
+        >>> program = CommissionProgram.sample()
+        >>> check_commission_month(date(2024, 4, 30), date(2024, 4, 11), program)
+        >>> check_commission_month(date(2024, 5, 1), date(2024, 4, 11), program)
+        Traceback (most recent call last):
+        resell_core.errors.InvalidInput: [invalid_input] commission month is not valid: month:
+        2024-05 has not begun (today is 2024-04-11). Correct these fields and try again.
+    """
+    month = day.year * 12 + day.month
+    first = program.first_month
+    if month < first.year * 12 + first.month:
+        problem = f"{day:%Y-%m} is before the program's first month, {first:%Y-%m}"
+        raise InvalidInput.one("commission month", "month", problem)
+    if month > today.year * 12 + today.month + ahead:
+        problem = f"{day:%Y-%m} has not begun (today is {today.isoformat()})"
+        raise InvalidInput.one("commission month", "month", problem)
 
 
 @attrs.frozen

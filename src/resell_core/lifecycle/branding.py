@@ -11,6 +11,7 @@ import re
 
 import attrs
 
+from resell_core.arguments import type_problems
 from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.lifecycle.names import host_name_problem
 
@@ -25,6 +26,15 @@ class BrandingMode(enum.StrEnum):
 
     BRANDED = "branded"
     PRIVATE = "private"
+
+
+def _mode(value: BrandingMode | str) -> BrandingMode:
+    """Read a mode by name; an unknown one is left as given, for the check to report."""
+    known = isinstance(value, str) and value in _MODES
+    return BrandingMode(value) if known else value  # type: ignore[return-value]
+
+
+_MODES = frozenset(BrandingMode)
 
 
 def _https_problem(url: str) -> str | None:
@@ -59,19 +69,28 @@ class Branding:
     primary_colour: str
     accent_colour: str
     product_name: str
-    mode: BrandingMode = attrs.field(default=BrandingMode.BRANDED, converter=BrandingMode)
+    mode: BrandingMode = attrs.field(default=BrandingMode.BRANDED, converter=_mode)
 
     def __attrs_post_init__(self) -> None:
-        problems: list[FieldProblem] = []
-        url_problem = _https_problem(self.logo_url)
+        problems = [
+            FieldProblem("mode", f"{self.mode!r} is not a branding mode", tuple(BrandingMode))
+            if problem.field == "mode"
+            else problem
+            for problem in type_problems(self)
+        ]
+        wrong = {problem.field for problem in problems}
+        url_problem = None if "logo_url" in wrong else _https_problem(self.logo_url)
         if url_problem:
             problems.append(FieldProblem("logo_url", url_problem))
         for name in ("primary_colour", "accent_colour"):
-            if not _COLOUR.match(getattr(self, name)):
+            if name not in wrong and not _COLOUR.fullmatch(getattr(self, name)):
                 problems.append(
                     FieldProblem(name, f"{getattr(self, name)!r} is not a colour", ("#RRGGBB",))
                 )
-        if not self.product_name.strip() or len(self.product_name) > _MAX_PRODUCT_NAME:
+        name_ok = "product_name" in wrong or (
+            self.product_name.strip() and len(self.product_name) <= _MAX_PRODUCT_NAME
+        )
+        if not name_ok:
             problems.append(
                 FieldProblem("product_name", f"give 1 to {_MAX_PRODUCT_NAME} characters")
             )

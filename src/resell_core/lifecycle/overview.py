@@ -44,6 +44,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_COLUMNS",
     "MAX_LIMIT",
+    "MAX_NUMBER",
     "PLAN_TIERS",
     "SEARCHED_COLUMNS",
     "AccountQuery",
@@ -89,6 +90,10 @@ PLAN_TIERS = ("trial", "sandbox", "starter", "plus", "professional", "enterprise
 
 MAX_LIMIT = 500
 """The largest page an overview query may ask for."""
+
+MAX_NUMBER = 2**31 - 1
+"""The largest whole number a filter or cursor compares a number column with (the largest
+count a column holds); smaller than 0 is refused too (E1)."""
 
 _QUERY = "account query"
 
@@ -325,6 +330,8 @@ def _scalar_problem(spec: ColumnSpec, value: object) -> str | None:
     if spec.type is ColumnType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{value!r} is not a whole number"
+        if not 0 <= value <= MAX_NUMBER:
+            return f"{value} is outside 0 to {MAX_NUMBER}"
     elif spec.type is ColumnType.DATE:
         if type(value) is not date:
             return f"{value!r} is not a date (use a datetime.date or an ISO day 'YYYY-MM-DD')"
@@ -346,12 +353,21 @@ def _normalise_scalar(spec: ColumnSpec, value: object) -> object:
     return value
 
 
+def _named(value: object, names: frozenset[str]) -> bool:
+    """Tell whether ``value`` is one of ``names`` (False for unhashable values too)."""
+    return isinstance(value, str) and value in names
+
+
+def _not_a_list(value: object) -> bool:
+    return isinstance(value, str | bytes) or not isinstance(value, Iterable)
+
+
 def _check_filter(
     column: object, op: object, value: object, prefix: str
 ) -> tuple[tuple[OverviewColumn, FilterOp, FilterValue] | None, list[FieldProblem]]:
     """Validate and normalise the parts of a filter, listing every problem."""
     problems: list[FieldProblem] = []
-    if column not in _COLUMN_NAMES:
+    if not _named(column, _COLUMN_NAMES):
         problems.append(
             FieldProblem(
                 f"{prefix}column",
@@ -359,7 +375,7 @@ def _check_filter(
                 _allowed(OverviewColumn),
             )
         )
-    if op not in _OP_NAMES:
+    if not _named(op, _OP_NAMES):
         problems.append(
             FieldProblem(f"{prefix}op", f"{op!r} is not a filter operator", _allowed(FilterOp))
         )
@@ -610,6 +626,9 @@ def _check_filters(
     filters: Iterable[FilterLike], problems: list[FieldProblem]
 ) -> tuple[Filter, ...]:
     built: list[Filter] = []
+    if _not_a_list(filters):
+        problems.append(FieldProblem("filters", f"give a list of filters, not {filters!r}"))
+        return ()
     for index, item in enumerate(cast(Iterable[object], filters)):
         if isinstance(item, Filter):
             built.append(item)
@@ -632,6 +651,9 @@ def _check_filters(
 def _check_sort(
     sort: str | SortKey | Iterable[str | SortKey], problems: list[FieldProblem]
 ) -> tuple[SortKey, ...]:
+    if not isinstance(sort, str | SortKey) and _not_a_list(sort):
+        problems.append(FieldProblem("sort", f"give sort keys, not {sort!r}"))
+        return ()
     items = [sort] if isinstance(sort, str | SortKey) else list(sort)
     if not items:
         problems.append(FieldProblem("sort", "needs at least one key", _allowed(OverviewColumn)))
@@ -651,9 +673,12 @@ def _check_columns(
     columns: Iterable[OverviewColumn | str], problems: list[FieldProblem]
 ) -> tuple[OverviewColumn, ...]:
     chosen: list[OverviewColumn] = []
+    if _not_a_list(columns):
+        problems.append(FieldProblem("columns", f"give a list of columns, not {columns!r}"))
+        return ()
     items = list(columns)
     for index, column in enumerate(items):
-        if column not in _COLUMN_NAMES:
+        if not _named(column, _COLUMN_NAMES):
             problems.append(
                 FieldProblem(
                     f"columns[{index}]",

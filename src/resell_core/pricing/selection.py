@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 import attrs
 
+from resell_core.arguments import type_problems
+from resell_core.errors import InvalidInput
 from resell_core.periods import Frequency
 
 __all__ = ["PlanSelection"]
+
+
+# The converters leave a value of the wrong shape as given: the type check after them
+# reports it with every other bad field.
 
 
 def _frequency(value: Frequency | str | None) -> Frequency | None:
@@ -16,12 +23,21 @@ def _frequency(value: Frequency | str | None) -> Frequency | None:
 
 
 def _limits(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
-    pairs = value.items() if isinstance(value, Mapping) else value
-    return tuple(sorted((str(k), v) for k, v in pairs))
+    given = cast(object, value)
+    pairs = given.items() if isinstance(given, Mapping) else given
+    if isinstance(pairs, str) or not isinstance(pairs, Iterable):
+        return cast(tuple[tuple[str, int], ...], pairs)
+    items = list(pairs)
+    if not all(isinstance(pair, tuple | list) and len(pair) == 2 for pair in items):
+        return cast(tuple[tuple[str, int], ...], tuple(items))
+    return tuple(sorted(((str(k), v) for k, v in items), key=lambda pair: pair[0]))
 
 
 def _addons(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(value)))
+    given = cast(object, value)
+    if isinstance(given, str) or not isinstance(given, Iterable):
+        return cast(tuple[str, ...], given)
+    return tuple(sorted(set(given))) if all(isinstance(a, str) for a in given) else tuple(given)
 
 
 @attrs.frozen
@@ -41,6 +57,11 @@ class PlanSelection:
     frequency: Frequency | None = attrs.field(default=None, converter=_frequency)
     limits: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_limits)
     addons: tuple[str, ...] = attrs.field(default=(), converter=_addons)
+
+    def __attrs_post_init__(self) -> None:
+        problems = type_problems(self)
+        if problems:
+            raise InvalidInput("plan", problems)
 
     def limit(self, name: str) -> int | None:
         """Return the chosen value of one account limit, or None when it was not chosen."""

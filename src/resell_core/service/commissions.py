@@ -25,6 +25,7 @@ from resell_core.billing.commissions import (
     CommissionStatement,
     Referral,
     carried_after_payout,
+    check_commission_month,
     monthly_statement,
 )
 from resell_core.billing.gateway import PayoutOutcome, PayoutResult
@@ -151,7 +152,9 @@ def commission_statement(ctx: Context, agency_id: str, month: date) -> Commissio
 
     Raises:
         NotFound: No such agency.
+        InvalidInput: The month is before the program's first month, or after the next.
     """
+    check_commission_month(month, ctx.today(), ctx.policies.commissions, ahead=1)
     period = month_of(month)
 
     def query(uow: UnitOfWork) -> CommissionStatement:
@@ -291,7 +294,11 @@ def pay_commissions(ctx: Context, month: date) -> CommissionRun:
 
     Returns:
         The month's statements and the agencies that could not be paid.
+
+    Raises:
+        InvalidInput: The month is before the program's first month or after this one.
     """
+    check_commission_month(month, ctx.today(), ctx.policies.commissions)
     period = month_of(month)
     statements: list[CommissionStatement] = []
     errors: list[tuple[str, str, str]] = []

@@ -22,6 +22,7 @@ from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.agency import Agency, PortalUser
+from resell_core.arguments import checked_arguments
 from resell_core.audit import AuditEvent
 from resell_core.billing.commissions import CommissionStatement
 from resell_core.billing.invoices import Invoice, InvoiceStatus
@@ -99,6 +100,7 @@ def _zone(name: str | ZoneInfo) -> ZoneInfo:
         ) from error
 
 
+@checked_arguments
 class PartnerPortal:
     """The agency's partner portal over the library's rules.
 
@@ -107,7 +109,9 @@ class PartnerPortal:
     command that changes state accepts an ``idempotency_key``: the same key with the same
     parameters returns the first result, with other parameters raises
     :class:`~resell_core.errors.IdempotencyConflict`. ``actor`` names who asks (a portal
-    user's id, ``"api"``); it defaults to ``"system"``.
+    user's id, ``"api"``); it defaults to ``"system"``. Every command checks its arguments'
+    Python types against its annotations first: a wrong one raises
+    :class:`~resell_core.errors.InvalidInput` naming the field (E1).
 
     Args:
         storage: Where state is kept.
