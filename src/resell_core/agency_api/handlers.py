@@ -248,7 +248,8 @@ class AgencyApi:
             billing_profile_id=profile,
             snapshot_id=req.snapshot,
         )
-        found = _problems_of(lambda: validate_new_account(new))
+        hosting = self._portal.context.hosting_domain
+        found = _problems_of(lambda: validate_new_account(new, hosting_domain=hosting))
         problems += [p for p in found if p.field != "notification" or notification is not None]
         if problems:
             raise _Checked("the account_add request", problems)

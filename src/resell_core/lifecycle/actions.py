@@ -6,12 +6,14 @@ account's status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
 
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.branding import Branding
+from resell_core.lifecycle.text import text_problem
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = [
@@ -43,6 +45,18 @@ IMMEDIATE = "immediate"
 END_OF_TERM = "end_of_term"
 TIMINGS = (IMMEDIATE, END_OF_TERM)
 """When a plan change takes effect: the catalog's change rule decides (DESIGN.md section 2)."""
+
+
+def _text(
+    what: str, *, lines: bool = False
+) -> Callable[[object, attrs.Attribute[str | None], str | None], None]:
+    """A validator applying the text rule (E1) to a field of an action."""
+
+    def check(_instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and (problem := text_problem(value, lines=lines)):
+            raise InvalidInput.one(what, attribute.name, problem)
+
+    return check
 
 
 def _timing(_instance: object, _attribute: object, value: str) -> None:
@@ -117,7 +131,7 @@ class ChangePlan(Action):
 
     name: ClassVar[str] = "change_plan"
     plan: PlanSelection
-    billing_profile_id: str | None = None
+    billing_profile_id: str | None = attrs.field(default=None, validator=_text("plan change"))
 
 
 @attrs.frozen
@@ -125,7 +139,7 @@ class Cancel(Action):
     """Cancel the account (R7); it keeps working until its paid-through date."""
 
     name: ClassVar[str] = "cancel"
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=_text("cancellation", lines=True))
 
 
 @attrs.frozen
@@ -133,7 +147,7 @@ class Disable(Action):
     """Stop the client's access; ``message`` is shown to the disabled client."""
 
     name: ClassVar[str] = "disable"
-    message: str = ""
+    message: str = attrs.field(default="", validator=_text("disabled account", lines=True))
 
 
 @attrs.frozen
@@ -155,7 +169,7 @@ class Renew(Action):
     """Renew a cancelled, expired or archived account, paid by a billing profile (R1, R2)."""
 
     name: ClassVar[str] = "renew"
-    billing_profile_id: str | None = None
+    billing_profile_id: str | None = attrs.field(default=None, validator=_text("renewal"))
 
 
 @attrs.frozen
@@ -170,7 +184,7 @@ class ChangeNotificationEmail(Action):
     """Edit: the address the vendor writes to about this account (A5)."""
 
     name: ClassVar[str] = "change_notification_email"
-    email: str
+    email: str = attrs.field(validator=_text("notification email"))
 
 
 @attrs.frozen
@@ -178,7 +192,7 @@ class ChangeBillingProfile(Action):
     """Edit: another of the agency's billing profiles pays for the account (B6)."""
 
     name: ClassVar[str] = "change_billing_profile"
-    billing_profile_id: str
+    billing_profile_id: str = attrs.field(validator=_text("billing profile change"))
 
 
 @attrs.frozen
@@ -194,7 +208,7 @@ class ChangeCustomDomain(Action):
     """Set the account's custom domain (A3), or drop it with None."""
 
     name: ClassVar[str] = "change_custom_domain"
-    custom_domain: str | None
+    custom_domain: str | None = attrs.field(validator=_text("custom domain"))
 
 
 ACTION_TYPES: tuple[type[Action], ...] = (

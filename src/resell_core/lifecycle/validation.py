@@ -15,7 +15,13 @@ from babel.core import UnknownLocaleError
 
 from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.lifecycle.account import AccountKind
-from resell_core.lifecycle.names import check_account_name, email_problem, host_name_problem
+from resell_core.lifecycle.names import (
+    check_account_name,
+    custom_domain_problem,
+    email_problem,
+    host_name_problem,
+)
+from resell_core.lifecycle.text import text_problems
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = ["DataResidency", "NewAccount", "validate_new_account"]
@@ -95,34 +101,62 @@ class NewAccount:
     kind: AccountKind = AccountKind.RESOLD
 
 
-def validate_new_account(new: NewAccount) -> NewAccount:
+def validate_new_account(new: NewAccount, *, hosting_domain: str | None = None) -> NewAccount:
     """Check every field of ``new`` and return it normalised.
 
     Normalises the name and domain to lower case, the country to upper case and the
-    language to babel's form (``pt-br`` -> ``pt_BR``).
+    language to babel's form (``pt-br`` -> ``pt_BR``). Every text field first passes the
+    text rule (E1, :func:`~resell_core.lifecycle.text.text_problem`).
+
+    Args:
+        new: The add-account form.
+        hosting_domain: The vendor's domain of the account sites: a custom domain under
+            it is refused (A3). None skips that check (the caller makes it).
 
     Raises:
         InvalidInput: Listing every bad field at once.
     """
-    problems: list[FieldProblem] = []
+    problems = text_problems(
+        {
+            "name": new.name,
+            "client_name": new.client_name,
+            "notification_email": new.notification_email,
+            "country": new.country,
+            "language": new.language,
+            "timezone": new.timezone,
+            "custom_domain": new.custom_domain,
+            "billing_profile_id": new.billing_profile_id,
+            "snapshot_id": new.snapshot_id,
+        }
+    )
+    bad = {problem.field for problem in problems}
     name = check_account_name(new.name)
-    problems += [FieldProblem("name", p) for p in name.problems]
+    if "name" not in bad:
+        problems += [FieldProblem("name", p) for p in name.problems]
     domain = new.custom_domain.strip().lower() if new.custom_domain else None
-    if domain is not None and (problem := host_name_problem(domain)):
-        problems.append(FieldProblem("custom_domain", problem))
-    if not new.client_name.strip() or len(new.client_name) > _MAX_CLIENT_NAME:
+    if domain is not None and "custom_domain" not in bad:
+        problem = (
+            host_name_problem(domain)
+            if hosting_domain is None
+            else custom_domain_problem(domain, hosting_domain=hosting_domain)
+        )
+        if problem:
+            problems.append(FieldProblem("custom_domain", problem))
+    if "client_name" not in bad and (
+        not new.client_name.strip() or len(new.client_name) > _MAX_CLIENT_NAME
+    ):
         problems.append(FieldProblem("client_name", f"give 1 to {_MAX_CLIENT_NAME} characters"))
-    if problem := email_problem(new.notification_email):
+    if "notification_email" not in bad and (problem := email_problem(new.notification_email)):
         problems.append(FieldProblem("notification_email", problem))
     country = new.country.strip().upper()
-    if country not in _countries():
+    if "country" not in bad and country not in _countries():
         problems.append(
             FieldProblem("country", f"{new.country!r} is not an ISO 3166 country code (e.g. DE)")
         )
-    language = _language(new.language)
-    if language is None:
+    language = None if "language" in bad else _language(new.language)
+    if language is None and "language" not in bad:
         problems.append(FieldProblem("language", f"{new.language!r} is not a known locale"))
-    if new.timezone not in _timezones():
+    if "timezone" not in bad and new.timezone not in _timezones():
         problems.append(
             FieldProblem("timezone", f"{new.timezone!r} is not an IANA time zone (Europe/Paris)")
         )

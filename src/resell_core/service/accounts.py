@@ -114,7 +114,7 @@ def add_account(
         InvalidInput: Listing every bad field of the form and of the plan (A9).
         DuplicateName: The name is taken on the platform (A2).
     """
-    valid = validate_new_account(new)
+    valid = validate_new_account(new, hosting_domain=ctx.hosting_domain)
     ctx.catalog.validate(valid.plan)
 
     def body(work: Work) -> AccountCreated:

@@ -35,7 +35,7 @@ from resell_core.billing.invoices import (
     build_change_invoice,
     settle_negative,
 )
-from resell_core.errors import ResellError
+from resell_core.errors import InvalidInput, ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import (
     END_OF_TERM,
@@ -48,6 +48,7 @@ from resell_core.lifecycle.actions import (
     Downgrade,
     Upgrade,
 )
+from resell_core.lifecycle.names import custom_domain_problem
 from resell_core.money import Money
 from resell_core.periods import Period, period_containing
 from resell_core.pricing.changes import ChangeKind, ChangeTiming, ProratedChange, prorate_change
@@ -274,6 +275,10 @@ def edit_account(
     """
     if plan is not None:
         ctx.catalog.validate(plan)
+    if custom_domain and (
+        problem := custom_domain_problem(custom_domain, hosting_domain=ctx.hosting_domain)
+    ):
+        raise InvalidInput.one("custom domain", "custom_domain", problem)
     ran = False
 
     def body(work: Work) -> AccountEdited:
