@@ -30,6 +30,7 @@ from resell_core.lifecycle.overview import (
     OverviewRow,
     expires_on,
 )
+from resell_core.lifecycle.text import text_problem
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
 from resell_core.periods import Frequency
 from resell_core.pricing.selection import PlanSelection
@@ -72,6 +73,7 @@ _PARAMETERS = {
     "billing_profile_id": "billing_profile",
     "snapshot_id": "snapshot",
     "email": "notification",
+    "valid_for": "duration",
 }
 
 
@@ -178,6 +180,8 @@ class AgencyApi:
             problems = check(params, request_schema(name))
             if not isinstance(agency_id, str):
                 problems.insert(0, FieldProblem("agency_id", "the calling agency is an id (text)"))
+            elif problem := text_problem(agency_id):
+                problems.insert(0, FieldProblem("agency_id", problem))
             if problems:
                 raise _BadRequest(f"the {name} request", problems)
             request: object = structure(params, CALLS[name].request, what=f"the {name} request")
@@ -200,6 +204,8 @@ class AgencyApi:
 
     # -- finding accounts by name ----------------------------------------------------------
     def _account(self, agency_id: str, name: str) -> Account:
+        if problem := text_problem(name):
+            raise _Checked.one("the account name", "account", problem)
         key = name.strip().lower()
         key = key.removesuffix("." + self._portal.context.hosting_domain)
         query = AccountQuery(filters=[("name", "eq", key)], columns=("name",), limit=1)
@@ -478,6 +484,13 @@ class AgencyApi:
         return self._run("singlesignon", agency_id, params, self._singlesignon)
 
     def _singlesignon(self, agency_id: str, req: calls.SingleSignOn) -> Answer:
+        longest = self._portal.policies.sso.max_valid_for
+        if req.duration is not None and req.duration > longest.total_seconds():
+            raise _Checked.one(
+                "the singlesignon request",
+                "duration",
+                f"give at most {int(longest.total_seconds())} seconds (the sign-on policy)",
+            )
         account = self._account(agency_id, req.account)
         valid_for = None if req.duration is None else timedelta(seconds=req.duration)
         token = self._portal.login_as(

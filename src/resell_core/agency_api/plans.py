@@ -65,7 +65,7 @@ def parse_plan_id(text: str, field: str = "plan") -> PlanSelection | FieldProble
     >>> parse_plan_id("plus").field
     'plan'
     """
-    if len(text) > 200 or not _SHAPE.match(text):
+    if len(text) > 200 or not _SHAPE.fullmatch(text):
         return FieldProblem(field, f"is not a plan id: {_EXPLAIN}")
     base, *addons = text.split("+")
     parts = base.split("/")

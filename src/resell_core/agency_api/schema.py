@@ -249,12 +249,19 @@ def check(instance: object, node: Mapping[str, Any], path: str = "") -> list[Fie
     return []
 
 
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a schema's pattern as JSON Schema reads it (ECMA-262): ``$`` is the end of
+    the text, where Python's ``$`` also matches before a final newline ("10\\n")."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
 def _string_problems(text: str, node: Mapping[str, Any], where: str) -> list[FieldProblem]:
     if len(text) < node.get("minLength", 0):
         return [FieldProblem(where, f"needs at least {node['minLength']} character(s)")]
     if "maxLength" in node and len(text) > node["maxLength"]:
         return [FieldProblem(where, f"is longer than {node['maxLength']} characters")]
-    if "pattern" in node and not re.search(node["pattern"], text):
+    if "pattern" in node and not _pattern(node["pattern"]).search(text):
         return [FieldProblem(where, f"does not have the expected form {node['pattern']}")]
     return []
 

@@ -16,6 +16,7 @@ import attrs
 
 from resell_core.errors import FieldProblem, InvalidInput, NotFound, ProfileInUse
 from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.text import text_problems
 
 __all__ = [
     "BillingProfile",
@@ -76,6 +77,31 @@ def looks_like_card_number(text: str) -> bool:
     return _PAN.search(text) is not None
 
 
+def _label_problems(label: str) -> list[FieldProblem]:
+    found: list[FieldProblem] = []
+    if not label.strip():
+        found.append(FieldProblem("label", "give the card a label such as 'Main Visa'"))
+    elif len(label) > _MAX_LABEL:
+        found.append(FieldProblem("label", f"keep the label within {_MAX_LABEL} characters"))
+    if looks_like_card_number(label):
+        found.append(FieldProblem("label", "a label must not hold a card number"))
+    return found
+
+
+def _token_problems(card_token: str) -> list[FieldProblem]:
+    if not card_token.strip():
+        return [FieldProblem("card_token", "give the token the payment gateway returned")]
+    if looks_like_card_number(card_token):
+        return [
+            FieldProblem(
+                "card_token",
+                "this is a raw card number; send the card to the payment gateway and give "
+                "the token it returns",
+            )
+        ]
+    return []
+
+
 def _problems(
     *,
     label: str,
@@ -86,24 +112,13 @@ def _problems(
     exp_year: int,
     today: date,
 ) -> list[FieldProblem]:
-    found: list[FieldProblem] = []
-    if not label.strip():
-        found.append(FieldProblem("label", "give the card a label such as 'Main Visa'"))
-    elif len(label) > _MAX_LABEL:
-        found.append(FieldProblem("label", f"keep the label within {_MAX_LABEL} characters"))
-    if looks_like_card_number(label):
-        found.append(FieldProblem("label", "a label must not hold a card number"))
-    if not card_token.strip():
-        found.append(FieldProblem("card_token", "give the token the payment gateway returned"))
-    elif looks_like_card_number(card_token):
-        found.append(
-            FieldProblem(
-                "card_token",
-                "this is a raw card number; send the card to the payment gateway and give "
-                "the token it returns",
-            )
-        )
-    if not brand.strip():
+    found = text_problems({"label": label, "card_token": card_token, "brand": brand})
+    bad = {problem.field for problem in found}
+    if "label" not in bad:
+        found += _label_problems(label)
+    if "card_token" not in bad:
+        found += _token_problems(card_token)
+    if "brand" not in bad and not brand.strip():
         found.append(FieldProblem("brand", "give the card brand such as 'visa'"))
     if not _LAST4.fullmatch(last4):
         found.append(FieldProblem("last4", "give exactly the last four digits of the card"))

@@ -7,7 +7,7 @@ account's status.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -47,12 +47,10 @@ TIMINGS = (IMMEDIATE, END_OF_TERM)
 """When a plan change takes effect: the catalog's change rule decides (DESIGN.md section 2)."""
 
 
-def _text(
-    what: str, *, lines: bool = False
-) -> Callable[[object, attrs.Attribute[str | None], str | None], None]:
-    """A validator applying the text rule (E1) to a field of an action."""
+def _text(what: str, *, lines: bool = False) -> Callable[[Any, Any, Any], None]:
+    """A validator applying the text rule (E1) to a text field (or None) of an action."""
 
-    def check(_instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
         if value is not None and (problem := text_problem(value, lines=lines)):
             raise InvalidInput.one(what, attribute.name, problem)
 

@@ -14,6 +14,7 @@ import attrs
 from resell_core.arguments import type_problems
 from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.lifecycle.names import host_name_problem
+from resell_core.lifecycle.text import text_problem
 
 __all__ = ["Branding", "BrandingMode", "CnameRecord", "cname_record"]
 
@@ -87,10 +88,13 @@ class Branding:
                 problems.append(
                     FieldProblem(name, f"{getattr(self, name)!r} is not a colour", ("#RRGGBB",))
                 )
+        unsafe = None if "product_name" in wrong else text_problem(self.product_name)
         name_ok = "product_name" in wrong or (
             self.product_name.strip() and len(self.product_name) <= _MAX_PRODUCT_NAME
         )
-        if not name_ok:
+        if unsafe is not None:
+            problems.append(FieldProblem("product_name", unsafe))
+        elif not name_ok:
             problems.append(
                 FieldProblem("product_name", f"give 1 to {_MAX_PRODUCT_NAME} characters")
             )

@@ -38,6 +38,7 @@ import attrs
 from resell_core.errors import FieldProblem, InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.affordances import allowed_actions, primary_action
+from resell_core.lifecycle.text import text_problem
 from resell_core.periods import Frequency
 
 __all__ = [
@@ -337,6 +338,8 @@ def _scalar_problem(spec: ColumnSpec, value: object) -> str | None:
             return f"{value!r} is not a date (use a datetime.date or an ISO day 'YYYY-MM-DD')"
     elif not isinstance(value, str):
         return f"{value!r} is not text"
+    elif problem := text_problem(value):
+        return problem
     elif spec.type is ColumnType.CHOICE and value not in spec.choices:
         return f"{value!r} is not one of the column's values"
     return None
@@ -587,6 +590,8 @@ class AccountQuery:
         if not isinstance(cast(object, search), str | None):
             problems.append(FieldProblem("search", f"{search!r} is not text"))
             search = None
+        elif search is not None and (unsafe := text_problem(search)):
+            problems.append(FieldProblem("search", unsafe))
         the_sort = _check_sort(sort, problems)
         the_columns = _check_columns(columns, problems)
         if isinstance(limit, bool) or not isinstance(limit, int):
@@ -964,6 +969,9 @@ class SavedView:
 
     def __attrs_post_init__(self) -> None:
         name = self.name.strip() if isinstance(self.name, str) else ""
+        problem = text_problem(self.name) if isinstance(self.name, str) else None
+        if problem is not None:
+            raise InvalidInput.one("saved view", "name", problem)
         if not name or len(name) > MAX_VIEW_NAME:
             raise InvalidInput.one(
                 "saved view", "name", f"give the view a name of 1 to {MAX_VIEW_NAME} characters"

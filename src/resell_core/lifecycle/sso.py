@@ -21,6 +21,7 @@ from resell_core.errors import AccessDenied, InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.affordances import can_single_sign_on
 from resell_core.lifecycle.credentials import ACCOUNT_USERS, ADMIN_USERNAME
+from resell_core.lifecycle.text import text_problem
 
 __all__ = ["SsoClaims", "SsoPolicy", "issue_sso_ticket", "verify_sso_ticket"]
 
@@ -92,6 +93,8 @@ def issue_sso_ticket(
             is not one of the account's or the lifetime is out of bounds (zero and
             negative ones included).
     """
+    if problem := text_problem(user):
+        raise InvalidInput.one("sign-on ticket", "user", problem)
     rules = policy or SsoPolicy()
     life = rules.valid_for if valid_for is None else valid_for
     if at.tzinfo is None or len(secret) < _MIN_SECRET or len(nonce) < _MIN_NONCE:

@@ -9,7 +9,7 @@ field and whatever the adapter, the same text is refused, before anything is sto
 - NUL (U+0000), which PostgreSQL's text cannot hold and C strings end at;
 - the other control characters (U+0001 to U+001F, U+007F to U+009F): a terminal escape or a
   line break in a name or an address lets one value pass for another; free text (a
-  message, a reason) may still hold line breaks (LF, CR) and tabs;
+  message, a reason) may still hold line breaks (LF, CR, U+2028, U+2029) and tabs;
 - the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069),
   which make text display in another order than it is stored (a name that reads
   ``north-bakery`` and is not).
@@ -30,13 +30,14 @@ __all__ = ["text_problem", "text_problems"]
 
 _CONTROLS = "\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _ALWAYS_BAD = "\ud800-\udfff\x00\u202a-\u202e\u2066-\u2069"
-_LINE = re.compile(f"[{_ALWAYS_BAD}{_CONTROLS}\t\n\r]")
+_LINE = re.compile(f"[{_ALWAYS_BAD}{_CONTROLS}\t\n\r\u2028\u2029]")
 _LINES = re.compile(f"[{_ALWAYS_BAD}{_CONTROLS}]")
 
 _WHY = {
     "surrogate": "is not text: a lone surrogate cannot be encoded; send valid UTF-8",
     "nul": "NUL cannot be stored: remove it",
     "control": "a control character would hide in the text: remove it",
+    "line": "a line break has no place in a single line of text: remove it",
     "bidi": "a bidirectional control makes the text display in another order: remove it",
 }
 
@@ -49,6 +50,8 @@ def _kind(character: str) -> str:
         return "nul"
     if code < 0x20 or 0x7F <= code <= 0x9F:
         return "control"
+    if code in (0x2028, 0x2029):
+        return "line"
     return "bidi"
 
 

@@ -10,6 +10,7 @@ import attrs
 from resell_core.agency import Agency, PortalUser
 from resell_core.errors import DuplicateName, FieldProblem, InvalidInput
 from resell_core.lifecycle.names import email_problem
+from resell_core.lifecycle.text import text_problem, text_problems
 from resell_core.service.context import PLATFORM, Command, Context, Work, read, run_command
 
 __all__ = [
@@ -63,8 +64,8 @@ def register_agency(
         InvalidInput: Listing every bad field.
         DuplicateName: The referral code is taken.
     """
-    problems: list[FieldProblem] = []
-    if not name.strip() or len(name) > _MAX_NAME:
+    problems = text_problems({"name": name})
+    if not problems and (not name.strip() or len(name) > _MAX_NAME):
         problems.append(FieldProblem("name", f"give 1 to {_MAX_NAME} characters"))
     if problem := email_problem(email):
         problems.append(FieldProblem("email", problem))
@@ -79,7 +80,7 @@ def register_agency(
         )
     rate = _rate(reseller_rate, problems)
     wanted_code = referral_code.strip().upper() if referral_code else None
-    if wanted_code is not None and not _CODE.match(wanted_code):
+    if wanted_code is not None and not _CODE.fullmatch(wanted_code):
         problems.append(
             FieldProblem("referral_code", "use 2 to 40 letters, digits and hyphens (ACME-DIGITAL)")
         )
@@ -151,7 +152,9 @@ def add_portal_user(
     problems: list[FieldProblem] = []
     if problem := email_problem(email):
         problems.append(FieldProblem("email", problem))
-    if not name.strip() or len(name) > _MAX_NAME:
+    if problem := text_problem(name):
+        problems.append(FieldProblem("name", problem))
+    elif not name.strip() or len(name) > _MAX_NAME:
         problems.append(FieldProblem("name", f"give 1 to {_MAX_NAME} characters"))
     if problems:
         raise InvalidInput("portal user", problems)

@@ -10,6 +10,7 @@ import pytest
 
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle import (
+    Branding,
     Cancel,
     Disable,
     NewAccount,
@@ -24,7 +25,13 @@ Form = Callable[..., NewAccount]
 PLUS = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
 UNSTORABLE = ["\ud800", "north\udfffbakery", "\x00", "North\x00Bakery"]
-DISGUISING = ["North\u202eyrekab", "North\u2066Bakery", "North\x1bBakery", "North\nBakery"]
+DISGUISING = [
+    "North\u202eyrekab",
+    "North\u2066Bakery",
+    "North\x1bBakery",
+    "North\nBakery",
+    "North\u2028Bakery",
+]
 
 
 def _fields(error: pytest.ExceptionInfo[InvalidInput]) -> set[str]:
@@ -142,3 +149,21 @@ def test_A3_the_form_refuses_a_custom_domain_on_the_hosting_domain(make_form: Fo
         validate_new_account(form, hosting_domain="hosted.example")
 
     assert _fields(error) == {"custom_domain"}
+
+
+@pytest.mark.parametrize("colour", ["#0A3D62\n", "#0A3D62\x00", "#0A3D62\u202e"])
+def test_BR1_a_colour_with_a_trailing_newline_is_refused(colour: str) -> None:
+    """'#0A3D62\\n' is not #RRGGBB: the whole text must match."""
+    with pytest.raises(InvalidInput) as error:
+        Branding("https://cdn.acme-digital.test/logo.png", colour, "#F8C291", "Bakery News")
+
+    assert _fields(error) == {"primary_colour"}
+
+
+@pytest.mark.parametrize("name", ["Bakery News\x00", "Bakery\u202eNews", "Bakery\nNews"])
+def test_BR1_a_product_name_with_bad_text_is_refused(name: str) -> None:
+    """The product name the client sees follows the text rule."""
+    with pytest.raises(InvalidInput) as error:
+        Branding("https://cdn.acme-digital.test/logo.png", "#0A3D62", "#F8C291", name)
+
+    assert _fields(error) == {"product_name"}
