@@ -64,6 +64,8 @@ __all__ = [
     "hostile_quantities",
     "hostile_texts",
     "hostile_values",
+    "json_scalars",
+    "json_values",
     "lifecycle_accounts",
     "lifecycle_actions",
     "lifecycle_brandings",
@@ -623,3 +625,26 @@ def hostile_values(intended: Intended | str) -> st.SearchStrategy[object]:
         Intended.CHOICE: hostile_choices(()),
     }.get(kind, _wrong_types)
     return table | generated
+
+
+json_scalars: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63, max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.text(_nasty_characters, min_size=1, max_size=4),
+    st.sampled_from(["north-bakery", "V3/marketing/plus/2500/monthly", "inactive", "sms", "12.50"]),
+)
+"""What a JSON document can carry where one value is expected (Python's json reads NaN and
+Infinity too): the values the agency API's hostile tests send."""
+
+json_values: st.SearchStrategy[object] = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+"""Any JSON value: scalars of :data:`json_scalars`, lists and objects of them."""
