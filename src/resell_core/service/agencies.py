@@ -11,7 +11,15 @@ from resell_core.agency import Agency, PortalUser
 from resell_core.errors import DuplicateName, FieldProblem, InvalidInput
 from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem, text_problems
-from resell_core.service.context import PLATFORM, Command, Context, Work, read, run_command
+from resell_core.service.context import (
+    PLATFORM,
+    Command,
+    Context,
+    Work,
+    number_param,
+    read,
+    run_command,
+)
 
 __all__ = [
     "add_portal_user",
@@ -114,7 +122,7 @@ def register_agency(
             "name": name,
             "email": email,
             "currency": currency,
-            "reseller_rate": str(reseller_rate),
+            "reseller_rate": number_param(reseller_rate),
             "referral_code": referral_code,
             "paypal_email": paypal_email,
         },

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -24,7 +27,7 @@ from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
-from resell_core.errors import IdempotencyConflict, InvalidInput
+from resell_core.errors import Conflict, IdempotencyConflict, InvalidInput, ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import Action
 from resell_core.lifecycle.credentials import ScryptPolicy
@@ -35,6 +38,7 @@ from resell_core.lifecycle.reset import ResetPolicy
 from resell_core.lifecycle.sso import SsoPolicy
 from resell_core.lifecycle.transitions import apply
 from resell_core.lifecycle.validation import DataResidency
+from resell_core.money import Money
 from resell_core.ports import (
     Clock,
     IdempotencyRecord,
@@ -59,6 +63,7 @@ __all__ = [
     "Work",
     "event_action",
     "fingerprint",
+    "number_param",
     "read",
     "run_command",
 ]
@@ -73,6 +78,7 @@ PLATFORM = "platform"
 
 _UTC = ZoneInfo("UTC")
 _MIN_KEY_LIFE = timedelta(hours=24)
+_KEY_WAIT = timedelta(seconds=2)
 _MIN_SSO_SECRET = 32
 
 
@@ -80,6 +86,13 @@ def _key_life(_instance: object, _attribute: object, value: timedelta) -> None:
     if value < _MIN_KEY_LIFE:
         raise InvalidInput.one(
             "policies", "idempotency_ttl", "keep idempotency keys at least 24 hours"
+        )
+
+
+def _key_wait(_instance: object, _attribute: object, value: timedelta) -> None:
+    if value < timedelta(0):
+        raise InvalidInput.one(
+            "policies", "idempotency_wait", "wait zero seconds or more for a key's first result"
         )
 
 
@@ -98,6 +111,8 @@ class Policies:
         commissions: The affiliate program's terms (K1, K2).
         residency: The country -> data-center region table (A6).
         idempotency_ttl: How long idempotency keys are kept (24 hours at least).
+        idempotency_wait: How long a call that lost a race for its key waits for the
+            winner's result to be stored before it gives up with its own error (I1).
         transfer_valid_days: How long a transfer-in request waits for its owner (T1).
     """
 
@@ -111,6 +126,7 @@ class Policies:
     commissions: CommissionProgram = attrs.field(factory=CommissionProgram.sample)
     residency: DataResidency = attrs.field(factory=DataResidency)
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
+    idempotency_wait: timedelta = attrs.field(default=_KEY_WAIT, validator=_key_wait)
     transfer_valid_days: int = 14
 
     @classmethod
@@ -201,11 +217,62 @@ def fingerprint(command: Command) -> str:
     """Return a stable digest of the command's name and parameters (SHA-256, hex).
 
     Parameters go through the library's converter and are written as sorted JSON, so the
-    digest does not depend on dict order, and is the same in every process.
+    digest does not depend on dict order, and is the same in every process. Decimals (and
+    the amounts of :class:`~resell_core.money.Money`) count by value, exactly: 10, 10.0
+    and 1E1 are one number, 10 and 100 are two, and no digit is ever rounded away (I1).
+    A command passes a number the caller may write in several ways (``"10.00"``, ``10``)
+    through :func:`number_param` first.
     """
-    data = {"command": command.name, "params": unstructure(dict(command.params))}
+    params = {name: _by_value(value) for name, value in command.params.items()}
+    data = {"command": command.name, "params": unstructure(params)}
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _by_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return _decimal_key(value)
+    if isinstance(value, Money):
+        return {"amount": _decimal_key(value.amount), "currency": value.currency}
+    if isinstance(value, Mapping):
+        return {name: _by_value(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_by_value(item) for item in value]
+    return value
+
+
+def _decimal_key(value: Decimal) -> str:
+    """The number's digits without trailing zeros and its exponent: one text per value."""
+    if not value.is_finite():
+        return str(value)
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite Decimal's exponent is a number
+    if not any(digits):
+        return "0"
+    kept = list(digits)
+    while kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    return f"{'-' if sign else ''}{''.join(map(str, kept))}E{exponent}"
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def number_param(value: object) -> object:
+    """Return ``value`` as a Decimal when it writes a finite number, else unchanged.
+
+    For the parameters of a :class:`Command`: an int, a Decimal, or a str written as a
+    plain number (``"10.00"``, ``"1e3"``; nothing around it) becomes the Decimal it
+    means, so that the caller's ways of writing one amount give one fingerprint (I1).
+    Anything else is kept as given, for the command to refuse.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        return value
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value) is None:
+        return value
+    number = Decimal(value)
+    return number if number.is_finite() else value
 
 
 def event_action(event: object) -> str:
@@ -354,6 +421,12 @@ def run_command(
     run ``body``, store its result for the key (through the converter), commit, and only
     then carry out the effects the body queued. Any error leaves storage unchanged.
 
+    Callers racing with one key all receive the first result (I1): the storage lets only
+    one of them store the key, and a call that fails meanwhile (a version conflict, a
+    name or key already taken) reads the key again, waiting up to the policies'
+    ``idempotency_wait`` after a conflict, and returns the stored result when there is
+    one; it raises its own error only when no call stored the key.
+
     Args:
         ctx: The wiring.
         command: Name, scope, parameters, actor and key of the request.
@@ -373,9 +446,32 @@ def run_command(
         ResellError: Whatever the body raises; nothing is written.
     """
     key = command.idempotency_key
-    digest = fingerprint(command) if key is not None else ""
+    if key is None:
+        return _run(ctx, command, body, None, remember)
+    digest = fingerprint(command)
+    try:
+        return _run(ctx, command, body, (key, digest, result_type), remember)
+    except ResellError as error:
+        # Another call with this key may have been carried out meanwhile (two workers
+        # sending one request at once): its result is the answer, as a replay's would be.
+        stored = _first_record(ctx, command.scope, key, wait=isinstance(error, Conflict))
+        if stored is None:
+            raise
+        if stored.fingerprint != digest:
+            raise IdempotencyConflict(key) from error
+        return _replay(stored, result_type)  # type: ignore[return-value]
+
+
+def _run(
+    ctx: Context,
+    command: Command,
+    body: Callable[[Work], T],
+    keyed: tuple[str, str, type[T] | None] | None,
+    remember: Callable[[T], T] | None,
+) -> T:
     with ctx.storage.unit_of_work() as uow:
-        if key is not None:
+        if keyed is not None:
+            key, digest, result_type = keyed
             stored = uow.idempotency.get(command.scope, key)
             if stored is not None:
                 if stored.fingerprint != digest:
@@ -383,7 +479,8 @@ def run_command(
                 return _replay(stored, result_type)  # type: ignore[return-value]
         work = Work(ctx, command, uow)
         result = body(work)
-        if key is not None:
+        if keyed is not None:
+            key, digest, _ = keyed
             kept = remember(result) if remember is not None else result
             uow.idempotency.put(
                 IdempotencyRecord(command.scope, key, digest, to_json(kept), work.now)
@@ -391,6 +488,29 @@ def run_command(
         uow.commit()
     work.run_effects()
     return result
+
+
+_FIRST_POLL = 0.01  # seconds before the first re-read; each further one waits twice as long
+
+
+def _first_record(ctx: Context, scope: str, key: str, *, wait: bool) -> IdempotencyRecord | None:
+    """Read the key's record; after a conflict, wait for it up to the policy's time.
+
+    A conflict is what a call meets when another call with the same key commits first,
+    or is committing: the record then appears at once or within the other's commit.
+    """
+    deadline = time.monotonic() + ctx.policies.idempotency_wait.total_seconds()
+    pause = _FIRST_POLL
+    while True:
+        with ctx.storage.unit_of_work() as uow:
+            stored = uow.idempotency.get(scope, key)
+        if stored is not None or not wait:
+            return stored
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        time.sleep(min(pause, left))
+        pause *= 2
 
 
 def read(ctx: Context, query: Callable[[UnitOfWork], T]) -> T:

@@ -37,7 +37,15 @@ from resell_core.service.billing import (
     save_order,
     start_invoice_payment,
 )
-from resell_core.service.context import SYSTEM, Command, Context, Work, read, run_command
+from resell_core.service.context import (
+    SYSTEM,
+    Command,
+    Context,
+    Work,
+    number_param,
+    read,
+    run_command,
+)
 
 __all__ = [
     "CREDIT_PRICES",
@@ -135,6 +143,22 @@ def _quantity(
     return amount
 
 
+def _quantity_param(
+    ctx: Context,
+    agency_id: str,
+    kind: CreditKind,
+    quantity: Money | Decimal | int | str,
+    idempotency_key: str | None,
+) -> object:
+    """The quantity as the idempotency fingerprint compares it: by value (I1); prepaid
+    credit given as money in the agency's own currency is the same as its amount."""
+    if isinstance(quantity, Money) and kind is CreditKind.PREPAID and idempotency_key:
+        currency = read(ctx, lambda uow: uow.agencies.get(agency_id).currency)
+        if quantity.currency == currency:
+            return quantity.amount
+    return number_param(quantity)
+
+
 def buy_credits(
     ctx: Context,
     agency_id: str,
@@ -209,7 +233,7 @@ def buy_credits(
 
     params = {
         "kind": credit,
-        "quantity": str(quantity),
+        "quantity": _quantity_param(ctx, agency_id, credit, quantity, idempotency_key),
         "billing_profile_id": billing_profile_id,
         "account_id": account_id,
     }
@@ -263,7 +287,7 @@ def assign_credits(
         )
         return movement
 
-    params = {"account_id": account_id, "kind": credit, "quantity": str(quantity)}
+    params = {"account_id": account_id, "kind": credit, "quantity": number_param(quantity)}
     command = Command("assign_credits", agency_id, params, actor, idempotency_key)
     return run_command(ctx, command, body, Movement)
 
