@@ -546,11 +546,15 @@ class IdempotencyStore(Protocol):
     def put(self, record: IdempotencyRecord) -> None:
         """Store the first result of a key.
 
-        Storing the same scope, key and fingerprint again is harmless (the first record
-        stays).
+        Storing the same scope, key and fingerprint again in the same unit of work is
+        harmless (the first record stays).
 
         Raises:
-            IdempotencyConflict: The key is stored with another fingerprint.
+            IdempotencyConflict: The key is stored with another fingerprint; or, at
+                commit, another unit of work committed the key meanwhile.
+            AlreadyExists: Another unit of work committed the key with this fingerprint
+                (kind ``"idempotency key"``): this request was carried out already, and
+                this unit of work must not commit it again (I1).
         """
         ...
 

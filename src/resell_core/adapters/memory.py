@@ -610,12 +610,15 @@ class _Idempotency:
         return self._view.get((scope, key))
 
     def put(self, record: IdempotencyRecord) -> None:
-        stored = self._view.get((record.scope, record.key))
+        key = (record.scope, record.key)
+        stored = self._view.get(key)
         if stored is not None:
             if stored.fingerprint != record.fingerprint:
                 raise IdempotencyConflict(record.key)
+            if key not in self._view.writes:
+                raise AlreadyExists("idempotency key", record.key)
             return
-        self._view.write((record.scope, record.key), record)
+        self._view.write(key, record)
 
     def purge(self, before: datetime) -> int:
         old = [(r.scope, r.key) for r in self._view.items() if r.at < before]

@@ -1578,12 +1578,15 @@ class _Idempotency:
         return self._rows.get((scope, key))
 
     def put(self, record: IdempotencyRecord) -> None:
+        key = (record.scope, record.key)
         stored = self.get(record.scope, record.key)
         if stored is not None:
             if stored.fingerprint != record.fingerprint:
                 raise IdempotencyConflict(record.key)
+            if key not in self._rows.changes:
+                raise AlreadyExists("idempotency key", record.key)
             return
-        self._rows.write((record.scope, record.key), _INSERT, record)
+        self._rows.write(key, _INSERT, record)
 
     def purge(self, before: datetime) -> int:
         found = self._rows.rows(schema.idempotency.c.at_us < _micros(before), ())

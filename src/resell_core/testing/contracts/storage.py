@@ -764,6 +764,22 @@ class IdempotencyContract:
             with pytest.raises(IdempotencyConflict):
                 second.commit()
 
+    def test_I1_a_key_committed_meanwhile_is_not_stored_again(self, storage: Storage) -> None:
+        """put() of a key another unit committed, even with its fingerprint, is refused."""
+        with storage.unit_of_work() as late:
+            assert late.idempotency.get(ACME, "key-1") is None
+            with storage.unit_of_work() as first:
+                first.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", '{"n": 1}', NOON))
+                first.commit()
+            with pytest.raises(AlreadyExists):
+                late.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-a", '{"n": 2}', NOON))
+            with pytest.raises(IdempotencyConflict):
+                late.idempotency.put(IdempotencyRecord(ACME, "key-1", "fp-b", '{"n": 3}', NOON))
+        with storage.unit_of_work() as uow:
+            record = uow.idempotency.get(ACME, "key-1")
+            assert record is not None
+            assert record.result == '{"n": 1}'
+
     def test_keys_are_purged_only_when_old(self, storage: Storage) -> None:
         """purge() deletes records stored before the limit and keeps the others."""
         with storage.unit_of_work() as uow:
