@@ -199,6 +199,7 @@ from resell_core.lifecycle.overview import (
 # -- billing ----------------------------------------------------------------------------
 from resell_core.billing import (
     BillingProfile,
+    BillingRunPolicy,
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
@@ -296,6 +297,7 @@ __all__ = [
     "BillingProfile",
     "BillingProfileChanged",
     "BillingReport",
+    "BillingRunPolicy",
     "Branding",
     "BrandingChanged",
     "BrandingMode",

@@ -84,13 +84,20 @@ from resell_core.billing.profiles import (
     new_profile,
     update_profile,
 )
-from resell_core.billing.run import BilledPeriod, bill_period, price_due
+from resell_core.billing.run import (
+    BilledPeriod,
+    BillingRunPolicy,
+    bill_period,
+    price_due,
+    run_until,
+)
 
 __all__ = [
     "OUTSIDE",
     "SPENT",
     "BilledPeriod",
     "BillingProfile",
+    "BillingRunPolicy",
     "ChargeOutcome",
     "ChargeRequest",
     "ChargeResult",
@@ -155,6 +162,7 @@ __all__ = [
     "refer",
     "resume_charge",
     "retries_due",
+    "run_until",
     "settle_negative",
     "settlement_notices",
     "start_payment",

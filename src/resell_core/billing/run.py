@@ -8,7 +8,7 @@ and two workers racing on one period cannot both store it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
@@ -28,7 +28,66 @@ from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.quote import CyclePrice
 from resell_core.pricing.terms import MigrationDiscount
 
-__all__ = ["BilledPeriod", "bill_period", "price_due"]
+__all__ = ["BilledPeriod", "BillingRunPolicy", "bill_period", "price_due", "run_until"]
+
+
+def _horizon(_instance: object, _attribute: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput.one(
+            "billing run policy", "horizon_days", "give a whole number of days, 0 or more"
+        )
+
+
+@attrs.frozen
+class BillingRunPolicy:
+    """How far ahead of today a billing run may bill (M1).
+
+    Attributes:
+        horizon_days: Days after today (in the billing time zone) a run's ``until`` may
+            reach. Default 0: a run bills what is due until today, never a period that
+            has not started, so that a mistyped year cannot charge decades ahead.
+    """
+
+    horizon_days: int = attrs.field(default=0, validator=_horizon)
+
+
+def run_until(until: object, *, today: date, policy: BillingRunPolicy) -> date:
+    """Return the last day a billing run bills: ``until``, or ``today`` when None (M1).
+
+    Args:
+        until: The day asked for: a date (not a datetime), or None.
+        today: Today in the billing time zone.
+        policy: How far ahead of today a run may bill.
+
+    Raises:
+        InvalidInput: ``until`` is not a date, or is later than the policy allows (the
+            problem names ``until``).
+
+    Example:
+        >>> run_until(None, today=date(2024, 4, 11), policy=BillingRunPolicy())
+        datetime.date(2024, 4, 11)
+        >>> run_until(date(2100, 1, 1), today=date(2024, 4, 11), policy=BillingRunPolicy())
+        Traceback (most recent call last):
+        ...
+        resell_core.errors.InvalidInput: [invalid_input] billing run is not valid: until: ...
+    """
+    if until is None:
+        return today
+    if isinstance(until, datetime) or not isinstance(until, date):
+        raise InvalidInput.one(
+            "billing run", "until", f"{until!r} is not a date: give a datetime.date or None"
+        )
+    ahead = (until - today).days
+    if ahead > policy.horizon_days:
+        allowed = f"today ({today.isoformat()})"
+        if policy.horizon_days:
+            allowed = f"{policy.horizon_days} days after {allowed}"
+        raise InvalidInput.one(
+            "billing run",
+            "until",
+            f"{until.isoformat()} is {ahead} days ahead: bill until {allowed} at the latest",
+        )
+    return until
 
 
 def price_due(

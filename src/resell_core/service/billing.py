@@ -60,7 +60,7 @@ from resell_core.billing.payment import (
     settlement_notices,
     start_payment,
 )
-from resell_core.billing.run import bill_period, price_due
+from resell_core.billing.run import bill_period, price_due, run_until
 from resell_core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -1009,7 +1009,8 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
 
     Args:
         ctx: The wiring.
-        until: The last day to bill, inclusive (today in the billing time zone when None).
+        until: The last day to bill, inclusive (today in the billing time zone when None);
+            no later than today, or the policies' ``billing_run`` horizon (M1).
         page_size: How many due accounts are claimed and billed in one unit of work (and
             how many invoices or trials are read at a time).
 
@@ -1017,11 +1018,12 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
         What the run did, with an entry per account that could not be billed.
 
     Raises:
-        InvalidInput: A page size below 1.
+        InvalidInput: A page size below 1, or an ``until`` that is not a date or is
+            later than the policy allows; nothing is read or written.
     """
     if page_size < 1:
         raise InvalidInput.one("billing run", "page_size", "read at least 1 account a page")
-    last = until or ctx.today()
+    last = run_until(until, today=ctx.today(), policy=ctx.policies.billing_run)
     before = last + _DAY
     tally = _Tally(last)
     tally.ready.extend(a.id for a in process_provisioning(ctx))

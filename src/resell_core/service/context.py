@@ -27,6 +27,7 @@ from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
+from resell_core.billing.run import BillingRunPolicy
 from resell_core.errors import Conflict, IdempotencyConflict, InvalidInput, ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import Action
@@ -108,6 +109,7 @@ class Policies:
         sso: Single sign-on ticket lifetimes (R5).
         dunning: The retry schedule of declined charges.
         credit_bounds: The largest purchase, invoice and balance of credit (M1).
+        billing_run: How far ahead of today a billing run may bill (M1).
         commissions: The affiliate program's terms (K1, K2).
         residency: The country -> data-center region table (A6).
         idempotency_ttl: How long idempotency keys are kept (24 hours at least).
@@ -123,6 +125,7 @@ class Policies:
     sso: SsoPolicy = attrs.field(factory=SsoPolicy)
     dunning: DunningPolicy = attrs.field(factory=DunningPolicy)
     credit_bounds: CreditBounds = attrs.field(factory=CreditBounds)
+    billing_run: BillingRunPolicy = attrs.field(factory=BillingRunPolicy)
     commissions: CommissionProgram = attrs.field(factory=CommissionProgram.sample)
     residency: DataResidency = attrs.field(factory=DataResidency)
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
