@@ -46,15 +46,16 @@ def test_API1_account_add_takes_the_only_card_and_the_plan_id(
     assert (account.country, account.region, account.timezone) == ("DE", "eu", "Europe/Berlin")
 
 
-def test_API1_account_add_uses_the_client_email_when_no_notification_is_given(
+def test_API1_account_add_uses_the_agency_email_when_no_notification_is_given(
     call: Call, portal: rc.PartnerPortal, acme: rc.Agency, form: Form
 ) -> None:
-    """Without notification, the vendor's email parameter is the notification email."""
+    """Without notification, the agency's email is the notification email, never the
+    client's ``email`` (S1)."""
     params = form(plan="V1/EM/trial")
     del params["notification"]
     added = call("account_add", **params)
     account = portal.account(acme.id, added["account_id"])
-    assert account.notification_email == "owner@north-bakery.test"
+    assert account.notification_email == "ops@acme.test"
 
 
 def test_API1_account_add_reports_every_bad_field_at_once(

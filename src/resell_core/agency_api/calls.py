@@ -110,11 +110,14 @@ class AccountAdd:
     name: str = attrs.field(metadata=_doc("The client's name", **_TEXT))
     notification: str | None = attrs.field(
         default=None,
-        metadata=_doc("The notification email (default: the client's email)", **_TEXT),
+        metadata=_doc(
+            "The agency's notification email for the account (default: the agency's email)",
+            **_TEXT,
+        ),
     )
     email: str | None = attrs.field(
         default=None,
-        metadata=_doc("The client's email, the notification email when none is given", **_TEXT),
+        metadata=_doc("The client's email: checked, never sent billing notices", **_TEXT),
     )
     cname: str | None = attrs.field(
         default=None, metadata=_doc("A custom domain for the account URL (CNAME)", **_TEXT)

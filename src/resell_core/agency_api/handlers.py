@@ -231,9 +231,12 @@ class AgencyApi:
         problems: list[FieldProblem] = []
         plan = self._plan(req.plan, problems)
         plan_problems = bool(problems)
-        notification = req.notification if req.notification is not None else req.email
+        # Billing and expiry notices go to the agency, never to the client (S1, A5):
+        # without a notification email of its own choosing, the agency's address is used,
+        # never ``email`` (the client's).
+        notification = req.notification
         if notification is None:
-            problems.append(FieldProblem("notification", "is required (or give email)"))
+            notification = self._portal.agency(agency_id).email
         if req.email is not None and (problem := email_problem(req.email)):
             problems.append(FieldProblem("email", problem))
         profile = req.billing_profile
@@ -244,7 +247,7 @@ class AgencyApi:
         new = NewAccount(
             name=req.account,
             client_name=req.name,
-            notification_email=notification or "",
+            notification_email=notification,
             country=req.country or self._default_country,
             language=req.language,
             timezone=req.timezone,
@@ -255,8 +258,7 @@ class AgencyApi:
             snapshot_id=req.snapshot,
         )
         hosting = self._portal.context.hosting_domain
-        found = _problems_of(lambda: validate_new_account(new, hosting_domain=hosting))
-        problems += [p for p in found if p.field != "notification" or notification is not None]
+        problems += _problems_of(lambda: validate_new_account(new, hosting_domain=hosting))
         if problems:
             raise _Checked("the account_add request", problems)
         created = self._portal.add_account(agency_id, new, actor=self._actor)
