@@ -12,6 +12,7 @@ from importlib.metadata import version as _installed_version
 from resell_core.errors import (
     AccessDenied,
     CatalogError,
+    ConfigurationError,
     Conflict,
     CurrencyMismatch,
     DuplicateName,
@@ -26,6 +27,7 @@ from resell_core.errors import (
     ResellError,
     SandboxNotConvertible,
     SchemaVersionError,
+    StorageUnavailable,
     VersionConflict,
 )
 from resell_core.formatting import format_date, format_money
@@ -319,6 +321,7 @@ __all__ = [
     "CommissionProgram",
     "CommissionRun",
     "CommissionStatement",
+    "ConfigurationError",
     "Conflict",
     "CreditBalance",
     "CreditBounds",
@@ -427,6 +430,7 @@ __all__ = [
     "SsoClaims",
     "SsoPolicy",
     "StatusFilter",
+    "StorageUnavailable",
     "SystemClock",
     "TemplateShareRequest",
     "TermStarted",

@@ -16,7 +16,12 @@ from datetime import date
 
 from resell_core import __version__
 from resell_core.demo import DEFAULT_START, MAX_ACCOUNTS, MAX_MONTHS, render, run_demo
-from resell_core.errors import InvalidInput, ResellError
+from resell_core.errors import (
+    ConfigurationError,
+    InvalidInput,
+    ResellError,
+    StorageUnavailable,
+)
 from resell_core.ports import Storage
 
 __all__ = ["main"]
@@ -134,19 +139,17 @@ def _open(url: str) -> Storage:
             SQLite file in a folder that does not exist), with the driver's reason.
     """
     try:
-        from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - optional extra
-
         from resell_core.adapters.sql import SqlStorage  # noqa: PLC0415 - optional extra
     except ImportError:
         raise _missing_extra() from None
     try:
         return SqlStorage(url)
-    except ImportError as error:  # the dialect's driver (psycopg…) is imported on connect
-        raise _missing_extra() from error
-    except SQLAlchemyError as error:
-        # The adapter passes the driver's errors on as SQLAlchemy's: they become the
-        # library's error here, so that main() reports them like any other bad input.
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except (ConfigurationError, StorageUnavailable) as error:
+        cause = error.__cause__
+        if isinstance(cause, ImportError):  # the URL's database driver (psycopg…)
+            raise _missing_extra() from error
+        # The storage's own error names the driver's reason; --db is what to correct.
+        reason = str(cause).splitlines()[0] if cause is not None and str(cause) else error.code
         raise InvalidInput.one(
             "demo",
             "--db",

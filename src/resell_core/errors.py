@@ -16,6 +16,7 @@ __all__ = [
     "AccessDenied",
     "AlreadyExists",
     "CatalogError",
+    "ConfigurationError",
     "Conflict",
     "CreditNotAllowed",
     "CurrencyMismatch",
@@ -33,6 +34,7 @@ __all__ = [
     "ResellError",
     "SandboxNotConvertible",
     "SchemaVersionError",
+    "StorageUnavailable",
     "VersionConflict",
 ]
 
@@ -289,3 +291,20 @@ class SchemaVersionError(ResellError):
             f"the database has schema version {found}, newer than version {supported} this "
             "release of resell_core writes: upgrade the library, or use another database"
         )
+
+
+class StorageUnavailable(ResellError):
+    """The database cannot be reached: the server is down or the connection was lost.
+
+    Retryable: the command changed nothing it could not finish, or its commit's outcome
+    is unknown; retry it, with the same idempotency key when it has one.
+    """
+
+    code: ClassVar[str] = "storage_unavailable"
+
+
+class ConfigurationError(ResellError, ValueError):
+    """The library was set up with something it cannot use: a database URL it cannot
+    parse, a database it does not speak, a driver that is not installed."""
+
+    code: ClassVar[str] = "configuration_error"

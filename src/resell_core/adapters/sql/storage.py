@@ -58,8 +58,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from resell_core.adapters.sql import overview as sql_overview
@@ -73,6 +73,7 @@ from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import (
     AlreadyExists,
+    ConfigurationError,
     Conflict,
     DuplicateName,
     IdempotencyConflict,
@@ -80,6 +81,7 @@ from resell_core.errors import (
     InvalidInput,
     NotFound,
     ResellError,
+    StorageUnavailable,
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
@@ -2069,29 +2071,46 @@ def _sqlite_connected(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+_DIALECTS = ("sqlite", "postgresql")
+
+
 def _build_engine(url_or_engine: str | Engine) -> tuple[Engine, bool]:
-    """Return the engine, and whether it is one in-memory SQLite database (one connection)."""
-    if isinstance(url_or_engine, Engine):
-        engine = url_or_engine
-        url = engine.url
-    else:
-        url = make_url(url_or_engine)
-        if url.get_backend_name() == "sqlite":
-            memory = url.database in (None, "", ":memory:")
-            options: dict[str, Any] = {}
-            if memory:
-                options = {
-                    "poolclass": StaticPool,
-                    "connect_args": {"check_same_thread": False},
-                }
-            engine = create_engine(url, **options)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
+    """Return the engine, and whether it is one in-memory SQLite database (one connection).
+
+    Raises:
+        ConfigurationError: A URL SQLAlchemy cannot read, an unknown or missing driver,
+            or a database other than SQLite and PostgreSQL.
+    """
+    try:
+        engine, url = _engine_of(url_or_engine)
+    except (ArgumentError, ImportError) as error:
+        raise ConfigurationError(
+            f"the storage cannot use the database URL ({type(error).__name__}: "
+            f"{_first_line(error)}): give a URL such as 'sqlite:///agency.db' or "
+            "'postgresql+psycopg://user@host/db', and install its driver"
+        ) from error
+    if engine.dialect.name not in _DIALECTS:
+        raise ConfigurationError(
+            f"the storage speaks {' and '.join(_DIALECTS)}, not {engine.dialect.name}: "
+            "give a SQLite or PostgreSQL database"
+        )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connected)
         engine.pool.dispose()
     memory = engine.dialect.name == "sqlite" and url.database in (None, "", ":memory:")
     return engine, memory
+
+
+def _engine_of(url_or_engine: str | Engine) -> tuple[Engine, URL]:
+    if isinstance(url_or_engine, Engine):
+        return url_or_engine, url_or_engine.url
+    url = make_url(url_or_engine)
+    if url.get_backend_name() == "sqlite":
+        options: dict[str, Any] = {}
+        if url.database in (None, "", ":memory:"):
+            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        return create_engine(url, **options), url
+    return create_engine(url, pool_pre_ping=True), url
 
 
 class SqlStorage:
@@ -2128,13 +2147,13 @@ class SqlStorage:
         Raises:
             SchemaVersionError: The database was written by a newer release.
         """
-        with self._lock, self.engine.connect() as connection:
+        with self._lock, _translated(), _connected(self.engine) as connection:
             if self.dialect == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 try:
                     found = schema.upgrade(connection)
                 except BaseException:
-                    connection.exec_driver_sql("ROLLBACK")
+                    _quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
                     raise
                 connection.exec_driver_sql("COMMIT")
                 return found
@@ -2229,9 +2248,29 @@ class SqlUnitOfWork:
     def _connect(self) -> Connection:
         connection = self._connection
         if connection is None:
-            connection = self._connection = self.storage.engine.connect()
+            try:
+                connection = self.storage.engine.connect()
+            except DBAPIError as error:
+                raise _unavailable(error) from error
+            self._connection = connection
             self._dbapi_error = connection.dialect.loaded_dbapi.Error
         return connection
+
+    def _driver_refused(self, error: Exception) -> ResellError:
+        """The library's error for a driver error met on the driver's own cursor."""
+        connection = self._connection
+        if connection is not None and (
+            connection.invalidated
+            or connection.dialect.is_disconnect(
+                error,  # type: ignore[arg-type]
+                connection.connection.dbapi_connection,
+                None,
+            )
+        ):
+            # The connection is gone: the pool must not hand it out again.
+            _quietly(connection.invalidate)
+            return _unavailable(error)
+        return _refused_by_driver(error)
 
     def rows(
         self,
@@ -2262,7 +2301,7 @@ class SqlUnitOfWork:
                             driver_cursor(self._connect()), params or {}, prepare=prepare
                         )
                     except self._dbapi_error as error:
-                        raise _refused_by_driver(error) from error
+                        raise self._driver_refused(error) from error
         with self.storage._lock, _translated():
             return list(self._connect().execute(statement, params or {}))
 
@@ -2351,10 +2390,11 @@ class SqlUnitOfWork:
                 connection.begin()
             self._write(connection, batched=batched)
         except BaseException:
+            # A rollback that fails (the connection was lost) must not hide why.
             if sqlite_db:
-                connection.exec_driver_sql("ROLLBACK")
+                _quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
             else:
-                connection.rollback()
+                _quietly(connection.rollback)
             raise
         if sqlite_db:
             connection.exec_driver_sql("COMMIT")
@@ -2367,16 +2407,29 @@ class SqlUnitOfWork:
         for part in self._parts:
             part.reset()
         if self._connection is not None and self.storage.dialect != "sqlite":
-            with self.storage._lock:
+            with self.storage._lock, _translated():
                 self._connection.rollback()
 
     def close(self) -> None:
-        """Discard the changes and give the connection back to the pool."""
-        self.rollback()
-        if self._connection is not None:
-            with self.storage._lock:
-                self._connection.close()
-            self._connection = None
+        """Discard the changes and give the connection back to the pool.
+
+        A connection that was lost is dropped from the pool instead; nothing is raised
+        for it: whatever this unit of work committed is committed, the rest is gone with
+        the connection, and an error on the way out must not hide the caller's own.
+        """
+        for part in self._parts:
+            part.reset()
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with self.storage._lock:
+            try:
+                if self.storage.dialect != "sqlite":
+                    connection.rollback()
+                connection.close()
+            except SQLAlchemyError:
+                _quietly(connection.invalidate)
+                _quietly(connection.close)
 
     def __enter__(self) -> Self:
         return self
@@ -2391,7 +2444,40 @@ class SqlUnitOfWork:
 
 
 def _refused(error: DBAPIError) -> ResellError:
+    if error.connection_invalidated:
+        return _unavailable(error.orig or error)
     return _refused_by_driver(error.orig or error)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _unavailable(error: BaseException) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"the database cannot be reached ({type(error).__name__}: {_first_line(error)}): "
+        "retry the command, with the same idempotency key if it has one; if it keeps "
+        "failing, check that the database server is up and the storage's URL"
+    )
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    """Run a clean-up step whose error must not replace the error being raised (a lost
+    connection fails its rollback, and then its close)."""
+    with contextlib.suppress(SQLAlchemyError):
+        action()
+
+
+@contextlib.contextmanager
+def _connected(engine: Engine) -> Iterator[Connection]:
+    """A connection of ``engine``; failing to connect is StorageUnavailable."""
+    try:
+        connection = engine.connect()
+    except DBAPIError as error:
+        raise _unavailable(error) from error
+    with connection:
+        yield connection
 
 
 def _refused_by_driver(error: BaseException) -> ResellError:
