@@ -49,16 +49,6 @@ def test_I1_eight_threads_sending_one_key_on_memory_get_one_result() -> None:
     ]
 
 
-def test_I1_eight_threads_sending_one_key_on_a_sqlite_file_get_one_result(
-    tmp_path: Path,
-) -> None:
-    """The same races on a SQLite file shared by the threads' connections."""
-    races = race_key_in_threads(SqlStorage(f"sqlite:///{tmp_path / 'north.db'}"))
-
-    for race in races:
-        race.check()
-
-
 def test_I1_eight_processes_sending_one_key_on_a_sqlite_file_get_one_result(
     tmp_path: Path,
 ) -> None:
