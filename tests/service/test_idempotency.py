@@ -3,8 +3,11 @@ are written, and a caller that lost a race for a key receives the first result."
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 import resell_core as rc
@@ -117,3 +120,25 @@ def test_I1_the_loser_of_a_race_for_a_key_receives_the_first_result(
 
     assert [u.id for u in portal.portal_users(acme.id)] == [first]
     assert calls == ["ran", "ran"]
+
+
+def test_I1_a_keyed_request_refused_by_a_rule_is_answered_at_once(
+    acme: rc.Agency, card: rc.BillingProfile, portal: rc.PartnerPortal
+) -> None:
+    """A profile in use is refused without waiting for a first result that never comes."""
+    waiting = attrs.evolve(portal.context.policies, idempotency_wait=timedelta(minutes=1))
+    slow = rc.PartnerPortal.embedded(policies=waiting, storage=portal.storage)
+    slow.add_account(
+        acme.id,
+        rc.NewAccount(
+            "north-bakery", "North Bakery", "ops@acme.test", "DE", "de", "Europe/Berlin",
+            rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly"),
+            billing_profile_id=card.id,
+        ),
+    )  # fmt: skip
+    started = time.monotonic()
+
+    with pytest.raises(rc.ProfileInUse):
+        slow.delete_billing_profile(acme.id, card.id, idempotency_key="drop-visa")
+
+    assert time.monotonic() - started < 10

@@ -28,7 +28,14 @@ from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
 from resell_core.billing.run import BillingRunPolicy
-from resell_core.errors import Conflict, IdempotencyConflict, InvalidInput, ResellError
+from resell_core.errors import (
+    AlreadyExists,
+    Conflict,
+    IdempotencyConflict,
+    InvalidInput,
+    ResellError,
+    VersionConflict,
+)
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import Action
 from resell_core.lifecycle.credentials import ScryptPolicy
@@ -427,7 +434,7 @@ def run_command(
     Callers racing with one key all receive the first result (I1): the storage lets only
     one of them store the key, and a call that fails meanwhile (a version conflict, a
     name or key already taken) reads the key again, waiting up to the policies'
-    ``idempotency_wait`` after a conflict, and returns the stored result when there is
+    ``idempotency_wait`` after a concurrent write, and returns the stored result when there is
     one; it raises its own error only when no call stored the key.
 
     Args:
@@ -457,7 +464,7 @@ def run_command(
     except ResellError as error:
         # Another call with this key may have been carried out meanwhile (two workers
         # sending one request at once): its result is the answer, as a replay's would be.
-        stored = _first_record(ctx, command.scope, key, wait=isinstance(error, Conflict))
+        stored = _first_record(ctx, command.scope, key, wait=_raced(error))
         if stored is None:
             raise
         if stored.fingerprint != digest:
@@ -491,6 +498,15 @@ def _run(
         uow.commit()
     work.run_effects()
     return result
+
+
+def _raced(error: ResellError) -> bool:
+    """Tell whether ``error`` is what a caller meets while another caller commits: a row
+    or key written meanwhile, or the database busy with another commit. A business
+    refusal (a name taken, a profile in use) is answered at once."""
+    return type(error) is Conflict or isinstance(
+        error, VersionConflict | AlreadyExists | IdempotencyConflict
+    )
 
 
 _FIRST_POLL = 0.01  # seconds before the first re-read; each further one waits twice as long
