@@ -8,7 +8,10 @@ import attrs
 
 from resell_core.errors import InvalidInput
 
-__all__ = ["AuditEvent", "aware_event"]
+__all__ = ["MAX_EVENTS", "AuditEvent", "aware_event"]
+
+MAX_EVENTS = 10_000
+"""The most audit entries one read of the log returns (E1)."""
 
 
 def _aware(_instance: object, _attribute: object, value: datetime) -> None:

@@ -33,6 +33,10 @@ __all__ = [
 _PAN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d")
 _LAST4 = re.compile(r"\d{4}")
 _MAX_LABEL = 80
+# A gateway's token is an opaque word (tok_…, pm_…, card_1Nv…); a brand a card network's
+# name ("visa", "american express"). Anything else is not what the gateway gave (E1).
+_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,255}")
+_BRAND = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,39}")
 
 
 @attrs.define(eq=False)
@@ -99,6 +103,13 @@ def _token_problems(card_token: str) -> list[FieldProblem]:
                 "the token it returns",
             )
         ]
+    if not _TOKEN.fullmatch(card_token.strip()):
+        return [
+            FieldProblem(
+                "card_token",
+                "a gateway token is 1 to 255 letters, digits and _ . : - (tok_visa_4242)",
+            )
+        ]
     return []
 
 
@@ -120,6 +131,10 @@ def _problems(
         found += _token_problems(card_token)
     if "brand" not in bad and not brand.strip():
         found.append(FieldProblem("brand", "give the card brand such as 'visa'"))
+    elif "brand" not in bad and not _BRAND.fullmatch(brand.strip()):
+        found.append(
+            FieldProblem("brand", "a brand is up to 40 letters, digits, spaces, _ and - (visa)")
+        )
     if not _LAST4.fullmatch(last4):
         found.append(FieldProblem("last4", "give exactly the last four digits of the card"))
     month_ok = 1 <= exp_month <= 12

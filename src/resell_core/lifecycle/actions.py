@@ -19,6 +19,7 @@ from resell_core.pricing.selection import PlanSelection
 __all__ = [
     "ACTION_TYPES",
     "IMMEDIATE",
+    "MAX_MESSAGE",
     "TIMINGS",
     "Action",
     "ApplyPendingChange",
@@ -132,12 +133,21 @@ class ChangePlan(Action):
     billing_profile_id: str | None = attrs.field(default=None, validator=_text("plan change"))
 
 
+MAX_MESSAGE = 500
+"""The longest cancellation reason or message to a disabled client, in characters."""
+
+
+def _within(field: str, text: str) -> None:
+    if len(text) > MAX_MESSAGE:
+        raise InvalidInput.one("action", field, f"keep it within {MAX_MESSAGE} characters")
+
+
 @attrs.frozen
 class Cancel(Action):
     """Cancel the account (R7); it keeps working until its paid-through date."""
 
     name: ClassVar[str] = "cancel"
-    reason: str = attrs.field(default="", validator=_text("cancellation", lines=True))
+    reason: str = attrs.field(default="", validator=[_text("cancellation", lines=True), lambda i, a, v: _within(a.name, v)])
 
 
 @attrs.frozen
@@ -145,7 +155,7 @@ class Disable(Action):
     """Stop the client's access; ``message`` is shown to the disabled client."""
 
     name: ClassVar[str] = "disable"
-    message: str = attrs.field(default="", validator=_text("disabled account", lines=True))
+    message: str = attrs.field(default="", validator=[_text("disabled account", lines=True), lambda i, a, v: _within(a.name, v)])
 
 
 @attrs.frozen

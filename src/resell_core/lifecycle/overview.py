@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "MAX_LIMIT",
     "MAX_NUMBER",
+    "MAX_TEXT",
     "PLAN_TIERS",
     "SEARCHED_COLUMNS",
     "AccountQuery",
@@ -91,6 +92,9 @@ PLAN_TIERS = ("trial", "sandbox", "starter", "plus", "professional", "enterprise
 
 MAX_LIMIT = 500
 """The largest page an overview query may ask for."""
+
+MAX_TEXT = 200
+"""The longest text a search or a filter looks for, in printable characters (E1)."""
 
 MAX_NUMBER = 2**31 - 1
 """The largest whole number a filter or cursor compares a number column with (the largest
@@ -362,7 +366,14 @@ def _named(value: object, names: frozenset[str]) -> bool:
 
 
 def _not_a_list(value: object) -> bool:
-    return isinstance(value, str | bytes) or not isinstance(value, Iterable)
+    return isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+
+
+def _text_problem(value: object) -> str | None:
+    """Say what is wrong with a text looked for, or None when it may be looked for."""
+    if isinstance(value, str) and (len(value) > MAX_TEXT or not value.isprintable()):
+        return f"look for 1 to {MAX_TEXT} printable characters"
+    return None
 
 
 def _check_filter(
@@ -407,7 +418,7 @@ def _check_filter(
     else:
         items = (_normalise_scalar(spec, value),)
     for item in items:
-        problem = _scalar_problem(spec, item)
+        problem = _scalar_problem(spec, item) or _text_problem(item)
         if problem is not None:
             return None, [FieldProblem(field, problem, spec.choices)]
     if the_op is FilterOp.CONTAINS and not cast(str, items[0]).strip():
@@ -592,6 +603,8 @@ class AccountQuery:
             search = None
         elif search is not None and (unsafe := text_problem(search)):
             problems.append(FieldProblem("search", unsafe))
+        elif length_problem := _text_problem(search):
+            problems.append(FieldProblem("search", length_problem))
         the_sort = _check_sort(sort, problems)
         the_columns = _check_columns(columns, problems)
         if isinstance(limit, bool) or not isinstance(limit, int):

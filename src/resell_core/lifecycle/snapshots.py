@@ -14,6 +14,8 @@ from resell_core.lifecycle.account import Account, AccountStatus
 
 __all__ = ["Snapshot", "TemplateShareRequest", "request_template_share", "take_snapshot"]
 
+_MAX_LABEL = 80
+
 
 @attrs.frozen
 class Snapshot:
@@ -33,12 +35,16 @@ def take_snapshot(
 
     Raises:
         NotFound: When the account belongs to another agency (it does not exist for this one).
-        InvalidInput: When the label is blank.
+        InvalidInput: When the label is blank or longer than 80 characters.
     """
     if account.agency_id != agency_id:
         raise NotFound("account", account.id)
     if not label.strip():
         raise InvalidInput.one("snapshot", "label", "name the snapshot")
+    if len(label) > _MAX_LABEL:
+        raise InvalidInput.one(
+            "snapshot", "label", f"keep the label within {_MAX_LABEL} characters"
+        )
     return Snapshot(snapshot_id, agency_id, account.id, label.strip(), on)
 
 

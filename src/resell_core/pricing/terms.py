@@ -10,10 +10,20 @@ from decimal import Decimal
 
 import attrs
 
+from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.money import Money
 from resell_core.periods import Frequency
 
-__all__ = ["AddOn", "Band", "LimitTerms", "MigrationDiscount", "Product", "Tier", "Version"]
+__all__ = [
+    "MAX_MIGRATION_CYCLES",
+    "AddOn",
+    "Band",
+    "LimitTerms",
+    "MigrationDiscount",
+    "Product",
+    "Tier",
+    "Version",
+]
 
 
 @attrs.frozen
@@ -139,17 +149,39 @@ class AddOn:
         return self.monthly if frequency is Frequency.MONTHLY else self.annual
 
 
+MAX_MIGRATION_CYCLES = 120
+"""The most billing cycles a migration discount may cover (ten years of months)."""
+
+
 @attrs.frozen
 class MigrationDiscount:
     """A discount on the first ``cycles`` charges of an account moved in from elsewhere.
 
     Attributes:
         rate: The part of the list value taken off, in [0, 1].
-        cycles: How many billing cycles, from the first, get the discount.
+        cycles: How many billing cycles, from the first, get the discount (1 to
+            :data:`MAX_MIGRATION_CYCLES`).
+
+    Raises:
+        InvalidInput: A rate outside [0, 1] (or not a finite Decimal), or a count of
+            cycles outside 1 to 120.
     """
 
     rate: Decimal
     cycles: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        rate = self.rate
+        if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 1:
+            problems.append(FieldProblem("rate", "give a Decimal from 0 to 1 (0.25 is 25 %)"))
+        cycles = self.cycles
+        if type(cycles) is not int or not 1 <= cycles <= MAX_MIGRATION_CYCLES:
+            problems.append(
+                FieldProblem("cycles", f"give a whole number from 1 to {MAX_MIGRATION_CYCLES}")
+            )
+        if problems:
+            raise InvalidInput("migration discount", problems)
 
     def applies_to(self, cycle: int) -> bool:
         """Tell whether billing cycle ``cycle`` (0 is the first) gets the discount."""

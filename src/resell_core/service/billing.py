@@ -80,6 +80,7 @@ from resell_core.service.context import PLATFORM, Command, Context, Work, read, 
 
 __all__ = [
     "CREDITS_ORDER",
+    "MAX_PAGE_SIZE",
     "BillingFailure",
     "BillingReport",
     "CreditsOrder",
@@ -996,6 +997,10 @@ def _end_trial(ctx: Context, agency_id: str, account_id: str, until: date) -> bo
     return run_command(ctx, Command("end_trial", agency_id, {"account_id": account_id}), body, None)
 
 
+MAX_PAGE_SIZE = 10_000
+"""The most due accounts a billing run claims in one unit of work (E1)."""
+
+
 def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100) -> BillingReport:
     """Bill every account due until ``until``, retry what is due, and end finished trials.
 
@@ -1018,11 +1023,13 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
         What the run did, with an entry per account that could not be billed.
 
     Raises:
-        InvalidInput: A page size below 1, or an ``until`` that is not a date or is
-            later than the policy allows; nothing is read or written.
+        InvalidInput: A page size below 1 or above 10,000, or an ``until`` that is not a
+            date or is later than the policy allows; nothing is read or written.
     """
-    if page_size < 1:
-        raise InvalidInput.one("billing run", "page_size", "read at least 1 account a page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput.one(
+            "billing run", "page_size", f"read 1 to {MAX_PAGE_SIZE} accounts a page"
+        )
     last = run_until(until, today=ctx.today(), policy=ctx.policies.billing_run)
     before = last + _DAY
     tally = _Tally(last)

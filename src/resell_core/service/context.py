@@ -88,6 +88,8 @@ _UTC = ZoneInfo("UTC")
 _MIN_KEY_LIFE = timedelta(hours=24)
 _KEY_WAIT = timedelta(seconds=2)
 _MIN_SSO_SECRET = 32
+_MAX_ACTOR = 200
+_MAX_IDEMPOTENCY_KEY = 255  # as the payment gateways' own keys
 
 
 def _key_life(_instance: object, _attribute: object, value: timedelta) -> None:
@@ -203,6 +205,25 @@ class Context:
         return f"https://{host}/login"
 
 
+def _printable(limit: int) -> Callable[[object, attrs.Attribute[Any], str | None], None]:
+    """Refuse text that is blank, longer than ``limit`` or holds a character that does not
+    print (NUL, control, bidi override, lone surrogate): who asks and the idempotency key
+    are written to the audit log and the keys' store (E1)."""
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is None and attribute.name == "idempotency_key":
+            return
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            message = f"give 1 to {limit} characters"
+        elif not value.isprintable():
+            message = "use printable characters only (no control, NUL or bidi characters)"
+        else:
+            return
+        raise InvalidInput.one("command", attribute.name, message)
+
+    return check
+
+
 @attrs.frozen
 class Command:
     """What is asked, as the idempotency check and the audit log see it.
@@ -212,15 +233,21 @@ class Command:
         scope: The agency the command acts for, or :data:`PLATFORM`.
         params: The parameters that identify the request; two calls with the same key
             must have the same parameters (anything the converter can unstructure).
-        actor: Who asks: a portal user's id, ``"api"``, or :data:`SYSTEM`.
-        idempotency_key: The caller's key, or None.
+        actor: Who asks: a portal user's id, ``"api"``, or :data:`SYSTEM` (1 to 200
+            printable characters).
+        idempotency_key: The caller's key (1 to 255 printable characters), or None.
+
+    Raises:
+        InvalidInput: A blank, overlong or unprintable actor or key (E1).
     """
 
     name: str
     scope: str
     params: Mapping[str, Any] = attrs.field(factory=dict)
-    actor: str = SYSTEM
-    idempotency_key: str | None = None
+    actor: str = attrs.field(default=SYSTEM, validator=_printable(_MAX_ACTOR))
+    idempotency_key: str | None = attrs.field(
+        default=None, validator=_printable(_MAX_IDEMPOTENCY_KEY)
+    )
 
 
 def fingerprint(command: Command) -> str:

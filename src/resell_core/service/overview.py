@@ -7,7 +7,8 @@ lifecycle table allows today (O10).
 
 from __future__ import annotations
 
-from resell_core.audit import AuditEvent
+from resell_core.audit import MAX_EVENTS, AuditEvent
+from resell_core.errors import InvalidInput
 from resell_core.lifecycle.overview import (
     AccountQuery,
     OverviewRow,
@@ -121,7 +122,10 @@ def events(
 
     Raises:
         NotFound: No such agency.
+        InvalidInput: A ``limit`` outside 1 to 10,000.
     """
+    if limit is not None and not 1 <= limit <= MAX_EVENTS:
+        raise InvalidInput.one("audit log", "limit", f"read 1 to {MAX_EVENTS} entries at a time")
 
     def answer(uow: UnitOfWork) -> list[AuditEvent]:
         uow.agencies.get(agency_id)
