@@ -161,16 +161,19 @@ class MigrationDiscount:
         rate: The part of the list value taken off, in [0, 1].
         cycles: How many billing cycles, from the first, get the discount (1 to
             :data:`MAX_MIGRATION_CYCLES`).
-
-    Raises:
-        InvalidInput: A rate outside [0, 1] (or not a finite Decimal), or a count of
-            cycles outside 1 to 120.
     """
 
     rate: Decimal
     cycles: int = 1
 
-    def __attrs_post_init__(self) -> None:
+    def check(self) -> None:
+        """Refuse a discount given with a quote (E1); a catalog's own is checked with the
+        catalog.
+
+        Raises:
+            InvalidInput: A rate outside [0, 1] (or not a finite Decimal), or a count of
+                cycles outside 1 to 120.
+        """
         problems = []
         rate = self.rate
         if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 1:

@@ -66,6 +66,8 @@ def quote(
         NotFound: No such agency.
         InvalidInput: The selection or migration discount is not valid.
     """
+    if migration is not None:
+        migration.check()
     agency = read(ctx, lambda uow: uow.agencies.get(agency_id))
     return ctx.catalog.quote(selection, reseller_rate=agency.reseller_rate, migration=migration)
 
