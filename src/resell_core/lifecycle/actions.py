@@ -147,7 +147,10 @@ class Cancel(Action):
     """Cancel the account (R7); it keeps working until its paid-through date."""
 
     name: ClassVar[str] = "cancel"
-    reason: str = attrs.field(default="", validator=[_text("cancellation", lines=True), lambda i, a, v: _within(a.name, v)])
+    reason: str = attrs.field(
+        default="",
+        validator=[_text("cancellation", lines=True), lambda i, a, v: _within(a.name, v)],
+    )
 
 
 @attrs.frozen
@@ -155,7 +158,10 @@ class Disable(Action):
     """Stop the client's access; ``message`` is shown to the disabled client."""
 
     name: ClassVar[str] = "disable"
-    message: str = attrs.field(default="", validator=[_text("disabled account", lines=True), lambda i, a, v: _within(a.name, v)])
+    message: str = attrs.field(
+        default="",
+        validator=[_text("disabled account", lines=True), lambda i, a, v: _within(a.name, v)],
+    )
 
 
 @attrs.frozen

@@ -42,7 +42,7 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.notices import NoticeKind
 from resell_core.errors import ResellError
 from resell_core.lifecycle.branding import Branding
-from resell_core.lifecycle.lockout import LoginOutcome
+from resell_core.lifecycle.lockout import LoginOutcome, LoginResult
 from resell_core.lifecycle.names import NameCheck
 from resell_core.lifecycle.overview import AccountQuery
 from resell_core.lifecycle.reset import RESET_ANSWER
@@ -718,11 +718,12 @@ def _call(world: World, name: str, args: Mapping[str, object]) -> object:
 
 
 def _refusal(answer: object) -> str | None:
-    """The answers that are a command's own coded refusal: a login "refused" or "locked",
+    """The answers that are a command's own coded refusal: a login not accepted,
     a name check listing problems, and the reset request's one answer (S4: it never tells
     whether anything was sent, so that, with nothing changed, is a refusal)."""
-    if isinstance(answer, LoginOutcome) and answer is not LoginOutcome.ACCEPTED:
-        return f"login_{answer.value}"
+    outcome = answer.outcome if isinstance(answer, LoginResult) else answer
+    if isinstance(outcome, LoginOutcome) and outcome is not LoginOutcome.ACCEPTED:
+        return f"login_{outcome.value}"
     if isinstance(answer, NameCheck) and not answer.ok:
         return "name_not_ok"
     if answer == RESET_ANSWER:
