@@ -10,13 +10,15 @@ path: ``new.plan.tier``) before any storage, gateway or notifier is touched. Inp
 that work on their fields when built (:class:`~resell_core.lifecycle.branding.Branding`,
 :class:`~resell_core.pricing.selection.PlanSelection`) call :func:`type_problems` first.
 
-The rules of the check: ``int`` takes no ``bool``; ``date`` takes no ``datetime`` (unless
-the annotation names both); ``X | None`` takes None; ``tuple[X, ...]``, ``list[X]``,
-``Mapping[K, V]`` check their items; an attrs class of the library is checked field by
-field; a ``Protocol`` (a port) and ``Iterable`` are not looked into. A float where an
-amount is taken (the annotation names ``Decimal``) raises
-:class:`~resell_core.errors.FloatNotAllowed`, as :class:`~resell_core.money.Money` does.
-Values of the right type are the commands' own to judge (bounds, formats, choices).
+The rules of the check: ``str`` takes no NUL and no lone surrogate (no storage keeps
+them, so such a text names nothing and can be stored nowhere); ``int`` takes no ``bool``;
+``date`` takes no ``datetime`` (unless the annotation names both); ``X | None`` takes
+None; ``tuple[X, ...]``, ``list[X]``, ``Mapping[K, V]`` check their items; an attrs
+class of the library is checked field by field; a ``Protocol`` (a port) and
+``Iterable`` are not looked into. A float where an amount is taken (the annotation
+names ``Decimal``) raises :class:`~resell_core.errors.FloatNotAllowed`, as
+:class:`~resell_core.money.Money` does. Values of the right type are the commands' own
+to judge (bounds, formats, choices).
 
 A check is built from the annotations once, at a method's first call, and costs a few
 ``isinstance`` calls per argument afterwards.
@@ -68,6 +70,19 @@ def _got(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
 
+def _unstorable(text: str) -> bool:
+    """True for text that no storage can hold: a NUL, or a lone surrogate (not UTF-8)."""
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _accept(_value: object, _field: str, _problems: list[FieldProblem]) -> None:
     return None
 
@@ -104,6 +119,17 @@ def _class_check(cls: type) -> _Check:
                 problems.append(FieldProblem(field, f"give {description}, not {_got(value)}"))
 
         return whole
+    if cls is str:
+
+        def text(value: object, field: str, problems: list[FieldProblem]) -> None:
+            if not isinstance(value, str):
+                problems.append(FieldProblem(field, f"give {description}, not {_got(value)}"))
+            elif _unstorable(value):
+                problems.append(
+                    FieldProblem(field, "remove the NUL or lone surrogate: no storage keeps it")
+                )
+
+        return text
     if cls is date:
 
         def day(value: object, field: str, problems: list[FieldProblem]) -> None:
@@ -126,7 +152,7 @@ def _union_check(hint: object) -> _Check:
     members = typing.get_args(hint)
     checks = [(member, _checker(member)) for member in members]
     description = _describe(hint)
-    plain = tuple(m for m in members if isinstance(m, type) and m not in (int, date))
+    plain = tuple(m for m in members if isinstance(m, type) and m not in (int, date, str))
     if all(isinstance(m, type) and not _is_input_class(m) for m in members) and len(plain) == len(
         members
     ):

@@ -15,6 +15,7 @@ import hmac
 import attrs
 
 from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.lifecycle.text import text_problem
 
 __all__ = [
     "ACCOUNT_USERS",
@@ -38,6 +39,8 @@ ACCOUNT_USERS = (ADMIN_USERNAME,)
 
 _MIN_RANDOM_BYTES = 16
 _MIN_PASSWORD = 10
+_MAX_PASSWORD = 1024
+"""The longest password hashed: a longer one is refused before any work is done on it."""
 _HIDDEN = "'***'"
 _UNKNOWN_SALT = b"no account has this name"
 
@@ -165,11 +168,17 @@ def hash_password(password: str, *, salt: bytes, policy: ScryptPolicy) -> Passwo
     """Hash a password with a fresh salt (from the caller's Secrets port).
 
     Raises:
-        InvalidInput: When the password is shorter than 10 characters or the salt than 16 bytes.
+        InvalidInput: When the password is shorter than 10 characters or longer than 1024,
+            holds a character that cannot be stored (lone surrogates, controls, bidi
+            controls), or the salt is shorter than 16 bytes.
     """
     problems: list[FieldProblem] = []
     if len(password) < _MIN_PASSWORD:
         problems.append(FieldProblem("password", f"use at least {_MIN_PASSWORD} characters"))
+    elif len(password) > _MAX_PASSWORD:
+        problems.append(FieldProblem("password", f"use at most {_MAX_PASSWORD} characters"))
+    elif (problem := text_problem(password)) is not None:
+        problems.append(FieldProblem("password", problem))
     if len(salt) < _MIN_RANDOM_BYTES:
         problems.append(FieldProblem("salt", f"give at least {_MIN_RANDOM_BYTES} random bytes"))
     if problems:

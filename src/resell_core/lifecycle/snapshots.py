@@ -11,6 +11,7 @@ import attrs
 
 from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
 from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.text import text_problem
 
 __all__ = ["Snapshot", "TemplateShareRequest", "request_template_share", "take_snapshot"]
 
@@ -35,12 +36,15 @@ def take_snapshot(
 
     Raises:
         NotFound: When the account belongs to another agency (it does not exist for this one).
-        InvalidInput: When the label is blank or longer than 80 characters.
+        InvalidInput: When the label is blank, longer than 80 characters or holds a
+            character that cannot be stored (see :mod:`resell_core.lifecycle.text`).
     """
     if account.agency_id != agency_id:
         raise NotFound("account", account.id)
     if not label.strip():
         raise InvalidInput.one("snapshot", "label", "name the snapshot")
+    if (problem := text_problem(label)) is not None:
+        raise InvalidInput.one("snapshot", "label", problem)
     if len(label) > _MAX_LABEL:
         raise InvalidInput.one(
             "snapshot", "label", f"keep the label within {_MAX_LABEL} characters"

@@ -71,6 +71,7 @@ __all__ = [
     "Work",
     "event_action",
     "fingerprint",
+    "is_plain_number",
     "number_param",
     "read",
     "run_command",
@@ -296,6 +297,16 @@ def _decimal_key(value: Decimal) -> str:
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+def is_plain_number(text: str) -> bool:
+    """Tell whether ``text`` writes a number and nothing else (no space, no line break).
+
+    Example:
+        >>> is_plain_number("10.00"), is_plain_number("10\\n"), is_plain_number(" 1")
+        (True, False, False)
+    """
+    return _PLAIN_NUMBER.fullmatch(text) is not None
+
+
 def number_param(value: object) -> object:
     """Return ``value`` as a Decimal when it writes a finite number, else unchanged.
 
@@ -306,7 +317,7 @@ def number_param(value: object) -> object:
     """
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         return value
-    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value) is None:
+    if isinstance(value, str) and not is_plain_number(value):
         return value
     number = Decimal(value)
     return number if number.is_finite() else value

@@ -42,6 +42,7 @@ from resell_core.service.context import (
     Command,
     Context,
     Work,
+    is_plain_number,
     number_param,
     read,
     run_command,
@@ -121,6 +122,10 @@ def _quantity(
                 "credits purchase", "quantity", f"buy prepaid credit in {currency}"
             )
         amount = value.amount
+    elif isinstance(value, str) and not is_plain_number(value):
+        raise InvalidInput.one(
+            "credits purchase", "quantity", f"write the quantity as a plain number, not {value!r}"
+        )
     else:
         try:
             amount = Decimal(value)

@@ -300,6 +300,12 @@ def _ignored(value: object) -> bool:
     return isinstance(value, str)
 
 
+def _a_day_before_the_world(value: object) -> bool:
+    """A day before the sample's start: a run until then has nothing left to bill, and
+    catching up on past days is what a run is for."""
+    return type(value) is date and value <= SAMPLE_START
+
+
 def _any_text(value: object) -> bool:
     """Any text, for a read that filters by it: an answer is right (and nothing changes)."""
     return isinstance(value, str)
@@ -491,7 +497,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         subject=_any_text,
     ),
     _w("purge_expired", lambda w: {}),
-    _w("run_billing", lambda w: {"until": SAMPLE_START, "page_size": 50}),
+    _w(
+        "run_billing",
+        lambda w: {"until": SAMPLE_START, "page_size": 50},
+        {"until": _a_day_before_the_world},
+    ),
     _r(
         "invoices",
         lambda w: {_A: w.agency_id, "account_id": w.account_id, "status": "paid"},
@@ -541,91 +551,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
 """Every public command of the portal with good arguments on a :func:`build_world`."""
 
 
-def _unprintable(value: object) -> bool:
-    return isinstance(value, str) and not value.isprintable()
-
-
-def _surrogate(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode()  # only a lone surrogate fails to encode as UTF-8
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _long(value: object) -> bool:
-    return isinstance(value, str) and len(value) > 1000
-
-
-def _out_of_bounds(value: object) -> bool:
-    """A quantity of 10**13 or more, or one written with a stray space or newline."""
-    if isinstance(value, str):
-        if value != value.strip():
-            return True
-        try:
-            value = Decimal(value)
-        except ArithmeticError:
-            return False
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return (
-            value.is_finite() and value >= 10**13 if isinstance(value, Decimal) else value >= 10**13
-        )
-    return False
-
-
-_NAMES = (
-    "names, labels and messages do not refuse control, NUL, bidi or lone-surrogate characters yet"
-)
-_KNOWN_NAMES = dict.fromkeys(
-    (
-        ("register_agency", "name"),
-        ("add_portal_user", "name"),
-        ("add_billing_profile", "label"),
-        ("update_billing_profile", "label"),
-        ("add_account", "new.client_name"),
-        ("refer_account", "new.client_name"),
-        ("cancel_account", "reason"),
-        ("disable_account", "message"),
-        ("set_branding", "branding.product_name"),
-        ("create_snapshot", "label"),
-        ("save_view", "name"),
-    ),
-    (_unprintable, _NAMES),
-)
-
-KNOWN: Mapping[tuple[str, str], tuple[Valid, str]] = {
-    **_KNOWN_NAMES,
-    ("login_as", "user"): (_any_text, "single sign-on signs any user name (S8)"),
-    ("login_as", "valid_for"): (
-        lambda v: v == timedelta(0),
-        "a ticket valid for no time is signed for the default 60 s (S8)",
-    ),
-    ("login", "password"): (_surrogate, "a password with a lone surrogate cannot be hashed (S7)"),
-    ("complete_password_reset", "token"): (
-        _surrogate,
-        "a reset token with a lone surrogate cannot be hashed (S4)",
-    ),
-    ("complete_password_reset", "new_password"): (
-        _either(_long, _surrogate),
-        "new passwords have no upper length and may hold lone surrogates (S7)",
-    ),
-    ("run_billing", "until"): (
-        lambda v: isinstance(v, date),
-        "run_billing(until) has no bound: far dates bill ahead or overflow (M1)",
-    ),
-    ("buy_credits", "quantity"): (
-        _out_of_bounds,
-        "credit purchases have no largest quantity yet, and '10\\n' is read as 10 (M1)",
-    ),
-    ("assign_credits", "quantity"): (
-        _out_of_bounds,
-        "credit assignments have no largest quantity yet, and '10\\n' is read as 10 (M1)",
-    ),
-}
+KNOWN: Mapping[tuple[str, str], tuple[Valid, str]] = {}
 """Cases known to fail for a reason outside the portal's own checks: per (command, field),
-which values, and why. They are run and reported apart, never skipped."""
+which values, and why. They are run and reported apart, never skipped, and a known case
+that passes is a failure, so that a mark never outlives its reason. None today."""
 
 
 def untested_commands() -> list[str]:
@@ -731,17 +660,9 @@ def _refusal(answer: object) -> str | None:
     return None
 
 
-_SURROGATES = (
-    "SQL storage cannot encode a lone surrogate and does not turn that into a library "
-    "error yet (E1)"
-)
-
-
 def _known(command: str, field: str, value: object) -> str | None:
     entry = KNOWN.get((command, field))
-    if entry is not None and entry[0](value):
-        return entry[1]
-    return _SURROGATES if _surrogate(value) else None
+    return entry[1] if entry is not None and entry[0](value) else None
 
 
 class _Run:
@@ -837,7 +758,8 @@ class _Run:
 
     def report(self) -> HostileReport:
         known = tuple(r for r in self.results if r.case.known is not None)
-        failures = tuple(r for r in self.results if r.case.known is None and not r.passed)
+        # A known case that passes has outlived its mark: it fails, until the mark goes.
+        failures = tuple(r for r in self.results if (r.case.known is None) != r.passed)
         good = self.good_call()
         return HostileReport(
             len(self.results),
