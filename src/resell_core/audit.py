@@ -1,4 +1,4 @@
-"""The audit log: who did what, when, and what changed (DESIGN.md: Audit)."""
+"""The audit log: who did what, when, and what changed (docs/rules.md#audit)."""
 
 from __future__ import annotations
 

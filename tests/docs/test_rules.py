@@ -77,3 +77,20 @@ def test_links_into_rules_md_point_at_an_anchor_it_has() -> None:
 
     assert ("rules.md", "s5") in links, "the search for links found none"
     assert broken == [], f"links to anchors rules.md does not have: {broken}"
+
+
+def test_the_project_cites_no_file_it_does_not_contain() -> None:
+    """No source, test, doc or setting cites the program's design notes or style guide by
+    file name: the rule book the project cites is its own docs/rules.md."""
+    outside = ("DESIGN" + ".md", "STYLE" + ".md")
+    places = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "pyproject.toml"]
+    for folder in ("src", "tests", "docs", "benchmarks", "scripts"):
+        places += [p for p in sorted((ROOT / folder).rglob("*")) if p.is_file()]
+    citing = [
+        str(path.relative_to(ROOT))
+        for path in places
+        if path.suffix in {".py", ".md", ".toml", ".json", ""}
+        and any(name in path.read_text(encoding="utf-8", errors="replace") for name in outside)
+    ]
+
+    assert citing == []

@@ -1,4 +1,4 @@
-"""Several billing worker processes on one PostgreSQL database (DESIGN.md sections 3 and 5).
+"""Several billing worker processes on one PostgreSQL database (docs/rules.md#scale-out).
 
 Real processes (``python -m scale.worker``) bill thousands of accounts due on one day
 through the shared :class:`~scale.sql_gateway.SqlGateway`; one is killed in the middle,

@@ -1,6 +1,6 @@
 """Paying an invoice: prepaid credit first, then the card; what each gateway answer means.
 
-Order (DESIGN.md, "Paying an invoice"): the account's earmarked prepaid credit, then the
+Order (docs/rules.md#paying): the account's earmarked prepaid credit, then the
 billing profile's prepaid pool, then the card for the rest (C2, C3). Every card charge
 carries a key derived from the invoice and the attempt number (:func:`charge_key`), so a
 charge repeated after a crash is deduplicated by the gateway. Gateway answers
@@ -117,7 +117,7 @@ def _current_key(invoice: Invoice) -> str:
 
 @attrs.frozen
 class DunningPolicy:
-    """The retry schedule of declined charges (DESIGN.md, "Failed payments").
+    """The retry schedule of declined charges (docs/rules.md#dunning).
 
     Attributes:
         retry_after_days: Days from one declined attempt to the next retry; after the

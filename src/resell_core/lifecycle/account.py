@@ -15,7 +15,7 @@ __all__ = ["Account", "AccountKind", "AccountStatus", "PendingChange"]
 
 
 class AccountStatus(enum.StrEnum):
-    """Where an account stands (DESIGN.md: statuses)."""
+    """Where an account stands (docs/rules.md#statuses)."""
 
     CREATING = "creating"
     ACTIVE = "active"

@@ -45,7 +45,7 @@ __all__ = [
 IMMEDIATE = "immediate"
 END_OF_TERM = "end_of_term"
 TIMINGS = (IMMEDIATE, END_OF_TERM)
-"""When a plan change takes effect: the catalog's change rule decides (DESIGN.md section 2)."""
+"""When a plan change takes effect: the catalog's change rule decides (rules.md#plan-changes)."""
 
 
 def _text(what: str, *, lines: bool = False) -> Callable[[Any, Any, Any], None]:

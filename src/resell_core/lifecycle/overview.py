@@ -17,7 +17,7 @@ Semantics, fixed here once for every adapter:
   and dates by value; null values sort last in both directions; the account id
   (ascending) breaks every tie, so the order is total.
 - The status filter ``expired`` also lists cancelled accounts whose ``expires_on`` is on
-  or before ``today`` (DESIGN.md: "cancelled and expired" is derived, not a status);
+  or before ``today`` (docs/rules.md#statuses: "cancelled and expired" is derived, not a status);
   ``all`` lists every status, ``creating`` included.
 """
 

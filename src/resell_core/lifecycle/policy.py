@@ -1,4 +1,4 @@
-"""The lifecycle's configurable settings (DESIGN.md section 2: decisions, not constants)."""
+"""The lifecycle's configurable settings (docs/rules.md, part 2: decisions, not constants)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def _key_wait(_instance: object, _attribute: object, value: timedelta) -> None:
 
 @attrs.frozen
 class Policies:
-    """Every configurable decision of DESIGN.md section 2 the service applies.
+    """Every configurable decision of docs/rules.md (part 2) the service applies.
 
     Attributes:
         lifecycle: Renewals, archives and trials.

@@ -1,6 +1,6 @@
 """Edit and the other moves of an account's lifecycle, through the transition table.
 
-Plan changes follow the catalog's change rules (DESIGN.md section 2): an upgrade takes
+Plan changes follow the catalog's change rules (docs/rules.md#plan-changes): an upgrade takes
 effect at once and opens a proration invoice (the unused part of what was billed for the
 current period is credited, the new plan is charged for the rest of it); a downgrade is
 scheduled for the end of the term as a pending change the agency can withdraw; a change

@@ -53,7 +53,7 @@ def _written(path: Path) -> dict[str, object]:
 
 def test_the_raw_sqlite_loop_writes_what_the_service_run_writes(tmp_path: Path) -> None:
     """Same invoices, movements, audit entries, account rows and balances from both sides
-    (the baseline adds one idempotency record an account, as DESIGN.md lists it)."""
+    (the baseline adds one idempotency record an account, as docs/rules.md#goals lists it)."""
     written = []
     for side in ("service", "raw"):
         path = tmp_path / f"{side}.db"

@@ -1,4 +1,4 @@
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
+# ruff: noqa: N802 - test names carry rule ids (docs/rules.md) in upper case
 """Contracts of the small ports: clock, ids, secrets, notifier and provisioner."""
 
 from __future__ import annotations

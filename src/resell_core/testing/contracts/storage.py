@@ -1,4 +1,4 @@
-# ruff: noqa: N802 - test names carry DESIGN.md rule ids in upper case (STYLE.md 15)
+# ruff: noqa: N802 - test names carry rule ids (docs/rules.md) in upper case
 """The storage contract (:mod:`resell_core.ports`): every storage adapter passes it.
 
 Subclass :class:`StorageContract` and supply a ``storage`` fixture returning a fresh,

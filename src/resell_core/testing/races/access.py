@@ -1,4 +1,4 @@
-# ruff: noqa: N802 - test names carry rule ids in upper case (STYLE.md 15)
+# ruff: noqa: N802 - test names carry rule ids in upper case
 """The access race suite (S6, S8): logins, a reset token and a sign-on ticket raced.
 
 :class:`AccessRaces` is a plain pytest class (not collected by itself, like the contract
