@@ -94,6 +94,7 @@ __all__ = [
     "UnitOfWork",
     "UserRepository",
     "ViewRepository",
+    "next_count",
 ]
 
 # -- values the ports carry ----------------------------------------------------------------
@@ -140,6 +141,17 @@ class AccessRecord:
     subject: str
     data: str
     expires_at: datetime | None = None
+
+
+def next_count(stored: AccessRecord | None, at: datetime) -> int:
+    """The count that :meth:`TokenStore.increment` answers after ``stored`` (its contract,
+    in one place for every adapter): 1 for no record, one whose ``data`` is not a count,
+    or one expired at ``at``; otherwise the stored count plus one."""
+    if stored is None or not (stored.data.isascii() and stored.data.isdigit()):
+        return 1
+    if stored.expires_at is not None and stored.expires_at <= at:
+        return 1
+    return int(stored.data) + 1
 
 
 @attrs.frozen

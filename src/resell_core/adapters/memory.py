@@ -46,7 +46,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.overview import AccountQuery, Page, SavedView, run_query
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record
+from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -653,15 +653,6 @@ class _Views:
         self._view.write((agency_id, user_id, name), _DELETED, checked=False)
 
 
-def _next_count(stored: AccessRecord | None, at: datetime) -> int:
-    """The count after an increment of ``stored`` (see TokenStore.increment)."""
-    if stored is None or not (stored.data.isascii() and stored.data.isdigit()):
-        return 1
-    if stored.expires_at is not None and stored.expires_at <= at:
-        return 1
-    return int(stored.data) + 1
-
-
 class _Tokens:
     def __init__(self, view: _View[tuple[str, str], AccessRecord], storage: MemoryStorage) -> None:
         self._view = view
@@ -672,7 +663,7 @@ class _Tokens:
         key = (record.kind, record.key)
         storage = self._storage
         with storage._lock:
-            count = _next_count(self._view.table.rows.get(key), at)
+            count = next_count(self._view.table.rows.get(key), at)
             storage._revision += 1
             self._view.table.apply(key, attrs.evolve(record, data=str(count)), storage._revision)
         return count

@@ -96,7 +96,7 @@ from resell_core.lifecycle.overview import (
     matches,
     sort_key,
 )
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record
+from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
 from resell_core.serialization import from_json, loader, parse_json, structurer, to_json
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -1626,15 +1626,6 @@ class _Views:
         self._rows.write((agency_id, user_id, name), _DROP, None)
 
 
-def _next_count(stored: AccessRecord | None, at: datetime) -> int:
-    """The count after an increment of ``stored`` (see TokenStore.increment)."""
-    if stored is None or not (stored.data.isascii() and stored.data.isdigit()):
-        return 1
-    if stored.expires_at is not None and stored.expires_at <= at:
-        return 1
-    return int(stored.data) + 1
-
-
 class _Tokens:
     def __init__(self, rows: _Keyed[AccessRecord], uow: SqlUnitOfWork) -> None:
         self._rows = rows
@@ -1676,7 +1667,7 @@ class _Tokens:
                 .where(table.c.kind == record.kind, table.c.key == record.key)
                 .with_for_update()
             ).first()
-            count = _next_count(None if found is None else rows.load(found.data), at)
+            count = next_count(None if found is None else rows.load(found.data), at)
             stored = attrs.evolve(record, data=str(count))
             connection.execute(rows.sql.upsert, rows._params(key, stored))
         except BaseException:
