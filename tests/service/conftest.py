@@ -11,7 +11,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
-from resell_core.testing.portal import stored_state
+from resell_core.testing.portal import bakery_form, stored_state
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 STARTER = rc.PlanSelection("V3", "marketing", "starter", 500, "monthly")
@@ -19,24 +19,7 @@ TRIAL = rc.PlanSelection("V1", "EM", "trial")
 SANDBOX = rc.PlanSelection("V1", "EM", "sandbox")
 
 
-def _new_account(
-    name: str = "north-bakery",
-    plan: rc.PlanSelection = PLUS,
-    profile_id: str | None = None,
-    **changes: Any,
-) -> rc.NewAccount:
-    """The add-account form of a German bakery, with the given changes."""
-    fields: dict[str, Any] = {
-        "name": name,
-        "client_name": "North Bakery",
-        "notification_email": "bakery@acme.test",
-        "country": "DE",
-        "language": "de",
-        "timezone": "Europe/Berlin",
-        "plan": plan,
-        "billing_profile_id": profile_id,
-    }
-    return rc.NewAccount(**{**fields, **changes})
+_new_account = bakery_form
 
 
 Form = Callable[..., rc.NewAccount]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import resell_core as rc
-from resell_core.testing.portal import sample_agency, sample_card
+from resell_core.testing.portal import bakery_form, sample_agency, sample_card
 from resell_core.testing.races import race_threads, tally
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
@@ -27,19 +27,7 @@ def declined_bakery(portal: rc.PartnerPortal) -> tuple[rc.Agency, str, str]:
     the first day; return the agency, the account id and the invoice id."""
     acme = sample_agency(portal)
     card = sample_card(portal, acme.id, label="Declining Visa", card_token="tok_decline")
-    created = portal.add_account(
-        acme.id,
-        rc.NewAccount(
-            name="north-bakery",
-            client_name="North Bakery",
-            notification_email="bakery@acme.test",
-            country="DE",
-            language="de",
-            timezone="Europe/Berlin",
-            plan=PLUS,
-            billing_profile_id=card.id,
-        ),
-    )
+    created = portal.add_account(acme.id, bakery_form(plan=PLUS, profile_id=card.id))
     portal.process_provisioning()
     assert portal.run_billing().payments_declined == 1
     [invoice] = portal.invoices(acme.id, created.account.id)

@@ -16,7 +16,7 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.billing.ledger import SPENT, CreditKind, account_wallet, profile_wallet
 from resell_core.ports import PaymentGateway
-from resell_core.testing.portal import sample_agency, sample_card
+from resell_core.testing.portal import bakery_form, sample_agency, sample_card
 from resell_core.testing.races.money import HeldGateway
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
@@ -41,19 +41,7 @@ def portal_with(gateway: PaymentGateway) -> rc.PartnerPortal:
 
 def add_bakery(portal: rc.PartnerPortal, agency: rc.Agency, profile: rc.BillingProfile) -> str:
     """Add north-bakery (plus, monthly, paid by ``profile``), active; return its id."""
-    created = portal.add_account(
-        agency.id,
-        rc.NewAccount(
-            name="north-bakery",
-            client_name="North Bakery",
-            notification_email="bakery@acme.test",
-            country="DE",
-            language="de",
-            timezone="Europe/Berlin",
-            plan=PLUS,
-            billing_profile_id=profile.id,
-        ),
-    )
+    created = portal.add_account(agency.id, bakery_form(plan=PLUS, profile_id=profile.id))
     portal.process_provisioning()
     return created.account.id
 

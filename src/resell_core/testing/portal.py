@@ -23,10 +23,14 @@ import attrs
 
 from resell_core.agency import Agency
 from resell_core.billing.profiles import BillingProfile
+from resell_core.lifecycle.validation import NewAccount
+from resell_core.pricing.selection import PlanSelection
 from resell_core.service.portal import PartnerPortal
 
 __all__ = [
+    "SAMPLE_PLUS",
     "SAMPLE_START",
+    "bakery_form",
     "other_agency",
     "sample_agency",
     "sample_card",
@@ -36,6 +40,29 @@ __all__ = [
 
 SAMPLE_START = date(2024, 4, 11)
 """The day the sample portal's clock shows (at 09:00 UTC)."""
+
+SAMPLE_PLUS = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
+"""The sample accounts' plan: marketing plus, 2,500 contacts, monthly."""
+
+
+def bakery_form(
+    name: str = "north-bakery",
+    plan: PlanSelection = SAMPLE_PLUS,
+    profile_id: str | None = None,
+    **changes: Any,
+) -> NewAccount:
+    """The add-account form of a German bakery (ACME's client), with the given changes."""
+    fields: dict[str, Any] = {
+        "name": name,
+        "client_name": "North Bakery",
+        "notification_email": "bakery@acme.test",
+        "country": "DE",
+        "language": "de",
+        "timezone": "Europe/Berlin",
+        "plan": plan,
+        "billing_profile_id": profile_id,
+    }
+    return NewAccount(**{**fields, **changes})
 
 
 def sample_portal(start: date = SAMPLE_START) -> PartnerPortal:

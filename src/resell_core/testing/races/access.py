@@ -28,11 +28,10 @@ import pytest
 
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.notices import NoticeKind
-from resell_core.lifecycle.validation import NewAccount
 from resell_core.ports import Storage
 from resell_core.pricing.selection import PlanSelection
 from resell_core.service.portal import PartnerPortal
-from resell_core.testing.portal import SAMPLE_START, sample_agency
+from resell_core.testing.portal import SAMPLE_START, bakery_form, sample_agency
 from resell_core.testing.races import Outcome, race_processes, race_threads, tally
 
 __all__ = ["AccessRaces", "RaceScene"]
@@ -72,18 +71,7 @@ def _scene(portal: PartnerPortal, race: str) -> RaceScene:
     with portal.storage.unit_of_work() as uow:
         agencies = uow.agencies.page(limit=1)
     agency_id = agencies[0].id if agencies else sample_agency(portal).id
-    created = portal.add_account(
-        agency_id,
-        NewAccount(
-            name=name,
-            client_name="North Bakery",
-            notification_email="bakery@acme.test",
-            country="DE",
-            language="de",
-            timezone="Europe/Berlin",
-            plan=_TRIAL,
-        ),
-    )
+    created = portal.add_account(agency_id, bakery_form(name, plan=_TRIAL))
     portal.process_provisioning()
     assert created.password is not None
     return RaceScene(agency_id, created.account.id, name, created.password)
