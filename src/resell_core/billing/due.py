@@ -16,12 +16,13 @@ from datetime import date, timedelta
 import attrs
 
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
-from resell_core.periods import Frequency, Period, nth_period, periods_between
+from resell_core.periods import Frequency, Period, nth_period, period_containing, periods_between
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = [
     "BILLABLE_STATUSES",
     "DuePeriod",
+    "billed_period_on",
     "due_for_all",
     "due_periods",
     "is_billable",
@@ -150,6 +151,20 @@ def due_periods(account: Account, until: date) -> list[DuePeriod]:
         )
         for index, period in found
     ]
+
+
+def billed_period_on(account: Account, day: date) -> Period | None:
+    """Return the account's period that holds ``day`` when it was billed already, else None.
+
+    Read from the account's term alone: its anchor and frequency give the period holding
+    ``day``, billed when its index is below ``account.next_period``. None before the
+    anchor, for an account with no term, and for a period the run has not billed yet.
+    """
+    anchor, frequency = account.anchor, account.frequency
+    if anchor is None or frequency is None or day < anchor:
+        return None
+    index, period = period_containing(anchor, frequency, day)
+    return period if index < account.next_period else None
 
 
 def due_for_all(accounts: Iterable[Account], until: date) -> Iterator[DuePeriod]:

@@ -12,9 +12,17 @@ import enum
 
 import attrs
 
+from resell_core.billing.invoices import Invoice
 from resell_core.lifecycle.account import Account, AccountKind
 
-__all__ = ["Notice", "NoticeKind", "account_notice", "agency_notice", "notice_recipients"]
+__all__ = [
+    "Notice",
+    "NoticeKind",
+    "account_notice",
+    "agency_notice",
+    "invoice_declined",
+    "notice_recipients",
+]
 
 
 class NoticeKind(enum.StrEnum):
@@ -82,3 +90,17 @@ def agency_notice(
 ) -> Notice:
     """Build a notice to the agency itself (a held payout, a credits purchase)."""
     return Notice(kind, agency_email, subject, body, agency_id, None)
+
+
+def invoice_declined(invoice: Invoice, *, agency_email: str) -> Notice:
+    """Build the notice to the agency that the card charge of one of its own invoices (a
+    purchase for the agency, no account's) was declined; an account's invoices are told
+    about to the account's notification email (``billing.payment.settlement_notices``)."""
+    return Notice(
+        NoticeKind.PAYMENT_FAILED,
+        agency_email,
+        f"Invoice {invoice.number}: payment declined",
+        f"Invoice {invoice.number} ({invoice.open_amount}) was declined. "
+        "Check the card of the billing profile.",
+        invoice.agency_id,
+    )

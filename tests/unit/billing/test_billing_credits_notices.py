@@ -37,7 +37,7 @@ from resell_core.billing.ledger import (
     balances,
     profile_wallet,
 )
-from resell_core.billing.notices import NoticeKind, notice_recipients
+from resell_core.billing.notices import NoticeKind, invoice_declined, notice_recipients
 from resell_core.billing.payment import (
     PaymentDecision,
     Settlement,
@@ -304,6 +304,34 @@ def test_S1_payment_failure_notices_the_agency_each_time() -> None:
     assert {n.to for n in notices} == {"alerts@acme-digital.test"}
     quiet = Settlement(invoice, PaymentDecision.RETRY_LATER, "k")
     assert settlement_notices(quiet, _account(), agency_email="ops@acme.test") == []
+
+
+def test_S2_a_declined_purchase_of_the_agency_itself_is_told_to_the_agency() -> None:
+    """SMS credits bought for the agency (no account) on a card that declines: the agency's
+    own email hears of it, with the invoice's number and what is open."""
+    invoice = billing.build_purchase_invoice(
+        kind=billing.LineKind.CREDITS_PURCHASE,
+        description="500 SMS credits",
+        quantity=500,
+        unit_price=Money("0.05", "USD"),
+        agency_id="ACME-DIGITAL",
+        account_id=None,
+        profile_id="card-main",
+        invoice_id="inv-9",
+        number=9,
+        issued_on=DAY,
+    )
+
+    notice = invoice_declined(invoice, agency_email="ops@acme.test")
+
+    assert (notice.kind, notice.to, notice.agency_id, notice.account_id) == (
+        NoticeKind.PAYMENT_FAILED,
+        "ops@acme.test",
+        "ACME-DIGITAL",
+        None,
+    )
+    assert notice.subject == "Invoice 9: payment declined"
+    assert notice.body.startswith("Invoice 9 (USD 25.00) was declined.")
 
 
 def test_K4_commission_accounts_clients_receive_their_own_notices() -> None:
