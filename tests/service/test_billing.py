@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 
 import attrs
 import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.periods import nth_period
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
@@ -326,6 +328,43 @@ def test_dunning_exhausted_expires_the_account_and_tells_the_agency(
     assert [n.to for n in exhausted] == [bakery.notification_email]
     assert len(notifier.of_kind(rc.NoticeKind.PAYMENT_FAILED)) == 3
     assert gateway_of(portal).charges == []
+
+
+def test_C3_dunning_exhausted_gives_back_the_earmarked_credit_the_invoice_took(
+    portal: rc.PartnerPortal, acme: rc.Agency
+) -> None:
+    """North Bakery's USD 30 of earmarked credit paid part of April, the declining card the
+    rest: when the invoice fails, the 30 are the account's again and the invoice shows no
+    prepaid part (prepaid spent is what paid invoices took)."""
+    bakery = add_paid(portal, acme, card_with(portal, acme, "tok_decline"))
+    with portal.storage.unit_of_work() as uow:
+        uow.ledger.append(
+            Movement(
+                "movement-earmark",
+                acme.id,
+                CreditKind.PREPAID,
+                Decimal(30),
+                OUTSIDE,
+                account_wallet(bakery.id),
+                date(2024, 4, 11),
+                "prepaid bought for north-bakery",
+            )
+        )
+        uow.commit()
+    portal.run_billing()
+    [started] = portal.invoices(acme.id, bakery.id)
+    assert started.paid_earmarked == rc.Money("30", "USD")
+    assert portal.balances(acme.id, account_id=bakery.id).prepaid.is_zero()
+    day = date(2024, 4, 12)
+    while day <= date(2024, 4, 25):
+        on(portal, day)
+        portal.run_billing()
+        day += timedelta(days=1)
+
+    [failed] = portal.invoices(acme.id, bakery.id)
+    assert failed.status is rc.InvoiceStatus.FAILED
+    assert (failed.paid_earmarked, failed.paid_card) == (rc.Money("0", "USD"),) * 2
+    assert portal.balances(acme.id, account_id=bakery.id).prepaid == rc.Money("30", "USD")
 
 
 def test_a_pending_charge_is_confirmed_when_the_gateway_settles_it(

@@ -38,18 +38,19 @@ from typing import TypeVar
 
 import attrs
 
+from resell_core.billing.collection import answer_awaited, as_first_start, charge_in_flight
 from resell_core.billing.credits import credits_bought
 from resell_core.billing.due import due_periods
+from resell_core.billing.final_failure import final_failure, is_credits_purchase
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
-from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
+from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import (
-    SPENT,
     CreditKind,
     Movement,
     account_wallet,
     profile_wallet,
 )
-from resell_core.billing.notices import NoticeKind, account_notice, agency_notice
+from resell_core.billing.notices import NoticeKind, account_notice, invoice_declined
 from resell_core.billing.payment import (
     PaymentDecision,
     Settlement,
@@ -306,7 +307,7 @@ def save_order(uow: UnitOfWork, invoice: Invoice, order: CreditsOrder) -> None:
 
 
 def _order(uow: UnitOfWork, invoice: Invoice) -> CreditsOrder | None:
-    if not _is_purchase(invoice):
+    if not is_credits_purchase(invoice):
         return None  # only a credits purchase delivers anything: no read for the others
     record = uow.tokens.get(CREDITS_ORDER, invoice.id)
     if record is None or record.agency_id != invoice.agency_id:
@@ -342,19 +343,6 @@ class Settled:
     expired_account: str | None = None
 
 
-def _fresh(invoice: Invoice) -> Invoice:
-    # An invoice opened elsewhere for the run to collect (an upgrade's proration) carries
-    # ``next_retry_on`` without ever having been started: it still gets prepaid first (C2).
-    if (
-        invoice.status is InvoiceStatus.OPEN
-        and invoice.attempts == 0
-        and invoice.paid.is_zero()
-        and invoice.next_retry_on is not None
-    ):
-        return attrs.evolve(invoice, next_retry_on=None)
-    return invoice
-
-
 def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) -> Started:
     """Spend prepaid credit on an open invoice and mark its card charge in flight.
 
@@ -380,7 +368,7 @@ def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) ->
     if use_prepaid and invoice.profile_id is not None:
         pool = uow.ledger.balance(agency_id, profile_wallet(invoice.profile_id), CreditKind.PREPAID)
     start = start_payment(
-        _fresh(invoice), profile=profile, earmarked=earmarked, pool=pool, on=work.today
+        as_first_start(invoice), profile=profile, earmarked=earmarked, pool=pool, on=work.today
     )
     for movement in start.movements:
         uow.ledger.append(movement)
@@ -389,7 +377,7 @@ def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) ->
         invoice.paid_earmarked + invoice.paid_pool
     )
     if start.charge is not None:
-        started = attrs.evolve(started, status=InvoiceStatus.PENDING, next_retry_on=work.today)
+        started = charge_in_flight(started, on=work.today)
         work.audit(
             "charge_started", started.id, after=start.charge.idempotency_key, agency_id=agency_id
         )
@@ -417,40 +405,8 @@ def _deliver(work: Work, invoice: Invoice) -> None:
     )
 
 
-def _refund_prepaid(work: Work, invoice: Invoice) -> Invoice:
-    # A failed invoice was not paid: the prepaid credit it took goes back where it came
-    # from, so that prepaid spent always equals what paid invoices took.
-    parts = (
-        ("earmarked", invoice.paid_earmarked, invoice.account_id, account_wallet),
-        ("pool", invoice.paid_pool, invoice.profile_id, profile_wallet),
-    )
-    for part, amount, owner, wallet in parts:
-        if amount.is_positive() and owner is not None:
-            work.uow.ledger.append(
-                Movement(
-                    id=f"{invoice.id}/refund-{part}",
-                    agency_id=invoice.agency_id,
-                    kind=CreditKind.PREPAID,
-                    quantity=amount.amount,
-                    source=SPENT,
-                    destination=wallet(owner),
-                    on=work.today,
-                    reason=f"invoice {invoice.number} failed: prepaid credit given back",
-                    invoice_id=invoice.id,
-                )
-            )
-    zero = Money.zero(invoice.currency)
-    return attrs.evolve(invoice, paid_earmarked=zero, paid_pool=zero)
-
-
-def _is_purchase(invoice: Invoice) -> bool:
-    return any(line.kind is LineKind.CREDITS_PURCHASE for line in invoice.lines)
-
-
-def _expire(work: Work, invoice: Invoice) -> str | None:
-    if invoice.account_id is None or _is_purchase(invoice):
-        return None
-    account = work.uow.accounts.get(invoice.agency_id, invoice.account_id)
+def _expire(work: Work, agency_id: str, account_id: str) -> str | None:
+    account = work.uow.accounts.get(agency_id, account_id)
     try:
         expired = work.apply(account, DunningExhausted())
     except InvalidTransition:
@@ -469,16 +425,7 @@ def _notify_settlement(work: Work, settlement: Settlement) -> None:
         for notice in settlement_notices(settlement, account, agency_email=agency.email):
             work.notify(notice)
         return
-    work.notify(
-        agency_notice(
-            NoticeKind.PAYMENT_FAILED,
-            agency_id=agency.id,
-            agency_email=agency.email,
-            subject=f"Invoice {invoice.number}: payment declined",
-            body=f"Invoice {invoice.number} ({invoice.open_amount}) was declined. "
-            "Check the card of the billing profile.",
-        )
-    )
+    work.notify(invoice_declined(invoice, agency_email=agency.email))
 
 
 def _settle(work: Work, invoice: Invoice, result: ChargeResult) -> Settled:
@@ -499,12 +446,16 @@ def _settle(work: Work, invoice: Invoice, result: ChargeResult) -> Settled:
         work.uow.ledger.append(movement)
     expired: str | None = None
     if decision in (PaymentDecision.PENDING, PaymentDecision.RECONCILE):
-        settled = attrs.evolve(settled, next_retry_on=work.today + _DAY)
+        settled = answer_awaited(settled, on=work.today)
     elif decision is PaymentDecision.PAID:
         _deliver(work, settled)
     elif decision is PaymentDecision.DUNNING_EXHAUSTED:
-        settled = _refund_prepaid(work, settled)
-        expired = _expire(work, settled)
+        failure = final_failure(settled, on=work.today)
+        for movement in failure.movements:
+            work.uow.ledger.append(movement)
+        settled = failure.invoice
+        if failure.expires is not None:
+            expired = _expire(work, settled.agency_id, failure.expires)
     _notify_settlement(work, settlement)
     stored = work.uow.invoices.update(settled)
     work.audit(

@@ -21,15 +21,10 @@ from decimal import Decimal
 import attrs
 
 from resell_core.agency import Agency
+from resell_core.billing.collection import charge_in_flight
 from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.gateway import ChargeRequest
-from resell_core.billing.invoices import (
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    recurring_lines,
-    with_payment_state,
-)
+from resell_core.billing.invoices import Invoice, InvoiceLine, recurring_lines
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.profiles import BillingProfile
@@ -312,9 +307,7 @@ def bill_account(
         started = start.invoice
         paid_earmarked, paid_pool = started.paid_earmarked, started.paid_pool
         if start.charge is not None:
-            started = with_payment_state(
-                started, InvoiceStatus.PENDING, paid_earmarked, paid_pool, today
-            )
+            started = charge_in_flight(started, on=today)
         earmarked -= paid_earmarked.amount
         reads.took(agency_id, number, (profile_id, paid_pool.amount) if profile_id else None)
         events.extend(billed.events)

@@ -27,11 +27,12 @@ import contextlib
 
 import attrs
 
-from resell_core.billing.due import period_key
+from resell_core.billing.collection import left_to_collect
+from resell_core.billing.credit_basis import CreditBasis, credit_basis
+from resell_core.billing.due import billed_period_on, period_key
 from resell_core.billing.invoices import (
     Invoice,
     InvoiceStatus,
-    LineKind,
     build_change_invoice,
     settle_negative,
 )
@@ -50,7 +51,7 @@ from resell_core.lifecycle.actions import (
 )
 from resell_core.lifecycle.names import custom_domain_problem
 from resell_core.money import Money
-from resell_core.periods import Period, period_containing
+from resell_core.periods import Period
 from resell_core.pricing.changes import ChangeKind, ChangeTiming, ProratedChange, prorate_change
 from resell_core.pricing.selection import PlanSelection
 from resell_core.service.billing import pay_invoice
@@ -116,39 +117,17 @@ def transition(
 # -- plan changes --------------------------------------------------------------------------
 
 
-def _billed_period(work: Work, account: Account) -> tuple[Period, Period, Money] | None:
-    """The current period, and the latest charge for the plan now in force within it.
-
-    Returns the period, the part of it that charge paid for and its amount: the recurring
-    invoice's total over the whole period, or, when the plan was already changed at once
-    earlier in the period, that change's charge line over the rest of the period (so a
-    second change credits what the first one charged, not the plan before it). None when
-    the current period was not billed yet.
-    """
-    anchor, frequency = account.anchor, account.frequency
-    if anchor is None or frequency is None or work.today < anchor:
+def _credit_basis(work: Work, account: Account) -> CreditBasis | None:
+    """What a change made today credits the unused part of; None when the current period
+    was not billed yet (the billing run bills it at the new plan)."""
+    period = billed_period_on(account, work.today)
+    if period is None:
         return None
-    index, period = period_containing(anchor, frequency, work.today)
-    if index >= account.next_period:
-        return None  # not billed yet: the billing run bills it at the new plan
-    invoice = work.uow.invoices.by_period_key(period_key(account.id, period))
-    if invoice is None or invoice.status is InvoiceStatus.VOID:
+    invoices = work.uow.invoices
+    recurring = invoices.by_period_key(period_key(account.id, period))
+    if recurring is None:
         return None
-    latest = (invoice.number, period, invoice.total)
-    for other in work.uow.invoices.list(account.agency_id, account.id):
-        if other.status is InvoiceStatus.VOID or other.number <= latest[0]:
-            continue
-        for line in other.lines:
-            covered = line.period
-            if (
-                line.kind is LineKind.PRORATION_CHARGE
-                and covered is not None
-                and covered.end == period.end
-                and period.start <= covered.start
-            ):
-                latest = (other.number, covered, line.amount)
-    _, covered, amount = latest
-    return period, covered, amount
+    return credit_basis(period, recurring, invoices.list(account.agency_id, account.id))
 
 
 def _change_invoice(
@@ -175,7 +154,7 @@ def _change_invoice(
     if movement is not None:
         work.uow.ledger.append(movement)
     elif invoice.total.is_positive():
-        invoice = attrs.evolve(invoice, next_retry_on=work.today)
+        invoice = left_to_collect(invoice, on=work.today)
     elif invoice.total.is_zero():
         invoice = attrs.evolve(invoice, status=InvoiceStatus.PAID)
     work.uow.invoices.add(invoice)
@@ -197,14 +176,14 @@ def _change_paid_plan(
     action_type = Downgrade if ChangeKind.DOWNGRADE in kinds else Upgrade
     if rule.timing is ChangeTiming.END_OF_TERM:
         return _step(work, account, action_type(new, timing=END_OF_TERM)), None
-    billed = _billed_period(work, account)
+    basis = _credit_basis(work, account)
     changed = _step(work, account, action_type(new, timing=IMMEDIATE))
-    if billed is None:
+    if basis is None:
         return changed, None
-    period, covered, amount = billed
+    period = basis.period
     agency = work.uow.agencies.get(account.agency_id)
     net = catalog.cycle_price(new, reseller_rate=agency.reseller_rate).net
-    prorated = prorate_change(amount, net, period, work.today, billed_for=covered)
+    prorated = prorate_change(basis.amount, net, period, work.today, billed_for=basis.billed_for)
     if rule.timing is ChangeTiming.NEW_TERM:
         # The new term's first period is billed by the billing run like any other period:
         # here only the unused remainder of the old term is credited.
