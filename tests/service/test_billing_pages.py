@@ -12,8 +12,11 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.memory import MemoryUnitOfWork
+from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.billing.run import bill_period
+from resell_core.errors import InsufficientCredit
+from resell_core.testing.portal import bakery_form, sample_agency, sample_card, sample_portal
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -189,3 +192,101 @@ def test_a_page_refused_as_a_whole_is_billed_account_by_account(
     assert [i.number for i in invoices] == [1, 2, 3]
     assert report.invoices_created == 2
     assert report.errors == ()
+
+
+def _month_of_shops(portal: rc.PartnerPortal) -> rc.Agency:
+    """Acme's shops on 2024-05-12: two a month behind (two periods each, North Bakery with
+    USD 30 earmarked), one on a card that declines, one without a card."""
+    acme = sample_agency(portal)
+    card = sample_card(portal, acme.id)
+    old_visa = sample_card(portal, acme.id, label="Old Visa", card_token="tok_decline")
+
+    def add(name: str, profile_id: str | None) -> rc.Account:
+        created = portal.add_account(acme.id, bakery_form(name, PLUS, profile_id))
+        portal.process_provisioning()
+        return created.account
+
+    bakery = add("north-bakery", card.id)
+    add("south-florist", card.id)
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+    clock.advance(days=31)
+    add("east-butcher", old_visa.id)
+    garage = add("west-garage", card.id)
+    with portal.storage.unit_of_work() as uow:
+        stored = uow.accounts.get(acme.id, garage.id)
+        uow.accounts.update(attrs.evolve(stored, billing_profile_id=None))
+        uow.ledger.append(
+            Movement(
+                "movement-earmark",
+                acme.id,
+                CreditKind.PREPAID,
+                Decimal(30),
+                OUTSIDE,
+                account_wallet(bakery.id),
+                date(2024, 4, 11),
+                "prepaid bought for north-bakery",
+            )
+        )
+        uow.commit()
+    return acme
+
+
+def _billed(portal: rc.PartnerPortal, acme: rc.Agency) -> tuple[object, ...]:
+    """What the run stored, charged and told, invoice ids put as their numbers (the ids a
+    refused page took are not given out again)."""
+    invoices = portal.invoices(acme.id)
+    number = {i.id: i.number for i in invoices}
+    kept = [f.name for f in attrs.fields(rc.Invoice) if f.name not in ("id", "version")]
+    with portal.storage.unit_of_work() as uow:
+        movements = [
+            (m.kind, m.quantity, m.source, m.destination, m.on, m.reason, number[m.invoice_id])
+            for m in uow.ledger.movements(acme.id)
+            if m.invoice_id is not None
+        ]
+        accounts = [
+            (a.name, a.next_period, a.paid_through, a.status)
+            for a in uow.accounts.of_agency(acme.id)
+        ]
+    gateway, notifier = portal.gateway, portal.notifier
+    assert isinstance(gateway, rc.SimulatedGateway)
+    assert isinstance(notifier, RecordingNotifier)
+    return (
+        [tuple(getattr(i, name) for name in kept) for i in invoices],
+        sorted(movements, key=repr),
+        sorted(accounts, key=repr),
+        sorted((c.amount, c.description) for c in gateway.charges),
+        notifier.sent,
+    )
+
+
+def test_a_page_billed_account_by_account_bills_what_the_page_would_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same month billed twice: in one page, and with that page's commit refused (a
+    fault: nothing else changed) so that each account is billed as a page of one. Both
+    store the same invoices, prepaid spent and accounts, charge and tell the same, and
+    report the same (the shop without a card as the one error)."""
+    paged = sample_portal()
+    paged_acme = _month_of_shops(paged)
+    paged_report = paged.run_billing()
+    refused = sample_portal()
+    refused_acme = _month_of_shops(refused)
+    real = MemoryUnitOfWork.commit
+    pages: list[int] = []
+
+    def refuse_the_first_page(uow: MemoryUnitOfWork) -> None:
+        if uow.invoices._view.writes and not pages:
+            pages.append(len(uow.invoices._view.writes))
+            raise InsufficientCredit("prepaid credit was spent by another worker meanwhile")
+        real(uow)
+
+    monkeypatch.setattr(MemoryUnitOfWork, "commit", refuse_the_first_page)
+
+    refused_report = refused.run_billing()
+
+    assert pages == [5]  # the page of every due account was refused once
+    assert _billed(refused, refused_acme) == _billed(paged, paged_acme)
+    assert attrs.asdict(refused_report) == attrs.asdict(paged_report)
+    assert (paged_report.invoices_created, paged_report.payments_declined) == (5, 1)
+    assert [e.code for e in paged_report.errors] == ["payment_error"]

@@ -16,7 +16,8 @@ follows the same three steps:
    unit of work records every answer of the page.
 
 A page whose commit is refused is run again when another worker took the same invoice
-numbers first, and otherwise billed account by account, each in its own units of work.
+numbers first, and otherwise billed again account by account, each account a page of one
+through the same steps (its own units of work, from fresh reads).
 
 A crash between 2 and 3 leaves a pending invoice that the next run's retry pass finds: it
 asks the gateway what became of the key (``lookup``) instead of charging again, and
@@ -29,7 +30,6 @@ credits arrive once the invoice is paid, whenever that is.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -40,7 +40,6 @@ import attrs
 
 from resell_core.billing.collection import answer_awaited, as_first_start, charge_in_flight
 from resell_core.billing.credits import credits_bought
-from resell_core.billing.due import due_periods
 from resell_core.billing.final_failure import final_failure, is_credits_purchase
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
 from resell_core.billing.invoices import Invoice, InvoiceStatus
@@ -61,7 +60,7 @@ from resell_core.billing.payment import (
     settlement_notices,
     start_payment,
 )
-from resell_core.billing.run import bill_period, price_due, run_until
+from resell_core.billing.run import run_until
 from resell_core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -71,7 +70,7 @@ from resell_core.errors import (
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.actions import ApplyPendingChange, DunningExhausted, EndTrial
+from resell_core.lifecycle.actions import DunningExhausted, EndTrial
 from resell_core.money import Money
 from resell_core.ports import AccessRecord, UnitOfWork
 from resell_core.serialization import from_json, to_json
@@ -556,6 +555,16 @@ def _contended(error: ResellError) -> bool:
     return isinstance(error, AlreadyExists) and error.kind == "invoice number"
 
 
+@attrs.frozen
+class _Page:
+    """Which due accounts a page claims: up to ``limit`` after ``after`` (by id), none
+    past ``upto`` when given (a page of one of a page refused as a whole)."""
+
+    after: str | None
+    limit: int
+    upto: str | None = None
+
+
 class _PageBilled:
     """What a page's bills add to the run's report, kept from the bills as they are written.
 
@@ -635,7 +644,7 @@ def _write_bill(
 
 
 def _store_page(
-    ctx: Context, before: date, until: date, *, after: str | None, limit: int, claimed: list[str]
+    ctx: Context, before: date, until: date, page: _Page, claimed: list[str]
 ) -> _PageBilled | None:
     """In one unit of work: claim the next page of due accounts, bill every due period of
     each, store it all with the charges in flight, and take each agency's invoice numbers
@@ -645,17 +654,19 @@ def _store_page(
     counters, the prepaid spent and the invoices are stored once the whole page is billed.
 
     Returns:
-        What the page's bills come to, for the report; None when no account is due after
-        ``after``.
+        What the page's bills come to, for the report; None when no account of the page
+        is due.
     """
 
     def body(work: Work) -> _PageBilled | None:
         uow = work.uow
-        page = uow.accounts.due(before, after_id=after, limit=limit, claim=True)
-        claimed[:] = [page[-1].id] if page else []
-        if not page:
+        due = uow.accounts.due(before, after_id=page.after, limit=page.limit, claim=True)
+        if page.upto is not None:
+            due = [a for a in due if a.id <= page.upto]
+        claimed[:] = [due[-1].id] if due else []
+        if not due:
             return None
-        reads = PageReads(uow, page)
+        reads = PageReads(uow, due)
         policy = ctx.policies.lifecycle
         catalog = ctx.catalog
         today = work.today
@@ -663,7 +674,7 @@ def _store_page(
         billed = _PageBilled()
         movements: list[Movement] = []
         invoices: list[Invoice] = []
-        for account in page:
+        for account in due:
             bill = bill_account(
                 account, until, reads, catalog=catalog, policy=policy, today=today, new_id=new_id
             )
@@ -677,19 +688,18 @@ def _store_page(
         uow.invoices.add_many(invoices)
         return billed
 
-    command = Command("bill_page", PLATFORM, {"until": before, "after": after})
+    command = Command("bill_page", PLATFORM, {"until": before, "after": page.after})
     return run_command(ctx, command, body, None)
 
 
-def _bill_page(
-    ctx: Context, before: date, until: date, *, after: str | None, limit: int, tally: _Tally
-) -> str | None:
+def _bill_page(ctx: Context, before: date, until: date, page: _Page, tally: _Tally) -> str | None:
     """Bill the next page of due accounts, charge their cards, record the answers.
 
     The page is stored in one unit of work; when its commit loses a race for an agency's
-    invoice numbers it is run again from its reads; when it is refused otherwise (another
-    worker without claims stored a period first, credit spent meanwhile) the page's
-    accounts are billed one by one instead, each in its own units of work.
+    invoice numbers it is run again from its reads. When it is refused otherwise (another
+    worker without claims stored a period first, credit spent meanwhile) its accounts are
+    billed again one by one, each a page of one from fresh reads; a page of one refused
+    is reported for its account.
 
     Returns:
         The page's last account id, or None when nothing more is due.
@@ -698,20 +708,40 @@ def _bill_page(
     billed: _PageBilled | None = None
     for attempt in range(_PAGE_RETRIES):
         try:
-            billed = _store_page(ctx, before, until, after=after, limit=limit, claimed=claimed)
+            billed = _store_page(ctx, before, until, page, claimed)
         except ResellError as error:
             if not claimed:
                 raise
             if _contended(error) and attempt < _PAGE_RETRIES - 1:
                 continue
-            _bill_one_by_one(ctx, before, until, after=after, upto=claimed[0], tally=tally)
-            return claimed[0]
+            last = claimed[0]
+            if page.upto is None:
+                _bill_one_by_one(ctx, before, until, after=page.after, upto=last, tally=tally)
+            elif not _billed_elsewhere(error):
+                tally.errors.append(BillingFailure(last, error.code, error.message))
+            return last
         break
     if billed is None:
         return None
     billed.counted(tally)
     _charge_page(ctx, billed.charges, tally)
     return claimed[0]
+
+
+def _billed_elsewhere(error: ResellError) -> bool:
+    """Tell whether a page of one was refused because another worker stored the account's
+    period first (it is billed already)."""
+    return isinstance(error, AlreadyExists) and error.kind == "recurring invoice"
+
+
+def _bill_one_by_one(
+    ctx: Context, before: date, until: date, *, after: str | None, upto: str, tally: _Tally
+) -> None:
+    """Bill the due accounts after ``after`` up to ``upto`` as pages of one account, each
+    claimed while it is stored: the way through a page whose commit was refused as a
+    whole, with the page's own steps."""
+    while (last := _bill_page(ctx, before, until, _Page(after, 1, upto), tally)) is not None:
+        after = last
 
 
 _PAGE_RETRIES = 10
@@ -774,148 +804,8 @@ def _bill_due(ctx: Context, before: date, until: date, tally: _Tally, page_size:
     worker bills them), and one that stays due because its billing failed is passed over.
     """
     after: str | None = None
-    while (
-        last := _bill_page(ctx, before, until, after=after, limit=page_size, tally=tally)
-    ) is not None:
+    while (last := _bill_page(ctx, before, until, _Page(after, page_size), tally)) is not None:
         after = last
-
-
-# -- the run: one account at a time (a page refused as a whole) ------------------------------
-
-
-class _AlreadyBilled(Exception):
-    """Another run stored this account period first: roll back and move on."""
-
-
-_Pick = Callable[[UnitOfWork], Account | None]
-
-
-def _claim_next(before: date, after: str | None, upto: str) -> _Pick:
-    """Pick the first due account after ``after`` (up to ``upto``) that no other worker
-    holds, and hold it until the unit of work ends (``FOR UPDATE SKIP LOCKED``)."""
-
-    def pick(uow: UnitOfWork) -> Account | None:
-        found = uow.accounts.due(before, after_id=after, limit=1, claim=True)
-        return found[0] if found and found[0].id <= upto else None
-
-    return pick
-
-
-def _by_id(agency_id: str, account_id: str) -> _Pick:
-    return lambda uow: uow.accounts.get(agency_id, account_id)
-
-
-def _bill_next_period(
-    ctx: Context, command: Command, pick: _Pick, until: date, picked: list[Account]
-) -> Started | None:
-    """In one unit of work: pick an account, bill its oldest due period and start paying it.
-
-    ``picked`` receives the account picked (none when there was none to pick), even when
-    billing it then fails.
-    """
-
-    def body(work: Work) -> Started | None:
-        uow = work.uow
-        account = pick(uow)
-        picked[:] = [] if account is None else [account]
-        if account is None:
-            return None
-        agency_id = account.agency_id
-        due = due_periods(account, until)
-        if not due:
-            return None
-        pending = account.pending_change
-        if pending is not None and due[0].period.start >= pending.effective_on:
-            # The scheduled downgrade takes effect at the term boundary it waited for.
-            account = work.apply(account, ApplyPendingChange(), due[0].period.start)
-            due = due_periods(account, until)
-            if not due:
-                uow.accounts.update(account)
-                return None
-        period = due[0]
-        # Read last: the agency's invoice counter is what concurrent workers contend for.
-        agency = uow.agencies.get(agency_id)
-        figures = price_due(ctx.catalog, period, reseller_rate=agency.reseller_rate)
-        number, numbered = agency.numbered()
-        billed = bill_period(
-            account,
-            period,
-            figures,
-            invoice_id=work.new_id("invoice"),
-            number=number,
-            issued_on=work.today,
-        )
-        if uow.invoices.by_period_key(period.key) is not None:
-            raise _AlreadyBilled
-        uow.agencies.update(numbered)
-        uow.accounts.update(billed.account)
-        work.account_events(agency_id, billed.events)
-        work.audit(
-            "invoice_issued",
-            billed.invoice.id,
-            after=f"{billed.invoice.number} {billed.invoice.total}",
-            agency_id=agency_id,
-        )
-        try:
-            return start_invoice_payment(work, billed.invoice, new=True)
-        except AlreadyExists as error:
-            if error.kind == "recurring invoice":
-                raise _AlreadyBilled from error
-            raise
-
-    try:
-        return _retrying(lambda: run_command(ctx, command, body, None))
-    except _AlreadyBilled:
-        return None
-    except AlreadyExists as error:
-        if error.kind == "recurring invoice":  # another worker committed it first
-            return None
-        raise
-
-
-def _bill_account(
-    ctx: Context, account: Account, started: Started | None, until: date, tally: _Tally
-) -> None:
-    """Charge the period just billed, then bill and charge the account's later due periods
-    (catch-up after missed runs), each in its own units of work."""
-    command = Command("bill_period", account.agency_id, {"account_id": account.id})
-    pick = _by_id(account.agency_id, account.id)
-    if started is not None:
-        tally.billed += 1
-    while started is not None:
-        tally.created += 1
-        tally.started(started)
-        settled = charge_and_record(ctx, started)
-        if settled is not None:
-            tally.settled(settled)
-        started = _bill_next_period(ctx, command, pick, until, [])
-
-
-def _bill_one_by_one(
-    ctx: Context, before: date, until: date, *, after: str | None, upto: str, tally: _Tally
-) -> None:
-    """Bill the due accounts after ``after`` up to ``upto`` one by one, each claimed while
-    its period is stored: the way through a page whose commit was refused as a whole."""
-    command = Command("bill_period", PLATFORM, {"until": before})
-    while True:
-        picked: list[Account] = []
-        try:
-            started = _bill_next_period(
-                ctx, command, _claim_next(before, after, upto), until, picked
-            )
-        except ResellError as error:
-            if not picked:
-                raise
-            tally.errors.append(BillingFailure(picked[0].id, error.code, error.message))
-            after = picked[0].id
-            continue
-        if not picked:
-            return
-        account = picked[0]
-        tally.guarded(
-            account.id, functools.partial(_bill_account, ctx, account, started, until, tally)
-        )
-        after = account.id
 
 
 def _retry_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Invoice]:
