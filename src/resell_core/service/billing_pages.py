@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -86,6 +87,25 @@ class AccountBill:
     error: ResellError | None = None
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _read_once(kept: dict[K, V | ResellError], key: K, read: Callable[[K], V]) -> V:
+    """Return ``read(key)`` as read at the page's first need of it; a read that failed
+    fails again, unread (the account needing it is reported, the others go on)."""
+    found = kept.get(key)
+    if found is None:
+        try:
+            found = read(key)
+        except ResellError as error:
+            found = error
+        kept[key] = found
+    if isinstance(found, ResellError):
+        raise found
+    return found
+
+
 class PageReads:
     """The reads of one page, each made once, and what the page's bills took from them.
 
@@ -116,16 +136,7 @@ class PageReads:
         Raises:
             NotFound: No such agency.
         """
-        found = self._agencies.get(agency_id)
-        if found is None:
-            try:
-                found = self._uow.agencies.get(agency_id)
-            except ResellError as error:
-                found = error
-            self._agencies[agency_id] = found
-        if isinstance(found, ResellError):
-            raise found
-        return found
+        return _read_once(self._agencies, agency_id, self._uow.agencies.get)
 
     def profile(self, agency_id: str, profile_id: str) -> BillingProfile:
         """Return the agency's billing profile as read at its first use in the page.
@@ -133,17 +144,10 @@ class PageReads:
         Raises:
             NotFound: No such profile in this agency.
         """
-        key = (agency_id, profile_id)
-        found = self._profiles.get(key)
-        if found is None:
-            try:
-                found = self._uow.profiles.get(agency_id, profile_id)
-            except ResellError as error:
-                found = error
-            self._profiles[key] = found
-        if isinstance(found, ResellError):
-            raise found
-        return found
+        return _read_once(self._profiles, (agency_id, profile_id), self._read_profile)
+
+    def _read_profile(self, key: tuple[str, str]) -> BillingProfile:
+        return self._uow.profiles.get(*key)
 
     def pool(self, agency_id: str, profile_id: str) -> Decimal:
         """Return the profile's prepaid pool left for the page's next invoice."""
