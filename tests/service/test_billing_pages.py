@@ -3,20 +3,24 @@ guarantees as account by account (B1, B2, A11, C3)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any, cast
 
 import attrs
 import pytest
 
 import resell_core as rc
-from resell_core.adapters.memory import MemoryUnitOfWork
+from resell_core.adapters.memory import MemoryStorage, MemoryUnitOfWork
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.adapters.sql import SqlStorage
+from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.billing.run import bill_period
 from resell_core.errors import InsufficientCredit
-from resell_core.testing.portal import bakery_form, sample_agency, sample_card, sample_portal
+from resell_core.ports import InvoiceRepository, Storage, UnitOfWork
+from resell_core.testing.portal import SAMPLE_START, bakery_form, sample_agency, sample_card
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -260,32 +264,103 @@ def _billed(portal: rc.PartnerPortal, acme: rc.Agency) -> tuple[object, ...]:
     )
 
 
+class _FirstPageRefused:
+    """A storage whose first unit of work storing several invoices at once is refused at
+    its commit, nothing of it written: a page refused as a whole (as when another worker
+    spent its prepaid credit meanwhile, here a fault with nothing else changed)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.refused: list[int] = []
+
+    def unit_of_work(self) -> UnitOfWork:
+        """Start a unit of work of the storage, watched."""
+        return cast(UnitOfWork, _Watched(self.storage.unit_of_work(), self.refused))
+
+
+class _Watched:
+    """A unit of work that counts the invoices stored in one batch and refuses its commit
+    when it is the first to store more than one."""
+
+    def __init__(self, uow: UnitOfWork, refused: list[int]) -> None:
+        self._uow = uow
+        self._refused = refused
+        self._batches: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    def __enter__(self) -> _Watched:
+        self._uow.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._uow.__exit__(*exc)  # type: ignore[arg-type]
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        repository = self._uow.invoices
+        batches = self._batches
+
+        class Counted:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(repository, name)
+
+            def add_many(self, invoices: Sequence[rc.Invoice]) -> None:
+                batches.append(len(invoices))
+                repository.add_many(invoices)
+
+        return cast(InvoiceRepository, Counted())
+
+    def commit(self) -> None:
+        if not self._refused and any(n > 1 for n in self._batches):
+            self._refused.append(max(self._batches))
+            raise InsufficientCredit("prepaid credit was spent by another worker meanwhile")
+        self._uow.commit()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def storages(request: pytest.FixtureRequest) -> Iterator[Callable[[], Storage]]:
+    """Empty storages of one adapter, as many as asked for (PostgreSQL skips unless on)."""
+    if request.param == "memory":
+        yield MemoryStorage
+        return
+    if request.param == "sqlite":
+        yield lambda: SqlStorage("sqlite://")
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip(skip_reason())
+    scratches: list[ScratchSchema] = []
+
+    def scratch() -> Storage:
+        scratches.append(ScratchSchema(url))
+        return scratches[-1].storage()
+
+    try:
+        yield scratch
+    finally:
+        for made in scratches:
+            made.drop()
+
+
 def test_a_page_billed_account_by_account_bills_what_the_page_would_have(
-    monkeypatch: pytest.MonkeyPatch,
+    storages: Callable[[], Storage],
 ) -> None:
-    """The same month billed twice: in one page, and with that page's commit refused (a
-    fault: nothing else changed) so that each account is billed as a page of one. Both
-    store the same invoices, prepaid spent and accounts, charge and tell the same, and
-    report the same (the shop without a card as the one error)."""
-    paged = sample_portal()
+    """The same month billed twice: in one page, and with that page's commit refused so
+    that each account is billed as a page of one. Both store the same invoices, prepaid
+    spent and accounts, charge and tell the same, and report the same (the shop without
+    a card as the one error)."""
+    paged = rc.PartnerPortal.embedded(start=SAMPLE_START, storage=storages())
     paged_acme = _month_of_shops(paged)
     paged_report = paged.run_billing()
-    refused = sample_portal()
+    refusing = _FirstPageRefused(storages())
+    refused = rc.PartnerPortal.embedded(start=SAMPLE_START, storage=refusing)
     refused_acme = _month_of_shops(refused)
-    real = MemoryUnitOfWork.commit
-    pages: list[int] = []
-
-    def refuse_the_first_page(uow: MemoryUnitOfWork) -> None:
-        if uow.invoices._view.writes and not pages:
-            pages.append(len(uow.invoices._view.writes))
-            raise InsufficientCredit("prepaid credit was spent by another worker meanwhile")
-        real(uow)
-
-    monkeypatch.setattr(MemoryUnitOfWork, "commit", refuse_the_first_page)
 
     refused_report = refused.run_billing()
 
-    assert pages == [5]  # the page of every due account was refused once
+    assert refusing.refused == [5]  # the page of every due account was refused once
     assert _billed(refused, refused_acme) == _billed(paged, paged_acme)
     assert attrs.asdict(refused_report) == attrs.asdict(paged_report)
     assert (paged_report.invoices_created, paged_report.payments_declined) == (5, 1)
