@@ -764,8 +764,13 @@ def _charge_page(ctx: Context, charges: list[tuple[str, Started]], tally: _Tally
         except ResellError as error:
             # Left in flight: the retry pass reconciles it by its key.
             tally.errors.append(BillingFailure(account_id, error.code, error.message))
-    if not answered:
-        return
+    if answered:
+        _record_page(ctx, answered, tally)
+
+
+def _record_page(ctx: Context, answered: list[_Answer], tally: _Tally) -> None:
+    """Record the gateway's answers of a page in one unit of work, or each on its own when
+    they cannot be recorded together."""
     tries = itertools.count()
 
     def body(work: Work) -> list[Settled]:
