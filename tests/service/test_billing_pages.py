@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from types import TracebackType
 from typing import Any, cast
 
 import attrs
@@ -294,8 +295,13 @@ class _Watched:
         self._uow.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._uow.__exit__(*exc)  # type: ignore[arg-type]
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._uow.__exit__(exc_type, exc, tb)
 
     @property
     def invoices(self) -> InvoiceRepository:
