@@ -199,6 +199,36 @@ def test_a_page_refused_as_a_whole_is_billed_account_by_account(
     assert report.errors == ()
 
 
+def test_an_account_whose_page_of_one_is_refused_too_is_reported_and_the_others_billed(
+    portal: rc.PartnerPortal,
+    acme: rc.Agency,
+    add_active: AddActive,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every commit storing the florist's invoice is refused: the page is refused, then the
+    florist's page of one; the florist is reported with the refusal's code, the bakery and
+    the butcher are billed and numbered 1, 2."""
+    bakery, florist, butcher = (add_active(name, PLUS) for name in SHOPS[:3])
+    real = MemoryUnitOfWork.commit
+
+    def refuse_the_florist(uow: MemoryUnitOfWork) -> None:
+        written = uow.invoices._view.writes.values()
+        if any(getattr(i, "account_id", None) == florist.id for i in written):
+            raise InsufficientCredit("prepaid credit was spent by another worker meanwhile")
+        real(uow)
+
+    monkeypatch.setattr(MemoryUnitOfWork, "commit", refuse_the_florist)
+
+    report = portal.run_billing()
+
+    assert [(e.subject, e.code) for e in report.errors] == [(florist.id, "insufficient_credit")]
+    assert [(i.account_id, i.number) for i in portal.invoices(acme.id)] == [
+        (bakery.id, 1),
+        (butcher.id, 2),
+    ]
+    assert report.invoices_created == 2
+
+
 def _month_of_shops(portal: rc.PartnerPortal) -> rc.Agency:
     """Acme's shops on 2024-05-12: two a month behind (two periods each, North Bakery with
     USD 30 earmarked), one on a card that declines, one without a card."""
