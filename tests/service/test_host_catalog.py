@@ -70,8 +70,8 @@ def test_TR1_TR3_R3_O3_B1_a_host_catalog_runs_the_portal_overview_and_billing(
 ) -> None:
     """On the garden catalog: a trial of its own length, a sandbox that stays free, a
     paid plan; the trial converts to paid, the paid plan upgrades, the overview filters by
-    the garden's tiers (and refuses the sample's), and May's billing run charges the
-    garden's prices less Acme's 20 %."""
+    the garden's tiers (and refuses the sample's), a view of a garden tier is stored and
+    read back, and May's billing run charges the garden's prices less Acme's 20 %."""
     acme = sample_agency(portal)
     card = sample_card(portal, acme.id)
 
@@ -91,6 +91,9 @@ def test_TR1_TR3_R3_O3_B1_a_host_catalog_runs_the_portal_overview_and_billing(
     assert _names(portal, acme.id, plan="greenhouse") == ["acme-sandbox"]
     assert _names(portal, acme.id, plan="sprout") == ["north-bakery"]
     assert _names(portal, acme.id, filters=[("version", "eq", "pro-2025")]) == ["north-bakery"]
+    ada = portal.add_portal_user(acme.id, "ada@acme.test", "Ada")
+    portal.save_view(acme.id, ada.id, "Seedlings", rc.AccountQuery(plan="seedling"))
+    assert portal.open_view(acme.id, ada.id, "Seedlings").query.plan == "seedling"
     with pytest.raises(rc.InvalidInput) as refused:
         _names(portal, acme.id, plan="trial")
     assert refused.value.problems[0].allowed == (

@@ -9,7 +9,6 @@ from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.snapshots import Snapshot
 from resell_core.lifecycle.validation import DataResidency, NewAccount, validate_new_account
 from resell_core.pricing.catalog import Catalog
-from resell_core.pricing.terms import PlanKind
 
 __all__ = ["open_account"]
 
@@ -27,10 +26,10 @@ def open_account(
 ) -> Account:
     """Validate the form and return the new account, in status ``creating``.
 
-    A plan the catalog marks a trial ends ``catalog_trial_days`` after ``today`` (TR1):
-    the account records that day, and the lifecycle knows a trial from a sandbox by it. A
-    paid plan is purchased ``today`` and its first term starts that day. The account's
-    data region comes from its country (A6).
+    A plan the catalog marks a trial ends its tier's trial length (or
+    ``catalog_trial_days``) after ``today`` (TR1): the account records that day, and the
+    lifecycle knows a trial from a sandbox by it. A paid plan is purchased ``today`` and
+    its first term starts that day. The account's data region comes from its country (A6).
 
     Args:
         new: The add-account form.
@@ -38,7 +37,7 @@ def open_account(
         agency_id: The agency that resells it.
         today: The day of creation.
         catalog: The price book whose marks say what the plan is (the sample when None).
-        catalog_trial_days: The trial's length (the catalog's when None).
+        catalog_trial_days: The trial's length (its tier's in the catalog when None).
         snapshot: The snapshot named by ``new.snapshot_id``, as loaded by the caller (A1).
         residency: The country -> region table (the default policy when None).
 
@@ -53,8 +52,10 @@ def open_account(
     ):
         raise NotFound("snapshot", valid.snapshot_id)
     paid = valid.plan.is_paid
-    trial = book.kind(valid.plan) is PlanKind.TRIAL
-    days = book.trial_days if catalog_trial_days is None else catalog_trial_days
+    trial_ends_on = None
+    length = book.trial_length(valid.plan)  # None unless the catalog marks it a trial
+    if length is not None:
+        trial_ends_on = today + timedelta(days=catalog_trial_days or length)
     return Account(
         id=account_id,
         agency_id=agency_id,
@@ -72,7 +73,7 @@ def open_account(
         custom_domain=valid.custom_domain,
         billing_profile_id=valid.billing_profile_id,
         purchased_on=today if paid else None,
-        trial_ends_on=today + timedelta(days=days) if trial else None,
+        trial_ends_on=trial_ends_on,
         anchor=today if paid else None,
         snapshot_id=valid.snapshot_id,
     )

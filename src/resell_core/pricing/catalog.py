@@ -193,6 +193,20 @@ class Catalog:
         found = self._index.tier(selection.version, selection.product, selection.tier)
         return None if found is None else found.tier.kind
 
+    def trial_length(self, selection: PlanSelection) -> int | None:
+        """Return how many days a trial on ``selection`` lasts (its tier's length, else the
+        default 14); None when the catalog does not mark the selection's tier a trial.
+
+        Example:
+            >>> Catalog.sample().trial_length(PlanSelection("V1", "EM", "trial"))
+            14
+        """
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        if found is None or found.tier.kind is not PlanKind.TRIAL:
+            return None
+        days = found.tier.trial_days
+        return _DEFAULT_TRIAL_DAYS if days is None else days
+
     @functools.cached_property
     def version_names(self) -> tuple[str, ...]:
         """The pricing versions' names, in catalog order."""

@@ -195,3 +195,21 @@ def test_O3_the_plan_filter_takes_the_catalogs_tiers_and_refuses_others() -> Non
         ("filters[0].value", ("free-2025", "pro-2025")),
         ("filters[1].value", ("mail", "social")),
     ]
+
+
+def test_TR1_each_trial_tier_lasts_its_own_length() -> None:
+    """Two trial tiers of 7 and 30 days: each account's trial ends after its tier's."""
+    garden = garden_catalog()
+    free = garden.versions[0]
+    short = Tier("taster", limits=free.products[0].tiers[0].limits, contact_limit=100)
+    short = attrs.evolve(short, trial_days=7, kind=PlanKind.TRIAL)
+    product = attrs.evolve(free.products[0], tiers=(*free.products[0].tiers, short))
+    catalog = attrs.evolve(
+        garden, versions=(attrs.evolve(free, products=(product,)), *garden.versions[1:])
+    )
+    taster = rc.PlanSelection("free-2025", "mail", "taster")
+
+    assert catalog.trial_length(taster) == 7
+    assert catalog.trial_length(GARDEN_SPROUT) is None
+    assert _opened(taster, catalog).trial_ends_on == TODAY + timedelta(days=7)
+    assert _opened(GARDEN_TRIAL, catalog).trial_ends_on == TODAY + timedelta(days=30)
