@@ -207,6 +207,22 @@ class Catalog:
         days = found.tier.trial_days
         return _DEFAULT_TRIAL_DAYS if days is None else days
 
+    def offers_addon(self, selection: PlanSelection, addon: str) -> bool:
+        """Tell whether the selection's tier may have the add-on ``addon`` (A9, C5).
+
+        Example:
+            >>> starter = PlanSelection("V3", "marketing", "starter", 500, "monthly")
+            >>> Catalog.sample().offers_addon(starter, "sms")
+            False
+        """
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        return found is not None and addon in found.addons
+
+    @functools.cached_property
+    def addon_names(self) -> tuple[str, ...]:
+        """The add-ons' names, in catalog order."""
+        return tuple(addon.name for addon in self.addons)
+
     @functools.cached_property
     def version_names(self) -> tuple[str, ...]:
         """The pricing versions' names, in catalog order."""

@@ -13,12 +13,14 @@ import attrs
 import pytest
 
 import resell_core as rc
-from resell_core.errors import CatalogError, InvalidInput, SandboxNotConvertible
+from resell_core.billing.credits import assign_credits
+from resell_core.billing.ledger import CreditKind, account_wallet
+from resell_core.errors import CatalogError, CreditNotAllowed, InvalidInput, SandboxNotConvertible
 from resell_core.lifecycle import ChangePlan, LifecyclePolicy, Provisioned, apply, open_account
 from resell_core.lifecycle.overview import check_query, expires_on
 from resell_core.lifecycle.validation import validate_new_account
 from resell_core.pricing import Catalog, PlanKind, Tier
-from resell_core.testing.catalogs import GARDEN_SPROUT, GARDEN_TRIAL, garden_catalog
+from resell_core.testing.catalogs import GARDEN_BLOOM, GARDEN_SPROUT, GARDEN_TRIAL, garden_catalog
 from resell_core.testing.portal import SAMPLE_PLUS, bakery_form
 
 TODAY = date(2024, 3, 10)
@@ -51,9 +53,8 @@ def swapped() -> Catalog:
 
 
 def _opened(plan: rc.PlanSelection, catalog: Catalog) -> rc.Account:
-    opened = open_account(
-        bakery_form(plan=plan), account_id="acc-1", agency_id="ACME", today=TODAY, catalog=catalog
-    )
+    form = bakery_form(plan=plan, profile_id="card-1" if plan.is_paid else None)
+    opened = open_account(form, account_id="acc-1", agency_id="ACME", today=TODAY, catalog=catalog)
     return apply(opened, Provisioned(), on=TODAY, policy=LifecyclePolicy()).account
 
 
@@ -213,3 +214,28 @@ def test_TR1_each_trial_tier_lasts_its_own_length() -> None:
     assert catalog.trial_length(GARDEN_SPROUT) is None
     assert _opened(taster, catalog).trial_ends_on == TODAY + timedelta(days=7)
     assert _opened(GARDEN_TRIAL, catalog).trial_ends_on == TODAY + timedelta(days=30)
+
+
+# -- add-ons (C5) -------------------------------------------------------------------------
+
+
+def test_C5_sms_credits_follow_the_catalogs_sms_addon_not_a_tier_name() -> None:
+    """A garden catalog whose ``sms`` add-on is for bloom and orchard: SMS credits go to a
+    bloom account and its trial, not to a sprout one; the garden's own add-on (``texts``,
+    no ``sms``) limits nothing."""
+    garden = garden_catalog()
+    texts = garden.addons[0]
+    with_sms = attrs.evolve(garden, addons=(attrs.evolve(texts, name="sms"),))
+
+    def assign(plan: rc.PlanSelection, catalog: Catalog) -> str:
+        account = _opened(plan, catalog)
+        moved = assign_credits(
+            CreditKind.SMS, 10, account=account, movement_id="m", on=TODAY, catalog=catalog
+        )
+        return moved.destination
+
+    with pytest.raises(CreditNotAllowed, match="sprout"):
+        assign(GARDEN_SPROUT, with_sms)
+    assert assign(GARDEN_BLOOM, with_sms) == account_wallet("acc-1")
+    assert assign(GARDEN_TRIAL, with_sms) == account_wallet("acc-1")
+    assert assign(GARDEN_SPROUT, garden) == account_wallet("acc-1")
