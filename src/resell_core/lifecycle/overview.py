@@ -16,9 +16,10 @@ Semantics, fixed here once for every adapter:
 - Sorting compares text by code point (SQL: ``COLLATE "C"`` / SQLite ``BINARY``), numbers
   and dates by value; null values sort last in both directions; the account id
   (ascending) breaks every tie, so the order is total.
-- The plan filter and the ``plan`` and ``version`` columns hold the catalog's names: a
-  query takes any name, and :func:`check_query` refuses one the catalog does not have,
-  listing those it has (the service checks every query against the host's catalog).
+- The plan filter and the ``plan``, ``version`` and ``product`` columns hold the
+  catalog's names: a query takes any name, and :func:`check_query` refuses one the
+  catalog does not have, listing those it has (the service checks every query and saved
+  view against its catalog).
 - The status filter ``expired`` also lists cancelled accounts whose ``expires_on`` is on
   or before ``today`` (docs/rules.md#statuses: "cancelled and expired" is derived, not a status);
   ``all`` lists every status, ``creating`` included.
