@@ -286,7 +286,7 @@ converter.register_structure_hook(PlanSelection, _structure_selection)
 def _unstructure_query(query: AccountQuery) -> dict[str, Any]:
     return {
         "status": query.status.value,
-        "plan": query.plan.value,
+        "plan": query.plan,
         "filters": [
             {"column": f.column.value, "op": f.op.value, "value": converter.unstructure(f.value)}
             for f in query.filters

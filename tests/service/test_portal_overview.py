@@ -158,3 +158,22 @@ def test_the_audit_log_tells_who_did_what_to_an_account(
         "account_disabled",
     ]
     assert (log[-1].actor, log[-1].before, log[-1].after) == ("user-ada", "active", "disabled")
+
+
+def test_O3_a_plan_filter_the_catalog_lacks_is_refused_with_its_tiers(
+    portal: rc.PartnerPortal, acme: rc.Agency
+) -> None:
+    """``gold`` is no tier of the sample catalog: listing or saving a view with it is
+    refused, naming the plan filter and the catalog's tiers; nothing is saved."""
+    ada = portal.add_portal_user(acme.id, "ada@acme.test", "Ada")
+    gold = rc.AccountQuery(plan="gold")
+
+    with pytest.raises(rc.InvalidInput) as listed:
+        portal.accounts(acme.id, gold)
+    with pytest.raises(rc.InvalidInput) as saved:
+        portal.save_view(acme.id, ada.id, "Gold", gold)
+
+    for refused in (listed.value, saved.value):
+        assert [p.field for p in refused.problems] == ["plan"]
+        assert "trial" in refused.problems[0].allowed
+    assert portal.views(acme.id, ada.id) == []

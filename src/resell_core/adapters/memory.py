@@ -403,7 +403,7 @@ def _retry_day(invoice: Invoice) -> date | None:
 
 
 _DUE = "due"
-_TRIAL = "trial"
+_TRIAL_END = "trial_end"  # the index of active accounts by trial end day, not a tier name
 _RETRY = "retry"
 
 
@@ -537,7 +537,7 @@ class _Accounts:
     def trials_ending(
         self, until: date, *, after_id: str | None = None, limit: int = 100
     ) -> list[Account]:
-        rows = (a for _, a in self._view.dated_before(_TRIAL, until, after_id))
+        rows = (a for _, a in self._view.dated_before(_TRIAL_END, until, after_id))
         return [attrs.evolve(a) for a in _page(rows, _always, limit)]
 
 
@@ -922,7 +922,7 @@ class MemoryStorage:
             copy=evolve,
             unique=(_Unique(lambda a: a.name.casefold(), _name_taken),),
             group=_agency_group,
-            dated={_DUE: _next_billing_start, _TRIAL: _trial_end},
+            dated={_DUE: _next_billing_start, _TRIAL_END: _trial_end},
         )
         self._profiles: _Table[str, BillingProfile] = _Table(
             "billing profile",

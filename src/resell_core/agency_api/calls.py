@@ -20,7 +20,7 @@ from typing import Any, Literal
 import attrs
 
 from resell_core.agency_api.plans import PLAN_ID_PATTERN
-from resell_core.lifecycle.overview import PlanFilter
+from resell_core.lifecycle.overview import ALL_PLANS
 
 __all__ = [
     "CALLS",
@@ -227,8 +227,8 @@ class AccountList:
         default=None,
         metadata=_doc("Text looked for in name, domain, client name, notification", **_TEXT),
     )
-    planfilter: PlanFilter = attrs.field(
-        default=PlanFilter.ALL, metadata=_doc("A plan tier, or 'all'")
+    planfilter: str = attrs.field(
+        default=ALL_PLANS, metadata=_doc("A plan tier of the catalog, or 'all'", maxLength=200)
     )
     page: int = attrs.field(
         default=1, metadata=_doc("The page, from 1", minimum=1, maximum=100_000)

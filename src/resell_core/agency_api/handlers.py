@@ -33,7 +33,9 @@ from resell_core.lifecycle.overview import (
 from resell_core.lifecycle.text import text_problem
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
 from resell_core.periods import Frequency
+from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
+from resell_core.pricing.terms import PlanKind
 from resell_core.serialization import structure, unstructure
 from resell_core.service.portal import PartnerPortal
 
@@ -49,7 +51,6 @@ the wrong type (every one is listed in ``problems``)."""
 INTERNAL_ERROR = "internal_error"
 """The error code of a defect of the library or of the host's adapters (never bad input)."""
 
-_PLACEHOLDER_PLAN = PlanSelection("V1", "EM", "trial")
 _LISTED = (
     OverviewColumn.NAME,
     OverviewColumn.CLIENT_NAME,
@@ -228,6 +229,7 @@ class AgencyApi:
         return self._run("account_add", agency_id, params, self._account_add)
 
     def _account_add(self, agency_id: str, req: calls.AccountAdd) -> Answer:
+        catalog = self._portal.catalog
         problems: list[FieldProblem] = []
         plan = self._plan(req.plan, problems)
         plan_problems = bool(problems)
@@ -252,13 +254,15 @@ class AgencyApi:
             language=req.language,
             timezone=req.timezone,
             # A bad plan is reported once, from the catalog; the rest is still checked.
-            plan=plan if plan is not None and not plan_problems else _PLACEHOLDER_PLAN,
+            plan=plan if plan is not None and not plan_problems else _placeholder(catalog),
             custom_domain=req.cname,
             billing_profile_id=profile,
             snapshot_id=req.snapshot,
         )
         hosting = self._portal.context.hosting_domain
-        problems += _problems_of(lambda: validate_new_account(new, hosting_domain=hosting))
+        problems += _problems_of(
+            lambda: validate_new_account(new, hosting_domain=hosting, catalog=catalog)
+        )
         if problems:
             raise _Checked("the account_add request", problems)
         created = self._portal.add_account(agency_id, new, actor=self._actor)
@@ -395,7 +399,7 @@ class AgencyApi:
         catalog = self._portal.catalog
         offers = []
         for selection in _selections(catalog.versions):
-            if account is not None and not _may_change(account.plan, selection):
+            if account is not None and not _may_change(catalog, account.plan, selection):
                 continue
             price = None
             if selection.is_paid:
@@ -561,8 +565,15 @@ def _selections(versions: Iterable[Any]) -> Iterable[PlanSelection]:
                         )
 
 
-def _may_change(current: PlanSelection, offer: PlanSelection) -> bool:
+def _placeholder(catalog: Catalog) -> PlanSelection:
+    """A plan the catalog sells, standing in for a bad one so that the rest of the form is
+    still checked: a free one when the catalog has one (it needs no billing profile)."""
+    free = catalog.plans_of(PlanKind.TRIAL) + catalog.plans_of(PlanKind.SANDBOX)
+    return free[0] if free else next(iter(_selections(catalog.versions)))
+
+
+def _may_change(catalog: Catalog, current: PlanSelection, offer: PlanSelection) -> bool:
     """Say whether an account on ``current`` may be offered ``offer`` (R3: never a sandbox)."""
-    if current.tier == "sandbox" or not offer.is_paid:
+    if catalog.kind(current) is PlanKind.SANDBOX or not offer.is_paid:
         return False
     return attrs.evolve(offer, addons=current.addons) != attrs.evolve(current, limits=())

@@ -27,6 +27,7 @@ from resell_core.billing.ledger import (
 from resell_core.errors import CreditNotAllowed, InvalidInput, PaymentError
 from resell_core.lifecycle.account import Account, AccountKind
 from resell_core.money import Money
+from resell_core.pricing.catalog import Catalog
 
 __all__ = [
     "apply_inbox_previews",
@@ -115,8 +116,23 @@ def credits_bought(
     )
 
 
+def _takes_sms(account: Account, catalog: Catalog) -> bool:
+    """Tell whether SMS credits may go to the account (C5): not to a paid plan whose tier
+    may not have the catalog's ``sms`` add-on (a catalog without one limits nothing)."""
+    sms = CreditKind.SMS.value
+    if not account.plan.is_paid or sms not in catalog.addon_names:
+        return True
+    return catalog.offers_addon(account.plan, sms)
+
+
 def assign_credits(
-    kind: CreditKind, quantity: Decimal | int, *, account: Account, movement_id: str, on: date
+    kind: CreditKind,
+    quantity: Decimal | int,
+    *,
+    account: Account,
+    movement_id: str,
+    on: date,
+    catalog: Catalog | None = None,
 ) -> Movement:
     """Return the movement that assigns bought credit to a resold account (C1, C3, C5).
 
@@ -124,21 +140,25 @@ def assign_credits(
     profile pool to the account's earmark. Record it in the ledger, which refuses it
     when the source holds too little.
 
+    SMS credits go to any account but a paid one whose tier the catalog (the sample when
+    None) does not offer its ``sms`` add-on (C5: the sample's starter).
+
     Raises:
-        CreditNotAllowed: SMS credits to a starter account (C5); any credit to a
-            commission account (never billed to the agency, K3).
+        CreditNotAllowed: SMS credits to an account whose paid plan may not have the SMS
+            add-on (C5); any credit to a commission account (never billed to the agency,
+            K3).
         InvalidInput: Prepaid credit for an account without a billing profile.
     """
     if account.kind is AccountKind.COMMISSION:
         raise CreditNotAllowed(
             kind.value, account.name, "commission accounts are billed to their client directly"
         )
-    if kind is CreditKind.SMS and account.plan.tier == "starter":
+    if kind is CreditKind.SMS and not _takes_sms(account, catalog or Catalog.sample()):
         raise CreditNotAllowed(
             kind.value,
             account.name,
-            "the SMS add-on is not available on starter plans; "
-            "upgrade the account to plus or above first",
+            f"the SMS add-on is not available on {account.plan.tier} plans; "
+            "upgrade the account to a tier that offers it first",
         )
     if kind is CreditKind.PREPAID:
         if account.billing_profile_id is None:

@@ -16,6 +16,10 @@ Semantics, fixed here once for every adapter:
 - Sorting compares text by code point (SQL: ``COLLATE "C"`` / SQLite ``BINARY``), numbers
   and dates by value; null values sort last in both directions; the account id
   (ascending) breaks every tie, so the order is total.
+- The plan filter and the ``plan``, ``version`` and ``product`` columns hold the
+  catalog's names: a query takes any name, and :func:`check_query` refuses one the
+  catalog does not have, listing those it has (the service checks every query and saved
+  view against its catalog).
 - The status filter ``expired`` also lists cancelled accounts whose ``expires_on`` is on
   or before ``today`` (docs/rules.md#statuses: "cancelled and expired" is derived, not a status);
   ``all`` lists every status, ``creating`` included.
@@ -40,8 +44,10 @@ from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.affordances import allowed_actions, primary_action
 from resell_core.lifecycle.text import text_problem
 from resell_core.periods import Frequency
+from resell_core.pricing.catalog import Catalog
 
 __all__ = [
+    "ALL_PLANS",
     "COLUMNS",
     "DEFAULT_COLUMNS",
     "MAX_LIMIT",
@@ -64,6 +70,7 @@ __all__ = [
     "SavedView",
     "SortKey",
     "StatusFilter",
+    "check_query",
     "column_value",
     "compare_keys",
     "encode_cursor",
@@ -87,8 +94,12 @@ FilterValue: TypeAlias = Scalar | bool | tuple[Scalar, ...]
 
 T = TypeVar("T")
 
-PLAN_TIERS = ("trial", "sandbox", "starter", "plus", "professional", "enterprise")
-"""The plan tiers of the catalog's vocabulary, as the plan filter lists them (O3)."""
+PLAN_TIERS = Catalog.sample().plan_tiers
+"""The sample catalog's plan tiers, as its plan filter lists them (O3); a host's catalog
+names its own (:attr:`~resell_core.Catalog.plan_tiers`)."""
+
+ALL_PLANS = "all"
+"""The plan filter that keeps every plan (O3)."""
 
 MAX_LIMIT = 500
 """The largest page an overview query may ask for."""
@@ -161,7 +172,12 @@ class StatusFilter(enum.StrEnum):
 
 
 class PlanFilter(enum.StrEnum):
-    """The overview's plan filter (O3): a plan tier, or all of them."""
+    """The overview's plan filter (O3): a plan tier, or all of them.
+
+    These members are the sample catalog's names, for convenience: a query's plan filter
+    is ``"all"`` or the name of any tier of the catalog in use (a host's catalog brings
+    its own).
+    """
 
     ALL = "all"
     TRIAL = "trial"
@@ -180,7 +196,8 @@ class ColumnSpec:
         type: How values compare and which operators apply.
         read: The value accessor over an :class:`Account`.
         nullable: Whether the value may be None.
-        choices: The allowed values of a ``CHOICE`` column.
+        choices: The allowed values of a ``CHOICE`` column; empty for a column of the
+            catalog's names (plan, version), which :func:`check_query` checks.
     """
 
     type: ColumnType
@@ -196,14 +213,13 @@ def expires_on(account: Account) -> date | None:
         account: Any account.
 
     Returns:
-        ``paid_through`` for a paid (V3) plan, ``trial_ends_on`` for a trial, None otherwise
-        (a sandbox never expires).
+        ``paid_through`` for a paid plan, ``trial_ends_on`` for a free one: the day its
+        trial ends, None for a sandbox (it never expires; it was opened without a trial
+        end, by the catalog's marks).
     """
     if account.plan.is_paid:
         return account.paid_through
-    if account.plan.tier == PlanFilter.TRIAL:
-        return account.trial_ends_on
-    return None
+    return account.trial_ends_on
 
 
 COLUMNS: Mapping[OverviewColumn, ColumnSpec] = types.MappingProxyType(
@@ -219,12 +235,9 @@ COLUMNS: Mapping[OverviewColumn, ColumnSpec] = types.MappingProxyType(
         OverviewColumn.STATUS: ColumnSpec(
             ColumnType.CHOICE, lambda a: a.status, choices=tuple(AccountStatus)
         ),
-        OverviewColumn.PLAN: ColumnSpec(
-            ColumnType.CHOICE, lambda a: a.plan.tier, choices=PLAN_TIERS
-        ),
-        OverviewColumn.VERSION: ColumnSpec(
-            ColumnType.CHOICE, lambda a: a.plan.version, choices=("V1", "V3")
-        ),
+        # The catalog's names: any name is taken, check_query refuses unknown ones.
+        OverviewColumn.PLAN: ColumnSpec(ColumnType.CHOICE, lambda a: a.plan.tier),
+        OverviewColumn.VERSION: ColumnSpec(ColumnType.CHOICE, lambda a: a.plan.version),
         OverviewColumn.PRODUCT: ColumnSpec(ColumnType.TEXT, lambda a: a.plan.product),
         OverviewColumn.CONTACTS: ColumnSpec(
             ColumnType.NUMBER, lambda a: a.plan.contacts, nullable=True
@@ -344,7 +357,7 @@ def _scalar_problem(spec: ColumnSpec, value: object) -> str | None:
         return f"{value!r} is not text"
     elif problem := text_problem(value):
         return problem
-    elif spec.type is ColumnType.CHOICE and value not in spec.choices:
+    elif spec.type is ColumnType.CHOICE and spec.choices and value not in spec.choices:
         return f"{value!r} is not one of the column's values"
     return None
 
@@ -550,7 +563,8 @@ class AccountQuery:
 
     Attributes:
         status: The status filter (O2): ``all`` or one status.
-        plan: The plan filter (O3): ``all`` or one tier.
+        plan: The plan filter (O3): ``all`` or the name of one tier of the catalog
+            (:func:`check_query` refuses a name the catalog does not have).
         filters: Attribute filters, all of which must hold (O4); each a :class:`Filter` or
             a ``(column, op, value)`` triple.
         search: Free text looked for in name, custom domain, client name and notification
@@ -569,7 +583,7 @@ class AccountQuery:
     """
 
     status: StatusFilter
-    plan: PlanFilter
+    plan: str
     filters: tuple[Filter, ...]
     search: str | None
     sort: tuple[SortKey, ...]
@@ -581,7 +595,7 @@ class AccountQuery:
         self,
         *,
         status: StatusFilter | str = StatusFilter.ALL,
-        plan: PlanFilter | str = PlanFilter.ALL,
+        plan: PlanFilter | str = ALL_PLANS,
         filters: Iterable[FilterLike] = (),
         search: str | None = None,
         sort: str | SortKey | Iterable[str | SortKey] = ("name",),
@@ -593,7 +607,7 @@ class AccountQuery:
         problems: list[FieldProblem] = []
         for problem in (
             _choice(StatusFilter, status, "status", "a status filter"),
-            _choice(PlanFilter, plan, "plan", "a plan filter"),
+            _plan_problem(plan),
         ):
             if problem is not None:
                 problems.append(problem)
@@ -620,7 +634,7 @@ class AccountQuery:
             raise InvalidInput(_QUERY, problems)
         self.__attrs_init__(
             StatusFilter(status),
-            PlanFilter(plan),
+            str(plan),
             the_filters,
             (search.strip() or None) if search is not None else None,
             the_sort,
@@ -638,6 +652,72 @@ class AccountQuery:
     def matches(self, account: Account, today: date) -> bool:
         """Tell whether an account passes the status and plan filters, filters and search."""
         return matches(account, self, today)
+
+
+def _plan_problem(plan: object) -> FieldProblem | None:
+    if not isinstance(plan, str):
+        return FieldProblem("plan", f"{plan!r} is not a plan filter: 'all' or a tier's name")
+    problem = text_problem(plan) or _text_problem(plan)
+    if problem is None and not plan.strip():
+        problem = "name a tier, or 'all'"
+    return None if problem is None else FieldProblem("plan", problem)
+
+
+def _catalog_names(catalog: Catalog) -> Mapping[OverviewColumn, tuple[str, ...]]:
+    return {
+        OverviewColumn.PLAN: catalog.plan_tiers,
+        OverviewColumn.VERSION: catalog.version_names,
+        OverviewColumn.PRODUCT: catalog.products,
+    }
+
+
+def check_query(query: AccountQuery, catalog: Catalog) -> AccountQuery:
+    """Check a query's names of the catalog: its plan filter (O3), and the values its
+    ``eq``, ``ne`` and ``in`` filters compare the plan, version and product with (O4).
+
+    Args:
+        query: A query (its own fields are already checked).
+        catalog: The catalog in use; its tiers, versions and products are the names.
+
+    Returns:
+        The query, unchanged, when every name is one of the catalog's.
+
+    Raises:
+        InvalidInput: Naming each unknown name's field, with the catalog's names.
+
+    >>> try:
+    ...     check_query(AccountQuery(plan="gold"), Catalog.sample())
+    ... except InvalidInput as error:
+    ...     error.problems[0].allowed
+    ('all', 'trial', 'sandbox', 'starter', 'plus', 'professional', 'enterprise')
+    """
+    names = _catalog_names(catalog)
+    problems: list[FieldProblem] = []
+    if query.plan != ALL_PLANS and query.plan not in names[OverviewColumn.PLAN]:
+        problems.append(
+            FieldProblem(
+                "plan",
+                f"{query.plan!r} is not a tier of the catalog",
+                (ALL_PLANS, *names[OverviewColumn.PLAN]),
+            )
+        )
+    for index, item in enumerate(query.filters):
+        known = names.get(item.column)
+        if known is None or item.op not in (FilterOp.EQ, FilterOp.NE, FilterOp.IN):
+            continue
+        values = item.value if isinstance(item.value, tuple) else (item.value,)
+        for value in values:
+            if value not in known:
+                problems.append(
+                    FieldProblem(
+                        f"filters[{index}].value",
+                        f"{value!r} is not a {item.column} of the catalog",
+                        known,
+                    )
+                )
+    if problems:
+        raise InvalidInput(_QUERY, problems)
+    return query
 
 
 def _check_filters(
@@ -735,7 +815,7 @@ def matches(account: Account, query: AccountQuery, today: date) -> bool:
                 return False
     elif status is not StatusFilter.ALL and account.status.value != status.value:
         return False
-    if query.plan is not PlanFilter.ALL and account.plan.tier != query.plan:
+    if query.plan not in (ALL_PLANS, account.plan.tier):
         return False
     if not all(f.matches(account) for f in query.filters):
         return False

@@ -85,12 +85,17 @@ class Move:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _is_trial(plan: PlanSelection) -> bool:
-    return plan.version == "V1" and plan.tier == "trial"
+# What a free account is comes from the catalog's marks, recorded when it was opened: a
+# plan the catalog marks a trial was given the day its trial ends (TR1), a sandbox none.
+# Paid is the plan's billing frequency (PlanSelection.is_paid). No tier name is read here.
 
 
-def _is_sandbox(plan: PlanSelection) -> bool:
-    return plan.version == "V1" and plan.tier == "sandbox"
+def _is_trial(a: Account) -> bool:
+    return not a.plan.is_paid and a.trial_ends_on is not None
+
+
+def _is_sandbox(a: Account) -> bool:
+    return not a.plan.is_paid and a.trial_ends_on is None
 
 
 def _stamp(a: Account, on: date, target: AccountStatus) -> tuple[str, date, S, S]:
@@ -109,7 +114,7 @@ def _archive_ends(a: Account, policy: LifecyclePolicy) -> date | None:
 
 def _paid_target(plan: PlanSelection, what: str) -> None:
     if not plan.is_paid:
-        raise InvalidInput.one(what, "plan", "choose a paid V3 plan", ("V3",))
+        raise InvalidInput.one(what, "plan", "choose a paid plan, with a billing frequency")
 
 
 def _profile(a: Account, given: str | None) -> str | None:
@@ -130,13 +135,13 @@ def _new_term(a: Account, on: date, target: S, changes: Changes) -> list[Account
 
 
 def _trial_only(a: Account, _on: date, _p: LifecyclePolicy) -> str | None:
-    return None if _is_trial(a.plan) else "only a trial ends; cancel a paid account instead"
+    return None if _is_trial(a) else "only a trial ends; cancel a paid account instead"
 
 
 def _paid_only(a: Account, _on: date, _p: LifecyclePolicy) -> str | None:
     if a.plan.is_paid:
         return None
-    return "a trial or sandbox has no paid plan to resize: change its plan to a V3 plan"
+    return "a trial or sandbox has no paid plan to resize: change its plan to a paid plan"
 
 
 def _not_paid(a: Account, _on: date, _p: LifecyclePolicy) -> str | None:
@@ -165,7 +170,7 @@ def _ran_out(a: Account, on: date, _p: LifecyclePolicy) -> str | None:
 
 def _renew_expired(a: Account, _on: date, p: LifecyclePolicy) -> str | None:
     if not a.plan.is_paid:
-        return "a trial or sandbox is not renewed: change its plan to a V3 plan"
+        return "a trial or sandbox is not renewed: change its plan to a paid plan"
     if _bought_before_cutoff(a, p):
         return f"it was bought before {p.renewal_cutoff}: change its plan"
     return None
@@ -184,8 +189,8 @@ def _renew_archived(a: Account, on: date, p: LifecyclePolicy) -> str | None:
             f"it was archived more than {p.archive_window_months} months ago and its data is "
             "gone: change its plan"
         )
-    if _is_trial(a.plan) and a.extra_trial_used:
-        return "its one extra trial was already used: change its plan to a V3 plan"
+    if _is_trial(a) and a.extra_trial_used:
+        return "its one extra trial was already used: change its plan to a paid plan"
     return None
 
 
@@ -329,7 +334,7 @@ def _renew(
         renewed: list[AccountEvent] = [
             AccountRenewed(*_stamp(a, on, t), billing_profile_id=a.billing_profile_id)
         ]
-        if _is_trial(a.plan):
+        if _is_trial(a):
             ends = on + timedelta(days=p.extra_trial_days)
             changes.update(trial_ends_on=ends, extra_trial_used=True)
             renewed.append(ExtraTrialGranted(*_stamp(a, on, t), trial_ends_on=ends))
@@ -464,7 +469,7 @@ def apply(account: Account, action: Action, *, on: date, policy: LifecyclePolicy
         InvalidInput: When a parameter of the action is bad.
     """
     plan = getattr(action, "plan", None)
-    if isinstance(plan, PlanSelection) and plan.is_paid and _is_sandbox(account.plan):
+    if isinstance(plan, PlanSelection) and plan.is_paid and _is_sandbox(account):
         raise SandboxNotConvertible(account.status.value, action.name)
     move = TRANSITIONS.get((account.status, action.name))
     if move is None:

@@ -22,12 +22,12 @@ from resell_core.lifecycle.names import (
     host_name_problem,
 )
 from resell_core.lifecycle.text import text_problems
+from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = ["DataResidency", "NewAccount", "validate_new_account"]
 
 _MAX_CLIENT_NAME = 200
-_TIERS = {"V1": ("sandbox", "trial"), "V3": ("enterprise", "plus", "professional", "starter")}
 
 
 @functools.cache
@@ -101,7 +101,9 @@ class NewAccount:
     kind: AccountKind = AccountKind.RESOLD
 
 
-def validate_new_account(new: NewAccount, *, hosting_domain: str | None = None) -> NewAccount:
+def validate_new_account(
+    new: NewAccount, *, hosting_domain: str | None = None, catalog: Catalog | None = None
+) -> NewAccount:
     """Check every field of ``new`` and return it normalised.
 
     Normalises the name and domain to lower case, the country to upper case and the
@@ -112,6 +114,9 @@ def validate_new_account(new: NewAccount, *, hosting_domain: str | None = None) 
         new: The add-account form.
         hosting_domain: The vendor's domain of the account sites: a custom domain under
             it is refused (A3). None skips that check (the caller makes it).
+        catalog: The price book whose versions and tiers the plan must name, and whose
+            marks say which plans are paid (the sample catalog when None). The plan's
+            full check is :meth:`~resell_core.Catalog.validate`.
 
     Raises:
         InvalidInput: Listing every bad field at once.
@@ -160,7 +165,7 @@ def validate_new_account(new: NewAccount, *, hosting_domain: str | None = None) 
         problems.append(
             FieldProblem("timezone", f"{new.timezone!r} is not an IANA time zone (Europe/Paris)")
         )
-    problems += _plan_problems(new)
+    problems += _plan_problems(new, catalog or Catalog.sample())
     if problems or language is None:
         raise InvalidInput("new account", problems)
     return attrs.evolve(
@@ -173,15 +178,17 @@ def validate_new_account(new: NewAccount, *, hosting_domain: str | None = None) 
     )
 
 
-def _plan_problems(new: NewAccount) -> list[FieldProblem]:
+def _plan_problems(new: NewAccount, catalog: Catalog) -> list[FieldProblem]:
     plan = new.plan
-    tiers = _TIERS.get(plan.version)
-    if tiers is None:
-        return [FieldProblem("plan.version", f"{plan.version!r} is unknown", tuple(_TIERS))]
+    version = next((v for v in catalog.versions if v.name == plan.version), None)
+    if version is None:
+        return [FieldProblem("plan.version", f"{plan.version!r} is unknown", catalog.version_names)]
+    tiers = tuple(sorted({t.name for p in version.products for t in p.tiers}))
     if plan.tier not in tiers:
         return [FieldProblem("plan.tier", f"{plan.tier!r} is not a {plan.version} tier", tiers)]
-    if plan.is_paid and plan.frequency is None:
+    paid = version.paid  # every tier of a paid version is marked paid
+    if paid and plan.frequency is None:
         return [FieldProblem("plan.frequency", "a paid plan needs a billing frequency")]
-    if plan.is_paid and new.kind is AccountKind.RESOLD and not new.billing_profile_id:
+    if paid and new.kind is AccountKind.RESOLD and not new.billing_profile_id:
         return [FieldProblem("billing_profile_id", "a paid plan needs a billing profile")]
     return []

@@ -2,14 +2,16 @@
 
 A :class:`Catalog` is data (frozen attrs values) checked for consistency when it is built;
 its methods validate plan selections (rule A9), say what can be chosen next, price a
-cycle and quote the package details (rule A10). A host loads its own catalog with
+cycle and quote the package details (rule A10). It is also the one place that names the
+program's vocabulary: which tiers are trials, sandboxes or paid (:meth:`Catalog.kind`),
+which tiers and products the overview filters on. A host loads its own catalog with
 :func:`resell_core.serialization.load_catalog`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import attrs
@@ -37,12 +39,16 @@ from resell_core.pricing.choices import (
 from resell_core.pricing.consistency import catalog_problems
 from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import AddOn, MigrationDiscount, Version
+from resell_core.pricing.terms import AddOn, MigrationDiscount, PlanKind, Version
 
 __all__ = ["Catalog"]
 
 _DEFAULT_TRIAL_DAYS = 14
 _NO_MIGRATION_DISCOUNT = MigrationDiscount(Decimal(0), 1)
+
+
+def _once(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
 
 
 def _rate(value: object, field: str, *, upper_inclusive: bool) -> Decimal:
@@ -68,7 +74,8 @@ class Catalog:
     Attributes:
         label: What the catalog is (the sample says that its prices are samples).
         currency: The ISO 4217 currency of every price.
-        versions: The pricing versions (``V1`` free, ``V3`` paid).
+        versions: The pricing versions, free or paid (the sample's: ``V1`` free, ``V3``
+            paid); each tier is marked a trial, a sandbox or paid (:class:`PlanKind`).
         addons: The add-ons and the tiers that may have them.
         migration_discount: The terms of the migration discount (rate, cycles).
         change_rules: The ordered plan-change rules; the first that matches applies.
@@ -163,13 +170,95 @@ class Catalog:
 
     @property
     def trial_days(self) -> int:
-        """How many days a trial lasts (from the free version's trial tier; default 14)."""
+        """How many days a trial lasts (from the first trial tier that says; default 14)."""
         for version in self.versions:
             for product in version.products:
                 for tier in product.tiers:
                     if tier.trial_days is not None:
                         return tier.trial_days
         return _DEFAULT_TRIAL_DAYS
+
+    # -- vocabulary: what the catalog's names are ---------------------------------------
+    def kind(self, selection: PlanSelection) -> PlanKind | None:
+        """Return the kind the catalog marks the selection's tier with.
+
+        Returns:
+            ``trial``, ``sandbox`` or ``paid``; None when the selection's version,
+            product and tier name no tier of the catalog.
+
+        Example:
+            >>> Catalog.sample().kind(PlanSelection("V1", "EM", "sandbox"))
+            <PlanKind.SANDBOX: 'sandbox'>
+        """
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        return None if found is None else found.tier.kind
+
+    def trial_length(self, selection: PlanSelection) -> int | None:
+        """Return how many days a trial on ``selection`` lasts (its tier's length, else the
+        default 14); None when the catalog does not mark the selection's tier a trial.
+
+        Example:
+            >>> Catalog.sample().trial_length(PlanSelection("V1", "EM", "trial"))
+            14
+        """
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        if found is None or found.tier.kind is not PlanKind.TRIAL:
+            return None
+        days = found.tier.trial_days
+        return _DEFAULT_TRIAL_DAYS if days is None else days
+
+    def offers_addon(self, selection: PlanSelection, addon: str) -> bool:
+        """Tell whether the selection's tier may have the add-on ``addon`` (A9, C5).
+
+        Example:
+            >>> starter = PlanSelection("V3", "marketing", "starter", 500, "monthly")
+            >>> Catalog.sample().offers_addon(starter, "sms")
+            False
+        """
+        found = self._index.tier(selection.version, selection.product, selection.tier)
+        return found is not None and addon in found.addons
+
+    @functools.cached_property
+    def addon_names(self) -> tuple[str, ...]:
+        """The add-ons' names, in catalog order."""
+        return tuple(addon.name for addon in self.addons)
+
+    @functools.cached_property
+    def version_names(self) -> tuple[str, ...]:
+        """The pricing versions' names, in catalog order."""
+        return tuple(version.name for version in self.versions)
+
+    @functools.cached_property
+    def products(self) -> tuple[str, ...]:
+        """Every product's name, in catalog order, each once (the overview's products)."""
+        return _once(p.name for v in self.versions for p in v.products)
+
+    @functools.cached_property
+    def plan_tiers(self) -> tuple[str, ...]:
+        """Every tier's name, in catalog order, each once: what the overview's plan filter
+        offers besides ``all`` (O3).
+
+        Example:
+            >>> Catalog.sample().plan_tiers
+            ('trial', 'sandbox', 'starter', 'plus', 'professional', 'enterprise')
+        """
+        return _once(t.name for v in self.versions for p in v.products for t in p.tiers)
+
+    def plans_of(self, kind: PlanKind) -> tuple[PlanSelection, ...]:
+        """Return the tiers of ``kind`` as plan selections (version, product and tier), in
+        catalog order; a paid one still needs its contacts and frequency.
+
+        Example:
+            >>> [plan.tier for plan in Catalog.sample().plans_of(PlanKind.TRIAL)]
+            ['trial']
+        """
+        return tuple(
+            PlanSelection(version.name, product.name, tier.name)
+            for version in self.versions
+            for product in version.products
+            for tier in product.tiers
+            if tier.kind is kind
+        )
 
     # -- prices ------------------------------------------------------------------------
     def price_lines(self, selection: PlanSelection) -> tuple[PriceLine, ...]:
@@ -208,7 +297,7 @@ class Catalog:
     def recurring_price(self, selection: PlanSelection) -> Money:
         """Return the list price of one billing cycle, add-ons and custom limits included.
 
-        Free (V1) plans cost nothing.
+        Free plans (trials and sandboxes) cost nothing.
 
         Example:
             >>> cat = Catalog.sample()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from resell_core.errors import FieldProblem
 from resell_core.money import Money
 from resell_core.pricing.changes import ChangeKind, ChangeRule
-from resell_core.pricing.terms import AddOn, LimitTerms, MigrationDiscount, Tier, Version
+from resell_core.pricing.terms import AddOn, LimitTerms, MigrationDiscount, PlanKind, Tier, Version
 
 __all__ = ["catalog_problems"]
 
@@ -41,9 +41,11 @@ def catalog_problems(
 
     Checks: unique names at each level; paid tiers have ascending contact bands priced in
     the catalog's currency, annual prices no more than 12 monthly ones (rule R4); free
-    tiers have a contact limit and a trial its length; limits have ascending options and
-    sound custom bounds; add-ons name existing paid tiers and never starter (rules A9,
-    C5); the migration rate lies in [0, 1]; the change rules cover every kind of change.
+    tiers have a contact limit; every tier of a paid version is marked paid and every
+    tier of a free version a trial or a sandbox, only a trial having a length; limits
+    have ascending options and sound custom bounds; add-ons name existing paid tiers and
+    never starter (rules A9, C5); the migration rate lies in [0, 1]; the change rules
+    cover every kind of change.
 
     Returns:
         One :class:`FieldProblem` per problem, its field a path such as
@@ -54,25 +56,38 @@ def catalog_problems(
         out.append(FieldProblem("versions", f"the version {name!r} is listed twice"))
     paid_tiers: set[str] = set()
     for version in versions:
-        vpath = f"versions.{version.name}"
-        if not version.products:
-            out.append(FieldProblem(f"{vpath}.products", "a version needs at least one product"))
-        for name in _duplicates(p.name for p in version.products):
-            out.append(FieldProblem(f"{vpath}.products", f"the product {name!r} is listed twice"))
-        for product in version.products:
-            ppath = f"{vpath}.products.{product.name}"
-            if not product.tiers:
-                out.append(FieldProblem(f"{ppath}.tiers", "a product needs at least one tier"))
-            for name in _duplicates(t.name for t in product.tiers):
-                out.append(FieldProblem(f"{ppath}.tiers", f"the tier {name!r} is listed twice"))
-            for tier in product.tiers:
-                tpath = f"{ppath}.tiers.{tier.name}"
-                if version.paid:
-                    paid_tiers.add(tier.name)
-                    _paid_tier(tpath, tier, currency, out)
-                else:
-                    _free_tier(tpath, tier, out)
-                _limits(tpath, tier.limits, currency, out)
+        _version(version, currency, out)
+        if version.paid:
+            paid_tiers.update(t.name for p in version.products for t in p.tiers)
+    _addons(addons, paid_tiers, currency, out)
+    _terms(migration_discount, change_rules, out)
+    return out
+
+
+def _version(version: Version, currency: str, out: list[FieldProblem]) -> None:
+    vpath = f"versions.{version.name}"
+    if not version.products:
+        out.append(FieldProblem(f"{vpath}.products", "a version needs at least one product"))
+    for name in _duplicates(p.name for p in version.products):
+        out.append(FieldProblem(f"{vpath}.products", f"the product {name!r} is listed twice"))
+    for product in version.products:
+        ppath = f"{vpath}.products.{product.name}"
+        if not product.tiers:
+            out.append(FieldProblem(f"{ppath}.tiers", "a product needs at least one tier"))
+        for name in _duplicates(t.name for t in product.tiers):
+            out.append(FieldProblem(f"{ppath}.tiers", f"the tier {name!r} is listed twice"))
+        for tier in product.tiers:
+            tpath = f"{ppath}.tiers.{tier.name}"
+            if version.paid:
+                _paid_tier(tpath, tier, currency, out)
+            else:
+                _free_tier(tpath, tier, out)
+            _limits(tpath, tier.limits, currency, out)
+
+
+def _addons(
+    addons: tuple[AddOn, ...], paid_tiers: set[str], currency: str, out: list[FieldProblem]
+) -> None:
     for name in _duplicates(a.name for a in addons):
         out.append(FieldProblem("addons", f"the add-on {name!r} is listed twice"))
     for addon in addons:
@@ -96,6 +111,13 @@ def catalog_problems(
                         tuple(sorted(paid_tiers)),
                     )
                 )
+
+
+def _terms(
+    migration_discount: MigrationDiscount,
+    change_rules: tuple[ChangeRule, ...],
+    out: list[FieldProblem],
+) -> None:
     rate = migration_discount.rate
     if not Decimal(0) <= rate <= Decimal(1):
         out.append(FieldProblem("migration_discount.rate", f"{rate} is not a rate in [0, 1]"))
@@ -117,7 +139,6 @@ def catalog_problems(
                 tuple(k.value for k in ChangeKind),
             )
         )
-    return out
 
 
 def _paid_tier(path: str, tier: Tier, currency: str, out: list[FieldProblem]) -> None:
@@ -144,6 +165,10 @@ def _paid_tier(path: str, tier: Tier, currency: str, out: list[FieldProblem]) ->
         out.append(
             FieldProblem(path, "a paid tier's plan size comes from its bands; it has no trial")
         )
+    if tier.kind is not PlanKind.PAID:
+        out.append(
+            FieldProblem(f"{path}.kind", "every tier of a paid version is paid", (PlanKind.PAID,))
+        )
 
 
 def _free_tier(path: str, tier: Tier, out: list[FieldProblem]) -> None:
@@ -153,6 +178,16 @@ def _free_tier(path: str, tier: Tier, out: list[FieldProblem]) -> None:
         out.append(FieldProblem(f"{path}.contact_limit", "a free tier needs a positive limit"))
     if tier.trial_days is not None and tier.trial_days <= 0:
         out.append(FieldProblem(f"{path}.trial_days", "a trial lasts at least one day"))
+    if tier.kind is PlanKind.PAID:
+        out.append(
+            FieldProblem(
+                f"{path}.kind",
+                "a tier of a free version is a trial or a sandbox",
+                (PlanKind.TRIAL, PlanKind.SANDBOX),
+            )
+        )
+    elif tier.kind is PlanKind.SANDBOX and tier.trial_days is not None:
+        out.append(FieldProblem(f"{path}.trial_days", "a sandbox never ends; only a trial does"))
 
 
 def _limits(

@@ -44,7 +44,8 @@ def _addons(value: Iterable[str]) -> tuple[str, ...]:
 class PlanSelection:
     """A plan as chosen in the add-account form: version, product, tier and the rest.
 
-    ``contacts`` and ``frequency`` apply to V3 plans only; ``limits`` maps an account
+    ``contacts`` and ``frequency`` apply to the catalog's paid plans only (the sample's V3);
+    ``limits`` maps an account
     limit (``"users"``…) to the chosen value (one of the catalog's options, or a custom
     value within its bounds); ``addons`` names add-ons. Validation against a catalog is
     :meth:`resell_core.Catalog.validate`.
@@ -69,5 +70,11 @@ class PlanSelection:
 
     @property
     def is_paid(self) -> bool:
-        """Tell whether the plan is a paid (V3) plan rather than a trial or sandbox."""
-        return self.version == "V3"
+        """Tell whether the plan is billed: it has a billing frequency.
+
+        The catalog decides: it asks a frequency of every plan of a paid version and
+        refuses one on a trial or sandbox (A9), so a plan it accepts is paid exactly when
+        it has a frequency, whatever the catalog's names. Storage and billing read this
+        without the catalog. :meth:`resell_core.Catalog.kind` names the kind of any plan.
+        """
+        return self.frequency is not None

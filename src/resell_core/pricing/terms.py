@@ -6,6 +6,7 @@ and checks that they agree (:func:`resell_core.pricing.consistency.catalog_probl
 
 from __future__ import annotations
 
+import enum
 from decimal import Decimal
 
 import attrs
@@ -20,6 +21,7 @@ __all__ = [
     "Band",
     "LimitTerms",
     "MigrationDiscount",
+    "PlanKind",
     "Product",
     "Tier",
     "Version",
@@ -102,13 +104,28 @@ class LimitTerms:
         return shown
 
 
+class PlanKind(enum.StrEnum):
+    """What a tier's plans are to the lifecycle and to billing: the catalog marks each tier.
+
+    A ``paid`` plan is billed at a frequency; a ``trial`` is free until its trial ends
+    (TR1) and may then take a paid plan (TR3); a ``sandbox`` is free, never ends and never
+    turns into a paid plan (R3).
+    """
+
+    TRIAL = "trial"
+    SANDBOX = "sandbox"
+    PAID = "paid"
+
+
 @attrs.frozen
 class Tier:
     """A tier of a product.
 
-    Paid tiers have contact ``bands`` and account ``limits``. Free tiers (trial, sandbox)
-    have a fixed ``contact_limit`` and standard ``limits`` (one option each); a trial
-    also has its length in days.
+    Paid tiers have contact ``bands`` and account ``limits``. Free tiers (a trial, a
+    sandbox) have a fixed ``contact_limit`` and standard ``limits`` (one option each); a
+    trial also has its length in days. ``kind`` marks what the tier's plans are: every
+    tier of a paid version is ``paid``, every tier of a free version a ``trial`` or a
+    ``sandbox``, whatever their names.
     """
 
     name: str
@@ -116,6 +133,7 @@ class Tier:
     limits: tuple[LimitTerms, ...] = ()
     contact_limit: int | None = None
     trial_days: int | None = None
+    kind: PlanKind = PlanKind.PAID
 
 
 @attrs.frozen
@@ -128,7 +146,11 @@ class Product:
 
 @attrs.frozen
 class Version:
-    """A pricing version: ``V1`` (free: trial, sandbox) or ``V3`` (paid plans)."""
+    """A pricing version: free (its tiers are trials and sandboxes) or paid.
+
+    The sample catalog's versions are ``V1`` (free) and ``V3`` (paid); a host's catalog
+    names its own.
+    """
 
     name: str
     paid: bool

@@ -116,7 +116,7 @@ def add_account(
         InvalidInput: Listing every bad field of the form and of the plan (A9).
         DuplicateName: The name is taken on the platform (A2).
     """
-    valid = validate_new_account(new, hosting_domain=ctx.hosting_domain)
+    valid = validate_new_account(new, hosting_domain=ctx.hosting_domain, catalog=ctx.catalog)
     ctx.catalog.validate(valid.plan)
 
     def body(work: Work) -> AccountCreated:
@@ -132,7 +132,7 @@ def add_account(
             account_id=work.new_id("account"),
             agency_id=agency_id,
             today=work.today,
-            catalog_trial_days=ctx.catalog.trial_days,
+            catalog=ctx.catalog,
             snapshot=snapshot,
             residency=ctx.policies.residency,
         )

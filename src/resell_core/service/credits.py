@@ -214,7 +214,14 @@ def buy_credits(
         if account_id is not None:
             account = uow.accounts.get(agency_id, account_id)
             # The assignment rules (C5, K3) hold for a purchase made for one account too.
-            assign_movement(credit, amount, account=account, movement_id="check", on=work.today)
+            assign_movement(
+                credit,
+                amount,
+                account=account,
+                movement_id="check",
+                on=work.today,
+                catalog=ctx.catalog,
+            )
         price = Decimal(1) if credit is CreditKind.PREPAID else CREDIT_PRICES[credit]
         number, numbered = agency.numbered()
         uow.agencies.update(numbered)
@@ -284,7 +291,12 @@ def assign_credits(
         largest = ctx.policies.credit_bounds.largest_balance
         amount = _quantity(credit, quantity, agency.currency, largest)
         movement = assign_movement(
-            credit, amount, account=account, movement_id=work.new_id("movement"), on=work.today
+            credit,
+            amount,
+            account=account,
+            movement_id=work.new_id("movement"),
+            on=work.today,
+            catalog=ctx.catalog,
         )
         uow.ledger.append(movement)
         work.audit(

@@ -14,6 +14,7 @@ from resell_core.lifecycle.overview import (
     OverviewRow,
     Page,
     SavedView,
+    check_query,
     overview_rows,
 )
 from resell_core.lifecycle.overview import open_view as check_view
@@ -28,7 +29,9 @@ def accounts(ctx: Context, agency_id: str, query: AccountQuery) -> Page[Overview
 
     Raises:
         NotFound: No such agency.
+        InvalidInput: The query names a tier, version or product the catalog lacks (O3).
     """
+    check_query(query, ctx.catalog)
     today = ctx.today()
 
     def answer(uow: UnitOfWork) -> Page[OverviewRow]:
@@ -52,8 +55,10 @@ def save_view(
 
     Raises:
         NotFound: No such portal user in this agency.
-        InvalidInput: The name is blank or too long.
+        InvalidInput: The name is blank or too long, or the query names a tier, version
+            or product the catalog lacks (O3).
     """
+    check_query(query, ctx.catalog)
 
     def body(work: Work) -> SavedView:
         work.uow.users.get(agency_id, user_id)

@@ -419,7 +419,7 @@ def _overview_scalars(spec: ColumnSpec) -> st.SearchStrategy[object]:
     if spec.type is ColumnType.DATE:
         return _OVERVIEW_DAYS
     if spec.type is ColumnType.CHOICE:
-        return st.sampled_from(spec.choices)
+        return st.sampled_from(spec.choices or (*PLAN_TIERS, "V1", "V3"))
     return st.sampled_from(_OVERVIEW_TEXTS)
 
 

@@ -393,7 +393,7 @@ def test_query_reports_every_bad_field_at_once() -> None:
     with pytest.raises(InvalidInput) as caught:
         AccountQuery(
             status="gone",
-            plan="gold",
+            plan=7,  # type: ignore[arg-type]
             filters=[("colour", "eq", "red"), ("created_on", "before", "soon")],
             sort=["-nope"],
             columns=["balance"],
@@ -410,7 +410,6 @@ def test_query_reports_every_bad_field_at_once() -> None:
         "columns[0]",
         "limit",
     ]
-    assert "trial" in caught.value.problems[1].allowed
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from resell_core.adapters.sql.schema import accounts
 from resell_core.lifecycle.overview import (
+    ALL_PLANS,
     SEARCHED_COLUMNS,
     AccountQuery,
     ColumnValue,
@@ -33,7 +34,6 @@ from resell_core.lifecycle.overview import (
     Filter,
     FilterOp,
     OverviewColumn,
-    PlanFilter,
     SortKey,
     StatusFilter,
     fold,
@@ -96,8 +96,8 @@ def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElem
         )
     elif status is not StatusFilter.ALL:
         conditions.append(accounts.c.status == status.value)
-    if query.plan is not PlanFilter.ALL:
-        conditions.append(accounts.c.tier == query.plan.value)
+    if query.plan != ALL_PLANS:
+        conditions.append(accounts.c.tier == query.plan)
     conditions.extend(_filter(item) for item in query.filters)
     if query.search is not None:
         conditions.append(or_(*(_contains(column, query.search) for column in SEARCHED_COLUMNS)))
