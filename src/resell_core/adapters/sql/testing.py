@@ -3,7 +3,9 @@
 The PostgreSQL tests run when the environment variable ``RESELL_CORE_POSTGRES_URL`` holds a
 SQLAlchemy URL (``postgresql+psycopg://postgres@127.0.0.1:5432/resell_core_dev``); they skip
 otherwise. Each :class:`ScratchSchema` is a schema of its own with a random name, dropped
-with everything in it by :meth:`ScratchSchema.drop`.
+with everything in it by :meth:`ScratchSchema.drop`. :class:`ScratchPool` keeps a few of
+them for a whole test session and hands each test empty storages on them, so that a suite
+pays for creating a schema once, not once a test.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.storage import SqlStorage
 
-__all__ = ["POSTGRES_URL_VARIABLE", "ScratchSchema", "postgres_url", "skip_reason"]
+__all__ = ["POSTGRES_URL_VARIABLE", "ScratchPool", "ScratchSchema", "postgres_url", "skip_reason"]
 
 POSTGRES_URL_VARIABLE = "RESELL_CORE_POSTGRES_URL"
 """The environment variable that enables the PostgreSQL tests."""
@@ -33,6 +35,20 @@ def skip_reason() -> str:
         f"PostgreSQL tests are off: set {POSTGRES_URL_VARIABLE} to a database URL, e.g. "
         f"{POSTGRES_URL_VARIABLE}=postgresql+psycopg://postgres@127.0.0.1:5432/resell_core_dev"
     )
+
+
+def _emptying() -> list[str]:
+    """The statements that empty every table but the schema version and restart their
+    sequences: row deletes, children first (far cheaper than TRUNCATE on small tables)."""
+    tables = [t for t in reversed(schema.metadata.sorted_tables) if t is not schema.schema_version]
+    statements = ["SET LOCAL lock_timeout = '10s'"]
+    statements += [f'DELETE FROM "{t.name}"' for t in tables]
+    statements += [
+        f"SELECT setval(pg_get_serial_sequence('{t.name}', '{column.name}'), 1, false)"
+        for t in tables
+        if (column := t.autoincrement_column) is not None
+    ]
+    return statements
 
 
 class ScratchSchema:
@@ -53,13 +69,11 @@ class ScratchSchema:
         )
 
     def storage(self) -> SqlStorage:
-        """Return a storage on the schema, emptied of every row."""
+        """Return a storage on the schema, emptied of every row, its sequences restarted."""
         storage = SqlStorage(self.engine)
-        names = ", ".join(
-            t.name for t in schema.metadata.sorted_tables if t.name != "schema_version"
-        )
         with self.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+            for statement in _emptying():
+                connection.execute(text(statement))
         return storage
 
     def drop(self) -> None:
@@ -70,3 +84,38 @@ class ScratchSchema:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
         admin.dispose()
+
+
+class ScratchPool:
+    """Scratch schemas kept for a test session, each test taking empty storages on them.
+
+    A test calls :meth:`take` for each storage it needs (the first schema, then the
+    second…, each emptied when taken) and :meth:`release` when it ends, so the next test
+    empties and reuses the same schemas; :meth:`drop` drops them all.
+
+    Args:
+        url: The database URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._schemas: list[ScratchSchema] = []
+        self._taken = 0
+
+    def take(self) -> SqlStorage:
+        """Return an empty storage on a schema no other storage of this test uses."""
+        if self._taken == len(self._schemas):
+            self._schemas.append(ScratchSchema(self.url))
+        storage = self._schemas[self._taken].storage()
+        self._taken += 1
+        return storage
+
+    def release(self) -> None:
+        """Hand every schema back (the storages taken must not be used afterwards)."""
+        self._taken = 0
+
+    def drop(self) -> None:
+        """Drop every schema of the pool."""
+        while self._schemas:
+            self._schemas.pop().drop()
+        self._taken = 0
