@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 import resell_core as rc
 from resell_core.adapters.memory import MemoryStorage
 from resell_core.adapters.sql import SqlStorage
-from resell_core.adapters.sql.testing import ScratchPool, ScratchSchema, postgres_url, skip_reason
+from resell_core.adapters.sql.testing import ScratchPool, postgres_url, skip_reason
 from resell_core.ports import Storage
 from resell_core.testing.portal import other_agency, sample_agency, sample_card, sample_portal
 
@@ -51,9 +51,7 @@ def adapter(request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
-def scratch_pool() -> Iterator[ScratchPool | None]:
-    """The session's PostgreSQL schemas (None unless PostgreSQL is enabled)."""
+def _pool() -> Iterator[ScratchPool | None]:
     url = postgres_url()
     if url is None:
         yield None
@@ -61,6 +59,18 @@ def scratch_pool() -> Iterator[ScratchPool | None]:
     pool = ScratchPool(url)
     yield pool
     pool.drop()
+
+
+@pytest.fixture(scope="session")
+def scratch_pool() -> Iterator[ScratchPool | None]:
+    """The session's PostgreSQL schemas for tests (None unless PostgreSQL is enabled)."""
+    yield from _pool()
+
+
+@pytest.fixture(scope="session")
+def module_pool() -> Iterator[ScratchPool | None]:
+    """The session's PostgreSQL schemas for modules (None unless PostgreSQL is enabled)."""
+    yield from _pool()
 
 
 @pytest.fixture
@@ -84,22 +94,17 @@ def fresh_storage(
 
 
 @pytest.fixture(scope="module")
-def module_storage(adapter: str) -> Iterator[Storage]:
+def module_storage(adapter: str, module_pool: ScratchPool | None) -> Iterator[Storage]:
     """One new, empty storage of the adapter for a module's fixtures to share."""
     if adapter == "memory":
         yield MemoryStorage()
-        return
-    if adapter == "sqlite":
+    elif adapter == "sqlite":
         yield SqlStorage("sqlite://")
-        return
-    url = postgres_url()
-    if url is None:
+    elif module_pool is None:
         pytest.skip(skip_reason())
-    scratch = ScratchSchema(url)
-    try:
-        yield scratch.storage()
-    finally:
-        scratch.drop()
+    else:
+        yield module_pool.take()
+        module_pool.release()
 
 
 @pytest.fixture
