@@ -15,6 +15,8 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.periods import nth_period
 
+from .conftest import NewPortal
+
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 PLUS_ANNUAL = rc.PlanSelection("V3", "marketing", "plus", 2500, "annual")
 PROFESSIONAL = rc.PlanSelection("V3", "marketing", "professional", 2500, "monthly")
@@ -176,9 +178,11 @@ def test_month_end_anchor_bills_on_the_last_day_of_short_months_then_the_31st_ag
 
 
 @pytest.fixture
-def acme_on_the_31st() -> tuple[rc.PartnerPortal, rc.Agency, rc.Account]:
+def acme_on_the_31st(
+    new_portal: NewPortal,
+) -> tuple[rc.PartnerPortal, rc.Agency, rc.Account]:
     """A portal whose clock starts on 2024-01-31, with Acme and a plus account bought that day."""
-    portal = rc.PartnerPortal.embedded(start=date(2024, 1, 31))
+    portal = new_portal(start=date(2024, 1, 31))
     acme = portal.register_agency("Acme Digital", "ops@acme.test", "USD", reseller_rate="0.2")
     card = card_with(portal, acme, "tok_ok")
     return portal, acme, add_paid(portal, acme, card)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from resell_core.adapters.memory import MemoryStorage
 from resell_core.billing.due import DuePeriod
 from resell_core.periods import Period
+from resell_core.ports import Storage
 from resell_core.pricing import Catalog, CyclePrice
 from resell_core.pricing.selection import PlanSelection
 from resell_core.service.billing_pages import PageReads
@@ -33,10 +34,12 @@ def _figures() -> CyclePrice:
     return Catalog.sample().cycle_price(PLUS, reseller_rate=Decimal("0.2"), cycle=0)
 
 
-def test_B7_accounts_alike_of_a_page_share_their_invoice_lines() -> None:
+def test_B7_accounts_alike_of_a_page_share_their_invoice_lines(
+    fresh_storage: Callable[[], Storage],
+) -> None:
     """North-bakery and south-florist, same plan, price and period: one tuple of lines."""
     figures = _figures()
-    with MemoryStorage().unit_of_work() as uow:
+    with fresh_storage().unit_of_work() as uow:
         reads = PageReads(uow)
 
         north = reads.lines(_due("north-bakery", APRIL), figures)
@@ -45,10 +48,12 @@ def test_B7_accounts_alike_of_a_page_share_their_invoice_lines() -> None:
     assert south is north
 
 
-def test_B7_another_period_or_price_gets_its_own_lines() -> None:
+def test_B7_another_period_or_price_gets_its_own_lines(
+    fresh_storage: Callable[[], Storage],
+) -> None:
     """East-butcher billed for May, or priced by other figures, gets lines of its own."""
     figures, other = _figures(), _figures()
-    with MemoryStorage().unit_of_work() as uow:
+    with fresh_storage().unit_of_work() as uow:
         reads = PageReads(uow)
 
         april = reads.lines(_due("north-bakery", APRIL), figures)

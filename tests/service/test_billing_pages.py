@@ -44,6 +44,7 @@ def commits_of(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return counted
 
 
+@pytest.mark.adapters("memory", reason="counts or races the commits of MemoryUnitOfWork")
 def test_a_page_of_due_accounts_is_invoiced_in_one_unit_of_work(
     portal: rc.PartnerPortal,
     acme: rc.Agency,
@@ -119,6 +120,7 @@ def test_C3_earmarked_credit_pays_in_the_page_and_the_card_pays_the_rest(
         assert uow.ledger.balance(acme.id, account_wallet(bakery.id), CreditKind.PREPAID) == 0
 
 
+@pytest.mark.adapters("memory", reason="counts or races the commits of MemoryUnitOfWork")
 def test_a_page_that_lost_the_invoice_numbers_to_another_worker_runs_again(
     portal: rc.PartnerPortal,
     acme: rc.Agency,
@@ -151,6 +153,7 @@ def test_a_page_that_lost_the_invoice_numbers_to_another_worker_runs_again(
     assert [i.number for i in portal.invoices(acme.id)] == [2, 3, 4]
 
 
+@pytest.mark.adapters("memory", reason="counts or races the commits of MemoryUnitOfWork")
 def test_a_page_refused_as_a_whole_is_billed_account_by_account(
     portal: rc.PartnerPortal,
     acme: rc.Agency,

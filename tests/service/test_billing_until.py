@@ -11,28 +11,19 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.gateway import SimulatedGateway
-from resell_core.adapters.sql import SqlStorage
-from resell_core.ports import Storage
 from resell_core.testing.portal import SAMPLE_START, sample_agency, sample_card, stored_state
+
+from .conftest import NewPortal
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 Form = Callable[..., rc.NewAccount]
 
 
-def _memory() -> Storage:
-    return rc.MemoryStorage()
-
-
-def _sqlite() -> Storage:
-    return SqlStorage("sqlite://")
-
-
-@pytest.fixture(params=[_memory, _sqlite], ids=["memory", "sqlite"])
-def billed(request: pytest.FixtureRequest, form: Form) -> tuple[rc.PartnerPortal, rc.Agency]:
+@pytest.fixture
+def billed(new_portal: NewPortal, form: Form) -> tuple[rc.PartnerPortal, rc.Agency]:
     """A portal on each adapter at 2024-04-11 with north-bakery, one paid account still
     being provisioned (a run would first make it active and charge it)."""
-    storage: Callable[[], Storage] = request.param
-    portal = rc.PartnerPortal.embedded(start=SAMPLE_START, storage=storage())
+    portal = new_portal(start=SAMPLE_START)
     acme = sample_agency(portal)
     card = sample_card(portal, acme.id)
     portal.add_account(acme.id, form("north-bakery", PLUS, card.id))
@@ -97,24 +88,24 @@ def test_M1_a_run_bills_until_today_or_an_earlier_day(
     assert _charges(portal) == 1
 
 
-def test_M1_today_is_the_billing_time_zone_s_day() -> None:
+def test_M1_today_is_the_billing_time_zone_s_day(new_portal: NewPortal) -> None:
     """At 23:30 UTC on 11 April it is already 12 April in Tokyo: a Tokyo run bills it."""
     late = datetime(2024, 4, 11, 23, 30, tzinfo=UTC)
-    tokyo = rc.PartnerPortal.embedded(start=late, billing_timezone="Asia/Tokyo")
-    utc = rc.PartnerPortal.embedded(start=late)
+    tokyo = new_portal(start=late, billing_timezone="Asia/Tokyo")
+    utc = new_portal(start=late)
 
     tokyo.run_billing(until=date(2024, 4, 12))
     with pytest.raises(rc.InvalidInput):
         utc.run_billing(until=date(2024, 4, 12))
 
 
-def test_M1_a_policy_horizon_lets_a_run_bill_ahead_that_far_only() -> None:
+def test_M1_a_policy_horizon_lets_a_run_bill_ahead_that_far_only(new_portal: NewPortal) -> None:
     """With a 30-day horizon a run may bill until 11 May, and not 12 May."""
     policies = rc.Policies(
         credentials=rc.Policies.embedded().credentials,
         billing_run=rc.BillingRunPolicy(horizon_days=30),
     )
-    portal = rc.PartnerPortal.embedded(start=SAMPLE_START, policies=policies)
+    portal = new_portal(start=SAMPLE_START, policies=policies)
 
     portal.run_billing(until=date(2024, 5, 11))
     with pytest.raises(rc.InvalidInput) as raised:

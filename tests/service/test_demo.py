@@ -3,6 +3,7 @@ prints figures that are the portal's own; same arguments, same output."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import resell_core as rc
 from resell_core.__main__ import main
 from resell_core.demo import DemoResult, MonthFigures, render, run_demo
+from resell_core.ports import Storage
 
 SECTIONS = (
     "Accounts overview",
@@ -24,9 +26,9 @@ SECTIONS = (
 
 
 @pytest.fixture(scope="module")
-def three_months() -> DemoResult:
+def three_months(module_storage: Storage) -> DemoResult:
     """ACME-DIGITAL replayed from 2024-01-01 for three months, seed 0."""
-    return run_demo(months=3)
+    return run_demo(months=3, storage=module_storage)
 
 
 def _counted(result: DemoResult) -> list[rc.Invoice]:
@@ -94,19 +96,21 @@ def test_the_months_add_up_to_the_totals(three_months: DemoResult) -> None:
     assert added == three_months.totals
 
 
-def test_the_same_seed_gives_the_same_output() -> None:
+def test_the_same_seed_gives_the_same_output(fresh_storage: Callable[[], Storage]) -> None:
     """Two replays with the same seed print the same text; another seed differs."""
-    first = render(run_demo(months=2, accounts=40, seed=7))
-    again = render(run_demo(months=2, accounts=40, seed=7))
-    other = render(run_demo(months=2, accounts=40, seed=8))
+    first = render(run_demo(months=2, accounts=40, seed=7, storage=fresh_storage()))
+    again = render(run_demo(months=2, accounts=40, seed=7, storage=fresh_storage()))
+    other = render(run_demo(months=2, accounts=40, seed=8, storage=fresh_storage()))
 
     assert first == again
     assert other != first
 
 
-def test_generated_accounts_join_the_overview(three_months: DemoResult) -> None:
+def test_generated_accounts_join_the_overview(
+    three_months: DemoResult, fresh_storage: Callable[[], Storage]
+) -> None:
     """``accounts=N`` adds N accounts to the story's; the overview shows one page of them."""
-    result = run_demo(months=3, accounts=60, seed=1)
+    result = run_demo(months=3, accounts=60, seed=1, storage=fresh_storage())
 
     assert result.accounts == three_months.accounts + 60
     assert len(result.overview) == 20
@@ -326,9 +330,11 @@ def test_K1_K3_referred_accounts_earn_commission_and_are_never_billed_to_the_age
     assert three_months.commissions[0].referred_revenue.is_positive()
 
 
-def test_R2_an_account_bought_before_the_cut_off_gets_its_plan_again_instead_of_renewal() -> None:
+def test_R2_an_account_bought_before_the_cut_off_gets_its_plan_again_instead_of_renewal(
+    fresh_storage: Callable[[], Storage],
+) -> None:
     """From 2020, city-dental's renewal is refused (R2) and the demo changes the plan."""
-    result = run_demo(months=3, start=date(2020, 1, 1))
+    result = run_demo(months=3, start=date(2020, 1, 1), storage=fresh_storage())
 
     dental = result.portal.account(result.agency_id, result.account_id("city-dental"))
 

@@ -9,6 +9,8 @@ import resell_core as rc
 from resell_core.testing.portal import bakery_form, sample_agency, sample_card
 from resell_core.testing.races import race_threads, tally
 
+from .conftest import NewPortal
+
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 FIRST_DECLINE = date(2024, 4, 11)
 LAST_DATE = FIRST_DECLINE + timedelta(days=sum(rc.DunningPolicy().retry_after_days))
@@ -46,19 +48,21 @@ def expiry_day(portal: rc.PartnerPortal, agency: rc.Agency, account_id: str) -> 
     return None
 
 
-def test_M3_the_schedule_alone_expires_the_account_on_its_last_date() -> None:
+def test_M3_the_schedule_alone_expires_the_account_on_its_last_date(new_portal: NewPortal) -> None:
     """Without any retry of the agency's own, north-bakery expires on the last date."""
-    portal = rc.PartnerPortal.embedded(start=FIRST_DECLINE)
+    portal = new_portal(start=FIRST_DECLINE)
     acme, bakery, _ = declined_bakery(portal)
 
     assert expiry_day(portal, acme, bakery) == LAST_DATE
 
 
-def test_M3_three_agency_retries_on_the_day_of_a_decline_keep_the_schedules_last_date() -> None:
+def test_M3_three_agency_retries_on_the_day_of_a_decline_keep_the_schedules_last_date(
+    new_portal: NewPortal,
+) -> None:
     """ACME retries north-bakery's declined invoice three times on the day it was declined:
     each retry is a real charge attempt, yet the invoice is not failed and the account
     expires on the schedule's last date, not before."""
-    portal = rc.PartnerPortal.embedded(start=FIRST_DECLINE)
+    portal = new_portal(start=FIRST_DECLINE)
     acme, bakery, invoice_id = declined_bakery(portal)
 
     after = [portal.pay_invoice(acme.id, invoice_id) for _ in range(3)]
@@ -69,10 +73,12 @@ def test_M3_three_agency_retries_on_the_day_of_a_decline_keep_the_schedules_last
     assert expiry_day(portal, acme, bakery) == LAST_DATE
 
 
-def test_M3_eight_concurrent_agency_retries_never_expire_the_account() -> None:
+def test_M3_eight_concurrent_agency_retries_never_expire_the_account(
+    new_portal: NewPortal,
+) -> None:
     """Eight threads retry the declined invoice at once: none of them fails it or expires
     north-bakery, which still expires on the schedule's last date."""
-    portal = rc.PartnerPortal.embedded(start=FIRST_DECLINE)
+    portal = new_portal(start=FIRST_DECLINE)
     acme, bakery, invoice_id = declined_bakery(portal)
 
     outcomes = race_threads(8, lambda _: portal.pay_invoice(acme.id, invoice_id).status.value)

@@ -3,43 +3,27 @@ same on every adapter, and within what every adapter holds exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
 import resell_core as rc
-from resell_core.adapters.memory import MemoryStorage
-from resell_core.adapters.sql import SqlStorage
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.bounds import CreditBounds
 from resell_core.ports import Storage
 from resell_core.service.credits import CREDIT_PRICES
 from resell_core.testing.portal import sample_agency, sample_card, stored_state
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def storage(request: pytest.FixtureRequest) -> Iterator[Storage]:
+@pytest.fixture
+def storage(fresh_storage: Callable[[], Storage]) -> Storage:
     """An empty storage of each adapter (PostgreSQL skips unless enabled)."""
-    if request.param == "memory":
-        yield MemoryStorage()
-        return
-    if request.param == "sqlite":
-        yield SqlStorage("sqlite://")
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(skip_reason())
-    scratch = ScratchSchema(url)
-    try:
-        yield scratch.storage()
-    finally:
-        scratch.drop()
+    return fresh_storage()
 
 
 @pytest.fixture
 def portal(storage: Storage) -> rc.PartnerPortal:
-    """An embedded portal on the storage."""
+    """An embedded portal on the storage (the embedded portal's own start day)."""
     return rc.PartnerPortal.embedded(storage=storage)
 
 

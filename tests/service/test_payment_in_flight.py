@@ -3,40 +3,50 @@ for its key; what is recorded is what the gateway charged (M2)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+
+import pytest
 
 import resell_core as rc
 from resell_core.adapters.clock import ManualClock
 from resell_core.adapters.ids import SequentialIds
-from resell_core.adapters.memory import MemoryStorage
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.billing.ledger import SPENT, CreditKind, account_wallet, profile_wallet
-from resell_core.ports import PaymentGateway
+from resell_core.ports import PaymentGateway, Storage
 from resell_core.testing.portal import bakery_form, sample_agency, sample_card
 from resell_core.testing.races.money import HeldGateway
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
 
-def portal_with(gateway: PaymentGateway) -> rc.PartnerPortal:
-    """A portal in memory on 2024-04-11 whose payment gateway is ``gateway``."""
-    secrets = SeededSecrets(7)
-    return rc.PartnerPortal(
-        storage=MemoryStorage(),
-        gateway=gateway,
-        payouts=SimulatedPayoutGateway(),
-        notifier=RecordingNotifier(),
-        provisioner=SimulatedProvisioner(polls=0),
-        clock=ManualClock(datetime(2024, 4, 11, 9, tzinfo=UTC)),
-        ids=SequentialIds(),
-        secrets=secrets,
-        sso_secret=secrets.token_bytes(32),
-        policies=rc.Policies.embedded(),
-    )
+PortalWith = Callable[[PaymentGateway], rc.PartnerPortal]
+
+
+@pytest.fixture
+def portal_with(fresh_storage: Callable[[], Storage]) -> PortalWith:
+    """Wire a portal on a new storage on 2024-04-11 whose payment gateway is the one given."""
+
+    def wire(gateway: PaymentGateway) -> rc.PartnerPortal:
+        secrets = SeededSecrets(7)
+        return rc.PartnerPortal(
+            storage=fresh_storage(),
+            gateway=gateway,
+            payouts=SimulatedPayoutGateway(),
+            notifier=RecordingNotifier(),
+            provisioner=SimulatedProvisioner(polls=0),
+            clock=ManualClock(datetime(2024, 4, 11, 9, tzinfo=UTC)),
+            ids=SequentialIds(),
+            secrets=secrets,
+            sso_secret=secrets.token_bytes(32),
+            policies=rc.Policies.embedded(),
+        )
+
+    return wire
 
 
 def add_bakery(portal: rc.PartnerPortal, agency: rc.Agency, profile: rc.BillingProfile) -> str:
@@ -46,7 +56,9 @@ def add_bakery(portal: rc.PartnerPortal, agency: rc.Agency, profile: rc.BillingP
     return created.account.id
 
 
-def test_M2_pay_invoice_while_the_runs_charge_is_in_flight_never_respends_prepaid() -> None:
+def test_M2_pay_invoice_while_the_runs_charge_is_in_flight_never_respends_prepaid(
+    portal_with: PortalWith,
+) -> None:
     """The run's charge of north-bakery's invoice is in flight (the gateway does not show
     its key yet) when ACME buys 50.00 of prepaid and pays the invoice itself: the invoice
     is not re-split, the card is charged once for the whole invoice, the 50.00 stay in
@@ -84,7 +96,9 @@ def test_M2_pay_invoice_while_the_runs_charge_is_in_flight_never_respends_prepai
     assert (pool, spent, in_pool) == (rc.Money("50.00", "USD"), Decimal(0), Decimal("50.00"))
 
 
-def test_M2_a_card_charge_above_what_is_due_gives_the_excess_back_as_prepaid_credit() -> None:
+def test_M2_a_card_charge_above_what_is_due_gives_the_excess_back_as_prepaid_credit(
+    portal_with: PortalWith,
+) -> None:
     """The gateway answers that it charged 120.00 for an invoice of 120.00 of which 50.00
     were already paid from the pool: the card part recorded is 120.00 and the pool gets
     its 50.00 back, in the ledger."""
@@ -124,7 +138,9 @@ def test_M2_a_card_charge_above_what_is_due_gives_the_excess_back_as_prepaid_cre
     ]
 
 
-def test_M2_a_card_charge_above_the_whole_invoice_becomes_the_accounts_prepaid_credit() -> None:
+def test_M2_a_card_charge_above_the_whole_invoice_becomes_the_accounts_prepaid_credit(
+    portal_with: PortalWith,
+) -> None:
     """The gateway charged 130.00 for an invoice of 120.00 with nothing prepaid: 130.00 is
     recorded, and the 10.00 above the invoice go to north-bakery's prepaid credit."""
     line = rc.InvoiceLine(
@@ -158,7 +174,9 @@ def test_M2_a_card_charge_above_the_whole_invoice_becomes_the_accounts_prepaid_c
     ]
 
 
-def test_M2_a_card_charge_below_what_is_due_leaves_the_rest_open_under_a_new_key() -> None:
+def test_M2_a_card_charge_below_what_is_due_leaves_the_rest_open_under_a_new_key(
+    portal_with: PortalWith,
+) -> None:
     """The gateway charged 100.00 of an invoice's 120.00: 100.00 is recorded, and the rest
     stays open, due the same day under the next key (no notice, no dunning date)."""
     line = rc.InvoiceLine(

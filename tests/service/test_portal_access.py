@@ -16,6 +16,8 @@ import pytest
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
 
+from .conftest import NewPortal
+
 AddActive = Callable[..., rc.Account]
 
 
@@ -272,12 +274,12 @@ def _stored_hash(portal: rc.PartnerPortal, name: str) -> str:
 
 
 def test_S7_a_stronger_policy_rehashes_an_old_form_hash_at_the_next_login(
-    acme: rc.Agency, form: Callable[..., rc.NewAccount]
+    acme: rc.Agency, form: Callable[..., rc.NewAccount], new_portal: NewPortal
 ) -> None:
     """A hash in the old scrypt$n$r$p form still logs in, and is stored again, stronger."""
     weak = rc.ScryptPolicy.fast()
     stronger = rc.ScryptPolicy(n=2**5, r=2, p=1)
-    portal = rc.PartnerPortal.embedded(policies=rc.Policies(credentials=stronger))
+    portal = new_portal(policies=rc.Policies(credentials=stronger))
     agency = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
     portal.add_account(agency.id, form("north-bakery", rc.PlanSelection("V1", "EM", "trial")))
     portal.process_provisioning()

@@ -12,6 +12,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.ports import Storage
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 SANDBOX = rc.PlanSelection("V1", "EM", "sandbox")
@@ -113,11 +114,11 @@ def test_A12_the_account_is_creating_until_provisioning_reports_ready(
 
 
 def test_A12_a_failed_provisioning_charges_nothing_and_tells_the_agency(
-    acme: rc.Agency, form: Form
+    acme: rc.Agency, form: Form, fresh_storage: Callable[[], Storage]
 ) -> None:
     """A failed account expires, is never due for billing, and the agency hears why."""
     failing = rc.PartnerPortal(
-        storage=rc.MemoryStorage(),
+        storage=fresh_storage(),
         gateway=rc.SimulatedGateway(),
         payouts=rc.SimulatedPayoutGateway(),
         notifier=rc.RecordingNotifier(),

@@ -8,14 +8,12 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import resell_core as rc
-from resell_core.adapters.sql import SqlStorage
-from resell_core.testing.portal import SAMPLE_START, sample_agency, sample_card
+from resell_core.testing.portal import sample_agency, sample_card
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -174,13 +172,10 @@ def test_E1_account_query_with_filters_none_is_invalid_input() -> None:
 # -- values of the right type at the edges --------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def any_portal(request: pytest.FixtureRequest, tmp_path: Path) -> rc.PartnerPortal:
-    """The sample portal on memory storage, and on a SQLite file."""
-    if request.param == "memory":
-        return rc.PartnerPortal.embedded(start=SAMPLE_START)
-    storage = SqlStorage(f"sqlite:///{tmp_path}/acme.db")
-    return rc.PartnerPortal.embedded(start=SAMPLE_START, storage=storage)
+@pytest.fixture
+def any_portal(portal: rc.PartnerPortal) -> rc.PartnerPortal:
+    """The sample portal, on each adapter."""
+    return portal
 
 
 def test_E1_a_filter_number_of_2_63_is_refused_on_every_adapter(

@@ -18,6 +18,8 @@ from resell_core.billing.run import bill_period, price_due
 from resell_core.pricing.terms import Product, Tier, Version
 from resell_core.testing.portal import sample_agency, sample_card
 
+from .conftest import NewPortal
+
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 PROFESSIONAL = rc.PlanSelection("V3", "marketing", "professional", 2500, "monthly")
 STARTER = rc.PlanSelection("V3", "marketing", "starter", 2500, "monthly")
@@ -48,10 +50,12 @@ def small_prices(starter: str, plus: str) -> rc.Catalog:
     return rc.Catalog("ACME test prices", "USD", (Version("V3", paid=True, products=(plans,)),))
 
 
-def small_shop(form: Form, starter: str, plus: str) -> tuple[rc.PartnerPortal, rc.Account]:
+def small_shop(
+    new_portal: NewPortal, form: Form, starter: str, plus: str
+) -> tuple[rc.PartnerPortal, rc.Account]:
     """ACME-DIGITAL (20 % reseller discount) on a portal of :func:`small_prices`, with
     north-bakery active on the small starter plan, paid by its Main Visa."""
-    portal = rc.PartnerPortal.embedded(start=date(2024, 4, 11), catalog=small_prices(starter, plus))
+    portal = new_portal(start=date(2024, 4, 11), catalog=small_prices(starter, plus))
     acme = sample_agency(portal)
     card = sample_card(portal, acme.id)
     created = portal.add_account(acme.id, form("north-bakery", SMALL_STARTER, card.id))
@@ -116,11 +120,13 @@ def test_U1_an_upgrade_is_immediate_and_its_proration_invoice_is_paid_at_once(
 
 
 def test_U1_the_anchor_vector_20_to_30_on_day_16_is_charged_once_for_the_net(
-    form: Form,
+    new_portal: NewPortal, form: Form
 ) -> None:
     """$20 billed 11 Apr-11 May, upgraded to $30 on 26 Apr: credit -10.00, charge +15.00,
     and the card is charged once, 5.00, before edit_account returns."""
-    portal, bakery = small_shop(form, starter="25", plus="37.50")  # net 20 and 30 after 20 %
+    portal, bakery = small_shop(
+        new_portal, form, starter="25", plus="37.50"
+    )  # net 20 and 30 after 20 %
     april = bill_first_period(portal, bakery)
     assert april.total == rc.Money("20.00", "USD")
     advance(portal, 15)
@@ -193,11 +199,11 @@ def test_U1_a_declined_upgrade_charge_keeps_the_upgrade_and_enters_dunning(
 
 
 def test_U1_a_credit_larger_than_the_charge_becomes_the_accounts_prepaid_credit(
-    form: Form,
+    new_portal: NewPortal, form: Form
 ) -> None:
     """Billed $40 before a price cut, upgraded to plus at $30 halfway: credit -20.00 beats
     the charge +15.00; the 5.00 left is the account's prepaid credit and no card is charged."""
-    portal, bakery = small_shop(form, starter="25", plus="37.50")
+    portal, bakery = small_shop(new_portal, form, starter="25", plus="37.50")
     acme_id = bakery.agency_id
     bill_first_period(portal, bakery, catalog=small_prices("50", "75"))
     advance(portal, 15)

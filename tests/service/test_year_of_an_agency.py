@@ -6,12 +6,13 @@ import pytest
 
 import resell_core as rc
 from resell_core.demo import DemoResult, run_demo
+from resell_core.ports import Storage
 
 
 @pytest.fixture(scope="module")
-def year() -> DemoResult:
+def year(module_storage: Storage) -> DemoResult:
     """Twelve months of the demo's story plus a few generated accounts."""
-    return run_demo(months=12, accounts=12, seed=3)
+    return run_demo(months=12, accounts=12, seed=3, storage=module_storage)
 
 
 def _accounts(year: DemoResult) -> list[rc.Account]:

@@ -24,6 +24,7 @@ import attrs
 from resell_core.agency import Agency
 from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle.validation import NewAccount
+from resell_core.ports import Storage
 from resell_core.pricing.selection import PlanSelection
 from resell_core.service.portal import PartnerPortal
 
@@ -65,9 +66,11 @@ def bakery_form(
     return NewAccount(**{**fields, **changes})
 
 
-def sample_portal(start: date = SAMPLE_START) -> PartnerPortal:
-    """Return an embedded portal (in memory, manual clock) whose clock shows ``start``."""
-    return PartnerPortal.embedded(start=start)
+def sample_portal(start: date = SAMPLE_START, *, storage: Storage | None = None) -> PartnerPortal:
+    """Return an embedded portal (manual clock) whose clock shows ``start``, on the empty
+    ``storage`` given (a fresh :class:`~resell_core.adapters.memory.MemoryStorage` when
+    None)."""
+    return PartnerPortal.embedded(start=start, storage=storage)
 
 
 def sample_agency(portal: PartnerPortal) -> Agency:
