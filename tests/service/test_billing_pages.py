@@ -12,6 +12,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.memory import MemoryUnitOfWork
+from resell_core.billing import due_periods
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.billing.run import bill_period
 
@@ -161,7 +162,7 @@ def test_a_page_refused_as_a_whole_is_billed_account_by_account(
             raced.append(True)
             with portal.storage.unit_of_work() as rival:
                 account = rival.accounts.get(acme.id, florist.id)
-                [due] = rc.due_periods(account, date(2024, 4, 11))
+                [due] = due_periods(account, date(2024, 4, 11))
                 number, numbered = rival.agencies.get(acme.id).numbered()
                 figures = portal.catalog.cycle_price(PLUS, reseller_rate=acme.reseller_rate)
                 billed = bill_period(
