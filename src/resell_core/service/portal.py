@@ -103,10 +103,8 @@ def _method_like(
     functools.update_wrapper(method, original)
     signature = inspect.signature(original)
     kept = [p for p in signature.parameters.values() if p.name != drop]
-    if owner == "PartnerPortal":  # the dropped context was first: the portal stands there
-        kept = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *kept]
-    else:  # a portal method: its ``self`` stays first, the handle in its place
-        kept[0] = kept[0].replace(name="self")
+    if not kept or kept[0].name != "self":  # a use case's context was first: self stands there
+        kept.insert(0, inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD))
     method.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
     method.__annotations__ = {k: v for k, v in original.__annotations__.items() if k != drop}
     method.__qualname__ = f"{owner}.{original.__name__}"
