@@ -17,6 +17,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 import resell_core as rc
 from resell_core.billing.ledger import OUTSIDE, SPENT
+from resell_core.lifecycle import TRANSITIONS
 
 TOKENS = ("tok_ok", "tok_decline_once", "tok_decline", "tok_timeout", "tok_down", "tok_pending")
 PLANS = (
@@ -28,7 +29,7 @@ PLANS = (
 )
 UPGRADE = rc.PlanSelection("V3", "marketing", "professional", 5000, "monthly")
 DOWNGRADE = rc.PlanSelection("V3", "marketing", "starter", 500, "monthly")
-_MOVES = {(status, move.target) for (status, _), move in rc.TRANSITIONS.items()}
+_MOVES = {(status, move.target) for (status, _), move in TRANSITIONS.items()}
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import resell_core as rc
+from resell_core.pricing import prorate_change
 from resell_core.serialization import from_json, load_catalog, to_json, unstructure
 from resell_core.testing import strategies as rs
 
@@ -32,7 +33,7 @@ def test_proration_credit_plus_used_part_is_what_was_billed(
     billed, new_net, period, on = case
     assert isinstance(on, type(period.start))
 
-    change = rc.prorate_change(billed, new_net, period, on)
+    change = prorate_change(billed, new_net, period, on)
     used = billed + change.credit
     exact_used = Fraction(billed.amount) * Fraction((on - period.start).days, period.days)
     half_unit = Fraction(1, 2 * 10**billed.digits)

@@ -12,6 +12,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.billing import charge_key
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.periods import nth_period
 
@@ -381,7 +382,7 @@ def test_a_pending_charge_is_confirmed_when_the_gateway_settles_it(
     assert report.invoices_pending == 1
     assert invoice.status is rc.InvoiceStatus.PENDING
 
-    gateway_of(portal).settle(rc.charge_key(invoice.id, 1), rc.ChargeOutcome.SUCCEEDED)
+    gateway_of(portal).settle(charge_key(invoice.id, 1), rc.ChargeOutcome.SUCCEEDED)
     confirmed = portal.confirm_payment(acme.id, invoice.id)
 
     assert confirmed.status is rc.InvoiceStatus.PAID
@@ -462,7 +463,7 @@ def test_a_crash_before_the_gateway_saw_the_charge_charges_once_under_the_same_k
 
     [invoice] = portal.invoices(acme.id, bakery.id)
     assert invoice.status is rc.InvoiceStatus.PAID
-    assert [c.idempotency_key for c in gateway.charges] == [rc.charge_key(invoice.id, 1)]
+    assert [c.idempotency_key for c in gateway.charges] == [charge_key(invoice.id, 1)]
 
 
 def test_one_accounts_failure_never_blocks_the_others(

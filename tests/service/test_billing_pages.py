@@ -17,6 +17,7 @@ from resell_core.adapters.memory import MemoryStorage, MemoryUnitOfWork
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
+from resell_core.billing import due_periods
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.billing.run import bill_period
 from resell_core.errors import InsufficientCredit
@@ -172,7 +173,7 @@ def test_a_page_refused_as_a_whole_is_billed_account_by_account(
             raced.append(True)
             with portal.storage.unit_of_work() as rival:
                 account = rival.accounts.get(acme.id, florist.id)
-                [due] = rc.due_periods(account, date(2024, 4, 11))
+                [due] = due_periods(account, date(2024, 4, 11))
                 number, numbered = rival.agencies.get(acme.id).numbered()
                 figures = portal.catalog.cycle_price(PLUS, reseller_rate=acme.reseller_rate)
                 billed = bill_period(

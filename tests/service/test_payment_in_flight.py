@@ -16,6 +16,7 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
+from resell_core.billing import PaymentDecision, apply_charge_result, charge_key
 from resell_core.billing.ledger import SPENT, CreditKind, account_wallet, profile_wallet
 from resell_core.ports import PaymentGateway, Storage
 from resell_core.testing.portal import bakery_form, sample_agency, sample_card
@@ -124,10 +125,10 @@ def test_M2_a_card_charge_above_what_is_due_gives_the_excess_back_as_prepaid_cre
     )
     answer = rc.ChargeResult(rc.ChargeOutcome.SUCCEEDED, "ch_1", amount=rc.Money("120.00", "USD"))
 
-    settlement = rc.apply_charge_result(invoice, answer, today=invoice.issued_on)
+    settlement = apply_charge_result(invoice, answer, today=invoice.issued_on)
 
     paid = settlement.invoice
-    assert settlement.decision is rc.PaymentDecision.PAID
+    assert settlement.decision is PaymentDecision.PAID
     assert (paid.paid_card, paid.paid_pool, paid.paid) == (
         rc.Money("120.00", "USD"),
         rc.Money("0.00", "USD"),
@@ -164,7 +165,7 @@ def test_M2_a_card_charge_above_the_whole_invoice_becomes_the_accounts_prepaid_c
     charged = "130.00"
     answer = rc.ChargeResult(rc.ChargeOutcome.SUCCEEDED, "ch_2", amount=rc.Money(charged, "USD"))
 
-    settlement = rc.apply_charge_result(invoice, answer, today=invoice.issued_on)
+    settlement = apply_charge_result(invoice, answer, today=invoice.issued_on)
 
     paid = settlement.invoice
     assert paid.paid_card == rc.Money(charged, "USD")
@@ -199,10 +200,10 @@ def test_M2_a_card_charge_below_what_is_due_leaves_the_rest_open_under_a_new_key
     )
     answer = rc.ChargeResult(rc.ChargeOutcome.SUCCEEDED, "ch_3", amount=rc.Money("100.00", "USD"))
 
-    settlement = rc.apply_charge_result(invoice, answer, today=invoice.issued_on)
+    settlement = apply_charge_result(invoice, answer, today=invoice.issued_on)
 
     rest = settlement.invoice
-    assert settlement.decision is rc.PaymentDecision.RETRY_LATER
+    assert settlement.decision is PaymentDecision.RETRY_LATER
     assert not settlement.notify_agency
     assert (rest.status, rest.paid_card, rest.open_amount) == (
         rc.InvoiceStatus.OPEN,
@@ -211,4 +212,4 @@ def test_M2_a_card_charge_below_what_is_due_leaves_the_rest_open_under_a_new_key
     )
     assert rest.next_retry_on == invoice.issued_on
     assert rest.dunning_ends_on is None
-    assert rc.charge_key(rest.id, rest.attempts + 1) == "charge:invoice-9:2"
+    assert charge_key(rest.id, rest.attempts + 1) == "charge:invoice-9:2"

@@ -15,6 +15,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.lifecycle import ADMIN_USERNAME, RESET_ANSWER, hash_password
 
 from .conftest import NewPortal
 
@@ -37,7 +38,7 @@ def _advance(portal: rc.PartnerPortal, delta: timedelta) -> None:
 
 
 def _set_password(portal: rc.PartnerPortal, password: str, name: str = "north-bakery") -> None:
-    hashed = rc.hash_password(password, salt=bytes(range(16)), policy=rc.ScryptPolicy.fast())
+    hashed = hash_password(password, salt=bytes(range(16)), policy=rc.ScryptPolicy.fast())
     with portal.storage.unit_of_work() as uow:
         stored = uow.tokens.get("credentials", name)
         assert stored is not None
@@ -87,7 +88,7 @@ def test_S4_a_reset_link_goes_to_the_accounts_address_and_works_once(
     answer = portal.request_password_reset("north-bakery", "bakery@acme.test")
 
     sent = notifier.of_kind(rc.NoticeKind.PASSWORD_RESET)
-    assert answer == rc.RESET_ANSWER
+    assert answer == RESET_ANSWER
     assert [n.to for n in sent] == ["bakery@acme.test"]
     portal.complete_password_reset(_token(sent[0]), "fresh-bread-2024")
     assert portal.login("north-bakery", "fresh-bread-2024").outcome is rc.LoginOutcome.ACCEPTED
@@ -107,7 +108,7 @@ def test_S4_an_unknown_address_gets_the_same_answer_and_no_email(
 
     answer = portal.request_password_reset("north-bakery", "stranger@evil.test")
 
-    assert answer == rc.RESET_ANSWER
+    assert answer == RESET_ANSWER
     assert notifier.sent == []
 
 
@@ -230,7 +231,7 @@ def test_S5_a_locked_login_leaves_sign_on_and_reset_working(
         _token(notifier.of_kind(rc.NoticeKind.PASSWORD_RESET)[-1]), "fresh-bread-2024"
     )
 
-    assert claims.user == rc.ADMIN_USERNAME
+    assert claims.user == ADMIN_USERNAME
     assert portal.login("north-bakery", password).outcome is rc.LoginOutcome.REFUSED
     assert portal.login("north-bakery", "fresh-bread-2024").outcome is rc.LoginOutcome.ACCEPTED
 
@@ -283,7 +284,7 @@ def test_S7_a_stronger_policy_rehashes_an_old_form_hash_at_the_next_login(
     agency = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
     portal.add_account(agency.id, form("north-bakery", rc.PlanSelection("V1", "EM", "trial")))
     portal.process_provisioning()
-    old = rc.hash_password("north-bakery-2024", salt=bytes(range(16)), policy=weak)
+    old = hash_password("north-bakery-2024", salt=bytes(range(16)), policy=weak)
     legacy = "$".join(
         ["scrypt", "16", "1", "1", *(base64.b64encode(b).decode() for b in (old.salt, old.digest))]
     )
@@ -345,7 +346,7 @@ def test_S8_sign_on_names_a_real_user_of_the_account(
         portal.login_as(acme.id, bakery.id, user)
 
     assert error.value.problems[0].field == "user"
-    assert error.value.problems[0].allowed == (rc.ADMIN_USERNAME,)
+    assert error.value.problems[0].allowed == (ADMIN_USERNAME,)
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,10 @@ import pytest
 
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.billing import charge_key
 from resell_core.billing.due import due_periods
 from resell_core.billing.run import bill_period, price_due
+from resell_core.lifecycle import EndTrial, apply
 from resell_core.pricing.terms import Product, Tier, Version
 from resell_core.testing.portal import sample_agency, sample_card
 
@@ -145,7 +147,7 @@ def test_U1_the_anchor_vector_20_to_30_on_day_16_is_charged_once_for_the_net(
     [charge] = gateway.charges
     assert (charge.amount, charge.idempotency_key) == (
         rc.Money("5.00", "USD"),
-        rc.charge_key(invoice.id, 1),
+        charge_key(invoice.id, 1),
     )
 
 
@@ -235,7 +237,7 @@ def test_an_idempotent_replay_of_an_upgrade_charges_nothing_again(
     assert attrs.asdict(again) == attrs.asdict(first)
     gateway = portal.gateway
     assert isinstance(gateway, rc.SimulatedGateway)
-    assert [c.idempotency_key for c in gateway.charges] == [rc.charge_key(again.invoice.id, 1)]
+    assert [c.idempotency_key for c in gateway.charges] == [charge_key(again.invoice.id, 1)]
 
 
 def test_a_replayed_declined_upgrade_makes_no_second_attempt_before_its_retry_day(
@@ -438,9 +440,7 @@ def test_TR3_an_expired_trial_is_upgraded_to_a_paid_plan(
     with portal.storage.unit_of_work() as uow:
         stored = uow.accounts.get(acme.id, trial.id)
         uow.accounts.update(
-            rc.apply(
-                stored, rc.EndTrial(), on=date(2024, 4, 25), policy=rc.LifecyclePolicy()
-            ).account
+            apply(stored, EndTrial(), on=date(2024, 4, 25), policy=rc.LifecyclePolicy()).account
         )
         uow.commit()
     advance(portal, 20)

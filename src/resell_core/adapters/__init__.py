@@ -2,6 +2,32 @@
 
 ``memory`` (the embedded default storage), ``gateway`` and ``payout`` (simulated
 gateways driven by test cards and addresses), ``notifier`` (recording), ``provisioner``
-(simulated), ``clock`` (manual and system), ``ids`` and ``secrets``. The SQL adapter
-lives in ``sql`` and needs the ``sql`` extra. Writing one's own: docs/adapters.md.
+(simulated), ``clock`` (manual and system), ``ids`` and ``secrets``, re-exported here. The
+SQL adapter lives in ``sql`` and needs the ``sql`` extra (it is not imported here).
+Writing one's own: docs/adapters.md.
 """
+
+from __future__ import annotations
+
+from resell_core.adapters.clock import ManualClock, SystemClock
+from resell_core.adapters.gateway import SimulatedGateway
+from resell_core.adapters.ids import SequentialIds, UuidIds
+from resell_core.adapters.memory import MemoryStorage
+from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.adapters.payout import SimulatedPayoutGateway
+from resell_core.adapters.provisioner import SimulatedProvisioner
+from resell_core.adapters.secrets import OsSecrets, SeededSecrets
+
+__all__ = [
+    "ManualClock",
+    "MemoryStorage",
+    "OsSecrets",
+    "RecordingNotifier",
+    "SeededSecrets",
+    "SequentialIds",
+    "SimulatedGateway",
+    "SimulatedPayoutGateway",
+    "SimulatedProvisioner",
+    "SystemClock",
+    "UuidIds",
+]

@@ -2,15 +2,26 @@
 
 :class:`PartnerPortal` is the composition root: it takes the ports as keyword-only
 arguments (or wires the in-memory ones with :meth:`PartnerPortal.embedded`) and exposes
-the use cases. Each method is thin: it delegates to a function of the module that holds
-its concern (``agencies``, ``profiles``, ``accounts``, ``access``, ``overview``; billing,
-credits and commissions in theirs).
+the use cases, each a function of the module that holds its concern (``agencies``,
+``profiles``, ``accounts``, ``editing``, ``templates``, ``transfers``, ``access``,
+``overview``, ``billing``, ``credits``, ``commissions``). Where the portal's call is the
+use case's, the method forwards to it (:func:`_forward`): its signature, types and
+docstring are the use case's, written once. A method is written out only where the
+portal adds to the call: the defaults of ``actor`` and ``idempotency_key``, a positional
+shape, the lifecycle action it builds.
+
+:class:`AgencyPortal` (:meth:`PartnerPortal.for_agency`) is a handle on one agency: the
+same calls without the agency, and without the actor when the handle names it.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from resell_core.adapters.clock import ManualClock
@@ -23,10 +34,7 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.agency import Agency, PortalUser
 from resell_core.arguments import checked_arguments
-from resell_core.audit import AuditEvent
-from resell_core.billing.commissions import CommissionStatement
-from resell_core.billing.invoices import Invoice, InvoiceStatus
-from resell_core.billing.ledger import CreditKind, Movement
+from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account import Account
@@ -42,11 +50,8 @@ from resell_core.lifecycle.actions import (
 )
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.credentials import ADMIN_USERNAME
-from resell_core.lifecycle.lockout import LoginResult
-from resell_core.lifecycle.names import NameCheck
-from resell_core.lifecycle.overview import AccountQuery, OverviewRow, Page, SavedView
+from resell_core.lifecycle.overview import AccountQuery, OverviewRow, Page
 from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
-from resell_core.lifecycle.sso import SsoClaims
 from resell_core.lifecycle.transfer import RemovalRequest, TransferRequest
 from resell_core.lifecycle.validation import NewAccount
 from resell_core.money import Money
@@ -61,9 +66,7 @@ from resell_core.ports import (
     Storage,
 )
 from resell_core.pricing.catalog import Catalog
-from resell_core.pricing.quote import PackageDetails
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import MigrationDiscount
 from resell_core.service import (
     access,
     accounts,
@@ -77,16 +80,47 @@ from resell_core.service import (
 from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
 from resell_core.service import credits as credit_service
-from resell_core.service.billing import BillingReport
-from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import SYSTEM, Context, Policies
-from resell_core.service.credits import CreditBalance, CreditPurchase
+from resell_core.service.credits import CreditPurchase
 from resell_core.service.results import AccountCreated, AccountEdited
 
-__all__ = ["PartnerPortal"]
+__all__ = ["AgencyPortal", "PartnerPortal"]
 
 _EMBEDDED_START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 _PROVISIONING = ("instant", "delayed")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _method_like(
+    method: Callable[..., R], original: Callable[..., object], owner: str, drop: str
+) -> Callable[..., R]:
+    """Give ``method`` the name, docstring, signature and annotations of ``original``
+    less its parameter ``drop`` (the one the method supplies), so that ``help()``, the
+    argument checks (:func:`~resell_core.arguments.checked_arguments`) and the hostile-input
+    suite read the call as it is made."""
+    functools.update_wrapper(method, original)
+    signature = inspect.signature(original)
+    kept = [p for p in signature.parameters.values() if p.name != drop]
+    if not kept or kept[0].name != "self":  # a use case's context was first: self stands there
+        kept.insert(0, inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD))
+    method.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    method.__annotations__ = {k: v for k, v in original.__annotations__.items() if k != drop}
+    method.__qualname__ = f"{owner}.{original.__name__}"
+    method.__module__ = __name__
+    return method
+
+
+def _forward(
+    use_case: Callable[Concatenate[Context, P], R],
+) -> Callable[Concatenate[PartnerPortal, P], R]:
+    """A method of the portal that calls ``use_case`` with the portal's context."""
+
+    def method(portal: PartnerPortal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return use_case(portal.context, *args, **kwargs)
+
+    return _method_like(method, use_case, "PartnerPortal", "ctx")
 
 
 def _zone(name: str | ZoneInfo) -> ZoneInfo:
@@ -112,6 +146,9 @@ class PartnerPortal:
     user's id, ``"api"``); it defaults to ``"system"``. Every command checks its arguments'
     Python types against its annotations first: a wrong one raises
     :class:`~resell_core.errors.InvalidInput` naming the field (E1).
+
+    A host that acts for one agency at a time takes a handle on it,
+    :meth:`for_agency`, and leaves out the agency (and the actor) from every call.
 
     Args:
         storage: Where state is kept.
@@ -282,6 +319,24 @@ class PartnerPortal:
         """Every configurable decision."""
         return self._ctx.policies
 
+    def for_agency(self, agency_id: str, *, actor: str = SYSTEM) -> AgencyPortal:
+        """Return a handle on one agency: every call of the agency without ``agency_id``.
+
+        The handle is a view of this portal, made for a request or a session: each call
+        goes with its agency, so that it reaches that agency's data only (another
+        agency's account, invoice or profile is "not found", as ever), and with
+        ``actor`` as the actor of its commands unless the call names another. Nothing is
+        read when it is made: an unknown agency is "not found" at the first call.
+
+        Example:
+            >>> portal = PartnerPortal.embedded()
+            >>> acme = portal.register_agency("Acme Digital", "ops@acme.test", "USD")
+            >>> desk = portal.for_agency(acme.id, actor="ada")
+            >>> desk.agency().name
+            'Acme Digital'
+        """
+        return AgencyPortal(self, agency_id, actor=actor)
+
     # -- agencies ---------------------------------------------------------------------------
     def register_agency(
         self,
@@ -308,9 +363,8 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
-    def agency(self, agency_id: str) -> Agency:
-        """Return the agency (NotFound when unknown)."""
-        return agencies.agency(self._ctx, agency_id)
+    agency = _forward(agencies.agency)
+    portal_users = _forward(agencies.portal_users)
 
     def add_portal_user(
         self,
@@ -330,10 +384,6 @@ class PartnerPortal:
             actor=actor,
             idempotency_key=idempotency_key,
         )
-
-    def portal_users(self, agency_id: str) -> list[PortalUser]:
-        """Return the agency's portal users."""
-        return agencies.portal_users(self._ctx, agency_id)
 
     def update_commission_settings(
         self,
@@ -409,9 +459,7 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
-    def billing_profiles(self, agency_id: str) -> list[BillingProfile]:
-        """Return the agency's billing profiles (B5)."""
-        return profiles.billing_profiles(self._ctx, agency_id)
+    billing_profiles = _forward(profiles.billing_profiles)
 
     def delete_billing_profile(
         self,
@@ -427,18 +475,8 @@ class PartnerPortal:
         )
 
     # -- adding accounts (A1-A12) -----------------------------------------------------------
-    def quote(
-        self,
-        agency_id: str,
-        selection: PlanSelection,
-        migration: MigrationDiscount | None = None,
-    ) -> PackageDetails:
-        """Return the package details of a plan for the agency (A10)."""
-        return accounts.quote(self._ctx, agency_id, selection, migration)
-
-    def check_account_name(self, name: str) -> NameCheck:
-        """Say whether a name is well-formed and free on the whole platform (A2)."""
-        return accounts.check_account_name(self._ctx, name)
+    quote = _forward(accounts.quote)
+    check_account_name = _forward(accounts.check_account_name)
 
     def add_account(
         self,
@@ -456,13 +494,8 @@ class PartnerPortal:
             self._ctx, agency_id, new, actor=actor, idempotency_key=idempotency_key
         )
 
-    def process_provisioning(self) -> list[Account]:
-        """Apply the provisioner's reports: ready accounts start, failed ones expire (A12)."""
-        return accounts.process_provisioning(self._ctx)
-
-    def account(self, agency_id: str, account_id: str) -> Account:
-        """Return the agency's account (NotFound for another agency's)."""
-        return accounts.account(self._ctx, agency_id, account_id)
+    process_provisioning = _forward(accounts.process_provisioning)
+    account = _forward(accounts.account)
 
     # -- Edit and the lifecycle (O10, U1, R1-R7, TR3, BR1) ----------------------------------
     def edit_account(
@@ -497,17 +530,6 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
-    def withdraw_pending_change(
-        self,
-        agency_id: str,
-        account_id: str,
-        *,
-        actor: str = SYSTEM,
-        idempotency_key: str | None = None,
-    ) -> Account:
-        """Withdraw a scheduled downgrade before it takes effect."""
-        return self._move(agency_id, account_id, WithdrawPendingChange(), actor, idempotency_key)
-
     def change_plan(
         self,
         agency_id: str,
@@ -537,6 +559,19 @@ class PartnerPortal:
             actor=actor,
             idempotency_key=idempotency_key,
         )
+
+    # The lifecycle commands each build one action of the transition table (lifecycle.md)
+    # and apply it with _move; a command that takes no more than the account is one line.
+    def withdraw_pending_change(
+        self,
+        agency_id: str,
+        account_id: str,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Account:
+        """Withdraw a scheduled downgrade before it takes effect."""
+        return self._move(agency_id, account_id, WithdrawPendingChange(), actor, idempotency_key)
 
     def cancel_account(
         self,
@@ -628,20 +663,14 @@ class PartnerPortal:
         idempotency_key: str | None = None,
     ) -> Account:
         """Take the agency's branding off the account (BR1; needed before a removal, T2)."""
-        action = ChangeBranding(None)
-        return self._move(agency_id, account_id, action, actor, idempotency_key)
+        return self._move(agency_id, account_id, ChangeBranding(None), actor, idempotency_key)
 
     def _move(
-        self,
-        agency_id: str,
-        account_id: str,
-        action: Action,
-        actor: str,
-        idempotency_key: str | None,
+        self, agency_id: str, account_id: str, action: Action, actor: str, key: str | None
     ) -> Account:
         """Apply one lifecycle action to the account (NotFound, InvalidTransition)."""
         return editing.transition(
-            self._ctx, agency_id, account_id, action, actor=actor, idempotency_key=idempotency_key
+            self._ctx, agency_id, account_id, action, actor=actor, idempotency_key=key
         )
 
     # -- snapshots and templates (A1, R6) ---------------------------------------------------
@@ -705,9 +734,7 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
-    def transfer_request(self, agency_id: str, request_id: str) -> TransferRequest:
-        """Return a transfer-in request of the agency."""
-        return transfers.transfer_request(self._ctx, agency_id, request_id)
+    transfer_request = _forward(transfers.transfer_request)
 
     def confirm_transfer(
         self,
@@ -769,18 +796,9 @@ class PartnerPortal:
             self._ctx, agency_id, account_id, user=user, valid_for=valid_for, actor=actor
         )
 
-    def verify_sso_ticket(self, agency_id: str, account_id: str, ticket: str) -> SsoClaims:
-        """Accept a single sign-on ticket once (R5)."""
-        return access.verify_sso_ticket(self._ctx, agency_id, account_id, ticket)
-
-    def login(self, account_name: str, password: str) -> LoginResult:
-        """Log in at the account's own page, with the lockout of S5 (a disabled account
-        answers ``disabled`` with the agency's message, S9)."""
-        return access.login(self._ctx, account_name, password)
-
-    def request_password_reset(self, account_name: str, email: str) -> str:
-        """ "Forgot password" at the account's page (S4); the answer never tells if known."""
-        return access.request_password_reset(self._ctx, account_name, email)
+    verify_sso_ticket = _forward(access.verify_sso_ticket)
+    login = _forward(access.login)
+    request_password_reset = _forward(access.request_password_reset)
 
     def agency_reset_password(
         self,
@@ -795,36 +813,18 @@ class PartnerPortal:
             self._ctx, agency_id, account_id, actor=actor, idempotency_key=idempotency_key
         )
 
-    def complete_password_reset(self, token: str, new_password: str) -> None:
-        """Set the admin password with a reset token, once (S4)."""
-        access.complete_password_reset(self._ctx, token, new_password)
+    complete_password_reset = _forward(access.complete_password_reset)
 
     # -- the overview (O1-O10) and the audit log --------------------------------------------
     def accounts(self, agency_id: str, query: AccountQuery | None = None) -> Page[OverviewRow]:
         """Return a page of the agency's accounts overview (O1-O10)."""
         return overview.accounts(self._ctx, agency_id, query or AccountQuery())
 
-    def save_view(self, agency_id: str, user_id: str, name: str, query: AccountQuery) -> SavedView:
-        """Save a personal view of the overview for a portal user (O6)."""
-        return overview.save_view(self._ctx, agency_id, user_id, name, query)
-
-    def views(self, agency_id: str, user_id: str) -> list[SavedView]:
-        """Return the user's own saved views (O6)."""
-        return overview.views(self._ctx, agency_id, user_id)
-
-    def open_view(self, agency_id: str, user_id: str, name: str) -> SavedView:
-        """Return the user's view of that name (O6; another user's is not found)."""
-        return overview.open_view(self._ctx, agency_id, user_id, name)
-
-    def delete_view(self, agency_id: str, user_id: str, name: str) -> None:
-        """Delete the user's view of that name (O6)."""
-        overview.delete_view(self._ctx, agency_id, user_id, name)
-
-    def events(
-        self, agency_id: str, subject: str | None = None, *, limit: int | None = None
-    ) -> list[AuditEvent]:
-        """Return the agency's audit log (who, what, when, before -> after)."""
-        return overview.events(self._ctx, agency_id, subject, limit)
+    save_view = _forward(overview.save_view)
+    views = _forward(overview.views)
+    open_view = _forward(overview.open_view)
+    delete_view = _forward(overview.delete_view)
+    events = _forward(overview.events)
 
     def purge_expired(self) -> tuple[int, int]:
         """Delete idempotency records older than the policy keeps them, and expired access
@@ -836,42 +836,12 @@ class PartnerPortal:
             uow.commit()
         return keys, tokens
 
-    # -- billing, credits, commissions ------------------------------------------------------
-    # The billing use cases (run_billing, invoices, buy_credits, assign_credits, balances,
-    # credit_history, commission_statement, pay_commissions) follow here, delegating to
-    # service/billing.py, service/credits.py and service/commissions.py.
-
-    def run_billing(self, until: date | None = None, *, page_size: int = 100) -> BillingReport:
-        """Bill every due account period until ``until`` (inclusive, default today), retry
-        the charges whose next attempt is due, and end finished trials (B1, B2, A11).
-
-        Due accounts are claimed and billed a page of ``page_size`` at a time, one commit
-        for the page's invoices and one for the gateway's answers; an account whose billing
-        fails is left out of its page and reported in the result, never blocking the
-        others; a re-run charges nothing twice.
-        """
-        return billing_service.run_billing(self._ctx, until, page_size=page_size)
-
-    def invoices(
-        self,
-        agency_id: str,
-        account_id: str | None = None,
-        status: InvoiceStatus | str | None = None,
-    ) -> list[Invoice]:
-        """Return the agency's invoices by number; one account's billing history (B7)."""
-        return billing_service.invoices(self._ctx, agency_id, account_id, status)
-
-    def invoice(self, agency_id: str, invoice_id: str) -> Invoice:
-        """Return one of the agency's invoices (NotFound for another agency's)."""
-        return billing_service.invoice(self._ctx, agency_id, invoice_id)
-
-    def pay_invoice(self, agency_id: str, invoice_id: str) -> Invoice:
-        """Pay an open invoice now (an upgrade's proration invoice), prepaid first (C2)."""
-        return billing_service.pay_invoice(self._ctx, agency_id, invoice_id)
-
-    def confirm_payment(self, agency_id: str, invoice_id: str) -> Invoice:
-        """Apply the gateway's late answer to a pending charge, looked up by its key."""
-        return billing_service.confirm_payment(self._ctx, agency_id, invoice_id)
+    # -- billing, credits, commissions (B1-B7, C1-C6, K1-K4) --------------------------------
+    run_billing = _forward(billing_service.run_billing)
+    invoices = _forward(billing_service.invoices)
+    invoice = _forward(billing_service.invoice)
+    pay_invoice = _forward(billing_service.pay_invoice)
+    confirm_payment = _forward(billing_service.confirm_payment)
 
     def buy_credits(
         self,
@@ -897,65 +867,110 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
-    def assign_credits(
-        self,
-        agency_id: str,
-        account_id: str,
-        kind: CreditKind | str,
-        quantity: Decimal | int | str,
-        *,
-        actor: str = SYSTEM,
-        idempotency_key: str | None = None,
-    ) -> Movement:
-        """Assign bought credit to an account (C1, C3; C5 refuses SMS for starter; C6)."""
-        return credit_service.assign_credits(
-            self._ctx,
-            agency_id,
-            account_id,
-            kind,
-            quantity,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+    assign_credits = _forward(credit_service.assign_credits)
+    balances = _forward(credit_service.balances)
+    credit_history = _forward(credit_service.credit_history)
+    refer_account = _forward(commission_service.refer_account)
+    commission_statement = _forward(commission_service.commission_statement)
+    pay_commissions = _forward(commission_service.pay_commissions)
 
-    def balances(
-        self,
-        agency_id: str,
-        *,
-        account_id: str | None = None,
-        billing_profile_id: str | None = None,
-    ) -> CreditBalance:
-        """Return what the agency's, an account's or a profile's wallet holds (C4)."""
-        return credit_service.balances(
-            self._ctx, agency_id, account_id=account_id, billing_profile_id=billing_profile_id
-        )
 
-    def credit_history(
-        self,
-        agency_id: str,
-        kind: CreditKind | str | None = None,
-        account_id: str | None = None,
-    ) -> list[Movement]:
-        """Return the agency's credit movements, of one kind or account when given (C6)."""
-        return credit_service.credit_history(self._ctx, agency_id, kind, account_id)
+def _scoped(
+    method: Callable[Concatenate[PartnerPortal, str, P], R],
+) -> Callable[Concatenate[AgencyPortal, P], R]:
+    """A method of the handle that calls the portal's ``method`` with the handle's agency
+    (and its actor, when the method takes one and the call names none)."""
+    takes_actor = "actor" in inspect.signature(method).parameters
+    call = cast(Callable[..., R], method)  # its agency is the handle's, its actor a default
 
-    def refer_account(
-        self,
-        referral_code: str,
-        new: NewAccount,
-        *,
-        actor: str = SYSTEM,
-        idempotency_key: str | None = None,
-    ) -> AccountCreated:
-        """Add a commission account referred by an agency's referral code (K1, K3, K4)."""
-        return commission_service.refer_account(
-            self._ctx, referral_code, new, actor=actor, idempotency_key=idempotency_key
-        )
+    def scoped(handle: AgencyPortal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if takes_actor and "actor" not in kwargs:
+            return call(handle._portal, handle.agency_id, *args, actor=handle.actor, **kwargs)
+        return call(handle._portal, handle.agency_id, *args, **kwargs)
 
-    def commission_statement(self, agency_id: str, month: date) -> CommissionStatement:
-        """Return the agency's commission statement of the month holding ``month`` (K2)."""
-        return commission_service.commission_statement(self._ctx, agency_id, month)
+    return _method_like(scoped, method, "AgencyPortal", "agency_id")
 
-    def pay_commissions(self, month: date) -> CommissionRun:
-        """Pay every agency its commission of the month by PayPal, once (K2)."""
-        return commission_service.pay_commissions(self._ctx, month)
+
+class AgencyPortal:
+    """A handle on one agency of a :class:`PartnerPortal`: its calls, without the agency.
+
+    Made by :meth:`PartnerPortal.for_agency`. Each method is the portal's of that name,
+    called with the handle's agency, and with the handle's ``actor`` as the actor of a
+    command that names none; its arguments are checked as the portal checks them. The
+    handle offers no way to name another agency, and every call is scoped as the portal's
+    are: another agency's account, invoice, profile or view is "not found" through it.
+    The calls that belong to no agency (registering one, logging in at an account's page,
+    billing runs, referrals, payouts) stay on the portal.
+
+    Args:
+        portal: The portal the calls go to.
+        agency_id: The agency every call acts for.
+        actor: Who asks (a portal user's id, ``"api"``); ``"system"`` by default.
+    """
+
+    __slots__ = ("_actor", "_agency_id", "_portal")
+
+    def __init__(self, portal: PartnerPortal, agency_id: str, *, actor: str = SYSTEM) -> None:
+        self._portal = portal
+        self._agency_id = agency_id
+        self._actor = actor
+
+    @property
+    def agency_id(self) -> str:
+        """The agency every call acts for."""
+        return self._agency_id
+
+    @property
+    def actor(self) -> str:
+        """The actor of the commands that name none."""
+        return self._actor
+
+    def __repr__(self) -> str:
+        return f"AgencyPortal(agency_id={self._agency_id!r}, actor={self._actor!r})"
+
+    agency = _scoped(PartnerPortal.agency)
+    portal_users = _scoped(PartnerPortal.portal_users)
+    add_portal_user = _scoped(PartnerPortal.add_portal_user)
+    update_commission_settings = _scoped(PartnerPortal.update_commission_settings)
+    add_billing_profile = _scoped(PartnerPortal.add_billing_profile)
+    update_billing_profile = _scoped(PartnerPortal.update_billing_profile)
+    billing_profiles = _scoped(PartnerPortal.billing_profiles)
+    delete_billing_profile = _scoped(PartnerPortal.delete_billing_profile)
+    quote = _scoped(PartnerPortal.quote)
+    add_account = _scoped(PartnerPortal.add_account)
+    account = _scoped(PartnerPortal.account)
+    edit_account = _scoped(PartnerPortal.edit_account)
+    change_plan = _scoped(PartnerPortal.change_plan)
+    withdraw_pending_change = _scoped(PartnerPortal.withdraw_pending_change)
+    cancel_account = _scoped(PartnerPortal.cancel_account)
+    disable_account = _scoped(PartnerPortal.disable_account)
+    enable_account = _scoped(PartnerPortal.enable_account)
+    archive_account = _scoped(PartnerPortal.archive_account)
+    renew_account = _scoped(PartnerPortal.renew_account)
+    set_branding = _scoped(PartnerPortal.set_branding)
+    remove_branding = _scoped(PartnerPortal.remove_branding)
+    create_snapshot = _scoped(PartnerPortal.create_snapshot)
+    share_template = _scoped(PartnerPortal.share_template)
+    request_transfer = _scoped(PartnerPortal.request_transfer)
+    transfer_request = _scoped(PartnerPortal.transfer_request)
+    confirm_transfer = _scoped(PartnerPortal.confirm_transfer)
+    reject_transfer = _scoped(PartnerPortal.reject_transfer)
+    request_removal = _scoped(PartnerPortal.request_removal)
+    login_as = _scoped(PartnerPortal.login_as)
+    verify_sso_ticket = _scoped(PartnerPortal.verify_sso_ticket)
+    agency_reset_password = _scoped(PartnerPortal.agency_reset_password)
+    accounts = _scoped(PartnerPortal.accounts)
+    save_view = _scoped(PartnerPortal.save_view)
+    views = _scoped(PartnerPortal.views)
+    open_view = _scoped(PartnerPortal.open_view)
+    delete_view = _scoped(PartnerPortal.delete_view)
+    events = _scoped(PartnerPortal.events)
+    invoices = _scoped(PartnerPortal.invoices)
+    invoice = _scoped(PartnerPortal.invoice)
+    pay_invoice = _scoped(PartnerPortal.pay_invoice)
+    confirm_payment = _scoped(PartnerPortal.confirm_payment)
+    buy_credits = _scoped(PartnerPortal.buy_credits)
+    assign_credits = _scoped(PartnerPortal.assign_credits)
+    balances = _scoped(PartnerPortal.balances)
+    credit_history = _scoped(PartnerPortal.credit_history)
+    commission_statement = _scoped(PartnerPortal.commission_statement)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 import resell_core as rc
+from resell_core.pricing import PlanChange, ProratedChange
 
 USD = "USD"
 RESELLER_RATE = Decimal("0.15")  # ACME-DIGITAL's partner level
@@ -75,13 +76,13 @@ def test_A10_prorated_upgrade_credits_and_charges_the_rest_of_the_period(
     catalog: rc.Catalog,
 ) -> None:
     """Plus 1,500 ($89) billed 11 Apr, upgraded to 2,500 ($120) on 26 Apr: half of each."""
-    change = rc.PlanChange(
+    change = PlanChange(
         current=_plus(1500), billed=rc.Money("89", USD), period=APRIL, on=date(2024, 4, 26)
     )
 
     details = catalog.quote(_plus(2500), change=change)
 
-    assert details.prorated == rc.ProratedChange(
+    assert details.prorated == ProratedChange(
         credit=rc.Money("-44.50", USD),
         charge=rc.Money("60.00", USD),
         net=rc.Money("15.50", USD),
@@ -94,7 +95,7 @@ def test_A10_downgrade_waits_for_the_end_of_term_and_costs_nothing_today(
     catalog: rc.Catalog,
 ) -> None:
     """A downgrade is scheduled for the period's end: no proration, nothing due today."""
-    change = rc.PlanChange(
+    change = PlanChange(
         current=_plus(5000), billed=rc.Money("169", USD), period=APRIL, on=date(2024, 4, 26)
     )
 
@@ -109,7 +110,7 @@ def test_A10_downgrade_waits_for_the_end_of_term_and_costs_nothing_today(
 
 def test_A10_due_today_never_goes_below_zero(catalog: rc.Catalog) -> None:
     """Annual billed in full, moved to monthly at once: the credit exceeds the charge."""
-    change = rc.PlanChange(
+    change = PlanChange(
         current=_plus(frequency="annual"),
         billed=rc.Money("1200", USD),
         period=rc.Period(date(2024, 1, 1), date(2025, 1, 1)),
@@ -148,7 +149,7 @@ def test_A10_explain_shows_each_step_of_the_arithmetic(catalog: rc.Catalog) -> N
 
 def test_A10_explain_shows_the_proration_days(catalog: rc.Catalog) -> None:
     """A change's explanation gives the days left and both prorated lines."""
-    change = rc.PlanChange(_plus(1500), rc.Money("89", USD), APRIL, date(2024, 4, 26))
+    change = PlanChange(_plus(1500), rc.Money("89", USD), APRIL, date(2024, 4, 26))
 
     text = catalog.quote(_plus(2500), change=change).explain()
 
@@ -190,7 +191,7 @@ def test_A10_float_reseller_rate_is_refused(catalog: rc.Catalog) -> None:
 
 def test_A10_migration_discount_is_for_new_accounts_only(catalog: rc.Catalog) -> None:
     """A migration discount cannot be combined with a change of plan."""
-    change = rc.PlanChange(_plus(1500), rc.Money("89", USD), APRIL, date(2024, 4, 26))
+    change = PlanChange(_plus(1500), rc.Money("89", USD), APRIL, date(2024, 4, 26))
 
     with pytest.raises(rc.InvalidInput, match="new accounts only"):
         catalog.quote(_plus(), migration=catalog.migration_discount, change=change)
@@ -241,12 +242,12 @@ def test_R4_annual_plan_is_quoted_with_the_reseller_discount(catalog: rc.Catalog
 
 def test_R4_moving_to_annual_starts_a_new_annual_term(catalog: rc.Catalog) -> None:
     """Monthly to annual mid-period credits the unused month and charges a whole year."""
-    change = rc.PlanChange(_plus(), rc.Money("102", USD), APRIL, date(2024, 4, 26))
+    change = PlanChange(_plus(), rc.Money("102", USD), APRIL, date(2024, 4, 26))
 
     details = catalog.quote(_plus(frequency="annual"), reseller_rate=RESELLER_RATE, change=change)
 
     assert details.rule == rc.ChangeRule("frequency", "new_term")
-    assert details.prorated == rc.ProratedChange(
+    assert details.prorated == ProratedChange(
         credit=rc.Money("-51.00", USD),
         charge=rc.Money("1020.00", USD),
         net=rc.Money("969.00", USD),

@@ -18,6 +18,10 @@ A host runs it on its own storage::
     report = run_portal_suite(lambda: MyStorage(...))
     assert not report.failures, report.details()
 
+With ``scoped=True`` the agency's commands go through a handle on the agency instead
+(:meth:`~resell_core.service.portal.PartnerPortal.for_agency`), which takes the hostile
+agency ids and actors; each case must end as it does on the portal.
+
 Values a field legitimately takes (None where the annotation allows it, an empty reason,
 text that only looks like SQL in a free-text field) are not hostile there and are left
 out, each with its reason in :data:`COMMANDS`. Cases known to fail for a reason outside
@@ -51,7 +55,7 @@ from resell_core.money import Money
 from resell_core.ports import Storage
 from resell_core.pricing.selection import PlanSelection
 from resell_core.pricing.terms import MigrationDiscount
-from resell_core.service.portal import PartnerPortal
+from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.testing.hostile import (
     HOSTILE,
     CaseResult,
@@ -350,6 +354,13 @@ def _w(
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
+    # A handle names an agency and reads nothing: any text is one, its calls judge it.
+    _r(
+        "for_agency",
+        lambda w: {_A: w.agency_id, "actor": "user-ada"},
+        agency_id=_any_text,
+        actor=_any_text,
+    ),
     _w(
         "register_agency",
         lambda w: {
@@ -641,9 +652,18 @@ def _replaced(args: Mapping[str, object], path: str, value: object) -> dict[str,
     return changed
 
 
-def _call(world: World, name: str, args: Mapping[str, object]) -> object:
+def _call(world: World, name: str, args: Mapping[str, object], scoped: bool = False) -> object:
     built = {k: v.make() if isinstance(v, Build) else v for k, v in args.items()}
+    if scoped:
+        for_agency: Callable[..., object] = world.portal.for_agency  # takes hostile values
+        actor = {"actor": built.pop("actor")} if "actor" in built else {}
+        return getattr(for_agency(built.pop(_A), **actor), name)(**built)
     return getattr(world.portal, name)(**built)
+
+
+def _has_handle(spec: CommandSpec) -> bool:
+    """True for a command of one agency, which a handle on the agency offers too."""
+    return hasattr(AgencyPortal, spec.name)
 
 
 def _refusal(answer: object) -> str | None:
@@ -668,9 +688,12 @@ def _known(command: str, field: str, value: object) -> str | None:
 class _Run:
     """One command's run: its world (rebuilt when a case changed it), and the results."""
 
-    def __init__(self, spec: CommandSpec, storage: Callable[[], Storage]) -> None:
+    def __init__(
+        self, spec: CommandSpec, storage: Callable[[], Storage], scoped: bool = False
+    ) -> None:
         self.spec = spec
         self.storage = storage
+        self.scoped = scoped
         self.world = build_world(storage())
         self.args = spec.args(self.world)
         hints = typing.get_type_hints(getattr(PartnerPortal, spec.name))
@@ -684,7 +707,7 @@ class _Run:
             self.spec.name,
             field.path,
             value,
-            lambda: _call(self.world, self.spec.name, changed),
+            lambda: _call(self.world, self.spec.name, changed, self.scoped),
             known,
             accepts=self.spec.reads and self.spec.valid.get(field.path, _never)(value.value),
         )
@@ -745,7 +768,7 @@ class _Run:
         world = build_world(self.storage())
         case = HostileCase(self.spec.name, "(good arguments)", hostile("good"), lambda: None)
         try:
-            _call(world, self.spec.name, self.spec.args(world))
+            _call(world, self.spec.name, self.spec.args(world), self.scoped)
         except ResellError as error:
             if error.code == self.spec.good_refusal:
                 return None
@@ -775,14 +798,15 @@ def _never(_value: object) -> bool:
 
 
 def run_command_suite(
-    spec: CommandSpec, storage: Callable[[], Storage], *, examples: int = 3
+    spec: CommandSpec, storage: Callable[[], Storage], *, examples: int = 3, scoped: bool = False
 ) -> HostileReport:
     """Run one command's cases on a world on ``storage()`` (an empty storage each call).
 
     The table's cases, then ``examples`` values drawn per field by Hypothesis, then the
-    good arguments once on a fresh world (they must be accepted).
+    good arguments once on a fresh world (they must be accepted). With ``scoped``, through
+    a handle on the agency (the command must be one of an agency).
     """
-    run = _Run(spec, storage)
+    run = _Run(spec, storage, scoped)
     run.table()
     if examples:
         run.generated(examples)
@@ -794,6 +818,7 @@ def run_portal_suite(
     *,
     examples: int = 3,
     commands: tuple[CommandSpec, ...] = COMMANDS,
+    scoped: bool = False,
 ) -> HostileReport:
     """Run every command's cases, each on worlds of its own on new ``storage()``.
 
@@ -801,11 +826,15 @@ def run_portal_suite(
         storage: Returns an empty storage each time it is called.
         examples: Values drawn by Hypothesis per field, besides the table's.
         commands: The commands to run (all by default).
+        scoped: Run the commands of one agency through a handle on it
+            (:meth:`~resell_core.service.portal.PartnerPortal.for_agency`), the hostile
+            agency id and actor given to the handle; the others are left out.
 
     Returns:
         The counts of every case, the failures, and the known cases' results.
     """
     report = HostileReport()
     for spec in commands:
-        report += run_command_suite(spec, storage, examples=examples)
+        if not scoped or _has_handle(spec):
+            report += run_command_suite(spec, storage, examples=examples, scoped=scoped)
     return report
