@@ -203,6 +203,7 @@ def test_a_page_refused_as_a_whole_is_billed_account_by_account(
     assert report.errors == ()
 
 
+@pytest.mark.adapters("memory", reason="counts or races the commits of MemoryUnitOfWork")
 def test_an_account_whose_page_of_one_is_refused_too_is_reported_and_the_others_billed(
     portal: rc.PartnerPortal,
     acme: rc.Agency,
