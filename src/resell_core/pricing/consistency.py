@@ -50,6 +50,15 @@ def catalog_problems(
         ``"versions.V3.products.marketing.tiers.plus.bands"``.
     """
     out: list[FieldProblem] = []
+    paid_tiers = _versions(versions, currency, out)
+    _addons(addons, paid_tiers, currency, out)
+    _migration_discount(migration_discount, out)
+    _change_rules(change_rules, out)
+    return out
+
+
+def _versions(versions: tuple[Version, ...], currency: str, out: list[FieldProblem]) -> set[str]:
+    """Check the versions, their products and tiers; return the names of the paid tiers."""
     for name in _duplicates(v.name for v in versions):
         out.append(FieldProblem("versions", f"the version {name!r} is listed twice"))
     paid_tiers: set[str] = set()
@@ -73,6 +82,13 @@ def catalog_problems(
                 else:
                     _free_tier(tpath, tier, out)
                 _limits(tpath, tier.limits, currency, out)
+    return paid_tiers
+
+
+def _addons(
+    addons: tuple[AddOn, ...], paid_tiers: set[str], currency: str, out: list[FieldProblem]
+) -> None:
+    """Check the add-ons: unique names, prices, and tiers that are paid and not starter."""
     for name in _duplicates(a.name for a in addons):
         out.append(FieldProblem("addons", f"the add-on {name!r} is listed twice"))
     for addon in addons:
@@ -96,13 +112,20 @@ def catalog_problems(
                         tuple(sorted(paid_tiers)),
                     )
                 )
-    rate = migration_discount.rate
+
+
+def _migration_discount(discount: MigrationDiscount, out: list[FieldProblem]) -> None:
+    rate = discount.rate
     if not Decimal(0) <= rate <= Decimal(1):
         out.append(FieldProblem("migration_discount.rate", f"{rate} is not a rate in [0, 1]"))
-    if migration_discount.cycles < 1:
+    if discount.cycles < 1:
         out.append(
             FieldProblem("migration_discount.cycles", "the discount lasts at least one cycle")
         )
+
+
+def _change_rules(change_rules: tuple[ChangeRule, ...], out: list[FieldProblem]) -> None:
+    """Check that each kind of change has exactly one rule (a frequency change may have none)."""
     kinds = [rule.kind for rule in change_rules]
     for kind in _duplicates(kinds):
         out.append(
@@ -117,7 +140,6 @@ def catalog_problems(
                 tuple(k.value for k in ChangeKind),
             )
         )
-    return out
 
 
 def _paid_tier(path: str, tier: Tier, currency: str, out: list[FieldProblem]) -> None:
