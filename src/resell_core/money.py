@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
 
 from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
 
-__all__ = ["Amount", "Money", "minor_unit_digits", "round_half_up"]
+__all__ = ["Amount", "Money", "Taken", "minor_unit_digits", "round_half_up"]
 
 Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
@@ -241,6 +241,41 @@ class Money:
             raise InvalidInput.one("allocation", "parts", "split into at least one part")
         return self.allocate([1] * parts)
 
+    def take_from(self, balances: Iterable[Money]) -> Taken:
+        """Take this amount from ``balances`` in their order: each gives what it holds
+        until the amount is covered; what they do not cover is the rest.
+
+        The split is exact: nothing is rounded, and the parts and the rest add up to the
+        amount (amounts in minor units give parts in minor units). A balance below zero
+        gives nothing; a negative amount takes nothing and leaves nothing. A part equal
+        to what was still to take is that amount as written (``Money.min`` keeps its
+        first argument on a tie).
+
+        Args:
+            balances: What each source holds, in the order they are drawn on; all of
+                this amount's currency.
+
+        Returns:
+            The part taken from each balance, in the same order, and the rest.
+
+        Raises:
+            CurrencyMismatch: When a balance is of another currency.
+
+        Example:
+            >>> due = Money("50.00", "USD")
+            >>> (earmarked, pool), card = due.take_from([Money("20", "USD"), Money("45", "USD")])
+            >>> earmarked, pool, card
+            (Money('20', 'USD'), Money('30.00', 'USD'), Money('0.00', 'USD'))
+        """
+        nothing = Money.zero(self.currency)
+        rest = self.max(nothing)
+        parts = []
+        for balance in balances:
+            part = rest.min(balance.max(nothing))
+            parts.append(part)
+            rest -= part
+        return Taken(tuple(parts), rest)
+
     # -- arithmetic -----------------------------------------------------------------
     # The hottest operations build their result inline (as _exact does): a function call
     # is a fifth of their cost, and a billing run makes some twenty amounts an account.
@@ -353,6 +388,15 @@ def _exact(amount: Decimal, currency: str) -> Money:
     _set_amount(money, amount)
     _set_currency(money, currency)
     return money
+
+
+class Taken(NamedTuple):
+    """What :meth:`Money.take_from` took from each balance, and the rest none covered."""
+
+    parts: tuple[Money, ...]
+    """The part taken from each balance, in the order the balances were given."""
+    rest: Money
+    """What is left after every balance gave what it could (zero when they covered it)."""
 
 
 _QUANTA: dict[str, Decimal] = {}
