@@ -207,8 +207,9 @@ def start_payment(
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: tuple[Movement, ...] = ()
     if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
-        plan = plan_payment(total - paid, earmarked, pool)
-        paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, plan, on)
+        # The first start spends prepaid credit: the earmark (C3), then the pool (C2).
+        (from_earmark, from_pool), _ = (total - paid).take_from((earmarked, pool))
+        paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, from_earmark, from_pool, on)
         if movements:
             paid = paid_earmarked + paid_pool + invoice.paid_card
     due = total - paid
@@ -232,21 +233,21 @@ def _refuse_unless_open(invoice: Invoice) -> None:
 
 
 def _spend_prepaid(
-    invoice: Invoice, plan: PaymentPlan, on: date
+    invoice: Invoice, from_earmark: Money, from_pool: Money, on: date
 ) -> tuple[Money, Money, tuple[Movement, ...]]:
-    """Return the invoice's prepaid parts after spending the plan's, and the movements that
-    spend them: the earmark is the account's wallet (C3), the pool the profile's (C2); a
-    part whose wallet the invoice does not name stays as the invoice has it."""
+    """Return the invoice's prepaid parts after spending ``from_earmark`` and ``from_pool``,
+    and the movements that spend them: the earmark is the account's wallet (C3), the pool
+    the profile's (C2); a part whose wallet the invoice does not name stays as it was."""
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: list[Movement] = []
-    if plan.earmarked.is_positive() and invoice.account_id is not None:
+    if from_earmark.is_positive() and invoice.account_id is not None:
         wallet = account_wallet(invoice.account_id)
-        movements.append(_prepaid_movement(invoice, "earmarked", plan.earmarked, wallet, on))
-        paid_earmarked = plan.earmarked
-    if plan.pool.is_positive() and invoice.profile_id is not None:
+        movements.append(_prepaid_movement(invoice, "earmarked", from_earmark, wallet, on))
+        paid_earmarked = from_earmark
+    if from_pool.is_positive() and invoice.profile_id is not None:
         wallet = profile_wallet(invoice.profile_id)
-        movements.append(_prepaid_movement(invoice, "pool", plan.pool, wallet, on))
-        paid_pool = plan.pool
+        movements.append(_prepaid_movement(invoice, "pool", from_pool, wallet, on))
+        paid_pool = from_pool
     return paid_earmarked, paid_pool, tuple(movements)
 
 
