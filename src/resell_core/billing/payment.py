@@ -178,9 +178,12 @@ def start_payment(
 ) -> PaymentStart:
     """Decide how to pay an open invoice: prepaid credit first, then one card charge.
 
-    Prepaid credit is taken only at the first start of an invoice (:func:`plan_payment`);
-    a retry charges the card for what is still open. A paid invoice yields nothing to do
-    (a repeated run is harmless).
+    Prepaid credit is taken only at the first start of an invoice, as
+    :func:`plan_payment` splits what is due: the account's earmarked credit, then the
+    profile's pool, then the card for the rest. A balance counts only when the invoice
+    names its wallet (the earmark of its account, the pool of its profile). A retry
+    charges the card for what is still open. A paid invoice yields nothing to do (a
+    repeated run is harmless).
 
     Args:
         invoice: The invoice to pay.
@@ -203,22 +206,33 @@ def start_payment(
     if status is InvoiceStatus.PAID:
         return PaymentStart(invoice, (), None)
     _refuse_unless_open(invoice)
-    total, paid = invoice.total, invoice.paid
-    paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
+    paid_earmarked, paid_pool, paid = invoice.paid_earmarked, invoice.paid_pool, invoice.paid
+    due = invoice.total - paid
     movements: tuple[Movement, ...] = ()
     if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
-        # The first start spends prepaid credit: the earmark (C3), then the pool (C2).
-        (from_earmark, from_pool), _ = (total - paid).take_from((earmarked, pool))
+        (from_earmark, from_pool), due = due.take_from(_balances(invoice, earmarked, pool))
         paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, from_earmark, from_pool, on)
-        if movements:
-            paid = paid_earmarked + paid_pool + invoice.paid_card
-    due = total - paid
-    if not due.is_positive():
-        paid_invoice = _started(invoice, paid_earmarked, paid_pool, InvoiceStatus.PAID)
-        return PaymentStart(paid_invoice, movements, None)
-    if movements:
-        invoice = _started(invoice, paid_earmarked, paid_pool, status)
-    return PaymentStart(invoice, movements, _card_charge(invoice, profile, due))
+    paid_in_full = not due.is_positive()
+    if paid_in_full or movements:
+        invoice = with_payment_state(
+            invoice,
+            InvoiceStatus.PAID if paid_in_full else status,
+            paid_earmarked,
+            paid_pool,
+            invoice.next_retry_on,
+        )
+    charge = None if paid_in_full else _card_charge(invoice, profile, due)
+    return PaymentStart(invoice, movements, charge)
+
+
+def _balances(invoice: Invoice, earmarked: Money, pool: Money) -> tuple[Money, Money]:
+    """The prepaid balances an invoice can draw on, in their order of use: its account's
+    earmark (C3), then its profile's pool (C2); none where it names no such wallet."""
+    nothing = Money.zero(invoice.currency)
+    return (
+        earmarked if invoice.account_id is not None else nothing,
+        pool if invoice.profile_id is not None else nothing,
+    )
 
 
 def _refuse_unless_open(invoice: Invoice) -> None:
@@ -235,9 +249,9 @@ def _refuse_unless_open(invoice: Invoice) -> None:
 def _spend_prepaid(
     invoice: Invoice, from_earmark: Money, from_pool: Money, on: date
 ) -> tuple[Money, Money, tuple[Movement, ...]]:
-    """Return the invoice's prepaid parts after spending ``from_earmark`` and ``from_pool``,
-    and the movements that spend them: the earmark is the account's wallet (C3), the pool
-    the profile's (C2); a part whose wallet the invoice does not name stays as it was."""
+    """Return the invoice's prepaid parts once ``from_earmark`` and ``from_pool`` are
+    spent, and the movements that spend them from the account's earmark (C3) and the
+    profile's pool (C2); a part of zero keeps the invoice's own and moves nothing."""
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: list[Movement] = []
     if from_earmark.is_positive() and invoice.account_id is not None:
@@ -265,12 +279,6 @@ def _prepaid_movement(
         reason=f"invoice {invoice.number}",
         invoice_id=invoice.id,
     )
-
-
-def _started(
-    invoice: Invoice, paid_earmarked: Money, paid_pool: Money, status: InvoiceStatus
-) -> Invoice:
-    return with_payment_state(invoice, status, paid_earmarked, paid_pool, invoice.next_retry_on)
 
 
 def _card_charge(invoice: Invoice, profile: BillingProfile | None, amount: Money) -> ChargeRequest:

@@ -96,8 +96,16 @@ def _reference(
     total = invoice.total
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     paid = invoice.paid
+    rest = total - paid
     if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
-        plan = _money_plan(total - paid, earmarked, pool)
+        # A balance counts only when the invoice names its wallet; the card pays the rest.
+        none = Money.zero(invoice.currency)
+        plan = _money_plan(
+            rest,
+            earmarked if invoice.account_id is not None else none,
+            pool if invoice.profile_id is not None else none,
+        )
+        rest = plan.card
         if plan.earmarked.is_positive() and invoice.account_id is not None:
             movements.append(
                 _movement(invoice, "earmarked", plan.earmarked, account_wallet(invoice.account_id))
@@ -108,9 +116,6 @@ def _reference(
                 _movement(invoice, "pool", plan.pool, profile_wallet(invoice.profile_id))
             )
             paid_pool = plan.pool
-        if movements:
-            paid = paid_earmarked + paid_pool + invoice.paid_card
-    rest = total - paid
     if not rest.is_positive():
         return PaymentStart(
             _with(invoice, InvoiceStatus.PAID, paid_earmarked, paid_pool), tuple(movements), None
