@@ -55,6 +55,7 @@ from resell_core.billing.due import due_periods
 from resell_core.billing.ledger import CreditKind, account_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.run import bill_period, price_due
+from resell_core.money import Money
 from resell_core.periods import nth_period
 from resell_core.ports import IdempotencyRecord, Storage
 from resell_core.pricing.catalog import Catalog
@@ -121,7 +122,11 @@ def storage_loop(storage: Storage, n: int) -> float:
                     )
                     earmarked = uow.ledger.balance(ACME, account_wallet(account.id), _PREPAID)
                     start = start_payment(
-                        done.invoice, profile=None, earmarked=earmarked, pool=_ZERO, on=UNTIL
+                        done.invoice,
+                        profile=None,
+                        earmarked=Money(earmarked, "USD"),
+                        pool=_NONE,
+                        on=UNTIL,
                     )
                     for movement in start.movements:
                         uow.ledger.append(movement)
@@ -152,7 +157,7 @@ def domain_loop(n: int) -> float:
     storage; return the seconds. What the storage loop costs beyond this is the storage's."""
     catalog = Catalog.sample()
     agency = an_agency()
-    earmarked = EARMARK
+    earmarked = Money(EARMARK, "USD")
     page = list(accounts(n))
     with Timer() as timer:
         for account in page:
@@ -167,7 +172,7 @@ def domain_loop(n: int) -> float:
                 number=number,
                 issued_on=UNTIL,
             )
-            start_payment(done.invoice, profile=None, earmarked=earmarked, pool=_ZERO, on=UNTIL)
+            start_payment(done.invoice, profile=None, earmarked=earmarked, pool=_NONE, on=UNTIL)
     return timer.seconds
 
 
@@ -522,7 +527,7 @@ def dict_loop(n: int) -> float:
 # -- the run -----------------------------------------------------------------------------------
 
 _PREPAID = CreditKind.PREPAID
-_ZERO = Decimal(0)
+_NONE = Money(0, "USD")
 
 
 def _memory(n: int, library: Callable[[Storage, int], float]) -> float:

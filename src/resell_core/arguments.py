@@ -180,8 +180,16 @@ def _union_check(hint: object) -> _Check:
 
 
 def _items_check(origin: type, args: tuple[object, ...]) -> _Check:
-    description = _describe(origin)
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+    if origin is tuple:
+        return _tuple_check(args)
+    if issubclass(origin, _MAPPINGS):
+        return _mapping_check(_describe(origin), args)
+    return _sequence_check(origin, args)
+
+
+def _tuple_check(args: tuple[object, ...]) -> _Check:
+    """The check of a ``tuple[X, ...]`` (any length, each an X) or ``tuple[X, Y]``."""
+    if len(args) == 2 and args[1] is Ellipsis:
         each = _checker(args[0])
 
         def homogeneous(value: object, field: str, problems: list[FieldProblem]) -> None:
@@ -192,31 +200,36 @@ def _items_check(origin: type, args: tuple[object, ...]) -> _Check:
                 each(item, f"{field}[{index}]", problems)
 
         return homogeneous
-    if origin is tuple:
-        parts = [_checker(arg) for arg in args]
+    parts = [_checker(arg) for arg in args]
 
-        def fixed(value: object, field: str, problems: list[FieldProblem]) -> None:
-            if not isinstance(value, tuple) or len(value) != len(parts):
-                problems.append(
-                    FieldProblem(field, f"give a tuple of {len(parts)}, not {_got(value)}")
-                )
-                return
-            for index, (check, item) in enumerate(zip(parts, value, strict=True)):
-                check(item, f"{field}[{index}]", problems)
+    def fixed(value: object, field: str, problems: list[FieldProblem]) -> None:
+        if not isinstance(value, tuple) or len(value) != len(parts):
+            problems.append(FieldProblem(field, f"give a tuple of {len(parts)}, not {_got(value)}"))
+            return
+        for index, (check, item) in enumerate(zip(parts, value, strict=True)):
+            check(item, f"{field}[{index}]", problems)
 
-        return fixed
-    if issubclass(origin, _MAPPINGS):
-        key_check, value_check = (_checker(arg) for arg in (args or (Any, Any)))
+    return fixed
 
-        def mapping(value: object, field: str, problems: list[FieldProblem]) -> None:
-            if not isinstance(value, collections.abc.Mapping):
-                problems.append(FieldProblem(field, f"give {description}, not {_got(value)}"))
-                return
-            for key, item in value.items():
-                key_check(key, f"{field}[{key!r}]", problems)
-                value_check(item, f"{field}[{key!r}]", problems)
 
-        return mapping
+def _mapping_check(description: str, args: tuple[object, ...]) -> _Check:
+    """The check of a mapping: every key and every value against its annotation."""
+    key_check, value_check = (_checker(arg) for arg in (args or (Any, Any)))
+
+    def mapping(value: object, field: str, problems: list[FieldProblem]) -> None:
+        if not isinstance(value, collections.abc.Mapping):
+            problems.append(FieldProblem(field, f"give {description}, not {_got(value)}"))
+            return
+        for key, item in value.items():
+            key_check(key, f"{field}[{key!r}]", problems)
+            value_check(item, f"{field}[{key!r}]", problems)
+
+    return mapping
+
+
+def _sequence_check(origin: type, args: tuple[object, ...]) -> _Check:
+    """The check of any other collection (a list, a set): every item, text refused."""
+    description = _describe(origin)
     each = _checker(args[0]) if args else _accept
 
     def sequence(value: object, field: str, problems: list[FieldProblem]) -> None:

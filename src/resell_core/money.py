@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
 
 from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
 
-__all__ = ["Amount", "Money", "minor_unit_digits", "round_half_up"]
+__all__ = ["Amount", "Money", "Taken", "minor_unit_digits", "round_half_up"]
 
 Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
@@ -70,6 +70,8 @@ def _quantum(digits: int) -> Decimal:
 
 
 def _to_decimal(value: object) -> Decimal:
+    """Return the amount as a Decimal. A finite Decimal, what arithmetic gives, is checked
+    first and kept as it is: money is built for every sum, so that case must cost little."""
     if type(value) is Decimal and value.is_finite():
         return value
     if isinstance(value, bool):
@@ -104,7 +106,8 @@ _CHECKED_CURRENCIES: dict[str, str] = {}
 
 
 def _to_currency(value: object) -> str:
-    if isinstance(value, str):
+    """Return the ISO 4217 code of ``value``; a spelling checked before costs one look-up."""
+    if type(value) is str:
         known = _CHECKED_CURRENCIES.get(value)
         if known is not None:
             return known
@@ -138,12 +141,9 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         """Return nothing of ``currency``."""
-        if type(currency) is str:
-            found = _ZEROS.get(currency)
-            if found is not None:
-                return found
-        zero = _exact(_ZERO, _to_currency(currency))
-        _ZEROS[currency] = zero
+        zero = _ZEROS.get(currency) if type(currency) is str else None
+        if zero is None:
+            zero = _ZEROS[currency] = cls(_ZERO, currency)
         return zero
 
     @classmethod
@@ -178,14 +178,8 @@ class Money:
     # -- rounding -----------------------------------------------------------------
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit (a named rounding point)."""
-        currency = self.currency
-        quantum = _QUANTA.get(currency)
-        if quantum is None:
-            quantum = _QUANTA[currency] = _quantum(minor_unit_digits(currency))
-        money = _new(Money)
-        _set_amount(money, self.amount.quantize(quantum, ROUND_HALF_UP, _CONTEXT))
-        _set_currency(money, currency)
-        return money
+        quantum = _quantum(minor_unit_digits(self.currency))
+        return Money(self.amount.quantize(quantum, ROUND_HALF_UP, _CONTEXT), self.currency)
 
     def scaled(self, factor: Fraction | Decimal | int) -> Money:
         """Multiply by an exact factor and round once, half-up, to the minor unit.
@@ -199,7 +193,7 @@ class Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("scale money by a Fraction or Decimal, never a float")
         exact = Fraction(self.amount) * Fraction(factor)
-        return _exact(round_half_up(exact, self.digits), self.currency)
+        return Money(round_half_up(exact, self.digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
         """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.
@@ -241,49 +235,68 @@ class Money:
             raise InvalidInput.one("allocation", "parts", "split into at least one part")
         return self.allocate([1] * parts)
 
+    def take_from(self, balances: Iterable[Money]) -> Taken:
+        """Take this amount from ``balances`` in their order: each gives what it holds
+        until the amount is covered; what they do not cover is the rest.
+
+        The split is exact: nothing is rounded, and the parts and the rest add up to the
+        amount (amounts in minor units give parts in minor units). A balance below zero
+        gives nothing; a negative amount takes nothing and leaves nothing. A part equal
+        to what was still to take is that amount as written (``Money.min`` keeps its
+        first argument on a tie).
+
+        Args:
+            balances: What each source holds, in the order they are drawn on; all of
+                this amount's currency.
+
+        Returns:
+            The part taken from each balance, in the same order, and the rest.
+
+        Raises:
+            CurrencyMismatch: When a balance is of another currency.
+
+        Example:
+            >>> due = Money("50.00", "USD")
+            >>> (earmarked, pool), card = due.take_from([Money("20", "USD"), Money("45", "USD")])
+            >>> earmarked, pool, card
+            (Money('20', 'USD'), Money('30.00', 'USD'), Money('0.00', 'USD'))
+        """
+        nothing = Money.zero(self.currency)
+        rest = self.max(nothing)
+        parts = []
+        for balance in balances:
+            part = rest.min(balance.max(nothing))
+            parts.append(part)
+            rest -= part
+        return Taken(tuple(parts), rest)
+
     # -- arithmetic -----------------------------------------------------------------
-    # The hottest operations build their result inline (as _exact does): a function call
-    # is a fifth of their cost, and a billing run makes some twenty amounts an account.
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        currency = self.currency
-        if currency != other.currency:
-            raise CurrencyMismatch(currency, other.currency, "add")
-        money = _new(Money)
-        _set_amount(money, _add(self.amount, other.amount))
-        _set_currency(money, currency)
-        return money
+        if self.currency != other.currency:
+            raise CurrencyMismatch(self.currency, other.currency, "add")
+        return Money(_CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        currency = self.currency
-        if currency != other.currency:
-            raise CurrencyMismatch(currency, other.currency, "subtract")
-        money = _new(Money)
-        _set_amount(money, _subtract(self.amount, other.amount))
-        _set_currency(money, currency)
-        return money
+        if self.currency != other.currency:
+            raise CurrencyMismatch(self.currency, other.currency, "subtract")
+        return Money(_CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        money = _new(Money)
-        _set_amount(money, _minus(self.amount))
-        _set_currency(money, self.currency)
-        return money
+        return Money(_CONTEXT.minus(self.amount), self.currency)
 
     def __abs__(self) -> Money:
-        money = _new(Money)
-        _set_amount(money, _abs(self.amount))
-        _set_currency(money, self.currency)
-        return money
+        return Money(_CONTEXT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("multiply money by an int or Decimal, never a float")
         if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
             return NotImplemented
-        return _exact(_CONTEXT.multiply(self.amount, factor), self.currency)
+        return Money(_CONTEXT.multiply(self.amount, factor), self.currency)
 
     __rmul__ = __mul__
 
@@ -326,8 +339,8 @@ class Money:
         for amount in amounts:
             if amount.currency != code:
                 raise CurrencyMismatch(code, amount.currency, "add")
-            result = _add(result, amount.amount)
-        return _exact(result, code)
+            result = _CONTEXT.add(result, amount.amount)
+        return Money(result, code)
 
     def __repr__(self) -> str:
         return f"Money('{self.amount}', '{self.currency}')"
@@ -336,27 +349,14 @@ class Money:
         return f"{self.currency} {self.rounded().amount}"
 
 
-_add = _CONTEXT.add
-_subtract = _CONTEXT.subtract
-_minus = _CONTEXT.minus
-_abs = _CONTEXT.abs
-_new = object.__new__
-_set_amount = Money.__dict__["amount"].__set__
-_set_currency = Money.__dict__["currency"].__set__
+class Taken(NamedTuple):
+    """What :meth:`Money.take_from` took from each balance, and the rest none covered."""
 
+    parts: tuple[Money, ...]
+    """The part taken from each balance, in the order the balances were given."""
+    rest: Money
+    """What is left after every balance gave what it could (zero when they covered it)."""
 
-def _exact(amount: Decimal, currency: str) -> Money:
-    # Arithmetic results are finite Decimals of a checked currency: skip the converters,
-    # which would otherwise dominate the cost of a billing run. The slots are set directly
-    # (the class is frozen: its own __setattr__ refuses).
-    money: Money = _new(Money)
-    _set_amount(money, amount)
-    _set_currency(money, currency)
-    return money
-
-
-_QUANTA: dict[str, Decimal] = {}
-"""The rounding step of each checked currency (``0.01`` for USD)."""
 
 _ZEROS: dict[str, Money] = {}
 """Zero of each currency spelling asked for: money is immutable, so one zero serves all."""

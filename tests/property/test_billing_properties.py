@@ -174,8 +174,11 @@ def test_random_timelines_charge_each_period_once_and_conserve_money(
             start = start_payment(
                 invoice,
                 profile=CARD,
-                earmarked=ledger.balance(wallet, CreditKind.PREPAID),
-                pool=ledger.balance(profile_wallet("card-main"), CreditKind.PREPAID),
+                earmarked=Money(ledger.balance(wallet, CreditKind.PREPAID), invoice.currency),
+                pool=Money(
+                    ledger.balance(profile_wallet("card-main"), CreditKind.PREPAID),
+                    invoice.currency,
+                ),
                 on=today,
             )
             record(start.movements)

@@ -63,3 +63,22 @@ def test_consecutive_periods_meet_without_gap_or_overlap(
 def test_add_months_matches_relativedelta(day: date, months: int) -> None:
     """The billing calendar's month arithmetic is dateutil's, clamped to the month end."""
     assert add_months(day, months) == day + relativedelta(months=months)
+
+
+@given(st.data(), rs.currencies)
+def test_take_from_covers_in_order_and_adds_up_exactly(data: st.DataObject, code: str) -> None:
+    """Parts and rest add up to the amount (none below zero), no part exceeds its balance,
+    and a balance gives anything only once every earlier one gave all it holds."""
+    amount = data.draw(rs.money(currency=code))
+    balances = data.draw(st.lists(rs.money(currency=code), max_size=4))
+    taken = amount.take_from(balances)
+    nothing = rc.Money.zero(code)
+    assert len(taken.parts) == len(balances)
+    assert rc.Money.total([*taken.parts, taken.rest], code) == amount.max(nothing)
+    held = [balance.max(nothing) for balance in balances]
+    for index, (part, holds) in enumerate(zip(taken.parts, held, strict=True)):
+        assert nothing <= part <= holds
+        if part.is_positive():
+            assert taken.parts[:index] == tuple(held[:index])
+    if taken.rest.is_positive():
+        assert taken.parts == tuple(held)

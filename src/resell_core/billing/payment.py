@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
 
 import attrs
 
@@ -36,7 +35,7 @@ from resell_core.billing.notices import Notice, NoticeKind, account_notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import CurrencyMismatch, InvalidInput, PaymentError, PaymentInFlight
 from resell_core.lifecycle.account import Account
-from resell_core.money import Money, _add, _exact, _subtract
+from resell_core.money import Money
 
 __all__ = [
     "DunningPolicy",
@@ -54,8 +53,6 @@ __all__ = [
     "settlement_notices",
     "start_payment",
 ]
-
-_ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -78,27 +75,15 @@ def plan_payment(total: Money, earmarked: Money, pool: Money) -> PaymentPlan:
     Returns:
         The parts, in that order of use; they add up to ``total``.
 
+    Raises:
+        CurrencyMismatch: When a balance is of another currency than ``total``.
+
     Example:
         >>> plan_payment(Money("50", "USD"), Money("20", "USD"), Money("10", "USD")).card
         Money('20', 'USD')
     """
-    currency = total.currency
-    for part in (earmarked, pool):
-        if part.currency != currency:
-            raise CurrencyMismatch(part.currency, currency, "compare")
-    parts = _split(total.amount, earmarked.amount, pool.amount)
-    return PaymentPlan(*(_exact(part, currency) for part in parts))
-
-
-def _split(due: Decimal, earmarked: Decimal, pool: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Split ``due`` over earmarked credit, then the pool, then the card (C3, C2), under
-    Money's own context; a negative amount counts as none. ``min`` and ``max`` keep their
-    first argument on a tie, as ``Money.min`` and ``Money.max`` do."""
-    rest = max(due, _ZERO)
-    from_earmark = min(rest, max(earmarked, _ZERO))
-    rest = _subtract(rest, from_earmark)
-    from_pool = min(rest, max(pool, _ZERO))
-    return from_earmark, from_pool, _subtract(rest, from_pool)
+    (from_earmark, from_pool), card = total.take_from((earmarked, pool))
+    return PaymentPlan(from_earmark, from_pool, card)
 
 
 def charge_key(invoice_id: str, attempt: int) -> str:
@@ -183,45 +168,22 @@ class PaymentStart:
     charge: ChargeRequest | None
 
 
-def _prepaid_movement(
-    invoice: Invoice, part: str, amount: Decimal, source: str, on: date
-) -> Movement:
-    # Movement(id, agency_id, kind, quantity, source, destination, on, reason, invoice_id),
-    # by position: keywords cost a fifth more on this hot path.
-    return Movement(
-        f"{invoice.id}/{part}",
-        invoice.agency_id,
-        CreditKind.PREPAID,
-        amount,
-        source,
-        SPENT,
-        on,
-        f"invoice {invoice.number}",
-        invoice.id,
-    )
-
-
-def _started(
-    invoice: Invoice, paid_earmarked: Money, paid_pool: Money, status: InvoiceStatus
-) -> Invoice:
-    """Return ``invoice`` with its prepaid parts and status (``attrs.evolve`` would run
-    ``__init__`` again, several times slower on this hot path)."""
-    return with_payment_state(invoice, status, paid_earmarked, paid_pool, invoice.next_retry_on)
-
-
 def start_payment(
     invoice: Invoice,
     *,
     profile: BillingProfile | None,
-    earmarked: Decimal,
-    pool: Decimal,
+    earmarked: Money,
+    pool: Money,
     on: date,
 ) -> PaymentStart:
     """Decide how to pay an open invoice: prepaid credit first, then one card charge.
 
-    Prepaid credit is taken only at the first start of an invoice; a retry charges the
-    card for what is still open. A paid invoice yields nothing to do (a repeated run is
-    harmless).
+    Prepaid credit is taken only at the first start of an invoice, as
+    :func:`plan_payment` splits what is due: the account's earmarked credit, then the
+    profile's pool, then the card for the rest. A balance counts only when the invoice
+    names its wallet (the earmark of its account, the pool of its profile). A retry
+    charges the card for what is still open. A paid invoice yields nothing to do (a
+    repeated run is harmless).
 
     Args:
         invoice: The invoice to pay.
@@ -238,83 +200,106 @@ def start_payment(
         PaymentInFlight: When a charge of the invoice is pending or unknown.
         PaymentError: When the invoice is failed or void, or a card charge is needed and
             there is no billing profile of the invoice's agency.
+        CurrencyMismatch: When a balance is of another currency than the invoice.
     """
     status = invoice.status
     if status is InvoiceStatus.PAID:
         return PaymentStart(invoice, (), None)
+    _refuse_unless_open(invoice)
+    paid_earmarked, paid_pool, paid = invoice.paid_earmarked, invoice.paid_pool, invoice.paid
+    due = invoice.total - paid
+    movements: tuple[Movement, ...] = ()
+    if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
+        (from_earmark, from_pool), due = due.take_from(_balances(invoice, earmarked, pool))
+        paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, from_earmark, from_pool, on)
+    paid_in_full = not due.is_positive()
+    if paid_in_full or movements:
+        invoice = with_payment_state(
+            invoice,
+            InvoiceStatus.PAID if paid_in_full else status,
+            paid_earmarked,
+            paid_pool,
+            invoice.next_retry_on,
+        )
+    charge = None if paid_in_full else _card_charge(invoice, profile, due)
+    return PaymentStart(invoice, movements, charge)
+
+
+def _balances(invoice: Invoice, earmarked: Money, pool: Money) -> tuple[Money, Money]:
+    """The prepaid balances an invoice can draw on, in their order of use: its account's
+    earmark (C3), then its profile's pool (C2); none where it names no such wallet."""
+    nothing = Money.zero(invoice.currency)
+    return (
+        earmarked if invoice.account_id is not None else nothing,
+        pool if invoice.profile_id is not None else nothing,
+    )
+
+
+def _refuse_unless_open(invoice: Invoice) -> None:
+    """Refuse to pay an invoice whose charge is in flight, or that is failed or void."""
+    status = invoice.status
     if status is InvoiceStatus.PENDING:
         raise PaymentInFlight(invoice.id, _current_key(invoice))
     if status is not InvoiceStatus.OPEN:
         raise PaymentError(
             f"invoice {invoice.number} is {status}: only an open invoice can be paid"
         )
-    # Amounts are added up as Decimals under Money's own context, with the currency checks
-    # of Money's operators in the order they would come (``invoice.paid``, then ``total -
-    # paid``): a billing run pays an invoice an account, and Money objects for each step
-    # of the split would cost twice as much as the split itself.
-    total = invoice.total
-    currency = total.currency
-    paid_earmarked, paid_pool, paid_card = (
-        invoice.paid_earmarked,
-        invoice.paid_pool,
-        invoice.paid_card,
-    )
-    paid_in = paid_earmarked.currency
-    if paid_pool.currency != paid_in:
-        raise CurrencyMismatch(paid_in, paid_pool.currency, "add")
-    if paid_card.currency != paid_in:
-        raise CurrencyMismatch(paid_in, paid_card.currency, "add")
-    paid = _add(_add(paid_earmarked.amount, paid_pool.amount), paid_card.amount)
-    if paid_in != currency:
-        raise CurrencyMismatch(currency, paid_in, "subtract")
+
+
+def _spend_prepaid(
+    invoice: Invoice, from_earmark: Money, from_pool: Money, on: date
+) -> tuple[Money, Money, tuple[Movement, ...]]:
+    """Return the invoice's prepaid parts once ``from_earmark`` and ``from_pool`` are
+    spent, and the movements that spend them from the account's earmark (C3) and the
+    profile's pool (C2); a part of zero keeps the invoice's own and moves nothing."""
+    paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: list[Movement] = []
-    if invoice.attempts == 0 and invoice.next_retry_on is None and paid == 0:
-        # plan_payment(total - paid, earmarked, pool), on the amounts.
-        if type(earmarked) is not Decimal or not earmarked.is_finite():
-            earmarked = Money(earmarked, invoice.currency).amount
-        if type(pool) is not Decimal or not pool.is_finite():
-            pool = Money(pool, invoice.currency).amount
-        from_earmark, from_pool, _ = _split(_subtract(total.amount, paid), earmarked, pool)
-        if from_earmark > 0 and invoice.account_id is not None:
-            movements.append(
-                _prepaid_movement(
-                    invoice, "earmarked", from_earmark, account_wallet(invoice.account_id), on
-                )
-            )
-            paid_earmarked = _exact(from_earmark, currency)
-        if from_pool > 0 and invoice.profile_id is not None:
-            movements.append(
-                _prepaid_movement(
-                    invoice, "pool", from_pool, profile_wallet(invoice.profile_id), on
-                )
-            )
-            paid_pool = _exact(from_pool, currency)
-        if movements:
-            paid = _add(_add(paid_earmarked.amount, paid_pool.amount), paid_card.amount)
-    left = _subtract(total.amount, paid)
-    if not left > 0:
-        return PaymentStart(
-            _started(invoice, paid_earmarked, paid_pool, InvoiceStatus.PAID),
-            tuple(movements),
-            None,
-        )
-    if movements:
-        invoice = _started(invoice, paid_earmarked, paid_pool, status)
-    rest_due = _exact(left, currency)
+    if from_earmark.is_positive() and invoice.account_id is not None:
+        wallet = account_wallet(invoice.account_id)
+        movements.append(_prepaid_movement(invoice, "earmarked", from_earmark, wallet, on))
+        paid_earmarked = from_earmark
+    if from_pool.is_positive() and invoice.profile_id is not None:
+        wallet = profile_wallet(invoice.profile_id)
+        movements.append(_prepaid_movement(invoice, "pool", from_pool, wallet, on))
+        paid_pool = from_pool
+    return paid_earmarked, paid_pool, tuple(movements)
+
+
+def _prepaid_movement(
+    invoice: Invoice, part: str, amount: Money, source: str, on: date
+) -> Movement:
+    return Movement(
+        id=f"{invoice.id}/{part}",
+        agency_id=invoice.agency_id,
+        kind=CreditKind.PREPAID,
+        quantity=amount.amount,
+        source=source,
+        destination=SPENT,
+        on=on,
+        reason=f"invoice {invoice.number}",
+        invoice_id=invoice.id,
+    )
+
+
+def _card_charge(invoice: Invoice, profile: BillingProfile | None, amount: Money) -> ChargeRequest:
+    """Return the card charge of ``amount`` under the key of the invoice's current attempt.
+
+    Raises:
+        PaymentError: When there is no billing profile of the invoice's agency.
+    """
     if profile is None or profile.agency_id != invoice.agency_id:
         raise PaymentError(
-            f"invoice {invoice.number} needs a card charge of {rest_due} but has no billing "
+            f"invoice {invoice.number} needs a card charge of {amount} but has no billing "
             "profile: set the account's billing profile, then retry"
         )
-    charge = ChargeRequest(
+    return ChargeRequest(
         idempotency_key=_current_key(invoice),
         agency_id=invoice.agency_id,
         profile_id=profile.id,
         card_token=profile.card_token,
-        amount=rest_due,
+        amount=amount,
         description=f"Invoice {invoice.number}",
     )
-    return PaymentStart(invoice, tuple(movements), charge)
 
 
 def apply_charge_result(
@@ -499,21 +484,8 @@ def resume_charge(invoice: Invoice, profile: BillingProfile | None) -> ChargeReq
         InvalidInput: When the invoice has no charge in flight.
         PaymentError: When there is no billing profile of the invoice's agency.
     """
-    key = reconcile_key(invoice)
-    due = invoice.open_amount
-    if profile is None or profile.agency_id != invoice.agency_id:
-        raise PaymentError(
-            f"invoice {invoice.number} needs a card charge of {due} but has no billing "
-            "profile: set the account's billing profile, then retry"
-        )
-    return ChargeRequest(
-        idempotency_key=key,
-        agency_id=invoice.agency_id,
-        profile_id=profile.id,
-        card_token=profile.card_token,
-        amount=due,
-        description=f"Invoice {invoice.number}",
-    )
+    reconcile_key(invoice)  # refuses an invoice with no charge in flight
+    return _card_charge(invoice, profile, invoice.open_amount)
 
 
 def confirm(

@@ -366,8 +366,13 @@ def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) ->
         )
     if use_prepaid and invoice.profile_id is not None:
         pool = uow.ledger.balance(agency_id, profile_wallet(invoice.profile_id), CreditKind.PREPAID)
+    currency = invoice.currency
     start = start_payment(
-        as_first_start(invoice), profile=profile, earmarked=earmarked, pool=pool, on=work.today
+        as_first_start(invoice),
+        profile=profile,
+        earmarked=Money(earmarked, currency),
+        pool=Money(pool, currency),
+        on=work.today,
     )
     for movement in start.movements:
         uow.ledger.append(movement)

@@ -304,7 +304,11 @@ def bill_account(
                 earmarked = reads.earmarked(agency_id, current.id)
             pool = reads.pool(agency_id, profile_id) if profile_id else _ZERO
             start = start_payment(
-                invoice, profile=profile, earmarked=earmarked, pool=pool, on=today
+                invoice,
+                profile=profile,
+                earmarked=Money(earmarked, invoice.currency),
+                pool=Money(pool, invoice.currency),
+                on=today,
             )
         except ResellError as error:
             return AccountBill(stored, loose, tuple(steps), error)

@@ -71,7 +71,7 @@ def test_C3_an_invoice_left_to_collect_still_spends_prepaid_credit_first() -> No
     assert left.next_retry_on == UPGRADE_DAY
 
     start = start_payment(
-        as_first_start(left), profile=CARD, earmarked=Decimal(10), pool=Decimal(0), on=UPGRADE_DAY
+        as_first_start(left), profile=CARD, earmarked=usd("10"), pool=usd("0"), on=UPGRADE_DAY
     )
 
     assert start.invoice.paid_earmarked == usd("10")

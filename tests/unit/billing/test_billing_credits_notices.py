@@ -100,7 +100,7 @@ def _bought(kind: CreditKind, quantity: int, account_id: str | None = None) -> M
         issued_on=DAY,
     )
     paid = start_payment(
-        invoice, profile=None, earmarked=Decimal(0), pool=Decimal(10**6), on=DAY
+        invoice, profile=None, earmarked=Money(0, "USD"), pool=Money(10**6, "USD"), on=DAY
     ).invoice
     return credits_bought(paid, kind, quantity, DAY)
 
@@ -152,7 +152,9 @@ def test_C2_credits_purchase_is_paid_from_prepaid_before_the_card() -> None:
         number=1,
         issued_on=DAY,
     )
-    start = start_payment(invoice, profile=None, earmarked=Decimal(0), pool=Decimal(50), on=DAY)
+    start = start_payment(
+        invoice, profile=None, earmarked=Money(0, "USD"), pool=Money(50, "USD"), on=DAY
+    )
     assert (start.charge, start.invoice.paid_pool) == (None, Money("50.00", "USD"))
 
 
@@ -175,7 +177,9 @@ def test_B4_prepaid_credit_bought_on_the_first_covers_the_months_charges() -> No
         number=2,
         issued_on=DAY,
     )
-    start = start_payment(invoice, profile=None, earmarked=Decimal(0), pool=pool, on=DAY)
+    start = start_payment(
+        invoice, profile=None, earmarked=Money(0, "USD"), pool=Money(pool, "USD"), on=DAY
+    )
     ledger = Ledger.of([*ledger.movements, *start.movements])
     assert start.charge is None
     assert ledger.balance(profile_wallet("card-main"), CreditKind.PREPAID) == Decimal("204.00")

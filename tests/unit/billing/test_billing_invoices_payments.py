@@ -183,8 +183,8 @@ def test_C2_prepaid_credit_pays_before_the_card_with_ledger_movements() -> None:
     start = start_payment(
         _invoice("96.00"),
         profile=CARD,
-        earmarked=Decimal("6"),
-        pool=Decimal("40"),
+        earmarked=usd("6"),
+        pool=usd("40"),
         on=APRIL.start,
     )
     assert [(m.source, m.destination, m.quantity) for m in start.movements] == [
@@ -201,8 +201,8 @@ def test_C2_invoice_fully_covered_by_prepaid_needs_no_card() -> None:
     start = start_payment(
         _invoice("96.00"),
         profile=None,
-        earmarked=Decimal(0),
-        pool=Decimal("500"),
+        earmarked=usd("0"),
+        pool=usd("500"),
         on=APRIL.start,
     )
     assert (start.charge, start.invoice.status) == (None, InvoiceStatus.PAID)
@@ -211,7 +211,7 @@ def test_C2_invoice_fully_covered_by_prepaid_needs_no_card() -> None:
 def test_decline_then_success_on_retry() -> None:
     """A declined charge retries a day later with a new key and is then paid."""
     start = start_payment(
-        _invoice(), profile=CARD, earmarked=Decimal(0), pool=Decimal(0), on=APRIL.start
+        _invoice(), profile=CARD, earmarked=usd("0"), pool=usd("0"), on=APRIL.start
     )
     declined = apply_charge_result(
         start.invoice,
@@ -228,8 +228,8 @@ def test_decline_then_success_on_retry() -> None:
     retry = start_payment(
         declined.invoice,
         profile=CARD,
-        earmarked=Decimal(0),
-        pool=Decimal(0),
+        earmarked=usd("0"),
+        pool=usd("0"),
         on=APRIL.start + timedelta(days=1),
     )
     assert retry.charge is not None
@@ -284,8 +284,8 @@ def test_gateway_down_retries_later_without_a_dunning_step() -> None:
     again = start_payment(
         settlement.invoice,
         profile=CARD,
-        earmarked=Decimal(0),
-        pool=Decimal(0),
+        earmarked=usd("0"),
+        pool=usd("0"),
         on=APRIL.start + timedelta(days=1),
     )
     assert again.charge is not None
@@ -295,7 +295,7 @@ def test_gateway_down_retries_later_without_a_dunning_step() -> None:
 def test_unknown_result_reconciled_without_a_second_charge() -> None:
     """A timeout is looked up by the same key; a new charge is refused meanwhile."""
     start = start_payment(
-        _invoice(), profile=CARD, earmarked=Decimal(0), pool=Decimal(0), on=APRIL.start
+        _invoice(), profile=CARD, earmarked=usd("0"), pool=usd("0"), on=APRIL.start
     )
     assert start.charge is not None
     unknown = apply_charge_result(
@@ -305,7 +305,7 @@ def test_unknown_result_reconciled_without_a_second_charge() -> None:
     assert reconcile_key(unknown.invoice) == start.charge.idempotency_key
     with pytest.raises(PaymentInFlight):
         start_payment(
-            unknown.invoice, profile=CARD, earmarked=Decimal(0), pool=Decimal(0), on=APRIL.start
+            unknown.invoice, profile=CARD, earmarked=usd("0"), pool=usd("0"), on=APRIL.start
         )
     found = confirm(
         unknown.invoice, ChargeResult(ChargeOutcome.SUCCEEDED, "ch_1"), today=APRIL.start
@@ -330,11 +330,9 @@ def test_pending_charge_is_settled_by_its_confirmation() -> None:
 def test_paid_invoice_is_never_charged_again() -> None:
     """Starting payment of a paid invoice makes no charge and no movement."""
     paid = start_payment(
-        _invoice(), profile=None, earmarked=Decimal(0), pool=Decimal(100), on=APRIL.start
+        _invoice(), profile=None, earmarked=usd("0"), pool=usd("100"), on=APRIL.start
     ).invoice
-    again = start_payment(
-        paid, profile=CARD, earmarked=Decimal(0), pool=Decimal(100), on=APRIL.start
-    )
+    again = start_payment(paid, profile=CARD, earmarked=usd("0"), pool=usd("100"), on=APRIL.start)
     assert (again.charge, again.movements) == (None, ())
 
 

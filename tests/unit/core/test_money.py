@@ -155,3 +155,51 @@ def test_money_total_refuses_another_currency() -> None:
     """A total of USD amounts with one EUR amount raises CurrencyMismatch."""
     with pytest.raises(rc.CurrencyMismatch):
         rc.Money.total([rc.Money("1", "USD"), rc.Money("1", "EUR")], "USD")
+
+
+def test_money_take_from_draws_on_each_balance_in_order() -> None:
+    """50.00 taken from 20 then 45 is 20 from the first, 30.00 from the second, no rest."""
+    (first, second), rest = rc.Money("50.00", "USD").take_from(
+        [rc.Money("20", "USD"), rc.Money("45", "USD")]
+    )
+    assert (first, second, rest) == (
+        rc.Money("20", "USD"),
+        rc.Money("30.00", "USD"),
+        rc.Money("0", "USD"),
+    )
+
+
+def test_money_take_from_leaves_what_the_balances_do_not_cover() -> None:
+    """100.00 from 30.00 and 50.00 takes both whole and leaves 20.00."""
+    taken = rc.Money("100.00", "USD").take_from(
+        [rc.Money("30.00", "USD"), rc.Money("50.00", "USD")]
+    )
+    assert taken.parts == (rc.Money("30.00", "USD"), rc.Money("50.00", "USD"))
+    assert taken.rest == rc.Money("20.00", "USD")
+
+
+def test_money_take_from_keeps_the_amount_as_written_on_a_tie() -> None:
+    """A balance of exactly what is left gives that amount as the caller wrote it (96.00)."""
+    taken = rc.Money("96.00", "USD").take_from([rc.Money("96", "USD")])
+    assert repr(taken.parts[0]) == "Money('96.00', 'USD')"
+    assert repr(taken.rest) == "Money('0.00', 'USD')"
+
+
+def test_money_take_from_a_negative_balance_or_amount_takes_nothing() -> None:
+    """A balance below zero gives nothing; a negative amount takes nothing, leaves nothing."""
+    taken = rc.Money("10", "EUR").take_from([rc.Money("-5", "EUR"), rc.Money("4", "EUR")])
+    assert taken == ((rc.Money("0", "EUR"), rc.Money("4", "EUR")), rc.Money("6", "EUR"))
+    credit = rc.Money("-3", "EUR").take_from([rc.Money("4", "EUR")])
+    assert credit == ((rc.Money("0", "EUR"),), rc.Money("0", "EUR"))
+
+
+def test_money_take_from_no_balance_leaves_the_whole_amount() -> None:
+    """With nothing to draw on, every part is absent and the rest is the amount."""
+    assert rc.Money("12.50", "GBP").take_from([]) == ((), rc.Money("12.50", "GBP"))
+
+
+def test_money_take_from_refuses_a_balance_of_another_currency() -> None:
+    """Taking USD from a EUR balance raises CurrencyMismatch naming both."""
+    with pytest.raises(rc.CurrencyMismatch) as caught:
+        rc.Money("10", "USD").take_from([rc.Money("5", "USD"), rc.Money("5", "EUR")])
+    assert (caught.value.left, caught.value.right) == ("EUR", "USD")
