@@ -22,7 +22,8 @@ classes, of optional fields and of homogeneous tuples are made here
 :func:`cattrs.gen.iterable_unstructure_factory`, registered as hook factories on the
 converter), so that the hook the converter answers for a field (``get_structure_hook``,
 ``get_unstructure_hook``) is recognised by identity; so are the scalar hooks the caller
-registered and hands over with the code writing or reading them inline. A hook a host
+registered and hands over with the code writing or reading them inline, and the hook of
+strings and integers registered here (``kind(value)``, as cattrs' own). A hook a host
 registers for its own class (it wins over a factory) is called as it is. Like the
 converter's generated hooks, a writer or reader follows the hooks registered before its
 first use.
@@ -30,9 +31,12 @@ first use.
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import json
 import types
 import typing
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Final, TypeVar, get_origin
 
@@ -94,7 +98,8 @@ class _Sequence:
 
 
 def _known(table: Mapping[Any, Any], hook: Any) -> Any:
-    """Return what ``table`` holds for ``hook``, or None (a hook need not be hashable)."""
+    """Return what ``table`` holds for ``hook``, or None (a hook need not be hashable, nor
+    weakly referable)."""
     try:
         return table.get(hook)
     except TypeError:
@@ -125,6 +130,11 @@ def _item_of(kind: Any) -> Any:
     if get_origin(kind) is not tuple or len(args) != 2 or args[1] is not Ellipsis:
         return None
     return None if args[0] is Any or isinstance(args[0], TypeVar) else args[0]
+
+
+def _call(value: Any, kind: Any) -> Any:
+    """The structure hook of strings and integers (booleans, str and int enums): ``kind(value)``."""
+    return kind(value)
 
 
 def _is_plain_attrs(kind: Any) -> bool:
@@ -162,6 +172,23 @@ def _identity_code(kind: Any, value: str) -> str:
     return f"_encode({value})"
 
 
+def _call_code(kind: Any, target: str, source: str, env: dict[str, Any]) -> list[str]:
+    """Lines setting ``target`` to ``kind(source)`` or raising ``_Unusual``."""
+    if kind in (str, int, bool):
+        # A value of exactly that type is kind(value) itself.
+        return [
+            f"    {target} = {source}",
+            f"    if {target}.__class__ is not {kind.__name__}:",
+            "        raise _Unusual",
+        ]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        with contextlib.suppress(TypeError):  # a member's value that is not hashable
+            # kind(value) finds a member by its value in such a table first.
+            members = _named(env, {member.value: member for member in kind})
+            return [f"    {target} = {members}[{source}]"]
+    return [f"    {target} = {_named(env, kind)}({source})"]
+
+
 class Codec:
     """The generated writers and readers of one converter.
 
@@ -186,14 +213,19 @@ class Codec:
         self._write_inline = dict(write_inline)
         self._read_inline = dict(read_inline)
         self._names = dict(names)
-        self._made: dict[Any, _Nested | _Optional | _Sequence] = {}
-        self._made_structure: dict[Any, type] = {}
+        # The hooks made here, each with what it does; an entry goes with its hook.
+        self._made: weakref.WeakKeyDictionary[Any, _Nested | _Optional | _Sequence] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._made_structure: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
         self._writers: dict[type, Callable[[Any], str] | None] = {}
         self._readers: dict[type, Callable[[Any], Any] | None] = {}
 
     def install(self) -> None:
         """Register on the converter the hook factories whose hooks this codec knows."""
         c = self._converter
+        c.register_structure_hook(str, _call)
+        c.register_structure_hook(int, _call)
         c.register_structure_hook_factory(_is_plain_attrs, self._structure_attrs)
         c.register_unstructure_hook_factory(_is_plain_attrs, self._unstructure_attrs)
         c.register_unstructure_hook_factory(
@@ -353,6 +385,8 @@ class Codec:
         self, hook: Any, kind: Any, target: str, source: str, env: dict[str, Any]
     ) -> list[str]:
         """Return lines setting ``target`` to ``hook(source, kind)`` or raising."""
+        if hook is _call:
+            return _call_code(kind, target, source, env)
         inline: ReadInline | None = _known(self._read_inline, hook)
         if inline is not None:
             body = inline(target, lambda value: _named(env, value))

@@ -9,11 +9,17 @@ break nothing through them.
 from __future__ import annotations
 
 import ast
+import enum
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+import attrs
+import cattrs
 import pytest
+
+from resell_core import serialization
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "resell_core"
 LIBRARIES = ("cattrs", "sqlalchemy")
@@ -107,3 +113,68 @@ def test_cattrs_and_sqlalchemy_are_pinned_to_a_range_holding_the_installed_versi
     assert _release(lower) <= _release(installed) < _release(upper), (
         f"{name} {installed} is outside the tested range {requirement!r} of pyproject.toml"
     )
+
+
+class _Colour(enum.StrEnum):
+    TEAL = "teal"
+
+
+class _Size(enum.IntEnum):
+    ONE = 1
+
+
+@attrs.frozen
+class _Lid:
+    label: str
+
+
+@attrs.frozen
+class _Box:
+    lid: _Lid | None
+    label: str
+    size: int
+    open: bool
+    colour: _Colour | None
+    sizes: tuple[_Size, ...]
+
+
+_PLAIN = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+"""cattrs' own converter with the library's settings: the hooks the codec makes give what
+its hooks give."""
+
+
+def _outcome(call: Any, *args: object) -> tuple[Any, ...]:
+    try:
+        return ("value", call(*args))
+    except cattrs.ClassValidationError as exc:
+        return ("error", type(exc), str(exc), cattrs.transform_error(exc))
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "lid": {"label": "x"},
+            "label": "a",
+            "size": 1,
+            "open": True,
+            "colour": "teal",
+            "sizes": [1],
+        },
+        {"lid": None, "label": 5, "size": "7", "open": 0, "colour": None, "sizes": []},
+        {"lid": {}, "label": "a", "size": "seven", "open": True, "colour": "red", "sizes": [2]},
+        {"lid": None, "label": "a", "size": 1, "open": 1, "colour": None, "sizes": [], "x": 1},
+        {"label": "a"},
+    ],
+)
+def test_the_codecs_hooks_give_what_cattrs_own_hooks_give(data: dict[str, Any]) -> None:
+    """Strings, integers, booleans, enums, optional values, tuples and attrs classes are
+    read and written as by a converter with cattrs' own hooks."""
+    mine = _outcome(serialization.converter.structure, data, _Box)
+
+    assert mine == _outcome(_PLAIN.structure, data, _Box)
+    if mine[0] == "value":
+        box = mine[1]
+        assert serialization.converter.unstructure(box) == _PLAIN.unstructure(box)
