@@ -17,16 +17,17 @@ names (:func:`resell_core._construct.compile_function`):
   caller runs the converter's hook, with its own errors.
 
 How it knows what a hook does, through cattrs' public API only: the hooks of attrs
-classes, of optional fields and of homogeneous tuples are made here
-(:func:`cattrs.gen.make_dict_structure_fn`, :func:`cattrs.gen.make_dict_unstructure_fn`,
-:func:`cattrs.gen.iterable_unstructure_factory`, registered as hook factories on the
-converter), so that the hook the converter answers for a field (``get_structure_hook``,
-``get_unstructure_hook``) is recognised by identity; so are the scalar hooks the caller
-registered and hands over with the code writing or reading them inline, and the hook of
-strings and integers registered here (``kind(value)``, as cattrs' own). A hook a host
-registers for its own class (it wins over a factory) is called as it is. Like the
-converter's generated hooks, a writer or reader follows the hooks registered before its
-first use.
+classes (:func:`cattrs.gen.make_dict_structure_fn`,
+:func:`cattrs.gen.make_dict_unstructure_fn`) and the writing hooks of optional fields and
+homogeneous tuples (:func:`cattrs.gen.iterable_unstructure_factory`) are made here and
+registered as hook factories on the converter, so that the hook the converter answers for
+a field (``get_structure_hook``, ``get_unstructure_hook``) is recognised by identity; so
+are the scalar hooks the caller registered and hands over with the code writing or reading
+them inline, and the reading hook of strings and integers registered here
+(``kind(value)``, as cattrs' own). Any other hook (reading an optional field or a tuple,
+a hook a host registers for its own class, which wins over a factory) is called as it
+is. Like the converter's generated hooks, a writer or reader follows the hooks registered
+before its first use.
 """
 
 from __future__ import annotations
