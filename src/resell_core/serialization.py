@@ -15,27 +15,26 @@ for catalogs) listing every bad field at once.
 
 Storage writes and reads every aggregate on every command, so :func:`to_json` writes attrs
 values with generated code, and :func:`loader`, :func:`structurer` and :func:`structure`
-read well-formed data with generated code; both give the converter's very text, values and
-errors, which they fall back to on anything unusual.
+read well-formed data with generated code (:mod:`resell_core._codec`); both give the
+converter's very text, values and errors, which they fall back to on anything unusual.
+The converter's hooks for attrs classes are cattrs' own generated ones
+(:func:`cattrs.gen.make_dict_structure_fn` refusing unknown keys with every error listed,
+:func:`cattrs.gen.make_dict_unstructure_fn`), made by that module.
 """
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Final, TypeVar, get_origin
+from typing import Any, TypeVar
 
-import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
-from cattrs.fns import identity, raise_error
 
-from resell_core.billing.invoices import InvoiceLine, LineKind
+from resell_core._codec import Codec, encode
 from resell_core.errors import (
     CatalogError,
     FieldProblem,
@@ -45,7 +44,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.overview import AccountQuery
 from resell_core.money import Money
-from resell_core.periods import Frequency, Period
+from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
 
@@ -345,10 +344,7 @@ def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
     Raises:
         InvalidInput: Listing every bad field (``CatalogError`` for a catalog).
     """
-    try:
-        read = _READERS[cls]
-    except KeyError:
-        read = _reader(cls)
+    read = _CODEC.reader(cls)
     if read is not None:
         try:
             return read(data)  # type: ignore[no-any-return]
@@ -371,76 +367,30 @@ def unstructure(value: object) -> Any:
     return converter.unstructure(value)
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-# What json.dumps(..., ensure_ascii=False, sort_keys=True) builds on every call, built once.
+_encode = encode
+"""What ``json.dumps(..., ensure_ascii=False, sort_keys=True)`` does, its encoder built once."""
 
 
-# -- JSON text written directly ------------------------------------------------------------
-# Storage writes every aggregate it saves as JSON, and the converter's dicts then the
-# encoder's sorting cost several times writing the text at once. For an attrs class whose
-# hook is the converter's generated one, a function is generated that writes the same text:
-# the keys in sorted order, each field as the encoder writes what the field's own hook
-# gives. Values of the expected types are written inline; any other value (a wrong type at
-# run time, an unknown hook) is handed to the hook and the encoder, so that the text is
-# still the reference's; and when anything fails the reference path runs again and raises
-# its own error.
-
-_quote = json.encoder.encode_basestring
-"""How the encoder (ensure_ascii=False) writes a string, quotes included."""
-
-
-def _generated(hook: object, kind: str, cls: type) -> bool:
-    """Tell whether ``hook`` is the converter's own generated hook for attrs class ``cls``."""
-    return (
-        attrs.has(cls)
-        and getattr(hook, "__name__", None) == f"{kind}_{cls.__name__}"
-        and getattr(hook, "overrides", None) == {}
-    )
-
-
-def _plain_fields(cls: type) -> list[attrs.Attribute[Any]] | None:
-    """Return the fields of ``cls`` the converter handles, or None if one needs its care."""
-    if (
-        getattr(cls, "__parameters__", ())
-        or converter.use_alias
-        or converter.omit_if_default
-        or converter.type_overrides
-    ):
-        return None
-    attrs.resolve_types(cls)
-    found = []
-    for field in attrs.fields(cls):
-        if not field.init:
-            continue
-        kind = field.type
-        if (
-            kind is None
-            or isinstance(kind, str | TypeVar)
-            or kind is Final
-            or get_origin(kind) in (Annotated, Final)
-            or not field.name.isidentifier()
-        ):
-            return None
-        found.append(field)
-    return found
-
-
+# -- JSON text written and read directly ----------------------------------------------------
 # Accounts share their plan selection objects (see _structure_selection) and a selection is
-# immutable once its parts are: its text is written once per object and kept with it.
-_SELECTION_TEXTS: dict[int, tuple[PlanSelection, str]] = {}
+# immutable once its parts are: its text is written once and kept, keyed by the selection's
+# value and served only to that very object (1 and True are equal in Python, not in JSON).
+_SELECTION_TEXTS: dict[PlanSelection, tuple[PlanSelection, str]] = {}
 
 
 def _selection_json(selection: PlanSelection) -> str:
     """Return ``_encode(_unstructure_selection(selection))``."""
-    kept = _SELECTION_TEXTS.get(id(selection))
+    try:
+        kept = _SELECTION_TEXTS.get(selection)
+    except TypeError:  # a part that cannot be hashed (a list) can change: write afresh
+        kept = None
     if kept is not None and kept[0] is selection:
         return kept[1]
     text = _encode(_unstructure_selection(selection))
     if _frozen_selection(selection):
         if len(_SELECTION_TEXTS) >= _SELECTIONS_KEPT:
             _SELECTION_TEXTS.clear()
-        # The entry holds the selection, so that its id names no other object meanwhile.
-        _SELECTION_TEXTS[id(selection)] = (selection, text)
+        _SELECTION_TEXTS[selection] = (selection, text)
     return text
 
 
@@ -463,331 +413,82 @@ def _frozen_selection(selection: PlanSelection) -> bool:
     )
 
 
-_LINES_TEXTS: dict[int, tuple[tuple[InvoiceLine, ...], str]] = {}
-"""The text of invoice lines already written, by the tuple's id (a billing page shares
-one tuple of lines among the invoices of one price and period)."""
-
-
-def _lines_json(lines: tuple[InvoiceLine, ...], write_line: Callable[[Any], str]) -> str:
-    """Return the text of an invoice's ``lines`` as the generic code writes it, kept for a
-    tuple whose lines cannot change."""
-    kept = _LINES_TEXTS.get(id(lines))
-    if kept is not None and kept[0] is lines:
-        return kept[1]
-    text = "[" + ", ".join([write_line(line) for line in lines]) + "]"
-    if type(lines) is tuple and all(_frozen_line(line) for line in lines):
-        if len(_LINES_TEXTS) >= _SELECTIONS_KEPT:
-            _LINES_TEXTS.clear()
-        # The entry holds the tuple, so that its id names no other object meanwhile.
-        _LINES_TEXTS[id(lines)] = (lines, text)
-    return text
-
-
-def _frozen_money(money: object) -> bool:
-    return type(money) is Money and type(money.amount) is Decimal and type(money.currency) is str
-
-
-def _frozen_line(line: object) -> bool:
-    """Tell whether nothing inside ``line`` can change (its text is then for good)."""
-    if type(line) is not InvoiceLine:
-        return False
-    period = line.period
+def _write_money(value: str) -> str:
     return (
-        type(line.kind) is LineKind
-        and type(line.description) is str
-        and type(line.quantity) is Decimal
-        and _frozen_money(line.unit_price)
-        and _frozen_money(line.amount)
-        and (
-            period is None
-            or (type(period) is Period and type(period.start) is date and type(period.end) is date)
-        )
+        f"""('{{"amount": ' + _quote(str({value}.amount)) + ', "currency": ' """
+        f"""+ _quote({value}.currency) + '}}')"""
     )
 
 
-_WRITERS: dict[type, Callable[[Any], str] | None] = {}
-_date_iso = date.isoformat
-_datetime_iso = datetime.isoformat
+def _read_date(target: str, name: Callable[[object], str]) -> list[str]:
+    return [
+        f"if {target}.__class__ is not str:",
+        "    raise _Unusual",
+        f"{target} = {name(date.fromisoformat)}({target})",
+    ]
+
+
+def _read_decimal(target: str, name: Callable[[object], str]) -> list[str]:
+    return [
+        f"if {target}.__class__ is not str:",
+        "    raise _Unusual",
+        f"{target} = {name(Decimal)}({target})",
+        f"if not {target}.is_finite():",
+        "    raise _Unusual",
+    ]
+
+
+def _read_money(target: str, name: Callable[[object], str]) -> list[str]:
+    return [
+        f"if {target}.__class__ is not dict or len({target}) != 2:",
+        "    raise _Unusual",
+        f"{target}_amount = {target}['amount']",
+        f"if {target}_amount.__class__ is not str:",
+        "    raise _Unusual",
+        f"{target} = {name(Money)}({target}_amount, {target}['currency'])",
+    ]
+
+
+_CODEC = Codec(
+    converter,
+    # What the converter's hooks registered above give, written as the encoder writes it.
+    write_inline={
+        str: lambda v: f"_quote(str({v}))",  # decimals
+        date.isoformat: lambda v: f"_quote(_date_iso({v}))",
+        datetime.isoformat: lambda v: f"_quote(_datetime_iso({v}))",
+        _unstructure_money: _write_money,
+        _unstructure_selection: lambda v: f"_selection_json({v})",
+    },
+    # What those hooks give for well-formed stored data (a string, a two-key mapping).
+    read_inline={_date: _read_date, _decimal: _read_decimal, _money: _read_money},
+    names={
+        "_date_iso": date.isoformat,
+        "_datetime_iso": datetime.isoformat,
+        "_selection_json": _selection_json,
+    },
+)
+_CODEC.install()
 
 
 def _writer(cls: type) -> Callable[[Any], str] | None:
     """Return the generated writer of ``cls``, or None when it takes the reference path."""
-    try:
-        return _WRITERS[cls]
-    except KeyError:
-        pass
-    _WRITERS[cls] = None  # a class that holds itself writes its inner values the long way
-    try:
-        write = _make_writer(cls)
-    except Exception:  # e.g. a type that cannot be resolved: the converter will say so
-        write = None
-    _WRITERS[cls] = write
-    return write
+    return _CODEC.writer(cls)
 
 
-def _make_writer(cls: type) -> Callable[[Any], str] | None:
-    fields = _plain_fields(cls) if attrs.has(cls) else None
-    if fields is None or not _generated(converter.get_unstructure_hook(cls), "unstructure", cls):
-        return None
-    env: dict[str, Any] = {
-        "_quote": _quote,
-        "_encode": _encode,
-        "_int_text": int.__repr__,
-        "_date_iso": _date_iso,
-        "_datetime_iso": _datetime_iso,
-        "_selection_json": _selection_json,
-    }
-    lines = [f"def write_{cls.__name__}(value):"]
-    parts = []
-    for n, field in enumerate(sorted(fields, key=lambda f: f.name)):
-        hook = converter.get_unstructure_hook(field.type, cache_result=False)
-        lines.append(f"    x{n} = value.{field.name}")
-        lines.append(f"    s{n} = {_write_code(hook, field.type, f'x{n}', env, 0)}")
-        parts.append(f'"{field.name}": {{s{n}}}')
-    lines.append(f"    return f'{{{{{', '.join(parts)}}}}}'")
-    exec(compile("\n".join(lines), f"<to_json {cls.__qualname__}>", "exec"), env)
-    write: Callable[[Any], str] = env[f"write_{cls.__name__}"]
-    return write
-
-
-def _write_code(hook: Any, kind: Any, value: str, env: dict[str, Any], depth: int) -> str:
-    """Return an expression writing ``value`` (a name) as the encoder writes ``hook(value)``.
-
-    ``kind`` is the declared type ``hook`` was found for.
-    """
-    if hook is identity:
-        # The encoder writes the value itself: check the run-time type where it matters.
-        if kind is int:
-            return f"(_int_text({value}) if {value}.__class__ is int else _encode({value}))"
-        if kind is bool:
-            return (
-                f"('true' if {value} is True else 'false' if {value} is False "
-                f"else _encode({value}))"
-            )
-        if isinstance(kind, type) and issubclass(kind, str):
-            return f"_quote({value})"  # refuses anything but a str (or an str enum member)
-        return f"_encode({value})"
-    if hook is str:
-        return f"_quote(str({value}))"
-    if hook is _date_iso:
-        return f"_quote(_date_iso({value}))"
-    if hook is _datetime_iso:
-        return f"_quote(_datetime_iso({value}))"
-    if hook is _unstructure_money:
-        return (
-            f"""('{{"amount": ' + _quote(str({value}.amount)) + ', "currency": ' """
-            f"""+ _quote({value}.currency) + '}}')"""
-        )
-    if hook is _unstructure_selection:
-        return f"_selection_json({value})"
-    name = getattr(hook, "__name__", None)
-    args: tuple[Any, ...] = getattr(kind, "__args__", ())
-    defaults: tuple[Any, ...] = getattr(hook, "__defaults__", None) or ()
-    if name == "unstructure_optional" and len(defaults) == 1 and type(None) in args:
-        (inner,) = defaults
-        (other,) = (a for a in args if a is not type(None))
-        return f"('null' if {value} is None else {_write_code(inner, other, value, env, depth)})"
-    item = f"e{depth}"
-    if (
-        kind == tuple[InvoiceLine, ...]
-        and name == "unstructure_iterable"
-        and len(defaults) == 2
-        and defaults[0] in (list, tuple)
-        and _generated(defaults[1], "unstructure", InvoiceLine)
-    ):
-        write_line = _writer(InvoiceLine)
-        if write_line is not None:
-            env["_lines_json"] = _lines_json
-            env["_write_line"] = write_line
-            return f"_lines_json({value}, _write_line)"
-    if name == "unstructure_iterable" and len(defaults) == 2 and defaults[0] in (list, tuple):
-        code = _write_code(defaults[1], args[0], item, env, depth + 1)
-        return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
-    if hook in (list, tuple):
-        code = _write_code(identity, args[0] if args else Any, item, env, depth + 1)
-        return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
-    if isinstance(kind, type) and _generated(hook, "unstructure", kind):
-        nested = _writer(kind)
-        if nested is not None:
-            env[f"write_{id(kind)}"] = nested
-            return f"write_{id(kind)}({value})"
-    env[f"hook_{id(hook)}"] = hook
-    return f"_encode(hook_{id(hook)}({value}))"
+def _reader(cls: Any) -> Callable[[Any], Any] | None:
+    """Return the generated reader of ``cls``, or None when its hook always runs."""
+    return _CODEC.reader(cls)
 
 
 def to_json(value: object) -> str:
     """Serialise a library value to JSON text."""
-    try:
-        write = _WRITERS[value.__class__]
-    except KeyError:
-        write = _writer(value.__class__)
+    write = _CODEC.writer(value.__class__)
     if write is not None:
         try:
             return write(value)
         except Exception:  # the reference path below gives the text, or raises its error
             pass
     return _encode(converter.unstructure(value))
-
-
-# -- stored JSON read back directly ---------------------------------------------------------
-# The converter's generated hook for a class checks every field and collects every error
-# before building the value, at a price paid on every read. For an attrs class whose hook
-# is that generated one, a reader is generated that takes well-formed data only: a dict
-# with every field, each plain value of the exact type stored text gives, the same hooks
-# called for the rest and the class built with the same arguments, so that it returns what
-# the hook returns. On anything else it gives up and the hook runs, with its own errors.
-# Like the converter's generated hooks, a reader follows the hooks registered before its
-# first use.
-
-
-class _Unusual(Exception):
-    """Data a generated reader does not take as it is: the converter's hook decides."""
-
-
-_READERS: dict[Any, Callable[[Any], Any] | None] = {}
-
-
-def _reader(cls: Any) -> Callable[[Any], Any] | None:
-    """Return the generated reader of ``cls``, or None when its hook always runs."""
-    try:
-        return _READERS[cls]
-    except KeyError:
-        pass
-    _READERS[cls] = None  # a class that holds itself reads its inner values with the hook
-    try:
-        read = _make_reader(cls)
-    except Exception:  # e.g. a type that cannot be resolved: the converter will say so
-        read = None
-    _READERS[cls] = read
-    return read
-
-
-def _named(env: dict[str, Any], value: object) -> str:
-    """Put ``value`` in a generated function's globals and return its name there."""
-    name = f"g{len(env)}"
-    env[name] = value
-    return name
-
-
-def _make_reader(cls: Any) -> Callable[[Any], Any] | None:
-    fields = _plain_fields(cls) if isinstance(cls, type) and attrs.has(cls) else None
-    if (
-        fields is None
-        or getattr(converter, "_prefer_attrib_converters", True)
-        or not _generated(converter.get_structure_hook(cls), "structure", cls)
-    ):
-        return None
-    env: dict[str, Any] = {"_Unusual": _Unusual, "_cls": cls}
-    lines = [
-        f"def read_{cls.__name__}(data):",
-        f"    if data.__class__ is not dict or len(data) != {len(fields)}:",
-        "        raise _Unusual",
-    ]
-    for n, field in enumerate(fields):
-        hook = converter.get_structure_hook(field.type, cache_result=False)
-        if hook is raise_error:
-            return None
-        lines += _read_code(
-            hook, field.type, f"x{n}", f"data[{field.name!r}]", env=env, indent="    "
-        )
-    arguments = ", ".join(f"{field.alias}=x{n}" for n, field in enumerate(fields))
-    lines.append(f"    return _cls({arguments})")
-    exec(compile("\n".join(lines), f"<reader {cls.__qualname__}>", "exec"), env)
-    read: Callable[[Any], Any] = env[f"read_{cls.__name__}"]
-    return read
-
-
-def _read_code(
-    hook: Any, kind: Any, target: str, source: str, *, env: dict[str, Any], indent: str
-) -> list[str]:
-    """Return lines setting ``target`` to ``hook(source, kind)`` or raising.
-
-    Every line either computes what the converter computes for ``source`` or raises
-    (``_Unusual`` for data it does not take, or the error of a hook or a class).
-    """
-    unusual = f"{indent}    raise _Unusual"
-    take = [] if target == source else [f"{indent}{target} = {source}"]
-    if hook == converter._structure_call:
-        if kind in (str, int, bool):
-            # The converter calls kind(value): a value of exactly that type is returned as is.
-            return [
-                *take,
-                f"{indent}if {target}.__class__ is not {kind.__name__}:",
-                unusual,
-            ]
-        if isinstance(kind, type) and issubclass(kind, enum.Enum):
-            with contextlib.suppress(TypeError):  # a member's value that is not hashable
-                # kind(value) finds a member by its value in such a table first.
-                members = _named(env, {member.value: member for member in kind})
-                return [f"{indent}{target} = {members}[{source}]"]
-        return [f"{indent}{target} = {_named(env, kind)}({source})"]
-    if hook is _date:
-        return [
-            *take,
-            f"{indent}if {target}.__class__ is not str:",
-            unusual,
-            f"{indent}{target} = {_named(env, date.fromisoformat)}({target})",
-        ]
-    if hook is _decimal:
-        return [
-            *take,
-            f"{indent}if {target}.__class__ is not str:",
-            unusual,
-            f"{indent}{target} = {_named(env, Decimal)}({target})",
-            f"{indent}if not {target}.is_finite():",
-            unusual,
-        ]
-    if hook is _money:
-        return [
-            *take,
-            f"{indent}if {target}.__class__ is not dict or len({target}) != 2:",
-            unusual,
-            f"{indent}{target}_amount = {target}['amount']",
-            f"{indent}if {target}_amount.__class__ is not str:",
-            unusual,
-            f"{indent}{target} = {_named(env, Money)}({target}_amount, {target}['currency'])",
-        ]
-    args: tuple[Any, ...] = getattr(kind, "__args__", ())
-    if hook == converter._structure_optional and len(args) == 2 and type(None) in args:
-        (other,) = (arg for arg in args if arg is not type(None))
-        inner = converter.get_structure_hook(other)
-        return [
-            *take,
-            f"{indent}if {target} is not None:",
-            *_read_code(inner, other, target, target, env=env, indent=f"{indent}    "),
-        ]
-    if (
-        hook == converter._structure_tuple
-        and len(args) == 2
-        and args[1] is Ellipsis
-        and args[0] is not Any
-    ):
-        item = _item_reader(converter.get_structure_hook(args[0]), args[0])
-        return [
-            *take,
-            f"{indent}if {target}.__class__ is not list:",
-            unusual,
-            f"{indent}{target} = tuple([{_named(env, item)}(item) for item in {target}])",
-        ]
-    if isinstance(kind, type) and _generated(hook, "structure", kind):
-        nested = _reader(kind)
-        if nested is not None:
-            return [f"{indent}{target} = {_named(env, nested)}({source})"]
-    return [f"{indent}{target} = {_named(env, hook)}({source}, {_named(env, kind)})"]
-
-
-def _item_reader(hook: Any, kind: Any) -> Callable[[Any], Any]:
-    """Return a function reading one item of a homogeneous tuple of ``kind``."""
-    if isinstance(kind, type) and _generated(hook, "structure", kind):
-        nested = _reader(kind)
-        if nested is not None:
-            return nested
-    env: dict[str, Any] = {"_Unusual": _Unusual}
-    lines = ["def read_item(item):", *_read_code(hook, kind, "x", "item", env=env, indent="    ")]
-    lines.append("    return x")
-    exec(compile("\n".join(lines), f"<reader {kind!r}>", "exec"), env)
-    read: Callable[[Any], Any] = env["read_item"]
-    return read
 
 
 def structurer(cls: type[T]) -> Callable[[Any], T]:
@@ -798,7 +499,7 @@ def structurer(cls: type[T]) -> Callable[[Any], T]:
     translated as :func:`structure` translates them.
     """
     hook = converter.get_structure_hook(cls)
-    read = _reader(cls)
+    read = _CODEC.reader(cls)
 
     def build(data: Any) -> T:
         if read is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import operator
 import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -25,7 +26,9 @@ import attrs
 from sqlalchemy import Connection, Date
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.crud import REQUIRED
+from sqlalchemy.types import TupleType
+
+from resell_core._construct import compile_function
 
 __all__ = ["Compiled", "compile_once", "driver_cursor", "padded"]
 
@@ -143,8 +146,12 @@ class Compiled:
             parts.append(part if self.names is not None else f"{name!r}: {part}")
         body = f"({', '.join(parts)},)" if self.names is not None else f"{{{', '.join(parts)}}}"
         # The code is built from the statement's own parameter names, nothing else.
-        exec(f"def convert(row):\n    return {body}", namespace)
-        convert: Callable[[tuple[Any, ...]], Any] = namespace["convert"]
+        convert: Callable[[tuple[Any, ...]], Any] = compile_function(
+            "convert",
+            "<resell_core statement parameters>",
+            f"def convert(row):\n    return {body}\n",
+            namespace,
+        )
         return convert
 
     def run_values(
@@ -199,7 +206,12 @@ def padded(values: Sequence[object], smallest: int = 8) -> list[object]:
     return [*values, *([values[0]] * (size - len(values)))]
 
 
-_cache: dict[tuple[int, str, tuple[str, ...] | None], tuple[ClauseElement, Compiled | None]] = {}
+_Shape = tuple[str, tuple[str, ...] | None]
+_cache: weakref.WeakKeyDictionary[ClauseElement, dict[_Shape, Compiled | None]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each statement's compiled forms, by dialect and columns; an entry goes with its
+statement (statements compare and hash by identity)."""
 _cache_lock = threading.Lock()
 
 
@@ -210,41 +222,50 @@ def compile_once(
     on the driver's cursor (a parameter expanded at execution, such as ``IN``).
 
     Args:
-        statement: A statement built once (its identity is the cache key).
+        statement: A statement built once (the cache holds its compiled forms while it
+            lives).
         dialect: The engine's dialect.
         columns: For an INSERT or UPDATE, the columns given (the others keep their
             defaults).
     """
-    key = (id(statement), dialect.name, columns)
-    found = _cache.get(key)
-    if found is not None and found[0] is statement:
-        return found[1]
-    kwargs: dict[str, Any] = {} if columns is None else {"column_keys": list(columns)}
-    compiled = statement.compile(dialect=dialect, **kwargs)
-    result: Compiled | None = None
-    expanding = any(b.expanding for b in getattr(compiled, "binds", {}).values())
-    if not expanding:
-        names = getattr(compiled, "positiontup", None)
-        processors: dict[str, _Processor] = {
-            name: _remembering(process) if _is_date(compiled, name) else process
-            for name, process in getattr(compiled, "_bind_processors", {}).items()
-        }
-        result = Compiled(
-            compiled.string,
-            None if names is None else tuple(names),
-            # An INSERT's parameters hold REQUIRED until given: no value of their own.
-            {k: v for k, v in compiled.params.items() if v is not None and v is not REQUIRED},
-            processors,
-        )
+    shape = (dialect.name, columns)
+    forms = _cache.get(statement)
+    if forms is not None and shape in forms:
+        return forms[shape]
+    result = _compile(statement, dialect, columns)
     with _cache_lock:
-        # The statement is kept with its entry, so that its id cannot be reused meanwhile.
-        _cache[key] = (statement, result)
+        _cache.setdefault(statement, {})[shape] = result
     return result
 
 
-def _is_date(compiled: Any, name: str) -> bool:
-    bind = getattr(compiled, "binds", {}).get(name)
-    return bind is not None and isinstance(bind.type, Date)
+def _compile(
+    statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...] | None
+) -> Compiled | None:
+    kwargs: dict[str, Any] = {} if columns is None else {"column_keys": list(columns)}
+    compiled = statement.compile(dialect=dialect, **kwargs)
+    binds: Mapping[str, Any] = getattr(compiled, "binds", {})
+    if any(b.expanding or isinstance(b.type, TupleType) for b in binds.values()):
+        return None
+    processors: dict[str, _Processor] = {}
+    for name, bind in binds.items():
+        if bind.literal_execute:
+            continue  # rendered into the SQL text, never bound
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = _remembering(process) if isinstance(bind.type, Date) else process
+    names = getattr(compiled, "positiontup", None)
+    return Compiled(
+        compiled.string,
+        None if names is None else tuple(names),
+        # A parameter the statement requires (an INSERT's or UPDATE's given column) has
+        # no value of its own until the call gives it.
+        {
+            k: v
+            for k, v in compiled.params.items()
+            if v is not None and not (k in binds and binds[k].required)
+        },
+        processors,
+    )
 
 
 def _remembering(process: _Processor) -> _Processor:

@@ -1,0 +1,399 @@
+"""Generated JSON writers and readers at the edge: the converter's text and values, faster.
+
+Private; :mod:`resell_core.serialization` is its one user. Storage writes and reads every
+aggregate it keeps as JSON on every command, and the reference path (the converter's
+hooks, then the standard encoder sorting every dict's keys; the decoder, then the
+converter's hook checking every field and collecting every error) costs several times
+the work itself. For an attrs class this module generates, from the class's own field
+names (:func:`resell_core._construct.compile_function`):
+
+- a **writer** giving the very text ``encode(converter.unstructure(value))`` gives: the
+  keys in sorted order, each field as the encoder writes what the field's hook gives;
+  values of the expected types written inline, any other handed to the hook and the
+  encoder; on any error the caller runs the reference path, which raises its own;
+- a **reader** taking well-formed data only (a dict holding exactly the class's fields),
+  calling the field's hook for each field, or the same work inline for a hook it knows,
+  and building the class with the same arguments; on anything unusual it raises and the
+  caller runs the converter's hook, with its own errors.
+
+How it knows what a hook does, through cattrs' public API only: the hooks of attrs
+classes (:func:`cattrs.gen.make_dict_structure_fn`,
+:func:`cattrs.gen.make_dict_unstructure_fn`) and the writing hooks of optional fields and
+homogeneous tuples (:func:`cattrs.gen.iterable_unstructure_factory`) are made here and
+registered as hook factories on the converter, so that the hook the converter answers for
+a field (``get_structure_hook``, ``get_unstructure_hook``) is recognised by identity; so
+are the scalar hooks the caller registered and hands over with the code writing or reading
+them inline, and the reading hook of strings and integers registered here
+(``kind(value)``, as cattrs' own). Any other hook (reading an optional field or a tuple,
+a hook a host registers for its own class, which wins over a factory) is called as it
+is. Like the converter's generated hooks, a writer or reader follows the hooks registered
+before its first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import types
+import typing
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Final, TypeVar, get_origin
+
+import attrs
+import cattrs
+from cattrs.fns import identity, raise_error
+from cattrs.gen import (
+    iterable_unstructure_factory,
+    make_dict_structure_fn,
+    make_dict_unstructure_fn,
+)
+
+from resell_core._construct import compile_function
+
+__all__ = ["Codec", "Unusual", "encode", "quote"]
+
+encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+"""What ``json.dumps(value, ensure_ascii=False, sort_keys=True)`` does, its encoder built
+once."""
+
+quote = json.encoder.encode_basestring
+"""How that encoder writes a string, quotes included."""
+
+
+class Unusual(Exception):
+    """Data a generated reader does not take as it is: the converter's hook decides."""
+
+
+WriteInline = Callable[[str], str]
+"""Given the name holding a value, an expression giving its JSON text."""
+
+ReadInline = Callable[[str, Callable[[object], str]], list[str]]
+"""Given the name holding raw data and a function naming an object in the generated
+code's globals, lines setting that name to the value read or raising (``Unusual`` for
+data they do not take)."""
+
+
+@attrs.frozen
+class _Nested:
+    """A hook made here for an attrs class."""
+
+    cls: type
+
+
+@attrs.frozen
+class _Optional:
+    """A hook made here for ``other | None``: ``None``, or what ``inner`` gives."""
+
+    other: Any
+    inner: Any
+
+
+@attrs.frozen
+class _Sequence:
+    """A hook made here for ``tuple[item, ...]``: a list of what ``inner`` gives."""
+
+    item: Any
+    inner: Any
+
+
+def _known(table: Mapping[Any, Any], hook: Any) -> Any:
+    """Return what ``table`` holds for ``hook``, or None (a hook need not be hashable, nor
+    weakly referable)."""
+    try:
+        return table.get(hook)
+    except TypeError:
+        return None
+
+
+def _named(env: dict[str, Any], value: object) -> str:
+    """Put ``value`` in a generated function's globals and return its name there."""
+    name = f"g{len(env)}"
+    env[name] = value
+    return name
+
+
+def _optional_of(kind: Any) -> Any:
+    """Return ``X`` for ``X | None`` (``Optional[X]``), else None."""
+    if get_origin(kind) not in (typing.Union, types.UnionType):
+        return None
+    args = kind.__args__
+    if len(args) != 2 or type(None) not in args:
+        return None
+    (other,) = (arg for arg in args if arg is not type(None))
+    return None if isinstance(other, TypeVar) else other
+
+
+def _item_of(kind: Any) -> Any:
+    """Return ``X`` for ``tuple[X, ...]``, else None."""
+    args: tuple[Any, ...] = getattr(kind, "__args__", ())
+    if get_origin(kind) is not tuple or len(args) != 2 or args[1] is not Ellipsis:
+        return None
+    return None if args[0] is Any or isinstance(args[0], TypeVar) else args[0]
+
+
+def _call(value: Any, kind: Any) -> Any:
+    """The structure hook of strings and integers (booleans, str and int enums): ``kind(value)``."""
+    return kind(value)
+
+
+def _is_plain_attrs(kind: Any) -> bool:
+    return isinstance(kind, type) and attrs.has(kind) and not getattr(kind, "__parameters__", ())
+
+
+def _plain_fields(cls: type) -> list[attrs.Attribute[Any]] | None:
+    """Return the fields of ``cls`` to read and write, or None if one needs the hook's care."""
+    attrs.resolve_types(cls)
+    found = []
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        kind = field.type
+        if (
+            kind is None
+            or isinstance(kind, str | TypeVar)
+            or kind is Final
+            or get_origin(kind) in (Annotated, Final)
+            or not field.name.isidentifier()
+        ):
+            return None
+        found.append(field)
+    return found
+
+
+def _identity_code(kind: Any, value: str) -> str:
+    """An expression writing ``value`` as the encoder writes it, where the hook is identity."""
+    if kind is int:
+        return f"(_int_text({value}) if {value}.__class__ is int else _encode({value}))"
+    if kind is bool:
+        return f"('true' if {value} is True else 'false' if {value} is False else _encode({value}))"
+    if isinstance(kind, type) and issubclass(kind, str):
+        return f"_quote({value})"  # refuses anything but a str (or an str enum member)
+    return f"_encode({value})"
+
+
+def _call_code(kind: Any, target: str, source: str, env: dict[str, Any]) -> list[str]:
+    """Lines setting ``target`` to ``kind(source)`` or raising ``_Unusual``."""
+    if kind in (str, int, bool):
+        # A value of exactly that type is kind(value) itself.
+        return [
+            f"    {target} = {source}",
+            f"    if {target}.__class__ is not {kind.__name__}:",
+            "        raise _Unusual",
+        ]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        with contextlib.suppress(TypeError):  # a member's value that is not hashable
+            # kind(value) finds a member by its value in such a table first.
+            members = _named(env, {member.value: member for member in kind})
+            return [f"    {target} = {members}[{source}]"]
+    return [f"    {target} = {_named(env, kind)}({source})"]
+
+
+class Codec:
+    """The generated writers and readers of one converter.
+
+    Args:
+        converter: The converter whose text and values they give.
+        write_inline: Unstructure hooks the converter holds, with how to write inline
+            the JSON text of what each gives.
+        read_inline: Structure hooks the converter holds, with how to read inline, from
+            well-formed data, what each gives.
+        names: Objects the inline code names.
+    """
+
+    def __init__(
+        self,
+        converter: cattrs.Converter,
+        *,
+        write_inline: Mapping[Any, WriteInline],
+        read_inline: Mapping[Any, ReadInline],
+        names: Mapping[str, object],
+    ) -> None:
+        self._converter = converter
+        self._write_inline = dict(write_inline)
+        self._read_inline = dict(read_inline)
+        self._names = dict(names)
+        # The hooks made here, each with what it does; an entry goes with its hook.
+        self._made: weakref.WeakKeyDictionary[Any, _Nested | _Optional | _Sequence] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._made_structure: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+        self._writers: dict[type, Callable[[Any], str] | None] = {}
+        self._readers: dict[type, Callable[[Any], Any] | None] = {}
+
+    def install(self) -> None:
+        """Register on the converter the hook factories whose hooks this codec knows."""
+        c = self._converter
+        c.register_structure_hook(str, _call)
+        c.register_structure_hook(int, _call)
+        c.register_structure_hook_factory(_is_plain_attrs, self._structure_attrs)
+        c.register_unstructure_hook_factory(_is_plain_attrs, self._unstructure_attrs)
+        c.register_unstructure_hook_factory(
+            lambda t: _optional_of(t) is not None, self._unstructure_optional
+        )
+        c.register_unstructure_hook_factory(
+            lambda t: _item_of(t) is not None, self._unstructure_sequence
+        )
+
+    # -- the converter's hooks ------------------------------------------------------------
+    def _structure_attrs(self, cls: type) -> Any:
+        attrs.resolve_types(cls)
+        hook: Any = make_dict_structure_fn(
+            cls,
+            self._converter,
+            _cattrs_forbid_extra_keys=self._converter.forbid_extra_keys,
+            _cattrs_detailed_validation=self._converter.detailed_validation,
+            _cattrs_prefer_attrib_converters=False,
+        )
+        self._made_structure[hook] = cls
+        return hook
+
+    def _unstructure_attrs(self, cls: type) -> Any:
+        attrs.resolve_types(cls)
+        hook: Any = make_dict_unstructure_fn(cls, self._converter)
+        self._made[hook] = _Nested(cls)
+        return hook
+
+    def _unstructure_optional(self, kind: Any) -> Any:
+        other = _optional_of(kind)
+        inner = self._converter.get_unstructure_hook(other)
+
+        def unstructure_optional(value: Any) -> Any:
+            return None if value is None else inner(value)
+
+        self._made[unstructure_optional] = _Optional(other, inner)
+        return unstructure_optional
+
+    def _unstructure_sequence(self, kind: Any) -> Any:
+        item = _item_of(kind)
+        hook = iterable_unstructure_factory(kind, self._converter, unstructure_to=list)
+        if hook is not list:
+            self._made[hook] = _Sequence(item, self._converter.get_unstructure_hook(item))
+        return hook
+
+    # -- writers ------------------------------------------------------------------------
+    def writer(self, cls: type) -> Callable[[Any], str] | None:
+        """Return the generated writer of ``cls``, or None when it takes the reference path."""
+        try:
+            return self._writers[cls]
+        except KeyError:
+            pass
+        self._writers[cls] = None  # a class that holds itself writes its inner values the long way
+        try:
+            write = self._make_writer(cls)
+        except Exception:  # e.g. a type that cannot be resolved: the converter will say so
+            write = None
+        self._writers[cls] = write
+        return write
+
+    def _make_writer(self, cls: type) -> Callable[[Any], str] | None:
+        made = _known(self._made, self._converter.get_unstructure_hook(cls))
+        fields = _plain_fields(cls) if made == _Nested(cls) else None
+        if fields is None:
+            return None
+        env: dict[str, Any] = {
+            **self._names,
+            "_quote": quote,
+            "_encode": encode,
+            "_int_text": int.__repr__,
+        }
+        lines = [f"def write_{cls.__name__}(value):"]
+        parts = []
+        for n, field in enumerate(sorted(fields, key=lambda f: f.name)):
+            hook = self._converter.get_unstructure_hook(field.type, cache_result=False)
+            lines.append(f"    x{n} = value.{field.name}")
+            lines.append(f"    s{n} = {self._write_code(hook, field.type, f'x{n}', env, 0)}")
+            parts.append(f'"{field.name}": {{s{n}}}')
+        lines.append(f"    return f'{{{{{', '.join(parts)}}}}}'")
+        write: Callable[[Any], str] = compile_function(
+            f"write_{cls.__name__}",
+            f"<resell_core to_json {cls.__qualname__}>",
+            "\n".join(lines) + "\n",
+            env,
+        )
+        return write
+
+    def _write_code(self, hook: Any, kind: Any, value: str, env: dict[str, Any], depth: int) -> str:
+        """Return an expression writing ``value`` (a name) as the encoder writes
+        ``hook(value)``; ``kind`` is the declared type ``hook`` was found for."""
+        if hook is identity:
+            return _identity_code(kind, value)
+        inline: WriteInline | None = _known(self._write_inline, hook)
+        if inline is not None:
+            return inline(value)
+        made = _known(self._made, hook)
+        if isinstance(made, _Optional):
+            code = self._write_code(made.inner, made.other, value, env, depth)
+            return f"('null' if {value} is None else {code})"
+        item = f"e{depth}"
+        if isinstance(made, _Sequence):
+            code = self._write_code(made.inner, made.item, item, env, depth + 1)
+            return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
+        if hook is list:  # a tuple of values the encoder writes as they are
+            code = _identity_code(_item_of(kind), item)
+            return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
+        if isinstance(made, _Nested) and made.cls is kind:
+            nested = self.writer(kind)
+            if nested is not None:
+                return f"{_named(env, nested)}({value})"
+        return f"_encode({_named(env, hook)}({value}))"
+
+    # -- readers ------------------------------------------------------------------------
+    def reader(self, cls: Any) -> Callable[[Any], Any] | None:
+        """Return the generated reader of ``cls``, or None when its hook always runs."""
+        try:
+            return self._readers[cls]
+        except KeyError:
+            pass
+        self._readers[cls] = None  # a class that holds itself reads its inner values with the hook
+        try:
+            read = self._make_reader(cls)
+        except Exception:  # e.g. a type that cannot be resolved: the converter will say so
+            read = None
+        self._readers[cls] = read
+        return read
+
+    def _make_reader(self, cls: Any) -> Callable[[Any], Any] | None:
+        if not _is_plain_attrs(cls):
+            return None
+        made = _known(self._made_structure, self._converter.get_structure_hook(cls))
+        fields = _plain_fields(cls) if made is cls else None
+        if fields is None:
+            return None
+        env: dict[str, Any] = {**self._names, "_Unusual": Unusual, "_cls": cls}
+        lines = [
+            f"def read_{cls.__name__}(data):",
+            f"    if data.__class__ is not dict or len(data) != {len(fields)}:",
+            "        raise _Unusual",
+        ]
+        for n, field in enumerate(fields):
+            hook = self._converter.get_structure_hook(field.type, cache_result=False)
+            if hook is raise_error:
+                return None
+            lines += self._read_code(hook, field.type, f"x{n}", f"data[{field.name!r}]", env)
+        arguments = ", ".join(f"{field.alias}=x{n}" for n, field in enumerate(fields))
+        lines.append(f"    return _cls({arguments})")
+        read: Callable[[Any], Any] = compile_function(
+            f"read_{cls.__name__}",
+            f"<resell_core reader {cls.__qualname__}>",
+            "\n".join(lines) + "\n",
+            env,
+        )
+        return read
+
+    def _read_code(
+        self, hook: Any, kind: Any, target: str, source: str, env: dict[str, Any]
+    ) -> list[str]:
+        """Return lines setting ``target`` to ``hook(source, kind)`` or raising."""
+        if hook is _call:
+            return _call_code(kind, target, source, env)
+        inline: ReadInline | None = _known(self._read_inline, hook)
+        if inline is not None:
+            body = inline(target, lambda value: _named(env, value))
+            return [f"    {target} = {source}", *(f"    {line}" for line in body)]
+        if _known(self._made_structure, hook) is kind:
+            nested = self.reader(kind)
+            if nested is not None:
+                return [f"    {target} = {_named(env, nested)}({source})"]
+        return [f"    {target} = {_named(env, hook)}({source}, {_named(env, kind)})"]
