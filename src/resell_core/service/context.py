@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from resell_core.audit import AuditEvent, aware_event
+from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
@@ -362,10 +362,6 @@ class Work:
         self.now = now = ctx.now()
         self.today = now.astimezone(ctx.billing_tz).date()
         self._effects: list[Callable[[], None]] = []
-        # "now" is checked aware once here, not by every audit entry's validator (a billing
-        # page writes hundreds). A naive one is left for AuditEvent to refuse, as before:
-        # a command that writes no entry does not fail on it.
-        self._aware_now = now if now.tzinfo is not None and now.utcoffset() is not None else None
         self._append = uow.events.append
 
     def new_id(self, kind: str) -> str:
@@ -390,11 +386,9 @@ class Work:
             after: The relevant state after, None when removed.
             agency_id: The agency concerned (the command's scope by default).
         """
-        at = self.now
-        entry = aware_event if at is self._aware_now else AuditEvent
         self._append(
-            entry(
-                at=at,
+            AuditEvent(
+                at=self.now,
                 agency_id=agency_id or self.command.scope,
                 actor=self.command.actor,
                 action=action,
@@ -407,12 +401,11 @@ class Work:
     def account_events(self, agency_id: str, events: tuple[AccountEvent, ...]) -> None:
         """Append an audit entry per lifecycle event (status before -> after)."""
         at = self.now
-        entry = aware_event if at is self._aware_now else AuditEvent
         actor = self.command.actor
         append = self._append
         for event in events:
             append(
-                entry(
+                AuditEvent(
                     at=at,
                     agency_id=agency_id,
                     actor=actor,
