@@ -20,7 +20,8 @@ fields), from ``attrs.fields(cls)``:
 Both give the value the class's own ``__init__`` and ``attrs.evolve`` give from the same
 (already valid, already converted) field values; a property test proves it for every
 class the storage adapters copy. They are for values that came out of the domain or the
-storage already checked: a storage copying the aggregates it hands out and journals.
+storage already checked: a storage copying the aggregates it hands out and journals, a
+service writing many audit entries at one time it checked once.
 
 Only slotted attrs classes (the default of ``attrs.define`` and ``attrs.frozen``) are
 served, and none whose instances ``__init__`` would give more than their fields (an

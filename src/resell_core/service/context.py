@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from resell_core._construct import unchecked
 from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
@@ -342,6 +343,10 @@ def event_action(event: object) -> str:
     return action
 
 
+_CHECKED_ENTRY: Callable[..., AuditEvent] = unchecked(AuditEvent)
+"""``AuditEvent(at, agency_id, actor, action, subject, before, after)`` for a time already
+checked aware (the command's one "now"): the same event, its validator not run again."""
+
 # A class's name never changes: its action is worked out once, then looked up (the billing
 # run records several events an account).
 _ACTIONS: dict[type, str] = {}
@@ -362,6 +367,10 @@ class Work:
         self.now = now = ctx.now()
         self.today = now.astimezone(ctx.billing_tz).date()
         self._effects: list[Callable[[], None]] = []
+        # "now" is checked aware once here, and entries at that time are then built without
+        # checking it again (a billing page writes hundreds). A naive one is left for
+        # AuditEvent to refuse: a command that writes no entry does not fail on it.
+        self._aware_now = now if now.utcoffset() is not None else None
         self._append = uow.events.append
 
     def new_id(self, kind: str) -> str:
@@ -386,16 +395,10 @@ class Work:
             after: The relevant state after, None when removed.
             agency_id: The agency concerned (the command's scope by default).
         """
+        at, command = self.now, self.command
+        entry = _CHECKED_ENTRY if at is self._aware_now else AuditEvent
         self._append(
-            AuditEvent(
-                at=self.now,
-                agency_id=agency_id or self.command.scope,
-                actor=self.command.actor,
-                action=action,
-                subject=subject,
-                before=before,
-                after=after,
-            )
+            entry(at, agency_id or command.scope, command.actor, action, subject, before, after)
         )
 
     def account_events(self, agency_id: str, events: tuple[AccountEvent, ...]) -> None:
@@ -403,16 +406,17 @@ class Work:
         at = self.now
         actor = self.command.actor
         append = self._append
+        entry = _CHECKED_ENTRY if at is self._aware_now else AuditEvent
         for event in events:
             append(
-                AuditEvent(
-                    at=at,
-                    agency_id=agency_id,
-                    actor=actor,
-                    action=_ACTIONS.get(type(event)) or event_action(event),
-                    subject=event.account_id,
-                    before=event.before.value,
-                    after=event.after.value,
+                entry(
+                    at,
+                    agency_id,
+                    actor,
+                    _ACTIONS.get(type(event)) or event_action(event),
+                    event.account_id,
+                    event.before.value,
+                    event.after.value,
                 )
             )
 
