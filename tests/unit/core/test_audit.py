@@ -19,6 +19,12 @@ class _NoOffset(tzinfo):
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
         return None
 
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "Nowhere"
+
 
 def _event(at: datetime) -> AuditEvent:
     return AuditEvent(
