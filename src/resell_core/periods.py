@@ -127,18 +127,14 @@ def _frequency(value: Frequency | str) -> Frequency:
     return value if type(value) is Frequency else Frequency.parse(value)
 
 
-_new = object.__new__
-_set_start = Period.__dict__["start"].__set__
-_set_end = Period.__dict__["end"].__set__
+def _term_period(anchor: date, months: int, n: int) -> Period:
+    return Period(_from_anchor(anchor, months * n), _from_anchor(anchor, months * (n + 1)))
 
 
-def _bounded(start: date, end: date) -> Period:
-    """Return ``Period(start, end)`` for bounds of consecutive cycles (``end`` is after
-    ``start`` by construction), without running the validator again."""
-    period: Period = _new(Period)
-    _set_start(period, start)
-    _set_end(period, end)
-    return period
+_nth = functools.lru_cache(maxsize=8192, typed=True)(_term_period)
+"""Period ``n`` of a term anchored on ``anchor`` with cycles of ``months``: a period is an
+immutable value, so accounts anchored on one day (a billing run bills many) share one
+instead of each building its own. Errors are not kept."""
 
 
 def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
@@ -158,8 +154,7 @@ def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     """
     if n < 0:
         raise InvalidInput.one("period", "n", "period indexes start at 0")
-    months = _frequency(frequency).months
-    return _bounded(_from_anchor(anchor, months * n), _from_anchor(anchor, months * (n + 1)))
+    return _nth(anchor, _frequency(frequency).months, n)
 
 
 def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tuple[int, Period]:
@@ -187,15 +182,11 @@ def periods_between(
     months = _frequency(frequency).months
     found: list[tuple[int, Period]] = []
     n = first
-    start = _from_anchor(anchor, months * n)
-    while start < until:
+    while _from_anchor(anchor, months * n) < until:
         if n < 0:
             raise InvalidInput.one("period", "n", "period indexes start at 0")
-        # Each bound is still computed from the anchor; a period's end is the next's start.
-        end = _from_anchor(anchor, months * (n + 1))
-        found.append((n, _bounded(start, end)))
+        found.append((n, _nth(anchor, months, n)))
         n += 1
-        start = end
     return found
 
 

@@ -11,11 +11,10 @@ prepaid credit. Listing helpers filter a sequence; storage does the same at scal
 from __future__ import annotations
 
 import enum
-import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -90,7 +89,7 @@ def _zero_of_invoice(invoice: Invoice) -> Money:
     return Money.zero(invoice.currency)
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
 class Invoice:
     """A charge to the agency: its lines, how it was paid and where it stands.
 
@@ -102,6 +101,10 @@ class Invoice:
     ``attempts`` counts declined charges (each next charge has a key of its own);
     ``dunning_ends_on`` is the retry schedule's last date, fixed at the first decline: the
     invoice fails no earlier, however often the agency retries (M3).
+
+    ``lines`` is made a tuple when the invoice is built (``__init__``, ``attrs.evolve``);
+    fields are not converted again on assignment (``on_setattr=NO_OP``): an invoice is
+    changed by building a new one, so ``__init__`` assigns its fields plainly.
     """
 
     id: str
@@ -198,31 +201,6 @@ def next_number(counter: int) -> tuple[int, int]:
     return counter, counter + 1
 
 
-@functools.cache
-def _assembler(cls: type[Any]) -> Callable[..., Any]:
-    """Return ``make(*values)``: a ``cls`` whose fields are set, in order, to ``values``.
-
-    ``__init__`` of an invoice costs twice as much (it goes through ``object.__setattr__``
-    for each of its 16 fields and converts its lines again); the billing run makes two
-    invoices and two lines an account from values known valid, so it sets the slots
-    directly. Nothing is converted nor checked: ``lines`` must already be a tuple.
-    """
-    names = [f.name for f in attrs.fields(cls)]
-    params = ", ".join(f"v{i}" for i in range(len(names)))
-    lines = [
-        f"def make({params}):",
-        "    new = _new(_cls)",
-        *(f"    _set{i}(new, v{i})" for i in range(len(names))),
-        "    return new",
-    ]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    namespace.update((f"_set{i}", cls.__dict__[name].__set__) for i, name in enumerate(names))
-    # The code is built from the number of the class's fields, nothing else.
-    exec("\n".join(lines), namespace)
-    make: Callable[..., Any] = namespace["make"]
-    return make
-
-
 def with_payment_state(
     invoice: Invoice,
     status: InvoiceStatus,
@@ -230,40 +208,22 @@ def with_payment_state(
     paid_pool: Money,
     next_retry_on: date | None,
 ) -> Invoice:
-    """Return ``invoice`` with a new status, prepaid parts and next retry day.
-
-    The same invoice as ``attrs.evolve`` would return, every other field kept, for a
-    quarter of the cost (payment changes the invoice of every account a billing run
-    bills); the new values are stored as given, as ``evolve`` would store them.
-    """
-    new: Invoice = _assembler(Invoice)(
-        invoice.id,
-        invoice.agency_id,
-        invoice.number,
-        invoice.account_id,
-        invoice.profile_id,
-        invoice.issued_on,
-        invoice.currency,
-        invoice.lines,
-        status,
-        paid_earmarked,
-        paid_pool,
-        invoice.paid_card,
-        invoice.attempts,
-        next_retry_on,
-        invoice.dunning_ends_on,
-        invoice.period_key,
-        invoice.version,
+    """Return ``invoice`` with a new status, prepaid parts and next retry day, every other
+    field kept."""
+    return attrs.evolve(
+        invoice,
+        status=status,
+        paid_earmarked=paid_earmarked,
+        paid_pool=paid_pool,
+        next_retry_on=next_retry_on,
     )
-    return new
 
 
 def _line(
     kind: LineKind, description: str, amount: Money, period: Period | None = None
 ) -> InvoiceLine:
     rounded = amount.rounded()
-    line: InvoiceLine = _assembler(InvoiceLine)(kind, description, _ONE, rounded, rounded, period)
-    return line
+    return InvoiceLine(kind, description, _ONE, rounded, rounded, period)
 
 
 def recurring_lines(
@@ -354,27 +314,21 @@ def build_recurring_invoice(
         lines = recurring_lines(due, figures, description=description)
     currency = figures.list_value.currency
     zero = Money.zero(currency)
-    # Invoice(...) with its defaults (open, nothing paid, no attempt), built by slots.
-    invoice: Invoice = _assembler(Invoice)(
-        invoice_id,
-        due.agency_id,
-        number,
-        due.account_id,
-        due.profile_id,
-        issued_on,
-        currency,
-        lines,
-        InvoiceStatus.OPEN,
-        zero,
-        zero,
-        zero,
-        0,
-        None,
-        None,
-        due.key,
-        0,
+    # Open, nothing paid, no attempt: the defaults, one zero for the three paid parts.
+    return Invoice(
+        id=invoice_id,
+        agency_id=due.agency_id,
+        number=number,
+        account_id=due.account_id,
+        profile_id=due.profile_id,
+        issued_on=issued_on,
+        currency=currency,
+        lines=lines,
+        paid_earmarked=zero,
+        paid_pool=zero,
+        paid_card=zero,
+        period_key=due.key,
     )
-    return invoice
 
 
 def build_change_invoice(

@@ -1043,6 +1043,19 @@ def _keep_no_cursor(query: AccountQuery) -> AccountQuery:
     return query if query.cursor is None else attrs.evolve(query, cursor=None)
 
 
+def _view_name(value: object) -> str:
+    # The name is kept stripped; its text is checked as given.
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise InvalidInput.one("saved view", "name", problem)
+    name = value.strip() if isinstance(value, str) else ""
+    if not name or len(name) > MAX_VIEW_NAME:
+        raise InvalidInput.one(
+            "saved view", "name", f"give the view a name of 1 to {MAX_VIEW_NAME} characters"
+        )
+    return name
+
+
 @attrs.frozen
 class SavedView:
     """A portal user's named personal view: filters, sort and columns (O6).
@@ -1057,19 +1070,8 @@ class SavedView:
     id: str
     agency_id: str
     user_id: str
-    name: str
+    name: str = attrs.field(converter=_view_name)
     query: AccountQuery = attrs.field(converter=_keep_no_cursor)
-
-    def __attrs_post_init__(self) -> None:
-        name = self.name.strip() if isinstance(self.name, str) else ""
-        problem = text_problem(self.name) if isinstance(self.name, str) else None
-        if problem is not None:
-            raise InvalidInput.one("saved view", "name", problem)
-        if not name or len(name) > MAX_VIEW_NAME:
-            raise InvalidInput.one(
-                "saved view", "name", f"give the view a name of 1 to {MAX_VIEW_NAME} characters"
-            )
-        object.__setattr__(self, "name", name)
 
 
 def open_view(view: SavedView, *, agency_id: str, user_id: str) -> SavedView:

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from resell_core.audit import AuditEvent, aware_event
+from resell_core._construct import unchecked
+from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
 from resell_core.billing.notices import Notice
@@ -342,6 +343,10 @@ def event_action(event: object) -> str:
     return action
 
 
+_CHECKED_ENTRY: Callable[..., AuditEvent] = unchecked(AuditEvent)
+"""``AuditEvent(at, agency_id, actor, action, subject, before, after)`` for a time already
+checked aware (the command's one "now"): the same event, its validator not run again."""
+
 # A class's name never changes: its action is worked out once, then looked up (the billing
 # run records several events an account).
 _ACTIONS: dict[type, str] = {}
@@ -362,10 +367,10 @@ class Work:
         self.now = now = ctx.now()
         self.today = now.astimezone(ctx.billing_tz).date()
         self._effects: list[Callable[[], None]] = []
-        # "now" is checked aware once here, not by every audit entry's validator (a billing
-        # page writes hundreds). A naive one is left for AuditEvent to refuse, as before:
-        # a command that writes no entry does not fail on it.
-        self._aware_now = now if now.tzinfo is not None and now.utcoffset() is not None else None
+        # "now" is checked aware once here, and entries at that time are then built without
+        # checking it again (a billing page writes hundreds). A naive one is left for
+        # AuditEvent to refuse: a command that writes no entry does not fail on it.
+        self._aware_now = now if now.utcoffset() is not None else None
         self._append = uow.events.append
 
     def new_id(self, kind: str) -> str:
@@ -390,36 +395,28 @@ class Work:
             after: The relevant state after, None when removed.
             agency_id: The agency concerned (the command's scope by default).
         """
-        at = self.now
-        entry = aware_event if at is self._aware_now else AuditEvent
+        at, command = self.now, self.command
+        entry = _CHECKED_ENTRY if at is self._aware_now else AuditEvent
         self._append(
-            entry(
-                at=at,
-                agency_id=agency_id or self.command.scope,
-                actor=self.command.actor,
-                action=action,
-                subject=subject,
-                before=before,
-                after=after,
-            )
+            entry(at, agency_id or command.scope, command.actor, action, subject, before, after)
         )
 
     def account_events(self, agency_id: str, events: tuple[AccountEvent, ...]) -> None:
         """Append an audit entry per lifecycle event (status before -> after)."""
         at = self.now
-        entry = aware_event if at is self._aware_now else AuditEvent
         actor = self.command.actor
         append = self._append
+        entry = _CHECKED_ENTRY if at is self._aware_now else AuditEvent
         for event in events:
             append(
                 entry(
-                    at=at,
-                    agency_id=agency_id,
-                    actor=actor,
-                    action=_ACTIONS.get(type(event)) or event_action(event),
-                    subject=event.account_id,
-                    before=event.before.value,
-                    after=event.after.value,
+                    at,
+                    agency_id,
+                    actor,
+                    _ACTIONS.get(type(event)) or event_action(event),
+                    event.account_id,
+                    event.before.value,
+                    event.after.value,
                 )
             )
 

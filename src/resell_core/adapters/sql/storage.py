@@ -62,6 +62,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from resell_core._construct import copier, replacer
 from resell_core.adapters.sql import overview as sql_overview
 from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.compiled import compile_once, driver_cursor, padded
@@ -920,6 +921,13 @@ class _Versioned(Generic[V]):
 
 
 def _copy(value: V) -> V:
+    """Return a copy of ``value`` field by field (:func:`resell_core._construct.copier`).
+
+    ``attrs.evolve`` runs ``__init__`` (converters and validators again) on values that
+    already passed them, at some 4-10 µs an aggregate; the storage copies every aggregate
+    it hands out or journals, so it copies the fields as they are (they are immutable
+    values: strings, dates, frozen attrs classes, tuples), as ``evolve`` would share them.
+    """
     cls: Any = type(value)
     copied: V = _copier(cls)(value)
     return copied
@@ -927,43 +935,15 @@ def _copy(value: V) -> V:
 
 @functools.cache
 def _copier(cls: Any) -> Callable[[Any], Any]:
-    """Return a function that copies a ``cls`` field by field, without ``__init__``.
-
-    ``attrs.evolve`` runs ``__init__`` (converters and validators again) on values that
-    already passed them, at some 4-10 µs an aggregate; the storage copies every aggregate
-    it hands out or journals, so it copies the fields as they are (they are immutable
-    values: strings, dates, frozen attrs classes, tuples), as ``evolve`` would share them.
-    Fields are assigned plainly when the class has no ``__setattr__`` of its own;
-    otherwise (a frozen class refuses assignment, another converts again) each is set
-    through its slot, or by ``object.__setattr__`` for a class without slots.
-    """
-    names = [f.name for f in attrs.fields(cls)]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    lines = ["def copy(value):", "    new = _new(_cls)"]
-    plain = cls.__setattr__ is object.__setattr__
-    for i, name in enumerate(names):
-        if plain:
-            lines.append(f"    new.{name} = value.{name}")
-            continue
-        slot = cls.__dict__.get(name)
-        namespace[f"_set{i}"] = (
-            slot.__set__
-            if hasattr(slot, "__set__")
-            else lambda new, value, name=name: object.__setattr__(new, name, value)
-        )
-        lines.append(f"    _set{i}(new, value.{name})")
-    lines.append("    return new")
-    # The code is built from the class's own field names, nothing else.
-    exec("\n".join(lines), namespace)
-    copy: Callable[[Any], Any] = namespace["copy"]
-    return copy
+    """Return the function that copies a ``cls`` as ``attrs.evolve`` would (one lookup
+    of the class a copy)."""
+    return copier(cls)
 
 
 def _with_version(value: V, version: int) -> V:
-    """Return a copy of ``value`` at ``version``."""
-    new = _copy(value)
-    object.__setattr__(new, "version", version)
-    return new
+    """Return a copy of ``value`` at ``version`` (``attrs.evolve(value, version=version)``)."""
+    stored: V = replacer(type(value), "version")(value, version)
+    return stored
 
 
 def _run(
