@@ -88,7 +88,9 @@ def _accept(_value: object, _field: str, _problems: list[FieldProblem]) -> None:
 
 
 def _is_protocol(cls: type) -> bool:
-    return bool(getattr(cls, "_is_protocol", False))
+    # PEP 544: a protocol class names Protocol among its bases (a class that merely
+    # implements one does not); typing.is_protocol says the same from Python 3.13 on.
+    return typing.Protocol in getattr(cls, "__bases__", ())
 
 
 def _is_input_class(cls: type) -> bool:

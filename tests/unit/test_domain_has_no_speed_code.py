@@ -59,28 +59,13 @@ def speed_code(tree: ast.AST) -> list[str]:
     return found
 
 
-def _marked(path: Path) -> object:
-    relative = path.relative_to(PACKAGE).as_posix()
-    if relative == "money.py":
-        return pytest.param(
-            path,
-            id=relative,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Money still builds by slots (object.__new__ and slot __set__) until "
-                "its construction is made plain",
-            ),
-        )
-    return pytest.param(path, id=relative)
-
-
 def test_the_walk_reads_the_whole_domain() -> None:
     names = {p.relative_to(PACKAGE).as_posix() for p in DOMAIN}
     assert {"money.py", "periods.py", "audit.py", "billing/invoices.py"} <= names
     assert {"lifecycle/terms.py", "lifecycle/overview.py", "pricing/__init__.py"} <= names
 
 
-@pytest.mark.parametrize("path", [_marked(p) for p in DOMAIN])
+@pytest.mark.parametrize("path", DOMAIN, ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_a_domain_module_has_no_speed_code(path: Path) -> None:
     assert speed_code(ast.parse(path.read_text(encoding="utf-8"))) == []
 
