@@ -29,8 +29,8 @@ import contextlib
 import functools
 import operator
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -64,8 +64,25 @@ from sqlalchemy.pool import StaticPool
 
 from resell_core.adapters.sql import overview as sql_overview
 from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.batches import (
+    PIPELINE_CHECKS,
+    BatchRefused,
+    count_changed,
+    run_batch,
+    run_batch_values,
+)
 from resell_core.adapters.sql.compiled import compile_once, driver_cursor, padded
+from resell_core.adapters.sql.driver_errors import (
+    connected,
+    first_line,
+    quietly,
+    refused,
+    refused_by_driver,
+    translated,
+    unavailable,
+)
 from resell_core.adapters.sql.errors import violated_constraint
+from resell_core.adapters.sql.units import from_micro, micros, to_micro
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
 from resell_core.billing.invoices import Invoice, InvoiceStatus
@@ -81,7 +98,6 @@ from resell_core.errors import (
     InvalidInput,
     NotFound,
     ResellError,
-    StorageUnavailable,
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
@@ -96,15 +112,15 @@ from resell_core.lifecycle.overview import (
     matches,
     sort_key,
 )
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
+from resell_core.ports import AccessRecord, IdempotencyRecord, Record, next_count
 from resell_core.serialization import from_json, loader, parse_json, structurer, to_json
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
+# Still importable from this module under the name it had here.
+_from_micro = from_micro
+
 V = TypeVar("V")
-_MICRO = 10**6
-_EXACT = 10**27
-"""Amounts below this scale and normalize exactly in the default decimal context."""
 
 
 class _Deleted:
@@ -112,41 +128,6 @@ class _Deleted:
 
 
 _DELETED = _Deleted()
-
-
-def _to_micro(quantity: Decimal) -> int:
-    if not -LEDGER_RANGE < quantity < LEDGER_RANGE:
-        raise _out_of_range(quantity)
-    scaled = quantity.scaleb(6)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
-            "unit or to whole credits",
-        )
-    return int(scaled)
-
-
-def _out_of_range(quantity: Decimal) -> InvalidInput:
-    return InvalidInput.one(
-        "movement",
-        "quantity",
-        f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
-    )
-
-
-def _from_micro(amount: int) -> Decimal:
-    if not amount % _MICRO and -_EXACT < amount < _EXACT:
-        # Whole credits or units (most balances): the same Decimal, without scaling it.
-        return Decimal(amount // _MICRO)
-    value = Decimal(amount).scaleb(-6).normalize()
-    return value if value.as_tuple().exponent <= 0 else value.quantize(Decimal(1))  # type: ignore[operator]
-
-
-def _micros(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * _MICRO + delta.microseconds
 
 
 def _cursor_loader(cls: type[V], fields: tuple[str, ...]) -> Callable[[Any], V]:
@@ -208,10 +189,6 @@ class _Cursor(Generic[V]):
             return (*(given if len(fields) > 1 else (given,)), *[w(value) for w in work_out])
 
         return cls(fields, derived, getter, _cursor_loader(kind, fields), values)
-
-
-class _Failed(Exception):
-    """A batched write was refused: write the journal again row by row to say why."""
 
 
 # -- versioned aggregates ------------------------------------------------------------------
@@ -809,7 +786,7 @@ class _Versioned(Generic[V]):
         return deletes, inserts, cursors, updates
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
-        """Write the journal: batched (raise _Failed on a refusal), or row by row, raising
+        """Write the journal: batched (raise BatchRefused on a refusal), or row by row, raising
         the library error of the first refused row."""
         deletes, inserts, cursors, updates = self._sorted_changes()
         sql = self.sql
@@ -818,13 +795,13 @@ class _Versioned(Generic[V]):
             return
         if deletes:
             olds = [{"old_id": key, "old_version": base} for key, base in deletes]
-            _run(connection, sql.delete, olds, exact=True)
+            run_batch(connection, sql.delete, olds, exact=True)
         if updates:
-            _run(connection, sql.update, updates, exact=True)
+            run_batch(connection, sql.update, updates, exact=True)
         if cursors:
             # The hot rows (cursors alone, new ones) as tuples of values: no dict a row.
             values = [self._cursor_values(*one) for one in cursors]
-            _run_values(connection, sql.cursor_update, sql.cursor_columns, values, exact=True)
+            run_batch_values(connection, sql.cursor_update, sql.cursor_columns, values, exact=True)
         if inserts:
             columns = self.spec.columns
             fixed = tuple(self.spec.fixed.values())
@@ -833,7 +810,7 @@ class _Versioned(Generic[V]):
                 given = columns(value)
                 rows.append((*given.values(), *fixed, key, value.version, to_json(value)))  # type: ignore[attr-defined]
             names = (*columns(inserts[0][1]), *self.spec.fixed, "id", "version", "data")
-            _run_values(connection, sql.insert, names, rows)
+            run_batch_values(connection, sql.insert, names, rows)
 
     def _write_row_by_row(
         self,
@@ -857,7 +834,7 @@ class _Versioned(Generic[V]):
         )
         for statement, batch in writes:
             for one in batch:
-                if _changed(connection, statement, [one]) != 1:
+                if count_changed(connection, statement, [one]) != 1:
                     raise self._changed_meanwhile(connection, one)
         for key, value in inserts:
             try:
@@ -964,87 +941,6 @@ def _with_version(value: V, version: int) -> V:
     new = _copy(value)
     object.__setattr__(new, "version", version)
     return new
-
-
-def _run(
-    connection: Connection,
-    statement: Any,
-    params: Sequence[Mapping[str, object]],
-    *,
-    exact: bool = False,
-) -> None:
-    """Run a batched write of a statement built once.
-
-    Args:
-        exact: Each parameter set must change exactly one row (a versioned update, a
-            debit): fewer is a refusal.
-
-    Raises:
-        _Failed: The database refused it (the row-by-row replay says why). In a pipeline
-            (:meth:`SqlUnitOfWork._write_pipelined`) the check waits for its end.
-    """
-    compiled = compile_once(statement, connection.dialect, tuple(params[0]))
-    checks: list[tuple[Any, int]] | None = connection.info.get(_PIPELINE_CHECKS)
-    if checks is not None:
-        if compiled is None:
-            raise _Failed  # pragma: no cover - every batched write compiles once
-        cursor = driver_cursor(connection)
-        compiled.send(cursor, params)
-        if exact:
-            checks.append((cursor, len(params)))
-        return
-    if compiled is None:
-        changed = _changed(connection, statement, [dict(p) for p in params])
-    else:
-        try:
-            changed = compiled.run(driver_cursor(connection), params)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise _Failed from error
-    if exact and changed != len(params):
-        raise _Failed
-
-
-def _run_values(
-    connection: Connection,
-    statement: Any,
-    columns: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    exact: bool = False,
-) -> None:
-    """Run a batched write of a statement built once, as :func:`_run`, each row given as
-    a tuple of values of ``columns`` (the hot writes of a commit: no dict a row)."""
-    compiled = compile_once(statement, connection.dialect, columns)
-    checks: list[tuple[Any, int]] | None = connection.info.get(_PIPELINE_CHECKS)
-    if checks is not None:
-        if compiled is None:
-            raise _Failed  # pragma: no cover - every batched write compiles once
-        cursor = driver_cursor(connection)
-        compiled.send_values(cursor, columns, rows)
-        if exact:
-            checks.append((cursor, len(rows)))
-        return
-    if compiled is None:  # pragma: no cover - every batched write compiles once
-        changed = _changed(
-            connection, statement, [dict(zip(columns, r, strict=True)) for r in rows]
-        )
-    else:
-        try:
-            changed = compiled.run_values(driver_cursor(connection), columns, rows)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise _Failed from error
-    if exact and changed != len(rows):
-        raise _Failed
-
-
-_PIPELINE_CHECKS = "resell_core.pipeline_checks"
-"""Key of ``Connection.info`` holding the row counts a pipelined write must verify."""
-
-
-def _changed(connection: Connection, statement: Any, params: list[dict[str, object]]) -> int:
-    if len(params) == 1 or connection.dialect.supports_sane_multi_rowcount:
-        return int(connection.execute(statement, params).rowcount)
-    return sum(int(connection.execute(statement, p).rowcount) for p in params)
 
 
 def _agency_of(value: object) -> str | None:
@@ -1517,7 +1413,7 @@ class _Keyed(Generic[V]):
                 continue
             if batched:
                 params = [self._params(k, None if op in (_TAKE, _DROP) else v) for k, v in items]
-                _run(connection, statements[op], params, exact=op == _TAKE)
+                run_batch(connection, statements[op], params, exact=op == _TAKE)
                 continue
             for key, value in items:
                 params1 = self._params(key, None if op in (_TAKE, _DROP) else value)
@@ -1591,7 +1487,7 @@ class _Idempotency:
         self._rows.write(key, _INSERT, record)
 
     def purge(self, before: datetime) -> int:
-        found = self._rows.rows(schema.idempotency.c.at_us < _micros(before), ())
+        found = self._rows.rows(schema.idempotency.c.at_us < micros(before), ())
         old = [key for key, record in found if record.at < before]
         for key in old:
             self._rows.write(key, _DROP, None)
@@ -1641,7 +1537,7 @@ class _Tokens:
         # read committed anyway), else a connection of its own is taken.
         uow = self._uow
         storage = uow.storage
-        with storage._lock, _translated(), contextlib.ExitStack() as stack:
+        with storage._lock, translated(), contextlib.ExitStack() as stack:
             if uow.claimed:
                 connection = stack.enter_context(storage.engine.connect())
             else:
@@ -1700,7 +1596,7 @@ class _Tokens:
         return record
 
     def purge(self, before: datetime) -> int:
-        found = self._rows.rows(schema.tokens.c.expires_us < _micros(before), ())
+        found = self._rows.rows(schema.tokens.c.expires_us < micros(before), ())
         old = [
             key
             for key, record in found
@@ -1845,7 +1741,7 @@ class _Ledger:
                 f"{movement.quantity} is not positive; move a positive "
                 "quantity from the source wallet to the destination wallet",
             )
-        quantity = _to_micro(movement.quantity)
+        quantity = to_micro(movement.quantity)
         if known is not None:
             if known != movement:
                 raise IdempotencyConflict(movement.id)
@@ -1854,7 +1750,7 @@ class _Ledger:
         if movement.source != OUTSIDE:
             available = self._available(source)
             if available < quantity:
-                raise _overdrawn(movement, _from_micro(available))
+                raise _overdrawn(movement, from_micro(available))
         destination = (movement.agency_id, movement.destination, movement.kind.value)
         self._deltas[source] = self._deltas.get(source, 0) - quantity
         self._deltas[destination] = self._deltas.get(destination, 0) + quantity
@@ -1882,7 +1778,7 @@ class _Ledger:
         ]
 
     def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
-        return _from_micro(self._available((agency_id, wallet, kind.value)))
+        return from_micro(self._available((agency_id, wallet, kind.value)))
 
     def balances(
         self, agency_id: str, wallets: Sequence[str], kind: CreditKind
@@ -1900,7 +1796,7 @@ class _Ledger:
             }
             for wallet in chunk:
                 self._stored[(agency_id, wallet, value)] = found.get(wallet, 0)
-        return {w: _from_micro(self._available((agency_id, w, value))) for w in wallets}
+        return {w: from_micro(self._available((agency_id, w, value))) for w in wallets}
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if not self.pending:
@@ -1944,7 +1840,7 @@ class _Ledger:
                 ).first()
                 held = 0 if found is None else int(found.amount)
                 if held < quantity:
-                    raise _overdrawn(movement, _from_micro(held))
+                    raise _overdrawn(movement, from_micro(held))
                 connection.execute(
                     self._spend,
                     {
@@ -1981,10 +1877,10 @@ class _Ledger:
             else:
                 debits.append((-quantity, agency, movement.source, kind))
             adds.append((agency, movement.destination, kind, quantity))
-        _run_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
-        _run_values(connection, self._add, _ADD_COLUMNS, adds)
+        run_batch_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
+        run_batch_values(connection, self._add, _ADD_COLUMNS, adds)
         if debits:
-            _run_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
+            run_batch_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
 
     @property
     def dirty(self) -> bool:
@@ -2031,7 +1927,7 @@ class _Events:
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
         if self.pending:
-            _run_values(
+            run_batch_values(
                 connection,
                 self._insert,
                 _EVENT_COLUMNS,
@@ -2077,7 +1973,7 @@ def _build_engine(url_or_engine: str | Engine) -> tuple[Engine, bool]:
     except (ArgumentError, ImportError) as error:
         raise ConfigurationError(
             f"the storage cannot use the database URL ({type(error).__name__}: "
-            f"{_first_line(error)}): give a URL such as 'sqlite:///agency.db' or "
+            f"{first_line(error)}): give a URL such as 'sqlite:///agency.db' or "
             "'postgresql+psycopg://user@host/db', and install its driver"
         ) from error
     if engine.dialect.name not in _DIALECTS:
@@ -2138,13 +2034,13 @@ class SqlStorage:
         Raises:
             SchemaVersionError: The database was written by a newer release.
         """
-        with self._lock, _translated(), _connected(self.engine) as connection:
+        with self._lock, translated(), connected(self.engine) as connection:
             if self.dialect == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 try:
                     found = schema.upgrade(connection)
                 except BaseException:
-                    _quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
+                    quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
                     raise
                 connection.exec_driver_sql("COMMIT")
                 return found
@@ -2187,7 +2083,7 @@ class SqlUnitOfWork:
             schema.idempotency,
             ("scope", "key"),
             load=loader(IdempotencyRecord),
-            columns=lambda r: {"fingerprint": r.fingerprint, "at_us": _micros(r.at)},
+            columns=lambda r: {"fingerprint": r.fingerprint, "at_us": micros(r.at)},
             clash=_idempotency_clash,
         )
         views = _Keyed(
@@ -2204,7 +2100,7 @@ class SqlUnitOfWork:
             ("kind", "key"),
             load=loader(AccessRecord),
             columns=lambda r: {
-                "expires_us": None if r.expires_at is None else _micros(r.expires_at)
+                "expires_us": None if r.expires_at is None else micros(r.expires_at)
             },
             clash=_token_clash,
         )
@@ -2242,7 +2138,7 @@ class SqlUnitOfWork:
             try:
                 connection = self.storage.engine.connect()
             except DBAPIError as error:
-                raise _unavailable(error) from error
+                raise unavailable(error) from error
             self._connection = connection
             self._dbapi_error = connection.dialect.loaded_dbapi.Error
         return connection
@@ -2259,9 +2155,9 @@ class SqlUnitOfWork:
             )
         ):
             # The connection is gone: the pool must not hand it out again.
-            _quietly(connection.invalidate)
-            return _unavailable(error)
-        return _refused_by_driver(error)
+            quietly(connection.invalidate)
+            return unavailable(error)
+        return refused_by_driver(error)
 
     def rows(
         self,
@@ -2293,7 +2189,7 @@ class SqlUnitOfWork:
                         )
                     except self._dbapi_error as error:
                         raise self._driver_refused(error) from error
-        with self.storage._lock, _translated():
+        with self.storage._lock, translated():
             return list(self._connect().execute(statement, params or {}))
 
     def first(self, statement: Any, params: Mapping[str, object], *, once: bool = False) -> Any:
@@ -2301,7 +2197,7 @@ class SqlUnitOfWork:
         if once:
             found = self.rows(statement, params, once=True)
             return found[0] if found else None
-        with self.storage._lock, _translated():
+        with self.storage._lock, translated():
             return self._connect().execute(statement, params).first()
 
     # committing
@@ -2320,22 +2216,22 @@ class SqlUnitOfWork:
         must match (versioned updates, debits) are checked then.
 
         Raises:
-            _Failed: The database refused a statement or a count did not match (the
+            BatchRefused: The database refused a statement or a count did not match (the
                 row-by-row replay says why).
         """
         driver = connection.connection.driver_connection
         checks: list[tuple[Any, int]] = []
-        connection.info[_PIPELINE_CHECKS] = checks
+        connection.info[PIPELINE_CHECKS] = checks
         try:
             with driver.pipeline():  # type: ignore[union-attr]
                 for part in self._parts:
                     part.flush(connection, batched=True)
         except connection.dialect.loaded_dbapi.Error as error:
-            raise _Failed from error
+            raise BatchRefused from error
         finally:
-            del connection.info[_PIPELINE_CHECKS]
+            del connection.info[PIPELINE_CHECKS]
         if any(cursor.rowcount != expected for cursor, expected in checks):
-            raise _Failed
+            raise BatchRefused
 
     def commit(self) -> None:
         """Write every change since the start or the previous commit, all or nothing.
@@ -2354,7 +2250,7 @@ class SqlUnitOfWork:
             # Nothing to write: no write transaction (on PostgreSQL the transaction the
             # reads opened ends, releasing the rows claimed, as a commit would).
             if self._connection is not None and self.storage.dialect != "sqlite":
-                with self.storage._lock, _translated():
+                with self.storage._lock, translated():
                     self._connection.commit()
             for part in self._parts:
                 part.reset()
@@ -2364,11 +2260,11 @@ class SqlUnitOfWork:
             try:
                 try:
                     self._transaction(connection, batched=True)
-                except (_Failed, IntegrityError):
+                except (BatchRefused, IntegrityError):
                     # Write again row by row: the error then names the refused row.
                     self._transaction(connection, batched=False)
             except DBAPIError as error:
-                raise _refused(error) from error
+                raise refused(error) from error
         for part in self._parts:
             part.reset()
 
@@ -2383,9 +2279,9 @@ class SqlUnitOfWork:
         except BaseException:
             # A rollback that fails (the connection was lost) must not hide why.
             if sqlite_db:
-                _quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
+                quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
             else:
-                _quietly(connection.rollback)
+                quietly(connection.rollback)
             raise
         if sqlite_db:
             connection.exec_driver_sql("COMMIT")
@@ -2398,7 +2294,7 @@ class SqlUnitOfWork:
         for part in self._parts:
             part.reset()
         if self._connection is not None and self.storage.dialect != "sqlite":
-            with self.storage._lock, _translated():
+            with self.storage._lock, translated():
                 self._connection.rollback()
 
     def close(self) -> None:
@@ -2419,8 +2315,8 @@ class SqlUnitOfWork:
                     connection.rollback()
                 connection.close()
             except SQLAlchemyError:
-                _quietly(connection.invalidate)
-                _quietly(connection.close)
+                quietly(connection.invalidate)
+                quietly(connection.close)
 
     def __enter__(self) -> Self:
         return self
@@ -2432,57 +2328,3 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _refused(error: DBAPIError) -> ResellError:
-    if error.connection_invalidated:
-        return _unavailable(error.orig or error)
-    return _refused_by_driver(error.orig or error)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else ""
-
-
-def _unavailable(error: BaseException) -> StorageUnavailable:
-    return StorageUnavailable(
-        f"the database cannot be reached ({type(error).__name__}: {_first_line(error)}): "
-        "retry the command, with the same idempotency key if it has one; if it keeps "
-        "failing, check that the database server is up and the storage's URL"
-    )
-
-
-def _quietly(action: Callable[[], object]) -> None:
-    """Run a clean-up step whose error must not replace the error being raised (a lost
-    connection fails its rollback, and then its close)."""
-    with contextlib.suppress(SQLAlchemyError):
-        action()
-
-
-@contextlib.contextmanager
-def _connected(engine: Engine) -> Iterator[Connection]:
-    """A connection of ``engine``; failing to connect is StorageUnavailable."""
-    try:
-        connection = engine.connect()
-    except DBAPIError as error:
-        raise _unavailable(error) from error
-    with connection:
-        yield connection
-
-
-def _refused_by_driver(error: BaseException) -> ResellError:
-    return Conflict(
-        f"the database refused the operation ({type(error).__name__}: "
-        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}): "
-        "retry the command; if it keeps failing, check the database"
-    )
-
-
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """Turn a driver error that reaches a caller into a library error."""
-    try:
-        yield
-    except DBAPIError as error:
-        raise _refused(error) from error
