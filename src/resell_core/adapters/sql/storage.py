@@ -27,7 +27,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
-import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -40,24 +39,17 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    Integer,
     Table,
-    Text,
-    UniqueConstraint,
     and_,
-    any_,
     bindparam,
     create_engine,
-    delete,
     event,
     insert,
     or_,
     select,
     true,
-    union_all,
-    update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -71,7 +63,7 @@ from resell_core.adapters.sql.batches import (
     run_batch,
     run_batch_values,
 )
-from resell_core.adapters.sql.compiled import compile_once, driver_cursor, padded
+from resell_core.adapters.sql.compiled import compile_once, driver_cursor
 from resell_core.adapters.sql.driver_errors import (
     connected,
     first_line,
@@ -82,6 +74,19 @@ from resell_core.adapters.sql.driver_errors import (
     unavailable,
 )
 from resell_core.adapters.sql.errors import violated_constraint
+from resell_core.adapters.sql.specs import ACCOUNT, AGENCY, INVOICE, PROFILE, RECORDS, Spec
+from resell_core.adapters.sql.statements import (
+    CHUNK,
+    among_params,
+    among_size,
+    balances_statement,
+    clash_statement,
+    keyed_statements,
+    known_statement,
+    ledger_statements,
+    select_statement,
+    versioned_statements,
+)
 from resell_core.adapters.sql.units import from_micro, micros, to_micro
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
@@ -108,12 +113,11 @@ from resell_core.lifecycle.overview import (
     SavedView,
     compare_keys,
     encode_cursor,
-    expires_on,
     matches,
     sort_key,
 )
 from resell_core.ports import AccessRecord, IdempotencyRecord, Record, next_count
-from resell_core.serialization import from_json, loader, parse_json, structurer, to_json
+from resell_core.serialization import loader, to_json
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
@@ -130,179 +134,7 @@ class _Deleted:
 _DELETED = _Deleted()
 
 
-def _cursor_loader(cls: type[V], fields: tuple[str, ...]) -> Callable[[Any], V]:
-    """Return a reader of a row whose ``fields`` and ``version`` columns win over the
-    document's copies."""
-    build = structurer(cls)
-
-    def load(row: Any) -> V:
-        data = parse_json(row.data)
-        data["version"] = row.version  # written with the cursor, not in the document
-        for name in fields:
-            held = getattr(row, name)
-            # Dates come back as dates, or as ISO text from a driver's cursor (SQLite).
-            data[name] = held.isoformat() if isinstance(held, date) else held
-        return build(data)
-
-    return load
-
-
-@attrs.frozen(eq=False)
-class _Cursor(Generic[V]):
-    """Fields of an aggregate held by columns of their own (an account's billing cursor),
-    written alone when nothing else of the aggregate changed.
-
-    Attributes:
-        fields: The fields, each stored in the column of its name; these columns win over
-            the document's copies when the row is read.
-        derived: The other columns that depend on them (written with them), each with
-            the function that works its value out.
-        rest: The aggregate's other fields (``version`` aside), to tell that only the
-            cursor changed since the row was read.
-        load: Reads the aggregate back from a row (``data`` and the cursor's columns).
-        values: Gives the fields' values, then the derived columns' (as :attr:`columns`).
-    """
-
-    fields: tuple[str, ...]
-    derived: Mapping[str, Callable[[V], object]]
-    rest: Callable[[V], tuple[object, ...]]
-    load: Callable[[Any], V]
-    values: Callable[[V], tuple[object, ...]]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The columns the cursor's fields and the derived values are written to."""
-        return (*self.fields, *self.derived)
-
-    @classmethod
-    def of(
-        cls, kind: type[V], fields: tuple[str, ...], derived: Mapping[str, Callable[[V], object]]
-    ) -> _Cursor[V]:
-        """Build the cursor of ``kind`` (an attrs class) over ``fields``."""
-        others = [f.name for f in attrs.fields(kind) if f.name not in (*fields, "version")]  # type: ignore[arg-type]
-        getter = operator.attrgetter(*others)
-        get = operator.attrgetter(*fields)
-        work_out = tuple(derived.values())
-
-        def values(value: V) -> tuple[object, ...]:
-            given = get(value)
-            return (*(given if len(fields) > 1 else (given,)), *[w(value) for w in work_out])
-
-        return cls(fields, derived, getter, _cursor_loader(kind, fields), values)
-
-
 # -- versioned aggregates ------------------------------------------------------------------
-
-
-@attrs.frozen(eq=False)
-class _Spec(Generic[V]):
-    """How one kind of versioned aggregate is stored.
-
-    Attributes:
-        kind: Its name in errors (``"account"``).
-        table: Its table (key column ``id``).
-        columns: The row's columns but ``id``, ``data``, ``version`` and the fixed ones.
-        load: Reads the aggregate back from ``data``.
-        claims: The unique keys a value holds, by constraint name: a column's value, or a
-            tuple of values for a key over several columns.
-        errors: The error of each unique constraint, by constraint name.
-        fixed: Columns with one value for the whole repository (records' ``repository``).
-        cursor: Fields held by columns of their own, or None.
-    """
-
-    kind: str
-    table: Table
-    columns: Callable[[V], dict[str, object]]
-    load: Callable[[str], V]
-    claims: Callable[[V], dict[str, object]]
-    errors: Mapping[str, Callable[[V], ResellError]]
-    fixed: Mapping[str, str] = attrs.field(factory=dict)
-    cursor: _Cursor[V] | None = None
-
-    @property
-    def read_columns(self) -> tuple[str, ...]:
-        """The columns a read of the aggregate needs."""
-        return ("data", "version", *(() if self.cursor is None else self.cursor.fields))
-
-    def read(self, row: Any) -> V:
-        """Read the aggregate back from a row of :attr:`read_columns`."""
-        return self.load(row.data) if self.cursor is None else self.cursor.load(row)
-
-    def claim_values(self, value: V) -> tuple[object, ...]:
-        """Return the unique keys ``value`` holds, in the order of :attr:`errors`."""
-        return tuple(map(self.claims(value).__getitem__, self.errors))
-
-    def unique_columns(self, constraint: str) -> list[str]:
-        """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
-        for found in self.table.constraints:
-            if isinstance(found, UniqueConstraint) and found.name == constraint:
-                return [c.name for c in found.columns if c.name not in self.fixed]
-        raise AssertionError(f"no constraint {constraint}")  # pragma: no cover
-
-
-@attrs.frozen(eq=False)
-class _VersionedStatements:
-    """The statements of one versioned table, built once and reused (compiled once)."""
-
-    by_id: Any
-    clashes: Any
-    insert: Any
-    update: Any
-    delete: Any
-    fixed: Any
-    unique: Mapping[str, Any]
-    set_names: tuple[tuple[str, str], ...]
-    """Each column the update sets, with its parameter's name."""
-    cursor_update: Any
-    """The update of the cursor's columns alone (None without a cursor)."""
-    cursor_columns: tuple[str, ...]
-    """The parameters of ``cursor_update``, in the order of :meth:`_Versioned._cursor_values`."""
-
-
-@functools.cache
-def _versioned_statements(spec: _Spec[Any]) -> _VersionedStatements:
-    table = spec.table
-    fixed = [table.c[k] == v for k, v in spec.fixed.items()]
-    key = table.c.id == bindparam("id")
-    claims = [
-        and_(*(table.c[c] == bindparam(f"c_{c}") for c in spec.unique_columns(name)))
-        for name in spec.errors
-    ]
-    row_columns = [c.name for c in table.columns if c.name not in ("id", *spec.fixed)]
-    old = (table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version"))
-    read = [table.c[c] for c in spec.read_columns]
-    unique = {}
-    for name in spec.errors:
-        columns = spec.unique_columns(name)
-        if len(columns) == 1:
-            unique[name] = select(*read).where(*fixed, table.c[columns[0]] == bindparam("wanted"))
-    cursor_update = None
-    cursor_columns: tuple[str, ...] = ()
-    if spec.cursor is not None:
-        # Its columns: the cursor's, those derived from it, the version.
-        names = [*spec.cursor.columns, "version"]
-        cursor_update = (
-            update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
-        )
-        cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
-    return _VersionedStatements(
-        by_id=select(*read).where(*fixed, key),
-        clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
-        insert=insert(table).inline(),
-        update=update(table)
-        .where(*fixed, *old)
-        .values({n: bindparam(f"new_{n}") for n in row_columns}),
-        delete=delete(table).where(*fixed, *old),
-        fixed=and_(true(), *fixed),
-        unique=unique,
-        set_names=tuple((n, f"new_{n}") for n in row_columns),
-        cursor_update=cursor_update,
-        cursor_columns=cursor_columns,
-    )
-
-
-_CHUNK = 500
-"""Keys a batched read asks for in one statement."""
 
 
 class _Clashes:
@@ -336,123 +168,10 @@ class _Clashes:
         return list(found.values()) if found else []
 
 
-@functools.cache
-def _clash_statement(
-    spec: _Spec[Any], shape: tuple[tuple[str, tuple[int | None, ...]], ...]
-) -> Any:
-    """Return the read of the rows holding any of many ids or unique keys: per entry of
-    ``shape`` (``"id"`` or a constraint, and the size of each column's list, None for an
-    array), the rows whose columns are each in their list (parameters
-    ``p<entry>_<column>``, see :func:`_among`)."""
-    table = spec.table
-    unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
-    columns_read = (
-        table.c.id,
-        *(table.c[c] for c in spec.read_columns),
-        *(table.c[c] for c in unique if c not in spec.read_columns),
-    )
-    fixed = _versioned_statements(spec).fixed
-    # One branch per key, each answered by its own unique index: PostgreSQL's generic plan
-    # of a prepared statement ORing them scanned the whole table (ever slower as
-    # invoices accumulate); a row found twice is read once by _Clashes.
-    branches = []
-    for k, (name, sizes) in enumerate(shape):
-        columns = ["id"] if name == "id" else spec.unique_columns(name)
-        branches.append(
-            select(*columns_read).where(
-                fixed,
-                *(
-                    _among(table.c[column], f"p{k}_{i}", size)
-                    for i, (column, size) in enumerate(zip(columns, sizes, strict=True))
-                ),
-            )
-        )
-    return union_all(*branches) if len(branches) > 1 else branches[0]
-
-
-@functools.cache
-def _select_statement(
-    spec: _Spec[Any],
-    condition: ColumnElement[bool],
-    *,
-    after: bool,
-    limit: bool,
-    order: tuple[Any, ...],
-    lock: bool,
-) -> Any:
-    """Return the read of :meth:`_Versioned.select` for a condition built once (parameters
-    ``after_id`` and ``limit`` besides the condition's own)."""
-    table = spec.table
-    statement = select(*(table.c[c] for c in spec.read_columns)).where(
-        _versioned_statements(spec).fixed, condition
-    )
-    if after:
-        statement = statement.where(table.c.id > bindparam("after_id"))
-    statement = statement.order_by(*order, table.c.id)
-    if limit:
-        statement = statement.limit(bindparam("limit"))
-    if lock:
-        statement = statement.with_for_update(skip_locked=True)
-    return statement
-
-
-@functools.cache
-def _balances_statement(size: int | None) -> Any:
-    """Return the read of one agency's balances of one kind in a list of wallets (``size``
-    as in :func:`_among`)."""
-    b = schema.balances.c
-    return select(b.wallet, b.amount).where(
-        b.agency_id == bindparam("agency_id"),
-        b.kind == bindparam("kind"),
-        _among(b.wallet, "w", size),
-    )
-
-
-@functools.cache
-def _known_statement(size: int | None) -> Any:
-    """Return the read of the movements among a list of ids (``size`` as in
-    :func:`_among`)."""
-    m = schema.movements.c
-    return select(m.id, m.data).where(_among(m.id, "id", size))
-
-
-def _among(column: Any, name: str, size: int | None) -> ColumnElement[bool]:
-    """``column`` among a list of values: ``size`` parameters ``<name>_<n>`` (an ``IN``
-    list, padded by :func:`padded`), or with ``size`` None one array parameter ``<name>``
-    (``= ANY``: PostgreSQL plans it once for any number of values, where a list of a
-    hundred parameters was planned again at every page)."""
-    if size is None:
-        element = Integer if isinstance(column.type, Integer) else Text
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(element)))  # type: ignore[no-any-return]
-    return column.in_([bindparam(f"{name}_{j}") for j in range(size)])  # type: ignore[no-any-return]
-
-
-def _among_params(name: str, values: Sequence[object], *, array: bool) -> dict[str, object]:
-    """Return the parameters of :func:`_among` for ``values`` (an array, or padded)."""
-    if array:
-        return {name: list(values)}
-    return _numbered(f"{name}_", padded(values))
-
-
-def _size(values: Sequence[object], *, array: bool) -> int | None:
-    """Return the size of :func:`_among`'s list for ``values`` (None for an array)."""
-    return None if array else len(padded(values))
-
-
-def _numbered(prefix: str, values: Sequence[object]) -> dict[str, object]:
-    return dict(zip(_numbered_names(prefix, len(values)), values, strict=True))
-
-
-@functools.cache
-def _numbered_names(prefix: str, size: int) -> tuple[str, ...]:
-    # A few prefixes and sizes (powers of two, see padded): named once, not at every page.
-    return tuple(f"{prefix}{j}" for j in range(size))
-
-
 class _Versioned(Generic[V]):
     """One unit of work's access to a versioned aggregate's table."""
 
-    def __init__(self, uow: SqlUnitOfWork, spec: _Spec[V]) -> None:
+    def __init__(self, uow: SqlUnitOfWork, spec: Spec[V]) -> None:
         self._uow = uow
         self.spec = spec
         # The journal: each row's value to store (or deleted), and in ``bases`` the
@@ -470,7 +189,7 @@ class _Versioned(Generic[V]):
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
-        self.sql = _versioned_statements(spec)
+        self.sql = versioned_statements(spec)
         self._fixed = self.sql.fixed
 
     # reading
@@ -535,7 +254,7 @@ class _Versioned(Generic[V]):
         if lock:
             self._uow.claimed = True
         if params is not None:
-            statement = _select_statement(
+            statement = select_statement(
                 self.spec,
                 condition,
                 after=after_id is not None,
@@ -684,9 +403,9 @@ class _Versioned(Generic[V]):
         spec = self.spec
         array = self._uow.storage.dialect == "postgresql"
         known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            chunk_claims = claims_of[start : start + _CHUNK]
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start : start + CHUNK]
+            chunk_claims = claims_of[start : start + CHUNK]
             lists: list[tuple[str, list[list[object]]]] = [
                 ("id", [[v.id for v in chunk]])  # type: ignore[attr-defined]
             ]
@@ -702,16 +421,16 @@ class _Versioned(Generic[V]):
                             [list(dict.fromkeys(p[i] for p in parts)) for i in range(len(columns))],
                         )
                     )
-            shape = tuple((n, tuple(_size(v, array=array) for v in ls)) for n, ls in lists)
+            shape = tuple((n, tuple(among_size(v, array=array) for v in ls)) for n, ls in lists)
             params: dict[str, object] = {}
             for k, (_, ls) in enumerate(lists):
                 for i, values_in in enumerate(ls):
-                    params.update(_among_params(f"p{k}_{i}", values_in, array=array))
+                    params.update(among_params(f"p{k}_{i}", values_in, array=array))
             # With IN lists, a generic plan of it cost a few times its custom plan (7 ms a
             # page against 2.5 ms over 3,000 invoices) and grew with the table; arrays
             # (PostgreSQL) are planned once.
             found = self._uow.rows(
-                _clash_statement(spec, shape), params, once=True, custom_plan=not array
+                clash_statement(spec, shape), params, once=True, custom_plan=not array
             )
             known.extend(found)
         return known
@@ -950,102 +669,6 @@ def _agency_of(value: object) -> str | None:
 
 
 # -- the specs of the aggregates -------------------------------------------------------------
-
-
-def _agency_columns(agency: Agency) -> dict[str, object]:
-    return {"referral_code": agency.referral_code}
-
-
-def _profile_columns(profile: BillingProfile) -> dict[str, object]:
-    return {"agency_id": profile.agency_id, "label_key": profile.label.casefold()}
-
-
-def _invoice_columns(invoice: Invoice) -> dict[str, object]:
-    return {
-        "agency_id": invoice.agency_id,
-        "number": invoice.number,
-        "account_id": invoice.account_id,
-        "status": invoice.status.value,
-        "next_retry_on": invoice.next_retry_on,
-        "period_key": invoice.period_key,
-    }
-
-
-def _record_columns(record: Record) -> dict[str, object]:
-    return {"agency_id": record.agency_id, "record_key": record.key}
-
-
-def _record_load(data: str) -> Record:
-    return from_json(data, Record)
-
-
-def _account_columns(account: Account) -> dict[str, object]:
-    row = schema.account_columns(account)
-    del row["id"], row["version"]
-    return row
-
-
-_AGENCY = _Spec[Agency](
-    "agency",
-    schema.agencies,
-    _agency_columns,
-    loader(Agency),
-    lambda a: {"uq_agencies_referral_code": a.referral_code},
-    {"uq_agencies_referral_code": lambda a: DuplicateName("referral code", a.referral_code)},
-)
-_ACCOUNT = _Spec[Account](
-    "account",
-    schema.accounts,
-    _account_columns,
-    loader(Account),
-    lambda a: {"uq_accounts_name_key": a.name.casefold()},
-    {"uq_accounts_name_key": lambda a: DuplicateName("account name", a.name)},
-    # Billing a period changes these alone: the run writes them, not the document.
-    cursor=_Cursor.of(
-        Account,
-        ("next_period", "paid_through"),
-        {"next_billing_on": schema.next_billing_on, "expires_on": expires_on},
-    ),
-)
-_PROFILE = _Spec[BillingProfile](
-    "billing profile",
-    schema.profiles,
-    _profile_columns,
-    loader(BillingProfile),
-    lambda p: {"uq_profiles_agency_id_label_key": (p.agency_id, p.label.casefold())},
-    {"uq_profiles_agency_id_label_key": lambda p: DuplicateName("billing profile label", p.label)},
-)
-_INVOICE = _Spec[Invoice](
-    "invoice",
-    schema.invoices,
-    _invoice_columns,
-    loader(Invoice),
-    lambda i: {
-        "uq_invoices_period_key": i.period_key,
-        "uq_invoices_agency_id_number": (i.agency_id, i.number),
-    },
-    {
-        "uq_invoices_period_key": lambda i: AlreadyExists("recurring invoice", i.period_key),
-        "uq_invoices_agency_id_number": lambda i: AlreadyExists(
-            "invoice number", f"{i.agency_id}/{i.number}"
-        ),
-    },
-)
-
-
-def _record_spec(repository: str) -> _Spec[Record]:
-    return _Spec[Record](
-        "record",
-        schema.records,
-        _record_columns,
-        _record_load,
-        lambda r: {"uq_records_repository_record_key": r.key},
-        {"uq_records_repository_record_key": lambda r: AlreadyExists("record key", r.key)},
-        {"repository": repository},
-    )
-
-
-_RECORDS = {name: _record_spec(name) for name in ("transfers", "payouts", "brandings")}
 
 
 # -- repositories ----------------------------------------------------------------------------
@@ -1308,29 +931,6 @@ _TAKE = "take"  # deletes a row that must still be there at commit
 _DROP = "drop"  # deletes the row if it is there
 
 
-@attrs.frozen(eq=False)
-class _KeyedStatements:
-    """The statements of one keyed table, built once and reused (compiled once)."""
-
-    get: Any
-    insert: Any
-    upsert: Any
-    delete: Any
-
-
-@functools.cache
-def _keyed_statements(table: Table, key_columns: tuple[str, ...], dialect: str) -> _KeyedStatements:
-    keys = [table.c[k] == bindparam(f"k_{k}") for k in key_columns]
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    data = {c.name: upsert.excluded[c.name] for c in table.columns if c.name not in key_columns}
-    return _KeyedStatements(
-        get=select(table.c.data).where(*keys),
-        insert=insert(table).inline(),
-        upsert=upsert.on_conflict_do_update(index_elements=list(key_columns), set_=data),
-        delete=delete(table).where(*keys),
-    )
-
-
 class _Keyed(Generic[V]):
     """A table of values keyed by a tuple of columns, with a journal of writes."""
 
@@ -1351,7 +951,7 @@ class _Keyed(Generic[V]):
         self.columns = columns
         self.clash = clash
         self.changes: dict[tuple[str, ...], tuple[str, V | None]] = {}
-        self.sql = _keyed_statements(table, key_columns, uow.storage.dialect)
+        self.sql = keyed_statements(table, key_columns, uow.storage.dialect)
 
     def get(self, key: tuple[str, ...]) -> V | None:
         if key in self.changes:
@@ -1623,48 +1223,6 @@ def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
     )
 
 
-@attrs.frozen(eq=False)
-class _LedgerStatements:
-    """The ledger's statements, built once per dialect."""
-
-    balance: Any
-    by_id: Any
-    known: Any
-    insert: Any
-    add: Any
-    spend: Any
-
-
-@functools.cache
-def _ledger_statements(dialect: str) -> _LedgerStatements:
-    b = schema.balances.c
-    m = schema.movements.c
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(schema.balances)
-    return _LedgerStatements(
-        balance=select(b.amount).where(
-            b.agency_id == bindparam("agency_id"),
-            b.wallet == bindparam("wallet"),
-            b.kind == bindparam("kind"),
-        ),
-        by_id=select(m.data).where(m.id == bindparam("id")),
-        known=select(m.id, m.data).where(m.id.in_(bindparam("ids", expanding=True))),
-        insert=insert(schema.movements).inline(),
-        # Credit and debit alike add to the stored amount in the database, so that two
-        # writers never overwrite each other; the CHECK refuses an overdraft.
-        add=upsert.on_conflict_do_update(
-            index_elements=["agency_id", "wallet", "kind"],
-            set_={"amount": b.amount + upsert.excluded.amount},
-        ),
-        spend=update(schema.balances)
-        .where(
-            b.agency_id == bindparam("b_agency_id"),
-            b.wallet == bindparam("b_wallet"),
-            b.kind == bindparam("b_kind"),
-        )
-        .values(amount=b.amount + bindparam("amount")),
-    )
-
-
 _MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
 _ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
 _SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
@@ -1691,7 +1249,7 @@ class _Ledger:
         self._pending_ids: dict[str, Movement] = {}
         self._stored: dict[_BalanceKey, int] = {}
         self._deltas: dict[_BalanceKey, int] = {}
-        sql = _ledger_statements(uow.storage.dialect)
+        sql = ledger_statements(uow.storage.dialect)
         self._balance = sql.balance
         self._by_id = sql.by_id
         self._known = sql.known
@@ -1722,11 +1280,11 @@ class _Ledger:
         ids = [m.id for m in movements if m.id not in self._pending_ids]
         stored: dict[str, Movement] = {}
         array = self._uow.storage.dialect == "postgresql"
-        for start in range(0, len(ids), _CHUNK):
-            wanted = ids[start : start + _CHUNK]
+        for start in range(0, len(ids), CHUNK):
+            wanted = ids[start : start + CHUNK]
             found = self._uow.rows(
-                _known_statement(_size(wanted, array=array)),
-                _among_params("id", wanted, array=array),
+                known_statement(among_size(wanted, array=array)),
+                among_params("id", wanted, array=array),
                 once=True,
             )
             stored.update((row.id, self._load(row.data)) for row in found)
@@ -1786,11 +1344,11 @@ class _Ledger:
         value = kind.value
         missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
         array = self._uow.storage.dialect == "postgresql"
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
             params: dict[str, object] = {"agency_id": agency_id, "kind": value}
-            params.update(_among_params("w", chunk, array=array))
-            statement = _balances_statement(_size(chunk, array=array))
+            params.update(among_params("w", chunk, array=array))
+            statement = balances_statement(among_size(chunk, array=array))
             found = {
                 row.wallet: int(row.amount) for row in self._uow.rows(statement, params, once=True)
             }
@@ -2065,11 +1623,11 @@ class SqlUnitOfWork:
         self._dbapi_error: type[Exception] = Exception
         # Rows claimed FOR UPDATE on PostgreSQL, held by the reads' open transaction.
         self.claimed = False
-        self._agencies = _Versioned(self, _AGENCY)
-        self._accounts = _Versioned(self, _ACCOUNT)
-        self._profiles = _Versioned(self, _PROFILE)
-        self._invoices = _Versioned(self, _INVOICE)
-        self._records = {name: _Versioned(self, spec) for name, spec in _RECORDS.items()}
+        self._agencies = _Versioned(self, AGENCY)
+        self._accounts = _Versioned(self, ACCOUNT)
+        self._profiles = _Versioned(self, PROFILE)
+        self._invoices = _Versioned(self, INVOICE)
+        self._records = {name: _Versioned(self, spec) for name, spec in RECORDS.items()}
         users = _Keyed(
             self,
             schema.users,
