@@ -69,7 +69,7 @@ class VersionedStatements:
     cursor_update: Any
     """The update of the cursor's columns alone (None without a cursor)."""
     cursor_columns: tuple[str, ...]
-    """The parameters of ``cursor_update``, in the order of :meth:`_Versioned._cursor_values`."""
+    """The parameters of ``cursor_update``, in the order of :meth:`VersionedRows._cursor_values`."""
 
 
 @functools.cache
@@ -160,7 +160,7 @@ def select_statement(
     order: tuple[Any, ...],
     lock: bool,
 ) -> Any:
-    """Return the read of :meth:`_Versioned.select` for a condition built once (parameters
+    """Return the read of :meth:`VersionedRows.select` for a condition built once (parameters
     ``after_id`` and ``limit`` besides the condition's own)."""
     table = spec.table
     statement = select(*(table.c[c] for c in spec.read_columns)).where(
