@@ -20,7 +20,7 @@ from resell_core.errors import Conflict, ResellError
 from resell_core.serialization import to_json
 
 if TYPE_CHECKING:
-    from resell_core.adapters.sql.storage import SqlUnitOfWork
+    from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
 
 __all__ = ["DROP", "INSERT", "TAKE", "UPSERT", "KeyedRows"]
 
@@ -55,6 +55,7 @@ class KeyedRows(Generic[V]):
         self.sql = keyed_statements(table, key_columns, uow.storage.dialect)
 
     def get(self, key: tuple[str, ...]) -> V | None:
+        """Return the value stored under ``key`` as this unit of work sees it, or None."""
         if key in self.changes:
             return self.changes[key][1]
         row = self._uow.first(
@@ -65,6 +66,8 @@ class KeyedRows(Generic[V]):
         return None if row is None else self.load(row.data)
 
     def write(self, key: tuple[str, ...], op: str, value: V | None) -> None:
+        """Journal a write of ``key`` (``op``: :data:`INSERT`, :data:`UPSERT`, :data:`TAKE`
+        or :data:`DROP`; ``value`` None for a deletion)."""
         previous = self.changes.get(key)
         if previous is not None and op in (TAKE, DROP):
             # Taking what this unit of work wrote itself: the stored row (if any) goes too.
@@ -90,6 +93,8 @@ class KeyedRows(Generic[V]):
         return found
 
     def row_params(self, key: tuple[str, ...], value: V | None) -> dict[str, object]:
+        """Return the parameters of a write of ``key``: the key alone (a deletion, ``value``
+        None), or the whole row."""
         if value is None:
             return {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)}
         row = self.columns(value)
@@ -98,6 +103,8 @@ class KeyedRows(Generic[V]):
         return row
 
     def flush(self, connection: Connection, *, batched: bool) -> None:
+        """Write the journal: batched, or row by row, raising the library error of the first
+        refused row."""
         grouped: dict[str, list[tuple[tuple[str, ...], V | None]]] = {}
         for key, (op, value) in self.changes.items():
             grouped.setdefault(op, []).append((key, value))
@@ -130,7 +137,9 @@ class KeyedRows(Generic[V]):
 
     @property
     def dirty(self) -> bool:
+        """Tell whether the journal holds anything to write."""
         return bool(self.changes)
 
     def reset(self) -> None:
+        """Forget the journal."""
         self.changes.clear()

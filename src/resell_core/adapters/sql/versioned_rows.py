@@ -32,7 +32,7 @@ from resell_core.errors import AlreadyExists, Conflict, NotFound, ResellError, V
 from resell_core.serialization import to_json
 
 if TYPE_CHECKING:
-    from resell_core.adapters.sql.storage import SqlUnitOfWork
+    from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
 
 __all__ = ["VersionedRows"]
 
