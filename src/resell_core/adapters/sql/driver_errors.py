@@ -69,8 +69,7 @@ def connected(engine: Engine) -> Iterator[Connection]:
 def refused_by_driver(error: BaseException) -> ResellError:
     """Conflict for an operation the driver refused (the connection still works)."""
     return Conflict(
-        f"the database refused the operation ({type(error).__name__}: "
-        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}): "
+        f"the database refused the operation ({type(error).__name__}: {first_line(error)}): "
         "retry the command; if it keeps failing, check the database"
     )
 

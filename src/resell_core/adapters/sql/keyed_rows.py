@@ -58,11 +58,7 @@ class KeyedRows(Generic[V]):
         """Return the value stored under ``key`` as this unit of work sees it, or None."""
         if key in self.changes:
             return self.changes[key][1]
-        row = self._uow.first(
-            self.sql.get,
-            {f"k_{k}": v for k, v in zip(self.key_columns, key, strict=True)},
-            once=True,
-        )
+        row = self._uow.first(self.sql.get, self.row_params(key, None), once=True)
         return None if row is None else self.load(row.data)
 
     def write(self, key: tuple[str, ...], op: str, value: V | None) -> None:

@@ -23,6 +23,7 @@ from resell_core.adapters.sql import overview as sql_overview
 from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.driver_errors import translated
 from resell_core.adapters.sql.keyed_rows import DROP, INSERT, TAKE, UPSERT, KeyedRows
+from resell_core.adapters.sql.transactions import write_transaction
 from resell_core.adapters.sql.units import micros
 from resell_core.adapters.sql.versioned_rows import VersionedRows
 from resell_core.agency import Agency, PortalUser
@@ -451,11 +452,8 @@ class Tokens:
     def _increment(self, connection: Connection, record: AccessRecord, at: datetime) -> int:
         rows, table = self._rows, schema.tokens
         key = (record.kind, record.key)
-        sqlite_db = self._uow.storage.dialect == "sqlite"
-        if sqlite_db:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            if not sqlite_db:
+        with write_transaction(connection):
+            if connection.dialect.name != "sqlite":
                 placeholder = rows.row_params(key, attrs.evolve(record, data=""))
                 connection.execute(
                     postgresql.insert(table).values(placeholder).on_conflict_do_nothing()
@@ -468,16 +466,6 @@ class Tokens:
             count = next_count(None if found is None else rows.load(found.data), at)
             stored = attrs.evolve(record, data=str(count))
             connection.execute(rows.sql.upsert, rows.row_params(key, stored))
-        except BaseException:
-            if sqlite_db:
-                connection.exec_driver_sql("ROLLBACK")
-            else:
-                connection.rollback()
-            raise
-        if sqlite_db:
-            connection.exec_driver_sql("COMMIT")
-        else:
-            connection.commit()
         return count
 
     def get(self, kind: str, key: str) -> AccessRecord | None:

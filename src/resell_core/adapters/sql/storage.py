@@ -22,7 +22,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from resell_core.adapters.sql import schema, versioned_rows
-from resell_core.adapters.sql.driver_errors import connected, first_line, quietly, translated
+from resell_core.adapters.sql.driver_errors import connected, first_line, translated
+from resell_core.adapters.sql.transactions import write_transaction
 from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
 from resell_core.adapters.sql.units import from_micro
 from resell_core.errors import ConfigurationError
@@ -129,18 +130,13 @@ class SqlStorage:
         Raises:
             SchemaVersionError: The database was written by a newer release.
         """
-        with self.lock, translated(), connected(self.engine) as connection:
-            if self.dialect == "sqlite":
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-                try:
-                    found = schema.upgrade(connection)
-                except BaseException:
-                    quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
-                    raise
-                connection.exec_driver_sql("COMMIT")
-                return found
-            with connection.begin():
-                return schema.upgrade(connection)
+        with (
+            self.lock,
+            translated(),
+            connected(self.engine) as connection,
+            write_transaction(connection),
+        ):
+            return schema.upgrade(connection)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """Start a unit of work (use it in a ``with`` block)."""

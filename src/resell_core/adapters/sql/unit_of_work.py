@@ -53,6 +53,7 @@ from resell_core.adapters.sql.repositories import (
     user_clash,
 )
 from resell_core.adapters.sql.specs import ACCOUNT, AGENCY, INVOICE, PROFILE, RECORDS
+from resell_core.adapters.sql.transactions import write_transaction
 from resell_core.adapters.sql.units import micros
 from resell_core.adapters.sql.versioned_rows import VersionedRows
 from resell_core.agency import PortalUser
@@ -285,24 +286,8 @@ class SqlUnitOfWork:
             part.reset()
 
     def _transaction(self, connection: Connection, *, batched: bool) -> None:
-        sqlite_db = self.storage.dialect == "sqlite"
-        try:
-            if sqlite_db:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            elif not connection.in_transaction():
-                connection.begin()
+        with write_transaction(connection):
             self._write(connection, batched=batched)
-        except BaseException:
-            # A rollback that fails (the connection was lost) must not hide why.
-            if sqlite_db:
-                quietly(lambda: connection.exec_driver_sql("ROLLBACK"))
-            else:
-                quietly(connection.rollback)
-            raise
-        if sqlite_db:
-            connection.exec_driver_sql("COMMIT")
-        else:
-            connection.commit()
 
     def rollback(self) -> None:
         """Discard every change since the start or the previous commit (and release the

@@ -283,14 +283,7 @@ class VersionedRows(Generic[V]):
 
     def add(self, value: V) -> None:
         """Journal a new row; raise if its id or a unique key is visibly taken."""
-        key: str = value.id  # type: ignore[attr-defined]
-        change = self.changes.get(key)
-        if change is not None and not isinstance(change, _Deleted):
-            raise AlreadyExists(self.spec.kind, key)
-        claims = self.spec.claims(value)
-        self._check_claims(key, value, new=change is None, old={}, claims=claims)
-        base = self.bases[key] if change is not None else None
-        self._journal(key, _copy(value), base, claims)
+        self._add(value, self.spec.claims(value), None)
 
     def add_many(self, values: Sequence[V]) -> None:
         """Journal new rows in order, as :meth:`add` each, reading the rows that may clash
@@ -298,13 +291,17 @@ class VersionedRows(Generic[V]):
         claims_of = [self.spec.claims(value) for value in values]
         known = self._clashes(values, claims_of)
         for value, claims in zip(values, claims_of, strict=True):
-            key: str = value.id  # type: ignore[attr-defined]
-            change = self.changes.get(key)
-            if change is not None and not isinstance(change, _Deleted):
-                raise AlreadyExists(self.spec.kind, key)
-            self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
-            base = self.bases[key] if change is not None else None
-            self._journal(key, _copy(value), base, claims)
+            self._add(value, claims, known)
+
+    def _add(self, value: V, claims: Mapping[str, object], known: _Clashes | None) -> None:
+        """Journal a new row holding ``claims`` (``known`` as in :meth:`_check_claims`)."""
+        key: str = value.id  # type: ignore[attr-defined]
+        change = self.changes.get(key)
+        if change is not None and not isinstance(change, _Deleted):
+            raise AlreadyExists(self.spec.kind, key)
+        self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
+        base = self.bases[key] if change is not None else None
+        self._journal(key, _copy(value), base, claims)
 
     def _clashes(self, values: Sequence[V], claims_of: Sequence[Mapping[str, object]]) -> _Clashes:
         """Read the stored rows holding the id or a unique key of any of ``values``
