@@ -22,7 +22,8 @@ adapter's own parts, each named after what it holds:
 - ``versioned_rows`` and ``keyed_rows``: a unit of work's journal of each table;
 - ``specs``: how each versioned aggregate is stored (columns, unique keys, errors);
 - ``statements``: the statements, each built once; ``compiled``: run on the driver's
-  cursor; ``batches``: the commit's batched writes;
+  cursor; ``batches``: the commit's batched writes; ``transactions``: one write
+  transaction, taken the same way on both databases;
 - ``overview``: the accounts overview query in SQL;
 - ``units``, ``driver_errors``, ``errors``: integer amounts and moments, the library's
   errors for the driver's, the constraint a write was refused for.
