@@ -1,0 +1,104 @@
+"""Batched writes of statements built once, run by a unit of work's commit.
+
+A batch runs on the driver's own cursor (:mod:`resell_core.adapters.sql.compiled`); a
+refusal, or a batch that changed fewer rows than it must, raises :class:`BatchRefused`,
+and the commit writes its journal again row by row to name the refused row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from resell_core.adapters.sql.compiled import compile_once, driver_cursor
+
+__all__ = ["PIPELINE_CHECKS", "BatchRefused", "count_changed", "run_batch", "run_batch_values"]
+
+
+class BatchRefused(Exception):
+    """A batched write was refused: write the journal again row by row to say why."""
+
+
+def run_batch(
+    connection: Connection,
+    statement: Any,
+    params: Sequence[Mapping[str, object]],
+    *,
+    exact: bool = False,
+) -> None:
+    """Run a batched write of a statement built once.
+
+    Args:
+        exact: Each parameter set must change exactly one row (a versioned update, a
+            debit): fewer is a refusal.
+
+    Raises:
+        BatchRefused: The database refused it (the row-by-row replay says why). In a pipeline
+            (:meth:`SqlUnitOfWork._write_pipelined`) the check waits for its end.
+    """
+    compiled = compile_once(statement, connection.dialect, tuple(params[0]))
+    checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
+    if checks is not None:
+        if compiled is None:
+            raise BatchRefused  # pragma: no cover - every batched write compiles once
+        cursor = driver_cursor(connection)
+        compiled.send(cursor, params)
+        if exact:
+            checks.append((cursor, len(params)))
+        return
+    if compiled is None:
+        changed = count_changed(connection, statement, [dict(p) for p in params])
+    else:
+        try:
+            changed = compiled.run(driver_cursor(connection), params)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise BatchRefused from error
+    if exact and changed != len(params):
+        raise BatchRefused
+
+
+def run_batch_values(
+    connection: Connection,
+    statement: Any,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    exact: bool = False,
+) -> None:
+    """Run a batched write of a statement built once, as :func:`run_batch`, each row given as
+    a tuple of values of ``columns`` (the hot writes of a commit: no dict a row)."""
+    compiled = compile_once(statement, connection.dialect, columns)
+    checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
+    if checks is not None:
+        if compiled is None:
+            raise BatchRefused  # pragma: no cover - every batched write compiles once
+        cursor = driver_cursor(connection)
+        compiled.send_values(cursor, columns, rows)
+        if exact:
+            checks.append((cursor, len(rows)))
+        return
+    if compiled is None:  # pragma: no cover - every batched write compiles once
+        changed = count_changed(
+            connection, statement, [dict(zip(columns, r, strict=True)) for r in rows]
+        )
+    else:
+        try:
+            changed = compiled.run_values(driver_cursor(connection), columns, rows)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise BatchRefused from error
+    if exact and changed != len(rows):
+        raise BatchRefused
+
+
+PIPELINE_CHECKS = "resell_core.pipeline_checks"
+"""Key of ``Connection.info`` holding the row counts a pipelined write must verify."""
+
+
+def count_changed(connection: Connection, statement: Any, params: list[dict[str, object]]) -> int:
+    """Run a write through SQLAlchemy; return the rows it changed, one count per
+    parameter set when the driver cannot count a batch."""
+    if len(params) == 1 or connection.dialect.supports_sane_multi_rowcount:
+        return int(connection.execute(statement, params).rowcount)
+    return sum(int(connection.execute(statement, p).rowcount) for p in params)

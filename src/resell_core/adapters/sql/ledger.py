@@ -1,0 +1,276 @@
+"""The SQL storage's credit ledger: movements, and balances kept in the database.
+
+A unit of work checks each movement against the balance it sees and keeps the changes
+of every balance; the commit inserts the movements and adds to the stored balances
+(``UPDATE … SET amount = amount + ?``), so that the database's ``CHECK`` refuses an
+overdraft that movements committed meanwhile would make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.batches import run_batch_values
+from resell_core.adapters.sql.statements import (
+    CHUNK,
+    among_params,
+    among_size,
+    balances_statement,
+    known_statement,
+    ledger_statements,
+)
+from resell_core.adapters.sql.units import from_micro, to_micro
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement
+from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
+from resell_core.serialization import loader, to_json
+
+if TYPE_CHECKING:
+    from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
+
+__all__ = ["Ledger"]
+
+_BalanceKey = tuple[str, str, str]
+
+
+def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
+    return InsufficientCredit(
+        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
+        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
+    )
+
+
+_MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
+_ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
+_SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
+
+
+def _movement_row(movement: Movement) -> tuple[object, ...]:
+    """Return a movement's row, as values of :data:`_MOVEMENT_COLUMNS`."""
+    return (
+        movement.id,
+        movement.agency_id,
+        movement.kind.value,
+        movement.source,
+        movement.destination,
+        to_json(movement),
+    )
+
+
+class Ledger:
+    """A unit of work's credit ledger (:class:`~resell_core.ports.Ledger`)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self.pending: list[Movement] = []
+        # Each pending movement's quantity in millionths, worked out once when appended.
+        self._quantities: list[int] = []
+        self._pending_ids: dict[str, Movement] = {}
+        self._stored: dict[_BalanceKey, int] = {}
+        self._deltas: dict[_BalanceKey, int] = {}
+        sql = ledger_statements(uow.storage.dialect)
+        self._balance = sql.balance
+        self._by_id = sql.by_id
+        self._known = sql.known
+        self._insert = sql.insert
+        self._add = sql.add
+        self._spend = sql.spend
+        self._load = loader(Movement)
+
+    def _stored_amount(self, key: _BalanceKey) -> int:
+        if key not in self._stored:
+            row = self._uow.first(
+                self._balance, {"agency_id": key[0], "wallet": key[1], "kind": key[2]}, once=True
+            )
+            self._stored[key] = 0 if row is None else int(row.amount)
+        return self._stored[key]
+
+    def _available(self, key: _BalanceKey) -> int:
+        return self._stored_amount(key) + self._deltas.get(key, 0)
+
+    def append(self, movement: Movement) -> bool:
+        known = self._pending_ids.get(movement.id)
+        if known is None:
+            row = self._uow.first(self._by_id, {"id": movement.id}, once=True)
+            known = None if row is None else self._load(row.data)
+        return self._append(movement, known)
+
+    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
+        ids = [m.id for m in movements if m.id not in self._pending_ids]
+        stored: dict[str, Movement] = {}
+        array = self._uow.storage.dialect == "postgresql"
+        for start in range(0, len(ids), CHUNK):
+            wanted = ids[start : start + CHUNK]
+            found = self._uow.rows(
+                known_statement(among_size(wanted, array=array)),
+                among_params("id", wanted, array=array),
+                once=True,
+            )
+            stored.update((row.id, self._load(row.data)) for row in found)
+        return [self._append(m, self._pending_ids.get(m.id) or stored.get(m.id)) for m in movements]
+
+    def _append(self, movement: Movement, known: Movement | None) -> bool:
+        """Record ``movement``; ``known``: the movement already recorded under its id."""
+        if movement.quantity <= 0:
+            raise InvalidInput.one(
+                "movement",
+                "quantity",
+                f"{movement.quantity} is not positive; move a positive "
+                "quantity from the source wallet to the destination wallet",
+            )
+        quantity = to_micro(movement.quantity)
+        if known is not None:
+            if known != movement:
+                raise IdempotencyConflict(movement.id)
+            return False
+        source = (movement.agency_id, movement.source, movement.kind.value)
+        if movement.source != OUTSIDE:
+            available = self._available(source)
+            if available < quantity:
+                raise _overdrawn(movement, from_micro(available))
+        destination = (movement.agency_id, movement.destination, movement.kind.value)
+        self._deltas[source] = self._deltas.get(source, 0) - quantity
+        self._deltas[destination] = self._deltas.get(destination, 0) + quantity
+        self.pending.append(movement)
+        self._quantities.append(quantity)
+        self._pending_ids[movement.id] = movement
+        return True
+
+    def movements(
+        self, agency_id: str, wallet: str | None = None, kind: CreditKind | None = None
+    ) -> list[Movement]:
+        m = schema.movements.c
+        statement = select(m.data).where(m.agency_id == agency_id).order_by(m.seq)
+        if wallet is not None:
+            statement = statement.where(or_(m.source == wallet, m.destination == wallet))
+        if kind is not None:
+            statement = statement.where(m.kind == kind.value)
+        found = [self._load(row.data) for row in self._uow.rows(statement)]
+        return found + [
+            x
+            for x in self.pending
+            if x.agency_id == agency_id
+            and (wallet is None or wallet in (x.source, x.destination))
+            and (kind is None or x.kind is kind)
+        ]
+
+    def balance(self, agency_id: str, wallet: str, kind: CreditKind) -> Decimal:
+        return from_micro(self._available((agency_id, wallet, kind.value)))
+
+    def balances(
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+    ) -> dict[str, Decimal]:
+        value = kind.value
+        missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
+        array = self._uow.storage.dialect == "postgresql"
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            params: dict[str, object] = {"agency_id": agency_id, "kind": value}
+            params.update(among_params("w", chunk, array=array))
+            statement = balances_statement(among_size(chunk, array=array))
+            found = {
+                row.wallet: int(row.amount) for row in self._uow.rows(statement, params, once=True)
+            }
+            for wallet in chunk:
+                self._stored[(agency_id, wallet, value)] = found.get(wallet, 0)
+        return {w: from_micro(self._available((agency_id, w, value))) for w in wallets}
+
+    def flush(self, connection: Connection, *, batched: bool) -> None:
+        if not self.pending:
+            return
+        if batched:
+            self._write_batched(connection)
+            return
+        # Every pending id was read and found absent when it was appended; one committed
+        # meanwhile makes the batched insert fail on the unique id, and this replay reads
+        # the ids again to tell a harmless retry from a conflict.
+        known = {
+            row.id: self._load(row.data)
+            for row in connection.execute(self._known, {"ids": [m.id for m in self.pending]})
+        }
+        for movement, quantity in zip(self.pending, self._quantities, strict=True):
+            stored = known.get(movement.id)
+            if stored is not None:
+                if stored != movement:
+                    raise IdempotencyConflict(movement.id)
+                continue
+            row = dict(zip(_MOVEMENT_COLUMNS, _movement_row(movement), strict=True))
+            try:
+                connection.execute(self._insert, row)
+            except IntegrityError as error:
+                raise IdempotencyConflict(movement.id) from error
+            kind = movement.kind.value
+            if movement.source == OUTSIDE:
+                connection.execute(
+                    self._add,
+                    {
+                        "agency_id": movement.agency_id,
+                        "wallet": OUTSIDE,
+                        "kind": kind,
+                        "amount": -quantity,
+                    },
+                )
+            else:
+                found = connection.execute(
+                    self._balance,
+                    {"agency_id": movement.agency_id, "wallet": movement.source, "kind": kind},
+                ).first()
+                held = 0 if found is None else int(found.amount)
+                if held < quantity:
+                    raise _overdrawn(movement, from_micro(held))
+                connection.execute(
+                    self._spend,
+                    {
+                        "amount": -quantity,
+                        "b_agency_id": movement.agency_id,
+                        "b_wallet": movement.source,
+                        "b_kind": kind,
+                    },
+                )
+            connection.execute(
+                self._add,
+                {
+                    "agency_id": movement.agency_id,
+                    "wallet": movement.destination,
+                    "kind": kind,
+                    "amount": quantity,
+                },
+            )
+
+    def _write_batched(self, connection: Connection) -> None:
+        """Write the pending movements and their balance changes, a batch per statement."""
+        rows = []
+        adds = []
+        debits = []
+        for movement, quantity in zip(self.pending, self._quantities, strict=True):
+            rows.append(_movement_row(movement))
+            agency, kind = movement.agency_id, movement.kind.value
+            # A debit of a wallet that must stay positive is an UPDATE: the database
+            # checks the new amount against the CHECK, and a missing row (nothing to
+            # spend) changes no row. Credits, and debits of "outside", add to the row or
+            # create it.
+            if movement.source == OUTSIDE:
+                adds.append((agency, OUTSIDE, kind, -quantity))
+            else:
+                debits.append((-quantity, agency, movement.source, kind))
+            adds.append((agency, movement.destination, kind, quantity))
+        run_batch_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
+        run_batch_values(connection, self._add, _ADD_COLUMNS, adds)
+        if debits:
+            run_batch_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.pending)
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self._quantities.clear()
+        self._pending_ids.clear()
+        self._stored.clear()
+        self._deltas.clear()

@@ -1,0 +1,294 @@
+"""The SQL storage's statements, each built once and reused (and so compiled once).
+
+The reads and writes of a versioned table (by id, clashes, pages, updates, the cursor's
+update), of a keyed table (get, insert, upsert, delete) and of the ledger (balances,
+movements); reads of many keys at once give them as a padded ``IN`` list or, on
+PostgreSQL, one array parameter (:func:`among`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from resell_core.adapters.sql import schema
+from resell_core.adapters.sql.compiled import padded
+from resell_core.adapters.sql.specs import Spec
+
+__all__ = [
+    "CHUNK",
+    "KeyedStatements",
+    "LedgerStatements",
+    "VersionedStatements",
+    "among",
+    "among_params",
+    "among_size",
+    "balances_statement",
+    "clash_statement",
+    "keyed_statements",
+    "known_statement",
+    "ledger_statements",
+    "select_statement",
+    "versioned_statements",
+]
+
+
+@attrs.frozen(eq=False)
+class VersionedStatements:
+    """The statements of one versioned table, built once and reused (compiled once)."""
+
+    by_id: Any
+    clashes: Any
+    insert: Any
+    update: Any
+    delete: Any
+    fixed: Any
+    unique: Mapping[str, Any]
+    set_names: tuple[tuple[str, str], ...]
+    """Each column the update sets, with its parameter's name."""
+    cursor_update: Any
+    """The update of the cursor's columns alone (None without a cursor)."""
+    cursor_columns: tuple[str, ...]
+    """The parameters of ``cursor_update``, in the order of :meth:`VersionedRows._cursor_values`."""
+
+
+@functools.cache
+def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
+    table = spec.table
+    fixed = [table.c[k] == v for k, v in spec.fixed.items()]
+    key = table.c.id == bindparam("id")
+    claims = [
+        and_(*(table.c[c] == bindparam(f"c_{c}") for c in spec.unique_columns(name)))
+        for name in spec.errors
+    ]
+    row_columns = [c.name for c in table.columns if c.name not in ("id", *spec.fixed)]
+    old = (table.c.id == bindparam("old_id"), table.c.version == bindparam("old_version"))
+    read = [table.c[c] for c in spec.read_columns]
+    unique = {}
+    for name in spec.errors:
+        columns = spec.unique_columns(name)
+        if len(columns) == 1:
+            unique[name] = select(*read).where(*fixed, table.c[columns[0]] == bindparam("wanted"))
+    cursor_update = None
+    cursor_columns: tuple[str, ...] = ()
+    if spec.cursor is not None:
+        # Its columns: the cursor's, those derived from it, the version.
+        names = [*spec.cursor.columns, "version"]
+        cursor_update = (
+            update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
+        )
+        cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
+    return VersionedStatements(
+        by_id=select(*read).where(*fixed, key),
+        clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
+        insert=insert(table).inline(),
+        update=update(table)
+        .where(*fixed, *old)
+        .values({n: bindparam(f"new_{n}") for n in row_columns}),
+        delete=delete(table).where(*fixed, *old),
+        fixed=and_(true(), *fixed),
+        unique=unique,
+        set_names=tuple((n, f"new_{n}") for n in row_columns),
+        cursor_update=cursor_update,
+        cursor_columns=cursor_columns,
+    )
+
+
+CHUNK = 500
+"""Keys a batched read asks for in one statement."""
+
+
+@functools.cache
+def clash_statement(spec: Spec[Any], shape: tuple[tuple[str, tuple[int | None, ...]], ...]) -> Any:
+    """Return the read of the rows holding any of many ids or unique keys: per entry of
+    ``shape`` (``"id"`` or a constraint, and the size of each column's list, None for an
+    array), the rows whose columns are each in their list (parameters
+    ``p<entry>_<column>``, see :func:`among`)."""
+    table = spec.table
+    unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
+    columns_read = (
+        table.c.id,
+        *(table.c[c] for c in spec.read_columns),
+        *(table.c[c] for c in unique if c not in spec.read_columns),
+    )
+    fixed = versioned_statements(spec).fixed
+    # One branch per key, each answered by its own unique index: PostgreSQL's generic plan
+    # of a prepared statement ORing them scanned the whole table (ever slower as
+    # invoices accumulate); a row found twice is read once by _Clashes.
+    branches = []
+    for k, (name, sizes) in enumerate(shape):
+        columns = ["id"] if name == "id" else spec.unique_columns(name)
+        branches.append(
+            select(*columns_read).where(
+                fixed,
+                *(
+                    among(table.c[column], f"p{k}_{i}", size)
+                    for i, (column, size) in enumerate(zip(columns, sizes, strict=True))
+                ),
+            )
+        )
+    return union_all(*branches) if len(branches) > 1 else branches[0]
+
+
+@functools.cache
+def select_statement(
+    spec: Spec[Any],
+    condition: ColumnElement[bool],
+    *,
+    after: bool,
+    limit: bool,
+    order: tuple[Any, ...],
+    lock: bool,
+) -> Any:
+    """Return the read of :meth:`VersionedRows.select` for a condition built once (parameters
+    ``after_id`` and ``limit`` besides the condition's own)."""
+    table = spec.table
+    statement = select(*(table.c[c] for c in spec.read_columns)).where(
+        versioned_statements(spec).fixed, condition
+    )
+    if after:
+        statement = statement.where(table.c.id > bindparam("after_id"))
+    statement = statement.order_by(*order, table.c.id)
+    if limit:
+        statement = statement.limit(bindparam("limit"))
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return statement
+
+
+@functools.cache
+def balances_statement(size: int | None) -> Any:
+    """Return the read of one agency's balances of one kind in a list of wallets (``size``
+    as in :func:`among`)."""
+    b = schema.balances.c
+    return select(b.wallet, b.amount).where(
+        b.agency_id == bindparam("agency_id"),
+        b.kind == bindparam("kind"),
+        among(b.wallet, "w", size),
+    )
+
+
+@functools.cache
+def known_statement(size: int | None) -> Any:
+    """Return the read of the movements among a list of ids (``size`` as in
+    :func:`among`)."""
+    m = schema.movements.c
+    return select(m.id, m.data).where(among(m.id, "id", size))
+
+
+def among(column: Any, name: str, size: int | None) -> ColumnElement[bool]:
+    """``column`` among a list of values: ``size`` parameters ``<name>_<n>`` (an ``IN``
+    list, padded by :func:`padded`), or with ``size`` None one array parameter ``<name>``
+    (``= ANY``: PostgreSQL plans it once for any number of values, where a list of a
+    hundred parameters was planned again at every page)."""
+    if size is None:
+        element = Integer if isinstance(column.type, Integer) else Text
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(element)))  # type: ignore[no-any-return]
+    return column.in_([bindparam(f"{name}_{j}") for j in range(size)])  # type: ignore[no-any-return]
+
+
+def among_params(name: str, values: Sequence[object], *, array: bool) -> dict[str, object]:
+    """Return the parameters of :func:`among` for ``values`` (an array, or padded)."""
+    if array:
+        return {name: list(values)}
+    return _numbered(f"{name}_", padded(values))
+
+
+def among_size(values: Sequence[object], *, array: bool) -> int | None:
+    """Return the size of :func:`among`'s list for ``values`` (None for an array)."""
+    return None if array else len(padded(values))
+
+
+def _numbered(prefix: str, values: Sequence[object]) -> dict[str, object]:
+    return dict(zip(_numbered_names(prefix, len(values)), values, strict=True))
+
+
+@functools.cache
+def _numbered_names(prefix: str, size: int) -> tuple[str, ...]:
+    # A few prefixes and sizes (powers of two, see padded): named once, not at every page.
+    return tuple(f"{prefix}{j}" for j in range(size))
+
+
+@attrs.frozen(eq=False)
+class KeyedStatements:
+    """The statements of one keyed table, built once and reused (compiled once)."""
+
+    get: Any
+    insert: Any
+    upsert: Any
+    delete: Any
+
+
+@functools.cache
+def keyed_statements(table: Table, key_columns: tuple[str, ...], dialect: str) -> KeyedStatements:
+    keys = [table.c[k] == bindparam(f"k_{k}") for k in key_columns]
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    data = {c.name: upsert.excluded[c.name] for c in table.columns if c.name not in key_columns}
+    return KeyedStatements(
+        get=select(table.c.data).where(*keys),
+        insert=insert(table).inline(),
+        upsert=upsert.on_conflict_do_update(index_elements=list(key_columns), set_=data),
+        delete=delete(table).where(*keys),
+    )
+
+
+@attrs.frozen(eq=False)
+class LedgerStatements:
+    """The ledger's statements, built once per dialect."""
+
+    balance: Any
+    by_id: Any
+    known: Any
+    insert: Any
+    add: Any
+    spend: Any
+
+
+@functools.cache
+def ledger_statements(dialect: str) -> LedgerStatements:
+    b = schema.balances.c
+    m = schema.movements.c
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(schema.balances)
+    return LedgerStatements(
+        balance=select(b.amount).where(
+            b.agency_id == bindparam("agency_id"),
+            b.wallet == bindparam("wallet"),
+            b.kind == bindparam("kind"),
+        ),
+        by_id=select(m.data).where(m.id == bindparam("id")),
+        known=select(m.id, m.data).where(m.id.in_(bindparam("ids", expanding=True))),
+        insert=insert(schema.movements).inline(),
+        # Credit and debit alike add to the stored amount in the database, so that two
+        # writers never overwrite each other; the CHECK refuses an overdraft.
+        add=upsert.on_conflict_do_update(
+            index_elements=["agency_id", "wallet", "kind"],
+            set_={"amount": b.amount + upsert.excluded.amount},
+        ),
+        spend=update(schema.balances)
+        .where(
+            b.agency_id == bindparam("b_agency_id"),
+            b.wallet == bindparam("b_wallet"),
+            b.kind == bindparam("b_kind"),
+        )
+        .values(amount=b.amount + bindparam("amount")),
+    )
