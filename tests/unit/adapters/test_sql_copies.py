@@ -8,7 +8,7 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resell_core.adapters.sql.storage import _copy
+from resell_core.adapters.sql.versioned_rows import copy_aggregate
 from resell_core.ports import Record
 from resell_core.testing import strategies as rs
 from resell_core.testing.contracts.samples import an_invoice
@@ -33,7 +33,7 @@ def test_a_stored_copy_is_a_new_value_with_every_field_of_the_original(value: An
     """Accounts (plain assignment), invoices and records (their own __setattr__), frozen
     values: the copy is another object of the same class, field for field the same as
     ``attrs.evolve`` makes it."""
-    copied = _copy(value)
+    copied = copy_aggregate(value)
 
     assert copied is not value
     assert type(copied) is type(value)

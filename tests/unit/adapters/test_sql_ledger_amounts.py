@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resell_core.adapters.sql.storage import _from_micro
+from resell_core.adapters.sql.units import from_micro
 
 
 def _scaled(amount: int) -> Decimal:
@@ -24,7 +24,7 @@ def _scaled(amount: int) -> Decimal:
 def test_an_amount_reads_back_as_its_scaled_and_normalized_decimal(amount: int) -> None:
     """Whole credits (taken without scaling) and fractions alike: the same value, with the
     same digits and exponent, as scaling the millionths and normalizing them gives."""
-    found = _from_micro(amount)
+    found = from_micro(amount)
 
     assert str(found) == str(_scaled(amount))
     assert found.as_tuple() == _scaled(amount).as_tuple()

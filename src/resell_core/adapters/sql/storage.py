@@ -21,18 +21,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from resell_core.adapters.sql import schema, versioned_rows
+from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.driver_errors import connected, first_line, translated
 from resell_core.adapters.sql.transactions import write_transaction
 from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
-from resell_core.adapters.sql.units import from_micro
 from resell_core.errors import ConfigurationError
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
-
-# Still importable from this module under the names they had here.
-_copy = versioned_rows._copy
-_from_micro = from_micro
 
 
 def _sqlite_connected(dbapi_connection: Any, _record: object) -> None:

@@ -34,7 +34,7 @@ from resell_core.serialization import to_json
 if TYPE_CHECKING:
     from resell_core.adapters.sql.unit_of_work import SqlUnitOfWork
 
-__all__ = ["VersionedRows"]
+__all__ = ["VersionedRows", "copy_aggregate"]
 
 V = TypeVar("V")
 
@@ -118,7 +118,7 @@ class VersionedRows(Generic[V]):
         """Return the row as this unit of work sees it (a fresh copy), or None."""
         value = self.changes.get(key)
         if value is not None:
-            return None if isinstance(value, _Deleted) else _copy(value)
+            return None if isinstance(value, _Deleted) else copy_aggregate(value)
         row = self.uow.first(self.sql.by_id, {"id": key}, once=True)
         return None if row is None else self.loaded(row)
 
@@ -133,7 +133,7 @@ class VersionedRows(Generic[V]):
         """Return the visible row holding ``wanted`` in a unique constraint, or None."""
         holder = self._holder(constraint, wanted)
         if holder is not None:
-            return _copy(holder)
+            return copy_aggregate(holder)
         statement = self.sql.unique[constraint]
         for row in self.uow.rows(statement, {"wanted": wanted}, once=True):
             value = self.loaded(row)
@@ -198,7 +198,7 @@ class VersionedRows(Generic[V]):
         ]
         if self.changes:
             found += [
-                _copy(value)
+                copy_aggregate(value)
                 for key, value in self.changes.items()
                 if not isinstance(value, _Deleted)
                 and (after_id is None or key > after_id)
@@ -301,7 +301,7 @@ class VersionedRows(Generic[V]):
             raise AlreadyExists(self.spec.kind, key)
         self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
         base = self.bases[key] if change is not None else None
-        self._journal(key, _copy(value), base, claims)
+        self._journal(key, copy_aggregate(value), base, claims)
 
     def _clashes(self, values: Sequence[V], claims_of: Sequence[Mapping[str, object]]) -> _Clashes:
         """Read the stored rows holding the id or a unique key of any of ``values``
@@ -365,7 +365,7 @@ class VersionedRows(Generic[V]):
         claims = self.spec.claims(stored)
         self._check_claims(key, stored, new=False, old=old_claims, claims=claims)
         self._journal(key, stored, base, claims)
-        return _copy(stored)
+        return copy_aggregate(stored)
 
     def remove(self, agency_id: str, key: str) -> None:
         """Journal the deletion of the agency's row; raise NotFound if there is none."""
@@ -521,7 +521,7 @@ class VersionedRows(Generic[V]):
             claims.clear()
 
 
-def _copy(value: V) -> V:
+def copy_aggregate(value: V) -> V:
     """Return a copy of ``value`` field by field (:func:`resell_core._construct.copier`).
 
     ``attrs.evolve`` runs ``__init__`` (converters and validators again) on values that
