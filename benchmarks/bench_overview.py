@@ -22,7 +22,7 @@ from sqlalchemy import text
 from benchmarks.common import ACME, Figure, Timer, postgres_storage, seed_sql
 from resell_core.adapters.sql import SqlStorage
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.overview import AccountQuery
+from resell_core.lifecycle.account_query import AccountQuery
 
 __all__ = ["QUERY", "Result", "library_query", "raw_query", "run"]
 

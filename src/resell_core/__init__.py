@@ -122,7 +122,7 @@ from resell_core.lifecycle import (
     TrialEnded,
     UpgradeScheduled,
 )
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     AccountQuery,
     Filter,
     FilterOp,

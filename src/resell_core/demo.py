@@ -45,7 +45,7 @@ from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
 from resell_core.formatting import format_money
-from resell_core.lifecycle.overview import AccountQuery, OverviewColumn
+from resell_core.lifecycle.account_query import AccountQuery, OverviewColumn
 from resell_core.lifecycle.validation import NewAccount
 from resell_core.money import Money
 from resell_core.ports import Storage

@@ -65,7 +65,7 @@ from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.overview import AccountQuery, Page, SavedView
+from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView
 
 __all__ = [
     "LEDGER_RANGE",
@@ -323,7 +323,7 @@ class AccountRepository(Protocol):
     def query(self, agency_id: str, query: AccountQuery, today: date) -> Page[Account]:
         """Answer the overview query over the agency's accounts (O1-O8).
 
-        The result equals ``resell_core.lifecycle.overview.run_query`` over the agency's
+        The result equals ``resell_core.lifecycle.account_query.run_query`` over the agency's
         accounts (the pure reference evaluator); SQL adapters run it in the database.
         Other agencies' accounts never appear.
         """

@@ -42,7 +42,7 @@ from resell_core.errors import (
     InvalidInput,
     ResellError,
 )
-from resell_core.lifecycle.overview import AccountQuery
+from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog

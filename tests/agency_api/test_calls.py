@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import resell_core as rc
-from resell_core.lifecycle.overview import AccountQuery
+from resell_core.lifecycle.account_query import AccountQuery
 
 PLUS = "V3/marketing/plus/2500/monthly"
 

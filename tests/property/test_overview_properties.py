@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     SEARCHED_COLUMNS,
     AccountQuery,
     CursorPosition,

@@ -17,7 +17,7 @@ from resell_core.billing import charge_key
 from resell_core.billing.due import due_periods
 from resell_core.billing.run import bill_period, price_due
 from resell_core.lifecycle import EndTrial, apply
-from resell_core.pricing.terms import Product, Tier, Version
+from resell_core.pricing.price_book import Product, Tier, Version
 from resell_core.testing.portal import sample_agency, sample_card
 
 from .conftest import NewPortal

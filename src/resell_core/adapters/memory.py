@@ -45,7 +45,7 @@ from resell_core.errors import (
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.overview import AccountQuery, Page, SavedView, run_query
+from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView, run_query
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import attrs
 
 from resell_core.agency_api.plans import PLAN_ID_PATTERN
-from resell_core.lifecycle.overview import ALL_PLANS
+from resell_core.lifecycle.account_query import ALL_PLANS
 
 __all__ = [
     "CALLS",

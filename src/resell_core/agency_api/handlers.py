@@ -22,20 +22,20 @@ from resell_core.agency_api.schema import check, request_schema
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import FieldProblem, InvalidInput, NotFound, ResellError
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.names import email_problem
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     MAX_LIMIT,
     AccountQuery,
     OverviewColumn,
     OverviewRow,
     expires_on,
 )
+from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
 from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.price_book import PlanKind
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import PlanKind
 from resell_core.serialization import structure, unstructure
 from resell_core.service.portal import PartnerPortal
 

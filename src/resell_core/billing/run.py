@@ -25,8 +25,8 @@ from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.terms import record_period_billed
 from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.quote import CyclePrice
-from resell_core.pricing.terms import MigrationDiscount
 
 __all__ = ["BilledPeriod", "BillingRunPolicy", "bill_period", "price_due", "run_until"]
 

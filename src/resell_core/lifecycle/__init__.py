@@ -7,6 +7,22 @@ parameters). The transition table is :data:`TRANSITIONS`, applied by :func:`appl
 from __future__ import annotations
 
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
+from resell_core.lifecycle.account_query import (
+    AccountQuery,
+    Filter,
+    FilterOp,
+    OverviewColumn,
+    OverviewRow,
+    Page,
+    PlanFilter,
+    SavedView,
+    SortKey,
+    StatusFilter,
+    open_view,
+    operators_for,
+    overview_rows,
+    run_query,
+)
 from resell_core.lifecycle.actions import (
     Action,
     ApplyPendingChange,
@@ -80,24 +96,9 @@ from resell_core.lifecycle.lockout import (
     attempt_login,
     may_check,
 )
+from resell_core.lifecycle.moves import TRANSITIONS, Move, apply, status_label
 from resell_core.lifecycle.names import RESERVED_NAMES, NameCheck, check_account_name
 from resell_core.lifecycle.opening import open_account
-from resell_core.lifecycle.overview import (
-    AccountQuery,
-    Filter,
-    FilterOp,
-    OverviewColumn,
-    OverviewRow,
-    Page,
-    PlanFilter,
-    SavedView,
-    SortKey,
-    StatusFilter,
-    open_view,
-    operators_for,
-    overview_rows,
-    run_query,
-)
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.lifecycle.reset import (
     RESET_ANSWER,
@@ -137,7 +138,6 @@ from resell_core.lifecycle.transfer import (
     request_transfer,
 )
 from resell_core.lifecycle.transition import Transition
-from resell_core.lifecycle.transitions import TRANSITIONS, Move, apply, status_label
 from resell_core.lifecycle.validation import DataResidency, NewAccount, validate_new_account
 
 __all__ = [

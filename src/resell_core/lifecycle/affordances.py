@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.moves import TRANSITIONS
 from resell_core.lifecycle.policy import LifecyclePolicy
-from resell_core.lifecycle.transitions import TRANSITIONS
 
 __all__ = ["EDIT_ACTIONS", "allowed_actions", "can_single_sign_on", "primary_action"]
 

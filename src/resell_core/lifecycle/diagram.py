@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from resell_core.lifecycle.account import AccountStatus
-from resell_core.lifecycle.transitions import TRANSITIONS
+from resell_core.lifecycle.moves import TRANSITIONS
 
 __all__ = ["lifecycle_diagram"]
 

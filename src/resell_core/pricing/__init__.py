@@ -18,10 +18,7 @@ from resell_core.pricing.changes import (
 )
 from resell_core.pricing.choices import LimitChoice, Options
 from resell_core.pricing.consistency import catalog_problems
-from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
-from resell_core.pricing.sample import SAMPLE_LABEL
-from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import (
+from resell_core.pricing.price_book import (
     AddOn,
     Band,
     LimitTerms,
@@ -31,6 +28,9 @@ from resell_core.pricing.terms import (
     Tier,
     Version,
 )
+from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
+from resell_core.pricing.sample import SAMPLE_LABEL
+from resell_core.pricing.selection import PlanSelection
 
 __all__ = [
     "DEFAULT_CHANGE_RULES",

@@ -37,9 +37,9 @@ from resell_core.pricing.choices import (
     selection_problems,
 )
 from resell_core.pricing.consistency import catalog_problems
+from resell_core.pricing.price_book import AddOn, MigrationDiscount, PlanKind, Version
 from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import AddOn, MigrationDiscount, PlanKind, Version
 
 __all__ = ["Catalog"]
 

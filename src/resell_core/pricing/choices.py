@@ -14,8 +14,8 @@ import attrs
 
 from resell_core.errors import FieldProblem
 from resell_core.periods import Frequency
+from resell_core.pricing.price_book import AddOn, Band, LimitTerms, Tier, Version
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import AddOn, Band, LimitTerms, Tier, Version
 
 __all__ = ["CatalogIndex", "LimitChoice", "Options", "options_for", "selection_problems"]
 

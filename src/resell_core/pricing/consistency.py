@@ -9,7 +9,14 @@ from decimal import Decimal
 from resell_core.errors import FieldProblem
 from resell_core.money import Money
 from resell_core.pricing.changes import ChangeKind, ChangeRule
-from resell_core.pricing.terms import AddOn, LimitTerms, MigrationDiscount, PlanKind, Tier, Version
+from resell_core.pricing.price_book import (
+    AddOn,
+    LimitTerms,
+    MigrationDiscount,
+    PlanKind,
+    Tier,
+    Version,
+)
 
 __all__ = ["catalog_problems"]
 

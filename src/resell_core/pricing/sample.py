@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from resell_core.money import Money
 from resell_core.pricing.changes import DEFAULT_CHANGE_RULES
-from resell_core.pricing.terms import (
+from resell_core.pricing.price_book import (
     AddOn,
     Band,
     LimitTerms,

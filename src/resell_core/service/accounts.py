@@ -21,9 +21,9 @@ from resell_core.lifecycle.snapshots import Snapshot
 from resell_core.lifecycle.terms import start_term
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
 from resell_core.ports import AccessRecord, ProvisioningOutcome, ProvisioningReport, UnitOfWork
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.quote import PackageDetails
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import MigrationDiscount
 from resell_core.serialization import from_json
 from resell_core.service.context import PLATFORM, Command, Context, Work, read, run_command
 from resell_core.service.results import AccountCreated

@@ -34,8 +34,8 @@ from resell_core.errors import ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import ApplyPendingChange
 from resell_core.lifecycle.events import AccountEvent
+from resell_core.lifecycle.moves import apply
 from resell_core.lifecycle.policy import LifecyclePolicy
-from resell_core.lifecycle.transitions import apply
 from resell_core.money import Money
 from resell_core.periods import Period
 from resell_core.ports import UnitOfWork

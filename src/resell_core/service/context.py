@@ -42,10 +42,10 @@ from resell_core.lifecycle.actions import Action
 from resell_core.lifecycle.credentials import ScryptPolicy
 from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.lockout import LockoutPolicy
+from resell_core.lifecycle.moves import apply
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.lifecycle.reset import ResetPolicy
 from resell_core.lifecycle.sso import SsoPolicy
-from resell_core.lifecycle.transitions import apply
 from resell_core.lifecycle.validation import DataResidency
 from resell_core.money import Money
 from resell_core.ports import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from resell_core.audit import MAX_EVENTS, AuditEvent
 from resell_core.errors import InvalidInput
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     AccountQuery,
     OverviewRow,
     Page,
@@ -17,7 +17,7 @@ from resell_core.lifecycle.overview import (
     check_query,
     overview_rows,
 )
-from resell_core.lifecycle.overview import open_view as check_view
+from resell_core.lifecycle.account_query import open_view as check_view
 from resell_core.ports import UnitOfWork
 from resell_core.service.context import Command, Context, Work, read, run_command
 

@@ -38,6 +38,7 @@ from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.account_query import AccountQuery, OverviewRow, Page
 from resell_core.lifecycle.actions import (
     Action,
     Archive,
@@ -50,7 +51,6 @@ from resell_core.lifecycle.actions import (
 )
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.credentials import ADMIN_USERNAME
-from resell_core.lifecycle.overview import AccountQuery, OverviewRow, Page
 from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
 from resell_core.lifecycle.transfer import RemovalRequest, TransferRequest
 from resell_core.lifecycle.validation import NewAccount

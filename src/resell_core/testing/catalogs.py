@@ -8,7 +8,7 @@ portal built with it (``PartnerPortal.embedded(catalog=garden_catalog())``) open
 changes and lists accounts by these names only, as a host's own catalog would.
 
 Example:
-    >>> from resell_core.pricing.terms import PlanKind
+    >>> from resell_core.pricing.price_book import PlanKind
     >>> catalog = garden_catalog()
     >>> catalog.plan_tiers
     ('seedling', 'greenhouse', 'sprout', 'bloom', 'orchard')
@@ -22,8 +22,7 @@ from functools import cache
 
 from resell_core.money import Money
 from resell_core.pricing.catalog import Catalog
-from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import (
+from resell_core.pricing.price_book import (
     AddOn,
     Band,
     LimitTerms,
@@ -32,6 +31,7 @@ from resell_core.pricing.terms import (
     Tier,
     Version,
 )
+from resell_core.pricing.selection import PlanSelection
 
 __all__ = [
     "GARDEN_BLOOM",

@@ -16,8 +16,7 @@ from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle import actions as lifecycle_action_types
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
-from resell_core.lifecycle.branding import Branding
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     COLUMNS,
     PLAN_TIERS,
     AccountQuery,
@@ -31,6 +30,7 @@ from resell_core.lifecycle.overview import (
     StatusFilter,
     operators_for,
 )
+from resell_core.lifecycle.branding import Branding
 from resell_core.money import Money
 from resell_core.periods import Frequency, Period, nth_period
 from resell_core.pricing import (

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.overview import AccountQuery, Page, run_query
+from resell_core.lifecycle.account_query import AccountQuery, Page, run_query
 from resell_core.pricing.selection import PlanSelection
 from resell_core.testing.contracts.samples import an_agency
 from resell_core.testing.strategies import account_queries, overview_account_lists

@@ -30,8 +30,8 @@ from resell_core.billing.ledger import Movement
 from resell_core.billing.notices import Notice, NoticeKind
 from resell_core.errors import CatalogError, FieldProblem, InvalidInput
 from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.account_query import SavedView
 from resell_core.lifecycle.lockout import LoginState
-from resell_core.lifecycle.overview import SavedView
 from resell_core.lifecycle.transfer import TransferRequest, TransferStatus
 from resell_core.money import Money
 from resell_core.periods import Frequency, Period

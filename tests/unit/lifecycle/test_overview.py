@@ -9,7 +9,7 @@ import pytest
 
 from resell_core.errors import InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     AccountQuery,
     CursorPosition,
     Filter,

@@ -17,7 +17,7 @@ from resell_core.billing.credits import assign_credits
 from resell_core.billing.ledger import CreditKind, account_wallet
 from resell_core.errors import CatalogError, CreditNotAllowed, InvalidInput, SandboxNotConvertible
 from resell_core.lifecycle import ChangePlan, LifecyclePolicy, Provisioned, apply, open_account
-from resell_core.lifecycle.overview import check_query, expires_on
+from resell_core.lifecycle.account_query import check_query, expires_on
 from resell_core.lifecycle.validation import validate_new_account
 from resell_core.pricing import Catalog, PlanKind, Tier
 from resell_core.testing.catalogs import GARDEN_BLOOM, GARDEN_SPROUT, GARDEN_TRIAL, garden_catalog

@@ -19,8 +19,7 @@ import attrs
 from sqlalchemy import Connection, and_, bindparam, select, true
 from sqlalchemy.dialects import postgresql
 
-from resell_core.adapters.sql import overview as sql_overview
-from resell_core.adapters.sql import schema
+from resell_core.adapters.sql import query_translation, schema
 from resell_core.adapters.sql.driver_errors import translated
 from resell_core.adapters.sql.keyed_rows import DROP, INSERT, TAKE, UPSERT, KeyedRows
 from resell_core.adapters.sql.transactions import write_transaction
@@ -37,7 +36,7 @@ from resell_core.errors import (
     ResellError,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     AccountQuery,
     CursorPosition,
     Page,
@@ -122,13 +121,13 @@ class Accounts:
         mine = [
             a for a in rows.changes.values() if isinstance(a, Account) and a.agency_id == agency_id
         ]
-        condition = sql_overview.where_clause(agency_id, query, today)
+        condition = query_translation.where_clause(agency_id, query, today)
         if rows.changes:
             # This unit of work's own changes are judged in Python and merged below.
             condition = and_(condition, schema.accounts.c.id.not_in(list(rows.changes)))
         uow = rows.uow
-        total = int(uow.first(sql_overview.count_statement(condition), {})[0])
-        statement = sql_overview.page_statement(condition, query, extra=0).add_columns(
+        total = int(uow.first(query_translation.count_statement(condition), {})[0])
+        statement = query_translation.page_statement(condition, query, extra=0).add_columns(
             *(schema.accounts.c[c] for c in rows.spec.read_columns if c not in ("data", "version"))
         )
         found = [rows.loaded(row) for row in uow.rows(statement)]

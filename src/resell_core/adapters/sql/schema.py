@@ -44,7 +44,7 @@ from sqlalchemy.types import TypeEngine
 from resell_core.billing.due import next_billing_day
 from resell_core.errors import SchemaVersionError
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.overview import expires_on, fold
+from resell_core.lifecycle.account_query import expires_on, fold
 from resell_core.periods import Frequency
 
 __all__ = [

@@ -21,7 +21,7 @@ from resell_core.billing.invoices import Invoice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import AlreadyExists, DuplicateName, ResellError
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.overview import expires_on
+from resell_core.lifecycle.account_query import expires_on
 from resell_core.ports import Record
 from resell_core.serialization import from_json, loader, parse_json, structurer
 

@@ -58,7 +58,7 @@ from resell_core.adapters.sql.units import micros
 from resell_core.adapters.sql.versioned_rows import VersionedRows
 from resell_core.agency import PortalUser
 from resell_core.errors import AlreadyExists, ResellError
-from resell_core.lifecycle.overview import SavedView
+from resell_core.lifecycle.account_query import SavedView
 from resell_core.ports import AccessRecord, IdempotencyRecord
 from resell_core.serialization import loader
 

@@ -28,7 +28,7 @@ from resell_core.errors import (
     VersionConflict,
 )
 from resell_core.lifecycle.account import AccountKind, AccountStatus
-from resell_core.lifecycle.overview import AccountQuery, SavedView, run_query
+from resell_core.lifecycle.account_query import AccountQuery, SavedView, run_query
 from resell_core.periods import Frequency
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
 from resell_core.testing.contracts.samples import (

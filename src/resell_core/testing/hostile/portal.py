@@ -45,16 +45,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.notices import NoticeKind
 from resell_core.errors import ResellError
+from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.lockout import LoginOutcome, LoginResult
 from resell_core.lifecycle.names import NameCheck
-from resell_core.lifecycle.overview import AccountQuery
 from resell_core.lifecycle.reset import RESET_ANSWER
 from resell_core.lifecycle.validation import NewAccount
 from resell_core.money import Money
 from resell_core.ports import Storage
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.selection import PlanSelection
-from resell_core.pricing.terms import MigrationDiscount
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.testing.hostile import (
     HOSTILE,

@@ -1,9 +1,9 @@
-"""The overview query (:class:`~resell_core.lifecycle.overview.AccountQuery`) in SQL.
+"""The overview query (:class:`~resell_core.lifecycle.account_query.AccountQuery`) in SQL.
 
-The translation follows :func:`~resell_core.lifecycle.overview.run_query` rule by rule:
+The translation follows :func:`~resell_core.lifecycle.account_query.run_query` rule by rule:
 
 - text matching (``contains`` filters, the search) compares the ``*_folded`` columns,
-  filled with :func:`~resell_core.lifecycle.overview.fold` by the library, against the
+  filled with :func:`~resell_core.lifecycle.account_query.fold` by the library, against the
   folded needle, so that the database's own case folding never matters;
 - ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
   ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tr
 from sqlalchemy.sql.elements import UnaryExpression
 
 from resell_core.adapters.sql.schema import accounts
-from resell_core.lifecycle.overview import (
+from resell_core.lifecycle.account_query import (
     ALL_PLANS,
     SEARCHED_COLUMNS,
     AccountQuery,
