@@ -41,12 +41,12 @@ def test_E1_a_snapshot_label_with_unstorable_or_disguising_text_is_refused(
 ) -> None:
     """A snapshot's label follows the text rule of every stored field."""
     account = add_active()
-    before = state()
+    before = state(acme.id)
 
     with pytest.raises(rc.InvalidInput):
         portal.create_snapshot(acme.id, account.id, label)
 
-    assert state() == before
+    assert state(acme.id) == before
 
 
 @pytest.mark.parametrize("quantity", ["10\n", " 10", "10 ", "1_0"])
