@@ -85,7 +85,8 @@ class DataResidency:
 class NewAccount:
     """The add-account form (A1-A9): what the agency chose, before any check.
 
-    Use :func:`validate_new_account` (or :func:`resell_core.lifecycle.open_account`, which calls it).
+    Use :func:`validate_new_account` (or :func:`resell_core.lifecycle.open_account`, which
+    calls it).
     """
 
     name: str
