@@ -14,7 +14,7 @@ from importlib.metadata import version as _installed_version
 
 # -- foundation -------------------------------------------------------------------------
 from resell_core import errors
-from resell_core.errors import *  # noqa: F403 (all of errors.__all__)
+from resell_core.errors import *  # noqa: F403 - all of errors.__all__
 from resell_core.formatting import format_date, format_money
 from resell_core.money import Money
 from resell_core.periods import (
@@ -89,7 +89,7 @@ from resell_core.lifecycle import (
     events,
     operators_for,
 )
-from resell_core.lifecycle.events import *  # noqa: F403 (all of events.__all__)
+from resell_core.lifecycle.events import *  # noqa: F403 - all of events.__all__
 
 # isort: split
 # -- billing: what the portal takes and returns, and the billing policies ---------------

@@ -65,7 +65,7 @@ from resell_core.lifecycle.credentials import (
     verify_unknown,
 )
 from resell_core.lifecycle.diagram import lifecycle_diagram
-from resell_core.lifecycle.events import *  # noqa: F403 (all of events.__all__)
+from resell_core.lifecycle.events import *  # noqa: F403 - all of events.__all__
 from resell_core.lifecycle.lockout import (
     LockoutPolicy,
     LoginOutcome,
@@ -102,7 +102,7 @@ from resell_core.lifecycle.terms import (
     start_term,
     term_boundary,
 )
-from resell_core.lifecycle.transfer import *  # noqa: F403 (all of transfer.__all__)
+from resell_core.lifecycle.transfer import *  # noqa: F403 - all of transfer.__all__
 from resell_core.lifecycle.transition import Transition
 from resell_core.lifecycle.validation import DataResidency, NewAccount, validate_new_account
 

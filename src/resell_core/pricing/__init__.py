@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from resell_core.pricing import changes
 from resell_core.pricing.catalog import Catalog
-from resell_core.pricing.changes import *  # noqa: F403 (all of changes.__all__)
+from resell_core.pricing.changes import *  # noqa: F403 - all of changes.__all__
 from resell_core.pricing.choices import LimitChoice, Options
 from resell_core.pricing.consistency import catalog_problems
 from resell_core.pricing.price_book import (
