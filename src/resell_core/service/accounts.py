@@ -180,28 +180,26 @@ def _apply_report(ctx: Context, report: ProvisioningReport) -> Account | None:
                 term = start_term(changed, work.today)
                 changed = term.account
                 work.account_events(agency.id, term.events)
-            work.notify(
-                agency_notice(
-                    NoticeKind.ACCOUNT_READY,
-                    agency_id=agency.id,
-                    agency_email=agency.email,
-                    subject=f"{changed.name} is ready",
-                    body=f"The account {changed.name} is ready at {ctx.login_url(changed)}.",
-                )
-            )
+            kind = NoticeKind.ACCOUNT_READY
+            subject = f"{changed.name} is ready"
+            text = f"The account {changed.name} is ready at {ctx.login_url(changed)}."
         else:
             reason = report.reason or "the provisioning system gave no reason"
             changed = work.apply(found, ProvisioningFailed(reason))
-            work.notify(
-                agency_notice(
-                    NoticeKind.PROVISIONING_FAILED,
-                    agency_id=agency.id,
-                    agency_email=agency.email,
-                    subject=f"{changed.name} could not be created",
-                    body=f"The account {changed.name} could not be created: {reason}. "
-                    "Nothing was charged.",
-                )
+            kind = NoticeKind.PROVISIONING_FAILED
+            subject = f"{changed.name} could not be created"
+            text = (
+                f"The account {changed.name} could not be created: {reason}. Nothing was charged."
             )
+        work.notify(
+            agency_notice(
+                kind,
+                agency_id=agency.id,
+                agency_email=agency.email,
+                subject=subject,
+                body=text,
+            )
+        )
         return work.uow.accounts.update(changed)
 
     command = Command("process_provisioning", PLATFORM, {"account_id": report.account_id})

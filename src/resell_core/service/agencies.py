@@ -13,6 +13,7 @@ from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem, text_problems
 from resell_core.service.context import (
     PLATFORM,
+    SYSTEM,
     Command,
     Context,
     Work,
@@ -53,15 +54,15 @@ def _slug(name: str) -> str:
 
 def register_agency(
     ctx: Context,
-    *,
     name: str,
     email: str,
     currency: str,
+    *,
     reseller_rate: Decimal | str = Decimal(0),
     referral_code: str | None = None,
     paypal_email: str | None = None,
-    actor: str,
-    idempotency_key: str | None,
+    actor: str = SYSTEM,
+    idempotency_key: str | None = None,
 ) -> Agency:
     """Register a reseller agency of the partner program.
 

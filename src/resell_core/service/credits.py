@@ -164,14 +164,14 @@ def _quantity_param(
     return number_param(quantity)
 
 
-def buy_credits(
+def buy_credits(  # noqa: PLR0917 - the portal's call: kind, quantity, profile, account by position
     ctx: Context,
     agency_id: str,
     kind: CreditKind | str,
     quantity: Money | Decimal | int | str,
     billing_profile_id: str,
-    *,
     account_id: str | None = None,
+    *,
     actor: str = SYSTEM,
     idempotency_key: str | None = None,
 ) -> CreditPurchase:

@@ -20,7 +20,6 @@ import functools
 import inspect
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -34,7 +33,6 @@ from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
 from resell_core.agency import Agency, PortalUser
 from resell_core.arguments import checked_arguments
-from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account import Account
@@ -54,7 +52,6 @@ from resell_core.lifecycle.credentials import ADMIN_USERNAME
 from resell_core.lifecycle.snapshots import Snapshot, TemplateShareRequest
 from resell_core.lifecycle.transfer import RemovalRequest, TransferRequest
 from resell_core.lifecycle.validation import NewAccount
-from resell_core.money import Money
 from resell_core.ports import (
     Clock,
     Ids,
@@ -81,7 +78,6 @@ from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
 from resell_core.service import credits as credit_service
 from resell_core.service.context import SYSTEM, Context, Policies
-from resell_core.service.credits import CreditPurchase
 from resell_core.service.results import AccountCreated, AccountEdited
 
 __all__ = ["AgencyPortal", "PartnerPortal"]
@@ -338,31 +334,7 @@ class PartnerPortal:
         return AgencyPortal(self, agency_id, actor=actor)
 
     # -- agencies ---------------------------------------------------------------------------
-    def register_agency(
-        self,
-        name: str,
-        email: str,
-        currency: str,
-        *,
-        reseller_rate: Decimal | str = Decimal(0),
-        referral_code: str | None = None,
-        paypal_email: str | None = None,
-        actor: str = SYSTEM,
-        idempotency_key: str | None = None,
-    ) -> Agency:
-        """Register a reseller agency (its currency is the catalog's)."""
-        return agencies.register_agency(
-            self._ctx,
-            name=name,
-            email=email,
-            currency=currency,
-            reseller_rate=reseller_rate,
-            referral_code=referral_code,
-            paypal_email=paypal_email,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
-
+    register_agency = _forward(agencies.register_agency)
     agency = _forward(agencies.agency)
     portal_users = _forward(agencies.portal_users)
 
@@ -842,31 +814,7 @@ class PartnerPortal:
     invoice = _forward(billing_service.invoice)
     pay_invoice = _forward(billing_service.pay_invoice)
     confirm_payment = _forward(billing_service.confirm_payment)
-
-    def buy_credits(
-        self,
-        agency_id: str,
-        kind: CreditKind | str,
-        quantity: Money | Decimal | int | str,
-        billing_profile_id: str,
-        account_id: str | None = None,
-        *,
-        actor: str = SYSTEM,
-        idempotency_key: str | None = None,
-    ) -> CreditPurchase:
-        """Buy prepaid, SMS or inbox-preview credits with a billing profile (C1-C5);
-        ``account_id`` earmarks them for one account (C3)."""
-        return credit_service.buy_credits(
-            self._ctx,
-            agency_id,
-            kind,
-            quantity,
-            billing_profile_id,
-            account_id=account_id,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
-
+    buy_credits = _forward(credit_service.buy_credits)
     assign_credits = _forward(credit_service.assign_credits)
     balances = _forward(credit_service.balances)
     credit_history = _forward(credit_service.credit_history)

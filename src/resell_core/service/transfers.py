@@ -9,11 +9,15 @@ agency's branding is off the account; a resold account is never deleted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from resell_core.billing.notices import NoticeKind, agency_notice
 from resell_core.errors import NotFound
 from resell_core.lifecycle.transfer import (
     AccountMovedIn,
     RemovalRequest,
+    TransferEvent,
     TransferRequest,
     move_transfer,
 )
@@ -117,22 +121,36 @@ def transfer_request(ctx: Context, agency_id: str, request_id: str) -> TransferR
         return from_json(record.data, TransferRequest)
 
 
-def confirm_transfer(
-    ctx: Context, agency_id: str, request_id: str, *, actor: str, idempotency_key: str | None
-) -> TransferRequest:
-    """The account's owner confirmed: the account moves in and the agency is told (T1).
+_Answer = Callable[[TransferRequest, date], tuple[TransferRequest, list[TransferEvent]]]
+"""A step of the lifecycle from the owner's answer: the request after it, and its events."""
 
-    Raises:
-        NotFound: No such request in this agency.
-        InvalidTransition: The request is not pending, or expired.
-    """
+
+def _confirm_and_move(
+    request: TransferRequest, on: date
+) -> tuple[TransferRequest, list[TransferEvent]]:
+    confirmed, events = confirm(request, on)
+    moved, more = move_transfer(confirmed, on)
+    return moved, [*events, *more]
+
+
+def _answer(
+    ctx: Context,
+    name: str,
+    agency_id: str,
+    request_id: str,
+    answer: _Answer,
+    *,
+    actor: str,
+    idempotency_key: str | None,
+) -> TransferRequest:
+    """Apply the owner's answer to the agency's request as command ``name``: store the
+    request, tell the agency an account moved in, audit every event."""
 
     def body(work: Work) -> TransferRequest:
         request, record = _load(work, agency_id, request_id)
-        confirmed, events = confirm(request, work.today)
-        moved, more = move_transfer(confirmed, work.today)
-        work.uow.transfers.update(_record(moved, record.version))
-        for event in (*events, *more):
+        answered, events = answer(request, work.today)
+        work.uow.transfers.update(_record(answered, record.version))
+        for event in events:
             if isinstance(event, AccountMovedIn):
                 work.notify(
                     agency_notice(
@@ -146,12 +164,30 @@ def confirm_transfer(
                 work.audit("account_moved_in", request_id, after=event.hosted_account)
             else:
                 work.audit("transfer_updated", request_id, before=event.before, after=event.after)
-        return moved
+        return answered
 
-    command = Command(
-        "confirm_transfer", agency_id, {"request_id": request_id}, actor, idempotency_key
-    )
+    command = Command(name, agency_id, {"request_id": request_id}, actor, idempotency_key)
     return run_command(ctx, command, body, TransferRequest)
+
+
+def confirm_transfer(
+    ctx: Context, agency_id: str, request_id: str, *, actor: str, idempotency_key: str | None
+) -> TransferRequest:
+    """The account's owner confirmed: the account moves in and the agency is told (T1).
+
+    Raises:
+        NotFound: No such request in this agency.
+        InvalidTransition: The request is not pending, or expired.
+    """
+    return _answer(
+        ctx,
+        "confirm_transfer",
+        agency_id,
+        request_id,
+        _confirm_and_move,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
 
 
 def reject_transfer(
@@ -163,20 +199,15 @@ def reject_transfer(
         NotFound: No such request in this agency.
         InvalidTransition: The request is not pending.
     """
-
-    def body(work: Work) -> TransferRequest:
-        request, record = _load(work, agency_id, request_id)
-        rejected, events = reject(request, work.today)
-        work.uow.transfers.update(_record(rejected, record.version))
-        for event in events:
-            if not isinstance(event, AccountMovedIn):
-                work.audit("transfer_updated", request_id, before=event.before, after=event.after)
-        return rejected
-
-    command = Command(
-        "reject_transfer", agency_id, {"request_id": request_id}, actor, idempotency_key
+    return _answer(
+        ctx,
+        "reject_transfer",
+        agency_id,
+        request_id,
+        reject,
+        actor=actor,
+        idempotency_key=idempotency_key,
     )
-    return run_command(ctx, command, body, TransferRequest)
 
 
 def request_removal(
