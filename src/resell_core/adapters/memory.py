@@ -38,15 +38,21 @@ from resell_core.errors import (
     Conflict,
     DuplicateName,
     IdempotencyConflict,
-    InsufficientCredit,
-    InvalidInput,
     NotFound,
     ResellError,
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView, run_query
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
+from resell_core.ports import (
+    AccessRecord,
+    IdempotencyRecord,
+    Record,
+    millionths,
+    next_count,
+    overdrawn,
+    recorded_before,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -742,31 +748,6 @@ class _LedgerState:
         self.balances: dict[_BalanceKey, Decimal] = {}
 
 
-def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
-    return InsufficientCredit(
-        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
-        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
-    )
-
-
-def _check_range(quantity: Decimal) -> None:
-    """Refuse what a SQL storage could not hold exactly either (the port's range, M1)."""
-    if not quantity < LEDGER_RANGE:
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
-        )
-    scaled = quantity.scaleb(6)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
-            "unit or to whole credits",
-        )
-
-
 class _Ledger:
     def __init__(self, state: _LedgerState) -> None:
         self._state = state
@@ -775,18 +756,9 @@ class _Ledger:
         self._deltas: dict[_BalanceKey, Decimal] = {}
 
     def append(self, movement: Movement) -> bool:
-        if movement.quantity <= 0:
-            raise InvalidInput.one(
-                "movement",
-                "quantity",
-                f"{movement.quantity} is not positive; move a positive "
-                "quantity from the source wallet to the destination wallet",
-            )
-        _check_range(movement.quantity)
+        millionths(movement)  # the checks of the port; the quantity is kept as it is
         known = self._pending_ids.get(movement.id) or self._state.by_id.get(movement.id)
-        if known is not None:
-            if known != movement:
-                raise IdempotencyConflict(movement.id)
+        if recorded_before(movement, known):
             return False
         source: _BalanceKey = (movement.agency_id, movement.source, movement.kind)
         if movement.source != OUTSIDE:
@@ -794,7 +766,7 @@ class _Ledger:
                 source, Decimal(0)
             )
             if available < movement.quantity:
-                raise _overdrawn(movement, available)
+                raise overdrawn(movement, available)
         destination: _BalanceKey = (movement.agency_id, movement.destination, movement.kind)
         self._deltas[source] = self._deltas.get(source, Decimal(0)) - movement.quantity
         self._deltas[destination] = self._deltas.get(destination, Decimal(0)) + movement.quantity
@@ -842,7 +814,7 @@ class _Ledger:
             for key in (source, destination):
                 balances.setdefault(key, self._state.balances.get(key, Decimal(0)))
             if movement.source != OUTSIDE and balances[source] < movement.quantity:
-                raise _overdrawn(movement, balances[source])
+                raise overdrawn(movement, balances[source])
             balances[source] -= movement.quantity
             balances[destination] += movement.quantity
         return balances
