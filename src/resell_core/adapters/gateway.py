@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import attrs
@@ -52,18 +53,24 @@ class Replies(Generic[_Request, _Result]):
     def __init__(self) -> None:
         self.by_key: dict[str, tuple[_Request, _Result]] = {}
 
-    def replay(self, key: str, request: _Request) -> _Result | None:
-        """The result recorded under ``key``, or None for a new key.
+    def answer(
+        self, key: str, request: _Request, act: Callable[[_Request], tuple[_Result, _Result | None]]
+    ) -> _Result:
+        """The result recorded under ``key``; for a new key, the answer of ``act``, which
+        also says what to record (None: nothing was done, the key stays new).
 
         Raises:
             IdempotencyConflict: The key was used for a different request.
         """
         known = self.by_key.get(key)
-        if known is None:
-            return None
-        if known[0] != request:
-            raise IdempotencyConflict(key)
-        return known[1]
+        if known is not None:
+            if known[0] != request:
+                raise IdempotencyConflict(key)
+            return known[1]
+        answer, done = act(request)
+        if done is not None:
+            self.record(key, request, done)
+        return answer
 
     def record(self, key: str, request: _Request, result: _Result) -> None:
         """Keep ``result`` as the answer to ``request`` under ``key``."""
@@ -101,14 +108,14 @@ class SimulatedGateway:
         Raises:
             IdempotencyConflict: The key was used for a different request.
         """
-        known = self._results.replay(request.idempotency_key, request)
-        if known is not None:
-            return known
+        return self._results.answer(request.idempotency_key, request, self._charge)
+
+    def _charge(self, request: ChargeRequest) -> tuple[ChargeResult, ChargeResult | None]:
+        """The answer to a new charge, and the result to record (None: nothing happened)."""
         token = request.card_token
         if token == "tok_down":
-            return ChargeResult(
-                ChargeOutcome.NOT_ATTEMPTED, None, "the gateway is unreachable: try again later"
-            )
+            unreachable = "the gateway is unreachable: try again later"
+            return ChargeResult(ChargeOutcome.NOT_ATTEMPTED, None, unreachable), None
         self.attempts.append(request)
         answer: ChargeResult
         if token.startswith("tok_ok"):
@@ -133,8 +140,7 @@ class SimulatedGateway:
             answer = recorded = ChargeResult(
                 ChargeOutcome.DECLINED, None, f"unknown card token {token!r}"
             )
-        self._results.record(request.idempotency_key, request, recorded)
-        return answer
+        return answer, recorded
 
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         """Return what became of the charge under the key, or None if it was never made."""

@@ -39,12 +39,13 @@ class SimulatedPayoutGateway:
         Raises:
             IdempotencyConflict: The key was used for a different request.
         """
-        known = self._results.replay(request.idempotency_key, request)
-        if known is not None:
-            return known
+        return self._results.answer(request.idempotency_key, request, self._pay)
+
+    def _pay(self, request: PayoutRequest) -> tuple[PayoutResult, PayoutResult | None]:
+        """The answer to a new payout, and the result to record (None: nothing happened)."""
         local = request.paypal_email.partition("@")[0]
         if local.endswith("+down"):
-            return PayoutResult(PayoutOutcome.NOT_ATTEMPTED, None, "PayPal is unreachable")
+            return PayoutResult(PayoutOutcome.NOT_ATTEMPTED, None, "PayPal is unreachable"), None
         answer: PayoutResult
         if local.endswith("+decline"):
             answer = recorded = PayoutResult(PayoutOutcome.DECLINED, None, "payout refused")
@@ -53,8 +54,7 @@ class SimulatedPayoutGateway:
             answer = PayoutResult(PayoutOutcome.UNKNOWN, None, "no answer in time: look it up")
         else:
             answer = recorded = self._sent(request)
-        self._results.record(request.idempotency_key, request, recorded)
-        return answer
+        return answer, recorded
 
     def lookup(self, idempotency_key: str) -> PayoutResult | None:
         """Return what became of the payout under the key, or None if none was made."""
