@@ -226,6 +226,16 @@ class _View(Generic[K, V]):
             return None if isinstance(value, _Deleted) else value
         return self.table.rows.get(key)
 
+    def holding(self, index: int, claim: Hashable) -> V | None:
+        """Return the row that visibly holds ``claim`` in the unique index ``index``."""
+        spec = self.table.unique[index]
+        holder = self.table.holder(index, claim)
+        for key in [*self.writes, *([holder] if holder else [])]:
+            row = self.get(key)
+            if row is not None and spec.claim(row) == claim:
+                return row
+        return None
+
     def claimant(self, index: int, claim: Hashable, key: K) -> bool:
         """Tell whether a row other than ``key`` visibly holds ``claim`` in ``index``."""
         spec = self.table.unique[index]
@@ -446,12 +456,8 @@ class _Agencies:
         return _versioned_update(self._view, "agency", agency)
 
     def by_referral_code(self, code: str) -> Agency | None:
-        holder = self._view.table.holder(0, code)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            agency = self._view.get(key)
-            if agency is not None and agency.referral_code == code:
-                return attrs.evolve(agency)
-        return None
+        agency = self._view.holding(0, code)
+        return None if agency is None else attrs.evolve(agency)
 
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         rows = self._view.items(after=after_id)
@@ -469,13 +475,7 @@ class _Users:
         return _scoped(self._view, "portal user", agency_id, user_id)
 
     def by_email(self, email: str) -> PortalUser | None:
-        wanted = email.casefold()
-        holder = self._view.table.holder(0, wanted)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            user = self._view.get(key)
-            if user is not None and user.email.casefold() == wanted:
-                return user
-        return None
+        return self._view.holding(0, email.casefold())
 
     def list(self, agency_id: str) -> list[PortalUser]:
         return list(self._view.items(group=agency_id))
@@ -492,13 +492,7 @@ class _Accounts:
         return _scoped(self._view, "account", agency_id, account_id)
 
     def _named(self, name: str) -> Account | None:
-        wanted = name.casefold()
-        holder = self._view.table.holder(0, wanted)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            account = self._view.get(key)
-            if account is not None and account.name.casefold() == wanted:
-                return account
-        return None
+        return self._view.holding(0, name.casefold())
 
     def get_by_name(self, agency_id: str, name: str) -> Account:
         account = self._named(name)
@@ -583,12 +577,8 @@ class _Invoices:
         return _scoped(self._view, "invoice", agency_id, invoice_id)
 
     def by_period_key(self, period_key: str) -> Invoice | None:
-        holder = self._view.table.holder(0, period_key)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            invoice = self._view.get(key)
-            if invoice is not None and invoice.period_key == period_key:
-                return attrs.evolve(invoice)
-        return None
+        invoice = self._view.holding(0, period_key)
+        return None if invoice is None else attrs.evolve(invoice)
 
     def update(self, invoice: Invoice) -> Invoice:
         return _versioned_update(self._view, "invoice", invoice)
@@ -713,12 +703,7 @@ class _Records:
         return _scoped(self._view, "record", agency_id, record_id)
 
     def by_key(self, key: str) -> Record | None:
-        holder = self._view.table.holder(0, key)
-        for candidate in [*self._view.writes, *([holder] if holder else [])]:
-            record = self._view.get(candidate)
-            if record is not None and record.key == key:
-                return record
-        return None
+        return self._view.holding(0, key)
 
     def update(self, record: Record) -> Record:
         return _versioned_update(self._view, "record", record)
