@@ -107,6 +107,38 @@ def _known(table: Mapping[Any, Any], hook: Any) -> Any:
         return None
 
 
+_Made = TypeVar("_Made")
+
+
+class _MadeOnce(dict[Any, _Made | None]):
+    """The function ``make`` makes for each class, made on the first lookup; None when
+    it cannot be made (while it is being made, the class holds None: a class that holds
+    itself takes the long way for its inner values)."""
+
+    def __init__(self, make: Callable[[Any], _Made | None]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, cls: Any) -> _Made | None:
+        self[cls] = None
+        try:
+            function = self._make(cls)
+        except Exception:  # e.g. a type that cannot be resolved: the converter will say so
+            function = None
+        self[cls] = function
+        return function
+
+
+def _function(verb: str, what: str, cls: type, lines: list[str], env: dict[str, Any]) -> Any:
+    """Compile the generated function ``lines`` define, ``{verb}_{class name}``."""
+    return compile_function(
+        f"{verb}_{cls.__name__}",
+        f"<resell_core {what} {cls.__qualname__}>",
+        "\n".join(lines) + "\n",
+        env,
+    )
+
+
 def _named(env: dict[str, Any], value: object) -> str:
     """Put ``value`` in a generated function's globals and return its name there."""
     name = f"g{len(env)}"
@@ -219,8 +251,8 @@ class Codec:
             weakref.WeakKeyDictionary()
         )
         self._made_structure: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
-        self._writers: dict[type, Callable[[Any], str] | None] = {}
-        self._readers: dict[type, Callable[[Any], Any] | None] = {}
+        self._writers = _MadeOnce[Callable[[Any], str]](self._make_writer)
+        self._readers = _MadeOnce[Callable[[Any], Any]](self._make_reader)
 
     def install(self) -> None:
         """Register on the converter the hook factories whose hooks this codec knows."""
@@ -275,17 +307,7 @@ class Codec:
     # -- writers ------------------------------------------------------------------------
     def writer(self, cls: type) -> Callable[[Any], str] | None:
         """Return the generated writer of ``cls``, or None when it takes the reference path."""
-        try:
-            return self._writers[cls]
-        except KeyError:
-            pass
-        self._writers[cls] = None  # a class that holds itself writes its inner values the long way
-        try:
-            write = self._make_writer(cls)
-        except Exception:  # e.g. a type that cannot be resolved: the converter will say so
-            write = None
-        self._writers[cls] = write
-        return write
+        return self._writers[cls]
 
     def _make_writer(self, cls: type) -> Callable[[Any], str] | None:
         made = _known(self._made, self._converter.get_unstructure_hook(cls))
@@ -306,12 +328,7 @@ class Codec:
             lines.append(f"    s{n} = {self._write_code(hook, field.type, f'x{n}', env, 0)}")
             parts.append(f'"{field.name}": {{s{n}}}')
         lines.append(f"    return f'{{{{{', '.join(parts)}}}}}'")
-        write: Callable[[Any], str] = compile_function(
-            f"write_{cls.__name__}",
-            f"<resell_core to_json {cls.__qualname__}>",
-            "\n".join(lines) + "\n",
-            env,
-        )
+        write: Callable[[Any], str] = _function("write", "to_json", cls, lines, env)
         return write
 
     def _write_code(self, hook: Any, kind: Any, value: str, env: dict[str, Any], depth: int) -> str:
@@ -342,17 +359,7 @@ class Codec:
     # -- readers ------------------------------------------------------------------------
     def reader(self, cls: Any) -> Callable[[Any], Any] | None:
         """Return the generated reader of ``cls``, or None when its hook always runs."""
-        try:
-            return self._readers[cls]
-        except KeyError:
-            pass
-        self._readers[cls] = None  # a class that holds itself reads its inner values with the hook
-        try:
-            read = self._make_reader(cls)
-        except Exception:  # e.g. a type that cannot be resolved: the converter will say so
-            read = None
-        self._readers[cls] = read
-        return read
+        return self._readers[cls]
 
     def _make_reader(self, cls: Any) -> Callable[[Any], Any] | None:
         if not _is_plain_attrs(cls):
@@ -374,12 +381,7 @@ class Codec:
             lines += self._read_code(hook, field.type, f"x{n}", f"data[{field.name!r}]", env)
         arguments = ", ".join(f"{field.alias}=x{n}" for n, field in enumerate(fields))
         lines.append(f"    return _cls({arguments})")
-        read: Callable[[Any], Any] = compile_function(
-            f"read_{cls.__name__}",
-            f"<resell_core reader {cls.__qualname__}>",
-            "\n".join(lines) + "\n",
-            env,
-        )
+        read: Callable[[Any], Any] = _function("read", "reader", cls, lines, env)
         return read
 
     def _read_code(

@@ -64,6 +64,7 @@ from resell_core.billing.invoices import Invoice
 from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice
 from resell_core.billing.profiles import BillingProfile
+from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView
 
@@ -94,7 +95,10 @@ __all__ = [
     "UnitOfWork",
     "UserRepository",
     "ViewRepository",
+    "millionths",
     "next_count",
+    "overdrawn",
+    "recorded_before",
 ]
 
 # -- values the ports carry ----------------------------------------------------------------
@@ -479,6 +483,54 @@ LEDGER_RANGE = Decimal(9 * 10**12)
 places whose magnitude is below it is held and read back exactly (a SQL storage keeps
 millionths in 64-bit integers). The billing domain's ``CreditBounds`` keep every purchase
 and balance well below it."""
+
+
+def millionths(movement: Movement) -> int:
+    """The movement's quantity in millionths, checked as :meth:`Ledger.append` checks it
+    (its contract, in one place for every adapter): InvalidInput unless it is positive,
+    below :data:`LEDGER_RANGE` and has at most 6 decimal places."""
+    quantity = movement.quantity
+    if quantity <= 0:
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} is not positive; move a positive "
+            "quantity from the source wallet to the destination wallet",
+        )
+    if not quantity < LEDGER_RANGE:
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
+        )
+    scaled = quantity.scaleb(6)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput.one(
+            "movement",
+            "quantity",
+            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
+            "unit or to whole credits",
+        )
+    return int(scaled)
+
+
+def recorded_before(movement: Movement, known: Movement | None) -> bool:
+    """Whether :meth:`Ledger.append` records nothing because ``known``, the movement
+    already recorded under ``movement``'s id, is the same movement; IdempotencyConflict
+    when it is another one."""
+    if known is None:
+        return False
+    if known != movement:
+        raise IdempotencyConflict(movement.id)
+    return True
+
+
+def overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
+    """The error of a movement its source wallet, holding ``balance``, cannot pay."""
+    return InsufficientCredit(
+        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
+        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
+    )
 
 
 class Ledger(Protocol):

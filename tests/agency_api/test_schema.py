@@ -12,6 +12,7 @@ import pytest
 
 import resell_core as rc
 from resell_core.agency_api import CALLS, schema
+from resell_core.agency_api import check as check_schema
 
 PLUS = "V3/marketing/plus/2500/monthly"
 
@@ -177,3 +178,23 @@ def test_API1_schema_returns_a_fresh_copy_each_time() -> None:
     first = schema()
     first["$defs"].clear()
     assert schema()["$defs"]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (None, "null"),
+        (True, "true/false"),
+        (3, "a whole number"),
+        (1.5, "a fractional number"),
+        ("x", "text"),
+        ({"a": 1}, "an object"),
+        ([1], "a list"),
+        (b"x", "a bytes"),
+    ],
+)
+def test_a_wrong_type_is_named_by_its_json_kind(value: object, kind: str) -> None:
+    """A value of the wrong type is named by its JSON kind (a bool is not a number)."""
+    problems = check_schema(value, {"type": "integer" if kind == "text" else "string"})
+    expected = "a whole number" if kind == "text" else "text"
+    assert [(p.field, p.message) for p in problems] == [("$", f"is {kind}; give {expected}")]

@@ -33,12 +33,53 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
 import attrs
 
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
 from resell_core.errors import IdempotencyConflict, InvalidInput
 
 __all__ = ["SimulatedGateway"]
+
+_Request = TypeVar("_Request")
+_Result = TypeVar("_Result")
+
+
+class Replies(Generic[_Request, _Result]):
+    """What a simulated gateway answered under each idempotency key, with its request."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, tuple[_Request, _Result]] = {}
+
+    def answer(
+        self, key: str, request: _Request, act: Callable[[_Request], tuple[_Result, _Result | None]]
+    ) -> _Result:
+        """The result recorded under ``key``; for a new key, the answer of ``act``, which
+        also says what to record (None: nothing was done, the key stays new).
+
+        Raises:
+            IdempotencyConflict: The key was used for a different request.
+        """
+        known = self.by_key.get(key)
+        if known is not None:
+            if known[0] != request:
+                raise IdempotencyConflict(key)
+            return known[1]
+        answer, done = act(request)
+        if done is not None:
+            self.record(key, request, done)
+        return answer
+
+    def record(self, key: str, request: _Request, result: _Result) -> None:
+        """Keep ``result`` as the answer to ``request`` under ``key``."""
+        self.by_key[key] = (request, result)
+
+    def lookup(self, key: str) -> _Result | None:
+        """The result recorded under ``key``, or None if nothing was done under it."""
+        known = self.by_key.get(key)
+        return None if known is None else known[1]
 
 
 class SimulatedGateway:
@@ -49,7 +90,7 @@ class SimulatedGateway:
         """Every charge that moved money, in order."""
         self.attempts: list[ChargeRequest] = []
         """Every request the gateway received (not those made while it was down)."""
-        self._results: dict[str, tuple[ChargeRequest, ChargeResult]] = {}
+        self._results = Replies[ChargeRequest, ChargeResult]()
         self._declined_once: set[str] = set()
         self._references = 0
 
@@ -67,16 +108,14 @@ class SimulatedGateway:
         Raises:
             IdempotencyConflict: The key was used for a different request.
         """
-        known = self._results.get(request.idempotency_key)
-        if known is not None:
-            if known[0] != request:
-                raise IdempotencyConflict(request.idempotency_key)
-            return known[1]
+        return self._results.answer(request.idempotency_key, request, self._charge)
+
+    def _charge(self, request: ChargeRequest) -> tuple[ChargeResult, ChargeResult | None]:
+        """The answer to a new charge, and the result to record (None: nothing happened)."""
         token = request.card_token
         if token == "tok_down":
-            return ChargeResult(
-                ChargeOutcome.NOT_ATTEMPTED, None, "the gateway is unreachable: try again later"
-            )
+            unreachable = "the gateway is unreachable: try again later"
+            return ChargeResult(ChargeOutcome.NOT_ATTEMPTED, None, unreachable), None
         self.attempts.append(request)
         answer: ChargeResult
         if token.startswith("tok_ok"):
@@ -101,13 +140,11 @@ class SimulatedGateway:
             answer = recorded = ChargeResult(
                 ChargeOutcome.DECLINED, None, f"unknown card token {token!r}"
             )
-        self._results[request.idempotency_key] = (request, recorded)
-        return answer
+        return answer, recorded
 
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         """Return what became of the charge under the key, or None if it was never made."""
-        known = self._results.get(idempotency_key)
-        return None if known is None else known[1]
+        return self._results.lookup(idempotency_key)
 
     def settle(self, idempotency_key: str, outcome: ChargeOutcome) -> ChargeResult:
         """Finish a pending charge (the cardholder passed or failed 3-D Secure).
@@ -116,7 +153,7 @@ class SimulatedGateway:
             InvalidInput: No pending charge has this key, or ``outcome`` is not
                 ``succeeded`` or ``declined``.
         """
-        known = self._results.get(idempotency_key)
+        known = self._results.by_key.get(idempotency_key)
         if known is None or known[1].outcome is not ChargeOutcome.PENDING:
             raise InvalidInput.one(
                 "settlement",
@@ -134,5 +171,5 @@ class SimulatedGateway:
         result = attrs.evolve(
             pending, outcome=outcome, message=f"3-D Secure {outcome}", amount=charged
         )
-        self._results[idempotency_key] = (request, result)
+        self._results.record(idempotency_key, request, result)
         return result

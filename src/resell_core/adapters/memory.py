@@ -38,15 +38,21 @@ from resell_core.errors import (
     Conflict,
     DuplicateName,
     IdempotencyConflict,
-    InsufficientCredit,
-    InvalidInput,
     NotFound,
     ResellError,
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView, run_query
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, next_count
+from resell_core.ports import (
+    AccessRecord,
+    IdempotencyRecord,
+    Record,
+    millionths,
+    next_count,
+    overdrawn,
+    recorded_before,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -219,6 +225,16 @@ class _View(Generic[K, V]):
             value = self.writes[key]
             return None if isinstance(value, _Deleted) else value
         return self.table.rows.get(key)
+
+    def holding(self, index: int, claim: Hashable) -> V | None:
+        """Return the row that visibly holds ``claim`` in the unique index ``index``."""
+        spec = self.table.unique[index]
+        holder = self.table.holder(index, claim)
+        for key in [*self.writes, *([holder] if holder else [])]:
+            row = self.get(key)
+            if row is not None and spec.claim(row) == claim:
+                return row
+        return None
 
     def claimant(self, index: int, claim: Hashable, key: K) -> bool:
         """Tell whether a row other than ``key`` visibly holds ``claim`` in ``index``."""
@@ -440,12 +456,8 @@ class _Agencies:
         return _versioned_update(self._view, "agency", agency)
 
     def by_referral_code(self, code: str) -> Agency | None:
-        holder = self._view.table.holder(0, code)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            agency = self._view.get(key)
-            if agency is not None and agency.referral_code == code:
-                return attrs.evolve(agency)
-        return None
+        agency = self._view.holding(0, code)
+        return None if agency is None else attrs.evolve(agency)
 
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         rows = self._view.items(after=after_id)
@@ -463,13 +475,7 @@ class _Users:
         return _scoped(self._view, "portal user", agency_id, user_id)
 
     def by_email(self, email: str) -> PortalUser | None:
-        wanted = email.casefold()
-        holder = self._view.table.holder(0, wanted)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            user = self._view.get(key)
-            if user is not None and user.email.casefold() == wanted:
-                return user
-        return None
+        return self._view.holding(0, email.casefold())
 
     def list(self, agency_id: str) -> list[PortalUser]:
         return list(self._view.items(group=agency_id))
@@ -486,13 +492,7 @@ class _Accounts:
         return _scoped(self._view, "account", agency_id, account_id)
 
     def _named(self, name: str) -> Account | None:
-        wanted = name.casefold()
-        holder = self._view.table.holder(0, wanted)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            account = self._view.get(key)
-            if account is not None and account.name.casefold() == wanted:
-                return account
-        return None
+        return self._view.holding(0, name.casefold())
 
     def get_by_name(self, agency_id: str, name: str) -> Account:
         account = self._named(name)
@@ -577,12 +577,8 @@ class _Invoices:
         return _scoped(self._view, "invoice", agency_id, invoice_id)
 
     def by_period_key(self, period_key: str) -> Invoice | None:
-        holder = self._view.table.holder(0, period_key)
-        for key in [*self._view.writes, *([holder] if holder else [])]:
-            invoice = self._view.get(key)
-            if invoice is not None and invoice.period_key == period_key:
-                return attrs.evolve(invoice)
-        return None
+        invoice = self._view.holding(0, period_key)
+        return None if invoice is None else attrs.evolve(invoice)
 
     def update(self, invoice: Invoice) -> Invoice:
         return _versioned_update(self._view, "invoice", invoice)
@@ -707,12 +703,7 @@ class _Records:
         return _scoped(self._view, "record", agency_id, record_id)
 
     def by_key(self, key: str) -> Record | None:
-        holder = self._view.table.holder(0, key)
-        for candidate in [*self._view.writes, *([holder] if holder else [])]:
-            record = self._view.get(candidate)
-            if record is not None and record.key == key:
-                return record
-        return None
+        return self._view.holding(0, key)
 
     def update(self, record: Record) -> Record:
         return _versioned_update(self._view, "record", record)
@@ -742,31 +733,6 @@ class _LedgerState:
         self.balances: dict[_BalanceKey, Decimal] = {}
 
 
-def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
-    return InsufficientCredit(
-        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
-        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
-    )
-
-
-def _check_range(quantity: Decimal) -> None:
-    """Refuse what a SQL storage could not hold exactly either (the port's range, M1)."""
-    if not quantity < LEDGER_RANGE:
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
-        )
-    scaled = quantity.scaleb(6)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
-            "unit or to whole credits",
-        )
-
-
 class _Ledger:
     def __init__(self, state: _LedgerState) -> None:
         self._state = state
@@ -775,18 +741,9 @@ class _Ledger:
         self._deltas: dict[_BalanceKey, Decimal] = {}
 
     def append(self, movement: Movement) -> bool:
-        if movement.quantity <= 0:
-            raise InvalidInput.one(
-                "movement",
-                "quantity",
-                f"{movement.quantity} is not positive; move a positive "
-                "quantity from the source wallet to the destination wallet",
-            )
-        _check_range(movement.quantity)
+        millionths(movement)  # the checks of the port; the quantity is kept as it is
         known = self._pending_ids.get(movement.id) or self._state.by_id.get(movement.id)
-        if known is not None:
-            if known != movement:
-                raise IdempotencyConflict(movement.id)
+        if recorded_before(movement, known):
             return False
         source: _BalanceKey = (movement.agency_id, movement.source, movement.kind)
         if movement.source != OUTSIDE:
@@ -794,7 +751,7 @@ class _Ledger:
                 source, Decimal(0)
             )
             if available < movement.quantity:
-                raise _overdrawn(movement, available)
+                raise overdrawn(movement, available)
         destination: _BalanceKey = (movement.agency_id, movement.destination, movement.kind)
         self._deltas[source] = self._deltas.get(source, Decimal(0)) - movement.quantity
         self._deltas[destination] = self._deltas.get(destination, Decimal(0)) + movement.quantity
@@ -842,7 +799,7 @@ class _Ledger:
             for key in (source, destination):
                 balances.setdefault(key, self._state.balances.get(key, Decimal(0)))
             if movement.source != OUTSIDE and balances[source] < movement.quantity:
-                raise _overdrawn(movement, balances[source])
+                raise overdrawn(movement, balances[source])
             balances[source] -= movement.quantity
             balances[destination] += movement.quantity
         return balances

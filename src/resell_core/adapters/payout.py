@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from resell_core.adapters.gateway import Replies
 from resell_core.billing.gateway import PayoutOutcome, PayoutRequest, PayoutResult
-from resell_core.errors import IdempotencyConflict
 
 __all__ = ["SimulatedPayoutGateway"]
 
@@ -27,7 +27,7 @@ class SimulatedPayoutGateway:
 
     def __init__(self) -> None:
         self.payouts: list[PayoutRequest] = []
-        self._results: dict[str, tuple[PayoutRequest, PayoutResult]] = {}
+        self._results = Replies[PayoutRequest, PayoutResult]()
 
     def _sent(self, request: PayoutRequest) -> PayoutResult:
         self.payouts.append(request)
@@ -39,14 +39,13 @@ class SimulatedPayoutGateway:
         Raises:
             IdempotencyConflict: The key was used for a different request.
         """
-        known = self._results.get(request.idempotency_key)
-        if known is not None:
-            if known[0] != request:
-                raise IdempotencyConflict(request.idempotency_key)
-            return known[1]
+        return self._results.answer(request.idempotency_key, request, self._pay)
+
+    def _pay(self, request: PayoutRequest) -> tuple[PayoutResult, PayoutResult | None]:
+        """The answer to a new payout, and the result to record (None: nothing happened)."""
         local = request.paypal_email.partition("@")[0]
         if local.endswith("+down"):
-            return PayoutResult(PayoutOutcome.NOT_ATTEMPTED, None, "PayPal is unreachable")
+            return PayoutResult(PayoutOutcome.NOT_ATTEMPTED, None, "PayPal is unreachable"), None
         answer: PayoutResult
         if local.endswith("+decline"):
             answer = recorded = PayoutResult(PayoutOutcome.DECLINED, None, "payout refused")
@@ -55,10 +54,8 @@ class SimulatedPayoutGateway:
             answer = PayoutResult(PayoutOutcome.UNKNOWN, None, "no answer in time: look it up")
         else:
             answer = recorded = self._sent(request)
-        self._results[request.idempotency_key] = (request, recorded)
-        return answer
+        return answer, recorded
 
     def lookup(self, idempotency_key: str) -> PayoutResult | None:
         """Return what became of the payout under the key, or None if none was made."""
-        known = self._results.get(idempotency_key)
-        return None if known is None else known[1]
+        return self._results.lookup(idempotency_key)

@@ -155,22 +155,23 @@ def request_schema(name: str) -> dict[str, Any]:
 
 
 # -- the validator -------------------------------------------------------------------------
+_KINDS: tuple[tuple[type | types.UnionType, str], ...] = (
+    (bool, "true/false"),  # before int: a bool is an int too
+    (int, "a whole number"),
+    (float | Decimal, "a fractional number"),
+    (str, "text"),
+    (Mapping, "an object"),
+    (list | tuple, "a list"),
+)
+
+
 def _kind(value: object) -> str:
     """Name a value's JSON kind without printing it (it may be huge or hostile)."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float | Decimal):
-        return "a fractional number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
     return f"a {type(value).__name__}"
 
 

@@ -27,6 +27,12 @@ def _duplicates(names: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
+def _listed_once(field: str, part: str, names: Iterable[str], out: list[FieldProblem]) -> None:
+    """Add a problem for each name that the list of ``part`` at ``field`` holds twice."""
+    for name in _duplicates(names):
+        out.append(FieldProblem(field, f"the {part} {name!r} is listed twice"))
+
+
 def _money(field: str, money: Money | None, currency: str, out: list[FieldProblem]) -> None:
     if money is None:
         return
@@ -59,8 +65,7 @@ def catalog_problems(
         ``"versions.V3.products.marketing.tiers.plus.bands"``.
     """
     out: list[FieldProblem] = []
-    for name in _duplicates(v.name for v in versions):
-        out.append(FieldProblem("versions", f"the version {name!r} is listed twice"))
+    _listed_once("versions", "version", (v.name for v in versions), out)
     paid_tiers: set[str] = set()
     for version in versions:
         _version(version, currency, out)
@@ -75,14 +80,12 @@ def _version(version: Version, currency: str, out: list[FieldProblem]) -> None:
     vpath = f"versions.{version.name}"
     if not version.products:
         out.append(FieldProblem(f"{vpath}.products", "a version needs at least one product"))
-    for name in _duplicates(p.name for p in version.products):
-        out.append(FieldProblem(f"{vpath}.products", f"the product {name!r} is listed twice"))
+    _listed_once(f"{vpath}.products", "product", (p.name for p in version.products), out)
     for product in version.products:
         ppath = f"{vpath}.products.{product.name}"
         if not product.tiers:
             out.append(FieldProblem(f"{ppath}.tiers", "a product needs at least one tier"))
-        for name in _duplicates(t.name for t in product.tiers):
-            out.append(FieldProblem(f"{ppath}.tiers", f"the tier {name!r} is listed twice"))
+        _listed_once(f"{ppath}.tiers", "tier", (t.name for t in product.tiers), out)
         for tier in product.tiers:
             tpath = f"{ppath}.tiers.{tier.name}"
             if version.paid:
@@ -95,8 +98,7 @@ def _version(version: Version, currency: str, out: list[FieldProblem]) -> None:
 def _addons(
     addons: tuple[AddOn, ...], paid_tiers: set[str], currency: str, out: list[FieldProblem]
 ) -> None:
-    for name in _duplicates(a.name for a in addons):
-        out.append(FieldProblem("addons", f"the add-on {name!r} is listed twice"))
+    _listed_once("addons", "add-on", (a.name for a in addons), out)
     for addon in addons:
         apath = f"addons.{addon.name}"
         _money(f"{apath}.monthly", addon.monthly, currency, out)
@@ -200,8 +202,7 @@ def _free_tier(path: str, tier: Tier, out: list[FieldProblem]) -> None:
 def _limits(
     path: str, limits: tuple[LimitTerms, ...], currency: str, out: list[FieldProblem]
 ) -> None:
-    for name in _duplicates(lim.name for lim in limits):
-        out.append(FieldProblem(f"{path}.limits", f"the limit {name!r} is listed twice"))
+    _listed_once(f"{path}.limits", "limit", (lim.name for lim in limits), out)
     for lim in limits:
         lpath = f"{path}.limits.{lim.name}"
         options = list(lim.options)

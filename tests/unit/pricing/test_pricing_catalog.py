@@ -234,6 +234,35 @@ def test_catalog_problems_are_all_listed(catalog: rc.Catalog) -> None:
     assert "versions.V3.products.marketing.tiers.plus.bands.2500.monthly" in fields
 
 
+def test_a_name_listed_twice_is_a_problem_at_its_level(catalog: rc.Catalog) -> None:
+    """A version, product, tier, limit or add-on named twice is named where the list is."""
+    v3 = catalog.versions[1]
+    product = v3.products[0]
+    tier = attrs.evolve(product.tiers[0], limits=(*product.tiers[0].limits[:1],) * 2)
+    product = attrs.evolve(product, tiers=(tier, tier, *product.tiers[1:]))
+    v3 = attrs.evolve(v3, products=(product, product, *v3.products[1:]))
+    problems = rc.catalog_problems(
+        currency="USD",
+        versions=(catalog.versions[0], v3, v3),
+        addons=(catalog.addons[0], *catalog.addons),
+        migration_discount=catalog.migration_discount,
+        change_rules=catalog.change_rules,
+    )
+
+    twice = {(p.field, p.message) for p in problems if p.message.endswith("listed twice")}
+    limit = tier.limits[0].name
+    assert twice == {
+        ("versions", "the version 'V3' is listed twice"),
+        ("versions.V3.products", "the product 'marketing' is listed twice"),
+        ("versions.V3.products.marketing.tiers", f"the tier {tier.name!r} is listed twice"),
+        (
+            f"versions.V3.products.marketing.tiers.{tier.name}.limits",
+            f"the limit {limit!r} is listed twice",
+        ),
+        ("addons", f"the add-on {catalog.addons[0].name!r} is listed twice"),
+    }
+
+
 def test_change_rules_must_cover_every_change(catalog: rc.Catalog) -> None:
     """A catalog without a downgrade rule is refused: some changes would have no rule."""
     rules = tuple(r for r in catalog.change_rules if r.kind is not rc.ChangeKind.DOWNGRADE)

@@ -25,9 +25,10 @@ from resell_core.adapters.sql.statements import (
     known_statement,
     ledger_statements,
 )
-from resell_core.adapters.sql.units import from_micro, to_micro
+from resell_core.adapters.sql.units import from_micro
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement
-from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
+from resell_core.errors import IdempotencyConflict
+from resell_core.ports import millionths, overdrawn, recorded_before
 from resell_core.serialization import loader, to_json
 
 if TYPE_CHECKING:
@@ -36,13 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["Ledger"]
 
 _BalanceKey = tuple[str, str, str]
-
-
-def _overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
-    return InsufficientCredit(
-        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
-        f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
-    )
 
 
 _MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
@@ -116,23 +110,14 @@ class Ledger:
 
     def _append(self, movement: Movement, known: Movement | None) -> bool:
         """Record ``movement``; ``known``: the movement already recorded under its id."""
-        if movement.quantity <= 0:
-            raise InvalidInput.one(
-                "movement",
-                "quantity",
-                f"{movement.quantity} is not positive; move a positive "
-                "quantity from the source wallet to the destination wallet",
-            )
-        quantity = to_micro(movement.quantity)
-        if known is not None:
-            if known != movement:
-                raise IdempotencyConflict(movement.id)
+        quantity = millionths(movement)
+        if recorded_before(movement, known):
             return False
         source = (movement.agency_id, movement.source, movement.kind.value)
         if movement.source != OUTSIDE:
             available = self._available(source)
             if available < quantity:
-                raise _overdrawn(movement, from_micro(available))
+                raise overdrawn(movement, from_micro(available))
         destination = (movement.agency_id, movement.destination, movement.kind.value)
         self._deltas[source] = self._deltas.get(source, 0) - quantity
         self._deltas[destination] = self._deltas.get(destination, 0) + quantity
@@ -222,7 +207,7 @@ class Ledger:
                 ).first()
                 held = 0 if found is None else int(found.amount)
                 if held < quantity:
-                    raise _overdrawn(movement, from_micro(held))
+                    raise overdrawn(movement, from_micro(held))
                 connection.execute(
                     self._spend,
                     {

@@ -1,7 +1,8 @@
 """How the SQL storage keeps numbers it cannot store as they are, as integers.
 
 Ledger quantities and balances are integer millionths of a credit or currency unit (the
-database adds and checks them exactly); moments are microseconds since the epoch.
+database adds and checks them exactly; :func:`resell_core.ports.millionths` checks and
+scales a movement's quantity); moments are microseconds since the epoch.
 """
 
 from __future__ import annotations
@@ -9,37 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from resell_core.errors import InvalidInput
-from resell_core.ports import LEDGER_RANGE
-
-__all__ = ["from_micro", "micros", "to_micro"]
+__all__ = ["from_micro", "micros"]
 
 _MICRO = 10**6
 _EXACT = 10**27
 """Amounts below this scale and normalize exactly in the default decimal context."""
-
-
-def to_micro(quantity: Decimal) -> int:
-    """A ledger quantity in millionths; InvalidInput beyond the range or 6 decimal places."""
-    if not -LEDGER_RANGE < quantity < LEDGER_RANGE:
-        raise _out_of_range(quantity)
-    scaled = quantity.scaleb(6)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput.one(
-            "movement",
-            "quantity",
-            f"{quantity} has more than 6 decimal places; round it to the currency's minor "
-            "unit or to whole credits",
-        )
-    return int(scaled)
-
-
-def _out_of_range(quantity: Decimal) -> InvalidInput:
-    return InvalidInput.one(
-        "movement",
-        "quantity",
-        f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
-    )
 
 
 def from_micro(amount: int) -> Decimal:

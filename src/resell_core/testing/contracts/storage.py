@@ -7,16 +7,19 @@ empty storage; every test then runs against it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import attrs
 import pytest
 
+from resell_core.agency import PortalUser
 from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
-from resell_core.billing.invoices import InvoiceStatus
-from resell_core.billing.ledger import CreditKind
+from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.ledger import CreditKind, Movement
+from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import (
     AlreadyExists,
     Conflict,
@@ -27,7 +30,7 @@ from resell_core.errors import (
     NotFound,
     VersionConflict,
 )
-from resell_core.lifecycle.account import AccountKind, AccountStatus
+from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.account_query import AccountQuery, SavedView, run_query
 from resell_core.periods import Frequency
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
@@ -50,11 +53,33 @@ POOL = "profile:profile-visa"
 PREPAID = CreditKind.PREPAID
 
 
-def _seeded(storage: Storage) -> Storage:
+def _seeded(
+    storage: Storage,
+    *,
+    accounts: Sequence[Account] = (),
+    users: Sequence[PortalUser] = (),
+    profiles: Sequence[BillingProfile] = (),
+    invoices: Sequence[Invoice] = (),
+    movements: Sequence[Movement] = (),
+) -> Storage:
+    """Commit the agencies ACME and GLOBEX, then (in a second unit of work) what is given."""
     with storage.unit_of_work() as uow:
         uow.agencies.add(an_agency(ACME))
         uow.agencies.add(an_agency(GLOBEX))
         uow.commit()
+    if accounts or users or profiles or invoices or movements:
+        with storage.unit_of_work() as uow:
+            for account in accounts:
+                uow.accounts.add(account)
+            for user in users:
+                uow.users.add(user)
+            for profile in profiles:
+                uow.profiles.add(profile)
+            for invoice in invoices:
+                uow.invoices.add(invoice)
+            for movement in movements:
+                uow.ledger.append(movement)
+            uow.commit()
     return storage
 
 
@@ -111,10 +136,7 @@ class UnitOfWorkContract:
 
     def test_returned_aggregates_are_copies(self, storage: Storage) -> None:
         """Changing an object read from storage changes nothing stored without update()."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.accounts.add(an_account())
-            uow.commit()
+        _seeded(storage, accounts=[an_account()])
         with storage.unit_of_work() as uow:
             uow.accounts.get(ACME, "account-north").client_name = "Someone Else"
             uow.commit()
@@ -183,11 +205,7 @@ class AgenciesContract:
 
     def test_users_are_scoped_to_their_agency(self, storage: Storage) -> None:
         """Another agency's user is not found and not listed."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.users.add(a_user("user-ada", ACME))
-            uow.users.add(a_user("user-zed", ACME))
-            uow.commit()
+        _seeded(storage, users=[a_user("user-ada", ACME), a_user("user-zed", ACME)])
         with storage.unit_of_work() as uow:
             assert [u.id for u in uow.users.list(ACME)] == ["user-ada", "user-zed"]
             assert uow.users.list(GLOBEX) == []
@@ -200,10 +218,7 @@ class AccountsContract:
 
     def test_A2_account_name_is_unique_across_the_platform(self, storage: Storage) -> None:
         """A name taken by any agency's account cannot be taken again, whatever the case."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.accounts.add(an_account("account-north", ACME, "north-bakery"))
-            uow.commit()
+        _seeded(storage, accounts=[an_account("account-north", ACME, "north-bakery")])
         with storage.unit_of_work() as uow:
             assert uow.accounts.name_taken("North-Bakery")
             assert not uow.accounts.name_taken("south-bakery")
@@ -225,10 +240,7 @@ class AccountsContract:
 
     def test_tenancy_another_agencys_account_is_not_found(self, storage: Storage) -> None:
         """Reading or updating an account through another agency is NotFound."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.accounts.add(an_account("account-north", ACME, "north-bakery"))
-            uow.commit()
+        _seeded(storage, accounts=[an_account("account-north", ACME, "north-bakery")])
         with storage.unit_of_work() as uow:
             account = uow.accounts.get(ACME, "account-north")
             with pytest.raises(NotFound):
@@ -242,10 +254,7 @@ class AccountsContract:
 
     def test_update_increments_version_and_refuses_stale_copies(self, storage: Storage) -> None:
         """update() returns version + 1; updating from the old version is a VersionConflict."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.accounts.add(an_account())
-            uow.commit()
+        _seeded(storage, accounts=[an_account()])
         with storage.unit_of_work() as uow:
             read = uow.accounts.get(ACME, "account-north")
             read.client_name = "North Bakery SAS"
@@ -260,10 +269,7 @@ class AccountsContract:
 
     def test_concurrent_updates_of_one_account_store_one(self, storage: Storage) -> None:
         """Two units of work update the same version: the second commit is a VersionConflict."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.accounts.add(an_account())
-            uow.commit()
+        _seeded(storage, accounts=[an_account()])
         with storage.unit_of_work() as first, storage.unit_of_work() as second:
             mine = first.accounts.get(ACME, "account-north")
             theirs = second.accounts.get(ACME, "account-north")
@@ -403,10 +409,7 @@ class BillingProfilesContract:
 
     def test_B5_profiles_are_updated_and_removed(self, storage: Storage) -> None:
         """A profile is updated with a version check and removed for good."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.profiles.add(a_profile())
-            uow.commit()
+        _seeded(storage, profiles=[a_profile()])
         with storage.unit_of_work() as uow:
             profile = uow.profiles.get(ACME, "profile-visa")
             assert uow.profiles.update(attrs.evolve(profile, exp_year=2031)).version == 1
@@ -457,10 +460,7 @@ class InvoicesContract:
         self, storage: Storage
     ) -> None:
         """add_many refuses a stored period key, and one taken earlier in the same batch."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.invoices.add(an_invoice("invoice-1", number=1))
-            uow.commit()
+        _seeded(storage, invoices=[an_invoice("invoice-1", number=1)])
         with storage.unit_of_work() as uow:
             with pytest.raises(AlreadyExists) as stored:
                 uow.invoices.add_many([an_invoice("invoice-2", number=2)])
@@ -476,10 +476,7 @@ class InvoicesContract:
 
     def test_add_many_stores_each_invoice_as_add_does(self, storage: Storage) -> None:
         """Invoices added as a batch are stored; a taken id or number is AlreadyExists."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.invoices.add(an_invoice("invoice-1", ACME, 1, period_key=None))
-            uow.commit()
+        _seeded(storage, invoices=[an_invoice("invoice-1", ACME, 1, period_key=None)])
         with storage.unit_of_work() as uow:
             uow.invoices.add_many(
                 [
@@ -541,11 +538,13 @@ class LedgerContract:
 
     def test_C4_balance_is_what_moved_in_minus_what_moved_out(self, storage: Storage) -> None:
         """Buying 100 and spending 30 leaves 70 in the pool."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.ledger.append(a_movement("m-1", quantity="100.00"))
-            uow.ledger.append(a_movement("m-2", quantity="30.00", source=POOL, destination="spent"))
-            uow.commit()
+        _seeded(
+            storage,
+            movements=[
+                a_movement("m-1", quantity="100.00"),
+                a_movement("m-2", quantity="30.00", source=POOL, destination="spent"),
+            ],
+        )
         with storage.unit_of_work() as uow:
             assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == Decimal("70.00")
             assert uow.ledger.balance(GLOBEX, POOL, CreditKind.PREPAID) == 0
@@ -564,10 +563,7 @@ class LedgerContract:
 
     def test_C2_concurrent_spending_never_overdraws(self, storage: Storage) -> None:
         """Two units of work each spending 60 of 100: the second commit fails."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.ledger.append(a_movement("m-1", quantity="100"))
-            uow.commit()
+        _seeded(storage, movements=[a_movement("m-1", quantity="100")])
         with storage.unit_of_work() as first, storage.unit_of_work() as second:
             first.ledger.append(a_movement("m-2", quantity="60", source=POOL, destination="spent"))
             second.ledger.append(a_movement("m-3", quantity="60", source=POOL, destination="spent"))
@@ -591,10 +587,7 @@ class LedgerContract:
 
     def test_C2_append_many_records_in_order_and_never_overdraws(self, storage: Storage) -> None:
         """append_many says which movements are new; an overdraft stops the batch there."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.ledger.append(a_movement("m-1", quantity="100"))
-            uow.commit()
+        _seeded(storage, movements=[a_movement("m-1", quantity="100")])
         spend = a_movement("m-3", quantity="60", source=POOL, destination="spent")
         with storage.unit_of_work() as uow:
             recorded = uow.ledger.append_many(
@@ -615,10 +608,7 @@ class LedgerContract:
 
     def test_append_many_refuses_other_content_under_a_known_id(self, storage: Storage) -> None:
         """A batch holding a stored movement's id with other content is IdempotencyConflict."""
-        _seeded(storage)
-        with storage.unit_of_work() as uow:
-            uow.ledger.append(a_movement("m-1", quantity="100"))
-            uow.commit()
+        _seeded(storage, movements=[a_movement("m-1", quantity="100")])
         with storage.unit_of_work() as uow, pytest.raises(IdempotencyConflict):
             uow.ledger.append_many([a_movement("m-1", quantity="999")])
 

@@ -133,23 +133,20 @@ def build_world(storage: Storage) -> World:
     acme = portal.register_agency(
         "Acme Digital", "ops@acme.test", "USD", reseller_rate="0.2", referral_code="ACME-DIGITAL"
     )
-    card = portal.add_billing_profile(
-        acme.id,
-        label="Main Visa",
-        card_token="tok_ok",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
-    spare = portal.add_billing_profile(
-        acme.id,
-        label="Spare Visa",
-        card_token="tok_ok_spare",
-        brand="visa",
-        last4="1881",
-        exp_month=11,
-        exp_year=2031,
+    card, spare = (
+        portal.add_billing_profile(
+            acme.id,
+            label=label,
+            card_token=token,
+            brand="visa",
+            last4=last4,
+            exp_month=month,
+            exp_year=year,
+        )
+        for label, token, last4, month, year in (
+            ("Main Visa", "tok_ok", "4242", 12, 2030),
+            ("Spare Visa", "tok_ok_spare", "1881", 11, 2031),
+        )
     )
     user = portal.add_portal_user(acme.id, "ada@acme.test", "Ada Lovelace")
     portal.save_view(acme.id, user.id, "Paid", AccountQuery(plan="plus"))
@@ -597,24 +594,26 @@ def _members(hint: object) -> tuple[object, ...]:
     return (hint,)
 
 
+_INTENDED_BY_TYPE: tuple[tuple[type, Intended], ...] = (
+    (datetime, Intended.DATETIME),
+    (date, Intended.DATE),
+    (timedelta, Intended.DURATION),
+    (bool, Intended.FLAG),
+    (int, Intended.QUANTITY),
+    (str, Intended.TEXT),
+)
+"""What a parameter of one of these types (in the order tried) is meant to be."""
+
+
 def _intended(hint: object) -> Intended:
     members = _members(hint)
     if any(m in (Decimal, Money) for m in members):
         return Intended.AMOUNT
     if any(isinstance(m, type) and issubclass(m, enum.Enum) for m in members):
         return Intended.CHOICE
-    if datetime in members:
-        return Intended.DATETIME
-    if date in members:
-        return Intended.DATE
-    if timedelta in members:
-        return Intended.DURATION
-    if bool in members:
-        return Intended.FLAG
-    if int in members:
-        return Intended.QUANTITY
-    if str in members:
-        return Intended.TEXT
+    for kind, intended in _INTENDED_BY_TYPE:
+        if kind in members:
+            return intended
     return Intended.OBJECT
 
 
