@@ -13,8 +13,8 @@ import pytest
 import resell_core as rc
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing import charge_key
-from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.periods import nth_period
+from resell_core.testing.portal import earmark_movement
 
 from .conftest import NewPortal
 
@@ -343,18 +343,7 @@ def test_C3_dunning_exhausted_gives_back_the_earmarked_credit_the_invoice_took(
     prepaid part (prepaid spent is what paid invoices took)."""
     bakery = add_paid(portal, acme, card_with(portal, acme, "tok_decline"))
     with portal.storage.unit_of_work() as uow:
-        uow.ledger.append(
-            Movement(
-                "movement-earmark",
-                acme.id,
-                CreditKind.PREPAID,
-                Decimal(30),
-                OUTSIDE,
-                account_wallet(bakery.id),
-                date(2024, 4, 11),
-                "prepaid bought for north-bakery",
-            )
-        )
+        uow.ledger.append(earmark_movement(acme.id, bakery.id, Decimal(30)))
         uow.commit()
     portal.run_billing()
     [started] = portal.invoices(acme.id, bakery.id)

@@ -18,11 +18,17 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing import due_periods
-from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
+from resell_core.billing.ledger import CreditKind, account_wallet
 from resell_core.billing.run import bill_period
 from resell_core.errors import InsufficientCredit
 from resell_core.ports import InvoiceRepository, Storage, UnitOfWork
-from resell_core.testing.portal import SAMPLE_START, bakery_form, sample_agency, sample_card
+from resell_core.testing.portal import (
+    SAMPLE_START,
+    bakery_form,
+    earmark_movement,
+    sample_agency,
+    sample_card,
+)
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -95,18 +101,7 @@ def test_C3_earmarked_credit_pays_in_the_page_and_the_card_pays_the_rest(
     other 66; the florist's card pays all 96. Nothing is spent twice."""
     bakery, florist = add_active("north-bakery", PLUS), add_active("south-florist", PLUS)
     with portal.storage.unit_of_work() as uow:
-        uow.ledger.append(
-            Movement(
-                "movement-earmark",
-                acme.id,
-                CreditKind.PREPAID,
-                Decimal(30),
-                OUTSIDE,
-                account_wallet(bakery.id),
-                date(2024, 4, 11),
-                "prepaid bought for north-bakery",
-            )
-        )
+        uow.ledger.append(earmark_movement(acme.id, bakery.id, Decimal(30)))
         uow.commit()
 
     report = portal.run_billing()
@@ -256,18 +251,7 @@ def _month_of_shops(portal: rc.PartnerPortal) -> rc.Agency:
     with portal.storage.unit_of_work() as uow:
         stored = uow.accounts.get(acme.id, garage.id)
         uow.accounts.update(attrs.evolve(stored, billing_profile_id=None))
-        uow.ledger.append(
-            Movement(
-                "movement-earmark",
-                acme.id,
-                CreditKind.PREPAID,
-                Decimal(30),
-                OUTSIDE,
-                account_wallet(bakery.id),
-                date(2024, 4, 11),
-                "prepaid bought for north-bakery",
-            )
-        )
+        uow.ledger.append(earmark_movement(acme.id, bakery.id, Decimal(30)))
         uow.commit()
     return acme
 

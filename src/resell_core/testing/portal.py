@@ -17,11 +17,13 @@ Example:
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from resell_core.agency import Agency
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
 from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle.validation import NewAccount
 from resell_core.ports import Storage
@@ -32,6 +34,7 @@ __all__ = [
     "SAMPLE_PLUS",
     "SAMPLE_START",
     "bakery_form",
+    "earmark_movement",
     "other_agency",
     "sample_agency",
     "sample_card",
@@ -64,6 +67,23 @@ def bakery_form(
         "billing_profile_id": profile_id,
     }
     return NewAccount(**{**fields, **changes})
+
+
+def earmark_movement(
+    agency_id: str, account_id: str, amount: Decimal, *, name: str = "north-bakery"
+) -> Movement:
+    """Prepaid credit bought from outside for one account of the agency (C3: the account's
+    invoices spend it before the pool and the card), on the sample portal's day."""
+    return Movement(
+        "movement-earmark",
+        agency_id,
+        CreditKind.PREPAID,
+        amount,
+        OUTSIDE,
+        account_wallet(account_id),
+        SAMPLE_START,
+        f"prepaid bought for {name}",
+    )
 
 
 def sample_portal(start: date = SAMPLE_START, *, storage: Storage | None = None) -> PartnerPortal:
