@@ -206,10 +206,11 @@ def start_payment(
     if status is InvoiceStatus.PAID:
         return PaymentStart(invoice, (), None)
     _refuse_unless_open(invoice)
-    paid_earmarked, paid_pool, paid = invoice.paid_earmarked, invoice.paid_pool, invoice.paid
-    due = invoice.total - paid
+    paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: tuple[Movement, ...] = ()
-    if invoice.attempts == 0 and invoice.next_retry_on is None and paid.is_zero():
+    paid = _paid(invoice)
+    due = invoice.total if paid is None else invoice.total - paid
+    if invoice.attempts == 0 and invoice.next_retry_on is None and (paid is None or paid.is_zero()):
         (from_earmark, from_pool), due = due.take_from(_balances(invoice, earmarked, pool))
         paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, from_earmark, from_pool, on)
     paid_in_full = not due.is_positive()
@@ -223,6 +224,20 @@ def start_payment(
         )
     charge = None if paid_in_full else _card_charge(invoice, profile, due)
     return PaymentStart(invoice, movements, charge)
+
+
+def _paid(invoice: Invoice) -> Money | None:
+    """Return what the invoice has been paid so far, None when nothing by any means.
+
+    A new invoice holds one zero of its currency for its three paid parts
+    (``build_recurring_invoice``): it is known unpaid without adding them up, and its
+    total is then all that is due, figure for figure (a total starts from a zero of no
+    decimal places, so taking that zero off changes neither its value nor its places).
+    """
+    zero = Money.zero(invoice.currency)
+    if invoice.paid_earmarked is zero and invoice.paid_pool is zero and invoice.paid_card is zero:
+        return None
+    return invoice.paid
 
 
 def _balances(invoice: Invoice, earmarked: Money, pool: Money) -> tuple[Money, Money]:

@@ -42,7 +42,7 @@ from resell_core.billing.collection import answer_awaited, as_first_start, charg
 from resell_core.billing.credits import credits_bought
 from resell_core.billing.final_failure import final_failure, is_credits_purchase
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
-from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus
 from resell_core.billing.ledger import (
     CreditKind,
     Movement,
@@ -99,6 +99,7 @@ CREDITS_ORDER = "credits_order"
 invoice id)."""
 
 _DAY = timedelta(days=1)
+_ZERO = Decimal(0)
 
 _CONFLICT_RETRIES = 50
 """How often a billing step is run again when another worker changed what it read."""
@@ -579,23 +580,48 @@ class _PageBilled:
     committed.
     """
 
-    __slots__ = ("accounts", "charges", "errors", "invoices", "paid", "prepaid")
+    __slots__ = ("_totals", "accounts", "charges", "errors", "invoices", "paid", "prepaid")
 
     def __init__(self) -> None:
         self.accounts = 0
         self.invoices = 0
         self.paid = 0
-        self.prepaid: dict[str, Money] = {}
+        # Added up as Decimals by currency, made money once for the report.
+        self.prepaid: dict[str, Decimal] = {}
         self.charges: list[tuple[str, Started]] = []
         self.errors: list[BillingFailure] = []
+        self._totals: dict[tuple[int, str], tuple[tuple[InvoiceLine, ...], str]] = {}
+
+    def spent(self, invoice: Invoice) -> None:
+        """Count the prepaid credit (earmarked and pooled) a bill of the page spent."""
+        amount = invoice.paid_earmarked.amount + invoice.paid_pool.amount
+        if amount > 0:
+            prepaid = self.prepaid
+            prepaid[invoice.currency] = prepaid.get(invoice.currency, _ZERO) + amount
+
+    def total_text(self, invoice: Invoice) -> str:
+        """Return the invoice's total as the audit entries write it.
+
+        The page's invoices alike share one tuple of lines (``PageReads.lines``), so the
+        text is made once per tuple and currency: formatting money adds up the lines and
+        rounds each time. By the tuple's identity, kept with the text so that its id is
+        never reused while the page lives.
+        """
+        lines = invoice.lines
+        key = (id(lines), invoice.currency)
+        found = self._totals.get(key)
+        if found is None or found[0] is not lines:
+            found = (lines, str(invoice.total))
+            self._totals[key] = found
+        return found[1]
 
     def counted(self, tally: _Tally) -> None:
         """Add the page's figures to the run's (once the page committed)."""
         tally.billed += self.accounts
         tally.created += self.invoices
         tally.paid += self.paid
-        for amount in self.prepaid.values():
-            _Tally._add(tally.prepaid, amount)
+        for currency, amount in self.prepaid.items():
+            _Tally._add(tally.prepaid, Money(amount, currency))
         tally.errors.extend(self.errors)
 
 
@@ -621,8 +647,7 @@ def _write_bill(
             billed.accounts += 1
         for step in steps:
             invoice = step.invoice
-            # One text of the total for both entries: formatting Money rounds it each time.
-            total = str(invoice.total)
+            total = billed.total_text(invoice)
             work.account_events(agency_id, step.events)
             audit(
                 "invoice_issued", invoice.id, after=f"{invoice.number} {total}", agency_id=agency_id
@@ -637,7 +662,7 @@ def _write_bill(
             elif invoice.status is InvoiceStatus.PAID:
                 audit("invoice_paid", invoice.id, after=total, agency_id=agency_id)
                 billed.paid += 1
-            _Tally._add(billed.prepaid, step.prepaid_used)
+            billed.spent(invoice)
             billed.invoices += 1
             invoices.append(invoice)
         if bill.events:

@@ -58,14 +58,17 @@ class BilledStep:
             charge in flight (``next_retry_on`` = the run's day).
         movements: The prepaid credit it spends.
         charge: The card charge to send once the page committed, or None.
-        prepaid_used: The prepaid credit it spends, as money.
     """
 
     events: tuple[AccountEvent, ...]
     invoice: Invoice
     movements: tuple[Movement, ...]
     charge: ChargeRequest | None
-    prepaid_used: Money
+
+    @property
+    def prepaid_used(self) -> Money:
+        """The prepaid credit it spends: the invoice's earmarked and pooled parts."""
+        return self.invoice.paid_earmarked + self.invoice.paid_pool
 
 
 @attrs.frozen
@@ -303,11 +306,12 @@ def bill_account(
             if earmarked is None:
                 earmarked = reads.earmarked(agency_id, current.id)
             pool = reads.pool(agency_id, profile_id) if profile_id else _ZERO
+            currency = invoice.currency
             start = start_payment(
                 invoice,
                 profile=profile,
-                earmarked=Money(earmarked, invoice.currency),
-                pool=Money(pool, invoice.currency),
+                earmarked=Money(earmarked, currency) if earmarked else Money.zero(currency),
+                pool=Money(pool, currency) if pool else Money.zero(currency),
                 on=today,
             )
         except ResellError as error:
@@ -319,15 +323,7 @@ def bill_account(
         earmarked -= paid_earmarked.amount
         reads.took(agency_id, number, (profile_id, paid_pool.amount) if profile_id else None)
         events.extend(billed.events)
-        steps.append(
-            BilledStep(
-                tuple(events),
-                started,
-                start.movements,
-                start.charge,
-                paid_earmarked + paid_pool,
-            )
-        )
+        steps.append(BilledStep(tuple(events), started, start.movements, start.charge))
         account = stored = billed.account
         loose = ()
         left = due[1:]
