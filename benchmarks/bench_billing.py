@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import statistics
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -586,6 +588,30 @@ def _rate(what: str, n: int, seconds: float, baseline_seconds: float) -> Figure:
     return Figure(what, n, n / seconds, n / baseline_seconds, "accounts/s")
 
 
+def _paired(
+    what: str,
+    n: int,
+    library: Callable[[int], float | None],
+    baseline: Callable[[int], float | None],
+    repeat: int,
+) -> Figure | None:
+    """A throughput line from ``repeat`` runs of each side at N, baseline then library in
+    turn (so that both see the machine alike): the medians of their seconds, and the
+    lowest and highest ratio of a pair as the spread. None when a side cannot run here."""
+    pairs: list[tuple[float, float]] = []
+    for _ in range(repeat):
+        base = baseline(n)
+        mine = library(n)
+        if base is None or mine is None:
+            return None
+        pairs.append((mine, base))
+    ratios = sorted(mine / base for mine, base in pairs)
+    median = _rate(
+        what, n, statistics.median(m for m, _ in pairs), statistics.median(b for _, b in pairs)
+    )
+    return attrs.evolve(median, spread=(ratios[0], ratios[-1]))
+
+
 def _warm_up() -> None:
     """Run each side once on a few accounts, unmeasured: what a process does once (SQL
     compiled, JSON writers and readers generated, drivers' statement caches filled) is not
@@ -601,33 +627,53 @@ def _warm_up() -> None:
 _WARM_UP = 50
 
 
-def run(sizes: list[int], *, storage_loops: bool = True) -> list[Figure]:
-    """Measure every billing figure at each size; return them (accounts/s)."""
+_Side = Callable[[int], float | None]
+
+_MEASURES: tuple[tuple[str, _Side, _Side, bool], ...] = (
+    ("memory: service run vs dict loop", partial(_memory, library=service_run), dict_loop, False),
+    ("domain steps alone (no storage) vs dict loop", domain_loop, dict_loop, True),
+    ("memory: storage loop vs dict loop", partial(_memory, library=storage_loop), dict_loop, True),
+    (
+        "sqlite: service run vs raw sqlite3",
+        partial(_sqlite, library=service_run),
+        _sqlite_raw,
+        False,
+    ),
+    (
+        "sqlite: storage loop vs raw sqlite3",
+        partial(_sqlite, library=storage_loop),
+        _sqlite_raw,
+        True,
+    ),
+    (
+        "postgresql: service run vs raw psycopg",
+        partial(_postgres, library=service_run),
+        _postgres_raw,
+        False,
+    ),
+    (
+        "postgresql: storage loop vs raw psycopg",
+        partial(_postgres, library=storage_loop),
+        _postgres_raw,
+        True,
+    ),
+)
+"""Each figure: what it is, the library's side, the baseline's, whether it is a storage
+loop (or the domain steps) that ``storage_loops=False`` leaves out."""
+
+
+def run(sizes: list[int], *, storage_loops: bool = True, repeat: int = 3) -> list[Figure]:
+    """Measure every billing figure at each size, each the median of ``repeat`` paired
+    runs; return them (accounts/s). The domain steps alone have no goal (information)."""
     _warm_up()
     figures: list[Figure] = []
     for n in sizes:
-        base = dict_loop(n)
-        figures.append(_rate("memory: service run vs dict loop", n, _memory(n, service_run), base))
-        if storage_loops:
-            domain = _rate("domain steps alone (no storage) vs dict loop", n, domain_loop(n), base)
-            figures.append(attrs.evolve(domain, goal=None))
-            figures.append(
-                _rate("memory: storage loop vs dict loop", n, _memory(n, storage_loop), base)
-            )
-        raw = _sqlite_raw(n)
-        figures.append(_rate("sqlite: service run vs raw sqlite3", n, _sqlite(n, service_run), raw))
-        if storage_loops:
-            figures.append(
-                _rate("sqlite: storage loop vs raw sqlite3", n, _sqlite(n, storage_loop), raw)
-            )
-        pg_raw = _postgres_raw(n)
-        if pg_raw is None:
-            continue
-        loops = [("service run", service_run)]
-        if storage_loops:
-            loops.append(("storage loop", storage_loop))
-        for name, loop in loops:
-            pg = _postgres(n, loop)
-            assert pg is not None
-            figures.append(_rate(f"postgresql: {name} vs raw psycopg", n, pg, pg_raw))
+        for what, library, baseline, loop in _MEASURES:
+            if loop and not storage_loops:
+                continue
+            figure = _paired(what, n, library, baseline, repeat)
+            if figure is not None:
+                figures.append(
+                    attrs.evolve(figure, goal=None) if what.startswith("domain") else figure
+                )
     return figures

@@ -232,6 +232,8 @@ class Figure:
         unit: The figures' unit (``"accounts/s"``, ``"ms"``, ``"MiB"``).
         higher_is_better: True for throughputs.
         goal: The ratio to stay within (None: no goal, shown for information).
+        spread: The lowest and highest ratio of the paired runs when the figures are
+            medians of several (None: one run).
     """
 
     what: str
@@ -241,6 +243,7 @@ class Figure:
     unit: str
     higher_is_better: bool = True
     goal: float | None = 1.5
+    spread: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -260,12 +263,16 @@ class Figure:
 def print_table(title: str, figures: list[Figure]) -> None:
     """Print the figures as an aligned table under ``title``."""
     print(f"\n{title}")
-    print(f"  {'what':<46} {'N':>8} {'library':>12} {'baseline':>12} {'unit':<11} ratio  goal")
+    print(
+        f"  {'what':<46} {'N':>8} {'library':>12} {'baseline':>12} {'unit':<11} ratio  "
+        f"{'spread':<11}  goal"
+    )
     for f in figures:
         goal = "-" if f.goal is None else f"<={f.goal:g}x {f.verdict}"
+        spread = "" if f.spread is None else f"{f.spread[0]:.2f}-{f.spread[1]:.2f}x"
         print(
             f"  {f.what:<46} {f.n:>8} {f.library:>12,.1f} {f.baseline:>12,.1f} "
-            f"{f.unit:<11} {f.ratio:5.2f}x {goal}"
+            f"{f.unit:<11} {f.ratio:5.2f}x {spread:<11}  {goal}"
         )
 
 

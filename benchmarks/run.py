@@ -66,6 +66,14 @@ def main(argv: list[str] | None = None) -> None:
         help="billing: the service run against its baselines, without the storage loops "
         "and the domain steps (which take far longer at 100k on PostgreSQL)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=3,
+        metavar="R",
+        help="billing: runs of each side a figure is the median of (default 3); the "
+        "spread column shows the lowest and highest ratio of a pair",
+    )
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
     if args.size:
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     if "billing" in groups:
         print_table(
             "Billing run (accounts/s; ratio = baseline / library)",
-            bench_billing.run(sizes, storage_loops=not args.service_only),
+            bench_billing.run(sizes, storage_loops=not args.service_only, repeat=args.repeat),
         )
     if "memory" in groups:
         print_table("Peak memory of the billing run (ratio = 10N / N)", bench_memory.run(memory_n))
