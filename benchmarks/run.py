@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only GROUP ...] [--size N ...]`` from the
 repository root. Without options every group runs at N = 10k and 100k (``--quick``: 1k and
-10k). ``--only`` picks groups (``billing``, ``memory``, ``overview``; repeat it for more
+10k). ``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``; repeat it for more
 than one); ``--size`` replaces the sizes (repeat it for several). PostgreSQL figures are
 added when ``RESELL_CORE_POSTGRES_URL`` is set.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_billing, bench_memory, bench_overview
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
 from benchmarks.common import postgres_storage, print_table
 from resell_core.adapters.sql.testing import postgres_url
 
-GROUPS = ("billing", "memory", "overview")
+GROUPS = ("billing", "memory", "overview", "domain")
 """The benchmark groups, in the order they run."""
 
 
@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     if "memory" in groups:
         print_table("Peak memory of the billing run (ratio = 10N / N)", bench_memory.run(memory_n))
+    if "domain" in groups:
+        print_table(
+            "The pure domain (µs an operation; ratio = library / baseline)", bench_domain.run()
+        )
     if "overview" in groups:
         print_table(
             "Overview query (ms a query; ratio = library / baseline)",

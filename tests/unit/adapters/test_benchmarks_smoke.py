@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from benchmarks import bench_billing, bench_memory, bench_overview
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
 from benchmarks.common import Figure, print_table, seed_sql
 
 from resell_core.adapters.sql import SqlStorage
@@ -70,3 +70,11 @@ def test_the_raw_sqlite_loop_writes_what_the_service_run_writes(tmp_path: Path) 
     service, raw = written
     for part in ("invoices", "movements", "events", "accounts", "balances"):
         assert raw[part] == service[part], part
+
+
+def test_domain_benchmark_measures_each_operation() -> None:
+    """Money against Decimal, a quote and a transition each give a positive time."""
+    figures = bench_domain.run(number=50)
+
+    assert [f.unit for f in figures] == ["µs"] * 4
+    assert all(f.library > 0 and f.baseline > 0 and f.goal is not None for f in figures)
