@@ -51,11 +51,13 @@ def fence_doctests(text: str) -> str:
         indent = prompt.group(1)
         if not under_header:
             indent = indent[: _indent(before)]
-        out += [f"{indent}```pycon"] if under_header else ["", f"{indent}```pycon"]
+        if out and out[-1].strip() and not under_header:
+            out.append("")  # a fence after a paragraph needs a blank line
+        out.append(f"{indent}```pycon")
         while index < len(lines) and lines[index].strip():
             out.append(indent + lines[index][len(prompt.group(1)) :])
             index += 1
-        out += [f"{indent}```", ""]
+        out.append(f"{indent}```")
     return "\n".join(out)
 
 
