@@ -123,7 +123,6 @@ from resell_core.billing.taxes import (
     EU_STANDARD_RATES,
     TaxableLine,
     TaxLine,
-    tax_line,
 )
 
 # isort: split
@@ -292,7 +291,6 @@ __all__ = [
     "period_containing",
     "prorate",
     "proration_fraction",
-    "tax_line",
 ]
 __all__ += errors.__all__
 __all__ += events.__all__
