@@ -186,6 +186,11 @@ class Invoice:
         """What is still to be paid."""
         return self.total - self.paid
 
+    def line_taxes(self, index: int) -> tuple[TaxLine, ...]:
+        """Return the tax lines of the line at ``index`` of ``lines`` (none for a discount
+        line: its tax is in the line above it's); crediting that line credits them too."""
+        return tuple(tax for tax in self.taxes if tax.line == index)
+
     def steps(self) -> list[tuple[str, str]]:
         """Return the invoice's arithmetic as (step, figure) rows, in the order it is done:
         lines and discounts, the subtotal, each tax line, the total, then how it was paid

@@ -120,6 +120,17 @@ def test_TX1_a_discount_is_taxed_with_the_line_above_it() -> None:
     assert [(t.index, t.amount) for t in taxable_lines(lone)] == [(0, usd("-5.00"))]
 
 
+def test_TX1_each_line_names_its_taxes_for_crediting_it_later() -> None:
+    """The tax of a recurring line less its discount is found by the line's position."""
+    bill = flat(
+        "0.10",
+        invoice(line(LineKind.RECURRING, "100.00"), line(LineKind.DISCOUNT, "-10.00", "Coupon")),
+    )
+    [tax] = bill.line_taxes(0)
+    assert (tax.taxable, tax.amount) == (usd("90.00"), usd("9.00"))
+    assert bill.line_taxes(1) == ()
+
+
 def test_TX1_a_credit_line_carries_a_negative_tax() -> None:
     """A proration credit of -$48.00 at 19 % carries -$9.12; the charge +$149.50 +$28.41."""
     bill = flat(
