@@ -187,8 +187,9 @@ class Invoice:
         return self.total - self.paid
 
     def line_taxes(self, index: int) -> tuple[TaxLine, ...]:
-        """Return the tax lines of the line at ``index`` of ``lines`` (none for a discount
-        line: its tax is in the line above it's); crediting that line credits them too."""
+        """Return the tax lines of the line at ``index`` of ``lines``: what crediting that
+        line credits with it (none for a discount line: the line it discounts carries
+        the tax of both)."""
         return tuple(tax for tax in self.taxes if tax.line == index)
 
     def steps(self) -> list[tuple[str, str]]:
@@ -199,7 +200,7 @@ class Invoice:
         if self.taxes:
             rows.append(("Subtotal", str(self.subtotal)))
             for tax in self.taxes:
-                shown = f"{tax.rate * 100:f}".rstrip("0").rstrip(".")
+                shown = f"{(tax.rate * 100).normalize():f}"
                 what = f"  {tax.name} {shown}% ({tax.jurisdiction}) on {tax.taxable}"
                 if tax.reverse_charge:
                     what += ", reverse charge: the customer accounts for it"

@@ -254,13 +254,14 @@ def _countries() -> frozenset[str]:
 def _tax_details(country: str | None, tax_id: str | None) -> tuple[str | None, str | None]:
     """Return the country and tax id as stored (upper case, no spaces, dots or hyphens)."""
     problems = text_problems({"country": country, "tax_id": tax_id})
-    code = country.strip().upper() if country is not None and not problems else None
+    bad = {problem.field for problem in problems}
+    code = country.strip().upper() if country is not None and "country" not in bad else None
     if code is not None and code not in _countries():
         problems.append(
             FieldProblem("country", f"{country!r} is not an ISO 3166 country code (e.g. DE)")
         )
     cleaned = None
-    if tax_id is not None and not any(p.field == "tax_id" for p in problems):
+    if tax_id is not None and "tax_id" not in bad:
         cleaned = re.sub(r"[\s.\-]", "", tax_id).upper()
         if not _TAX_ID.fullmatch(cleaned):
             problems.append(

@@ -202,7 +202,7 @@ class PartnerPortal:
             billing_tz=_zone(billing_timezone),
             hosting_domain=hosting_domain,
             # The null calculator is no calculator: the billing run skips the tax step.
-            taxes=None if isinstance(taxes, NoTax) else taxes,
+            taxes=None if type(taxes) is NoTax else taxes,
         )
 
     @classmethod

@@ -208,6 +208,9 @@ def test_TX1_explain_shows_the_subtotal_each_tax_and_the_payment() -> None:
         "Open (open)",
     ]
     assert paid.explain().splitlines()[0] == "Invoice 1 of 2024-04-11"
+    free = flat("0", invoice(line(LineKind.RECURRING, "96.00")))
+    assert "Tax 0% (US) on USD 96.00" in free.explain()
+    assert "Tax 25.5% (US)" in flat("0.255", free).explain()
     untaxed = invoice(line(LineKind.RECURRING, "96.00"))
     assert "Subtotal" not in untaxed.explain()
 
