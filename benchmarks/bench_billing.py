@@ -242,6 +242,7 @@ def _bill_row(row_id: str, version: int, data: str, index: int, number: int) -> 
             "dunning_ends_on": None,
             "period_key": period_key,
             "version": 0,
+            "taxes": [],
         }
     )
     movement_id = f"{invoice_id}/earmarked"

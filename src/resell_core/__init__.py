@@ -118,6 +118,12 @@ from resell_core.billing import (
     PayoutResult,
     StatementStatus,
 )
+from resell_core.billing.taxes import (
+    EU_RATES_AS_OF,
+    EU_STANDARD_RATES,
+    TaxableLine,
+    TaxLine,
+)
 
 # isort: split
 # -- the portal, the ports a host implements and the adapters it plugs in ---------------
@@ -129,6 +135,7 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import OsSecrets, SeededSecrets
+from resell_core.adapters.taxes import EuVat, NoTax
 from resell_core.agency import Agency, PortalUser
 from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
@@ -143,6 +150,7 @@ from resell_core.ports import (
     ProvisioningReport,
     Secrets,
     Storage,
+    TaxCalculator,
 )
 from resell_core.service.billing import BillingFailure, BillingReport
 from resell_core.service.commissions import CommissionRun
@@ -156,6 +164,8 @@ __version__: str = _installed_version("resell-core")
 
 __all__ = [
     "DEFAULT_CHANGE_RULES",
+    "EU_RATES_AS_OF",
+    "EU_STANDARD_RATES",
     "Account",
     "AccountCreated",
     "AccountEdited",
@@ -194,6 +204,7 @@ __all__ = [
     "CyclePrice",
     "DataResidency",
     "DunningPolicy",
+    "EuVat",
     "Filter",
     "FilterOp",
     "Frequency",
@@ -215,6 +226,7 @@ __all__ = [
     "Movement",
     "NameCheck",
     "NewAccount",
+    "NoTax",
     "Notice",
     "NoticeKind",
     "Notifier",
@@ -261,6 +273,9 @@ __all__ = [
     "StatusFilter",
     "Storage",
     "SystemClock",
+    "TaxCalculator",
+    "TaxLine",
+    "TaxableLine",
     "TemplateShareRequest",
     "Tier",
     "TransferRequest",

@@ -346,7 +346,11 @@ class Codec:
         item = f"e{depth}"
         if isinstance(made, _Sequence):
             code = self._write_code(made.inner, made.item, item, env, depth + 1)
-            return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"
+            # An empty tuple (a field left at its default) is written without a list.
+            return (
+                f"('[]' if {value}.__class__ is tuple and not {value} else "
+                f"'[' + ', '.join([{code} for {item} in {value}]) + ']')"
+            )
         if hook is list:  # a tuple of values the encoder writes as they are
             code = _identity_code(_item_of(kind), item)
             return f"('[' + ', '.join([{code} for {item} in {value}]) + ']')"

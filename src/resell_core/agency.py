@@ -28,6 +28,10 @@ class Agency:
         paypal_email: Where commissions are paid (K2); None holds payouts.
         next_invoice_number: The number its next invoice takes (gapless per agency).
         version: For optimistic concurrency; the storage increments it on update.
+        country: Where it is established for tax (ISO 3166, e.g. ``"DE"``), or None when
+            not given (TX1).
+        tax_id: Its tax (VAT) id, or None: a business id lets an EU VAT calculator
+            reverse-charge its invoices (TX1).
 
     Example:
         >>> acme = Agency("ag-1", "Acme", "ops@acme.test", "USD", Decimal("0.2"), "ACME")
@@ -45,6 +49,8 @@ class Agency:
     paypal_email: str | None = None
     next_invoice_number: int = 1
     version: int = 0
+    country: str | None = None
+    tax_id: str | None = None
 
     def numbered(self) -> tuple[int, Agency]:
         """Take the next invoice number.

@@ -64,6 +64,7 @@ from resell_core.billing.invoices import Invoice
 from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice
 from resell_core.billing.profiles import BillingProfile
+from resell_core.billing.taxes import TaxableLine, TaxLine
 from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView
@@ -91,6 +92,7 @@ __all__ = [
     "RecordRepository",
     "Secrets",
     "Storage",
+    "TaxCalculator",
     "TokenStore",
     "UnitOfWork",
     "UserRepository",
@@ -846,6 +848,45 @@ class Storage(Protocol):
 
     def unit_of_work(self) -> UnitOfWork:
         """Start a unit of work (use it in a ``with`` block)."""
+        ...
+
+
+# -- taxes (TX1) ---------------------------------------------------------------------------
+
+
+class TaxCalculator(Protocol):
+    """The taxes of an invoice (after Stripe Tax, Kill Bill's tax plugins, Lago's taxes).
+
+    The portal asks it for the taxes of every invoice it issues for an account (a
+    period's recurring charge, a plan change's proration), after the lines and their
+    discounts and before any prepaid credit or card pays (TX1). Without one (or with
+    :class:`~resell_core.adapters.taxes.NoTax`) invoices carry no tax and the step is
+    skipped entirely.
+    """
+
+    def taxes(
+        self, agency: Agency, account: Account | None, lines: Sequence[TaxableLine]
+    ) -> Sequence[TaxLine]:
+        """Return the tax lines of an invoice's taxable lines (none to tax nothing).
+
+        Args:
+            agency: The customer billed: its ``country`` and ``tax_id`` (None when not
+                given).
+            account: The account the invoice is for, or None.
+            lines: Each line that charges or credits, after its discounts
+                (:func:`~resell_core.billing.taxes.taxable_lines`).
+
+        Returns:
+            Tax lines naming the taxed line by its ``index``, each rounded once to the
+            minor unit (:func:`~resell_core.billing.taxes.tax_line` does it), in the
+            invoice's currency; several may tax one line (a state and a county).
+            Nothing is read or written.
+
+        Raises:
+            ResellError: A subclass (say ``InvalidInput``) when the invoice cannot be
+                taxed; the invoice is then not issued (a billing run reports its account
+                and goes on).
+        """
         ...
 
 

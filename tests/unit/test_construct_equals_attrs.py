@@ -227,7 +227,7 @@ def test_nothing_is_converted_or_checked() -> None:
     wrong = unchecked(Period)(date(2024, 5, 11), date(2024, 4, 11))
     assert wrong.days == -30
     listed = unchecked(Invoice)(
-        *(["i", "a", 1, None, None, date(2024, 1, 1), "USD", []] + [None] * 9)
+        *(["i", "a", 1, None, None, date(2024, 1, 1), "USD", []] + [None] * 10)
     )
     lines: object = listed.lines
     assert lines == []

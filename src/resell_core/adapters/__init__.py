@@ -2,7 +2,8 @@
 
 ``memory`` (the embedded default storage), ``gateway`` and ``payout`` (simulated
 gateways driven by test cards and addresses), ``notifier`` (recording), ``provisioner``
-(simulated), ``clock`` (manual and system), ``ids`` and ``secrets``, re-exported here. The
+(simulated), ``clock`` (manual and system), ``ids``, ``secrets`` and ``taxes`` (none, and
+an example for EU VAT), re-exported here. The
 SQL adapter lives in ``sql`` and needs the ``sql`` extra (it is not imported here).
 Writing one's own: docs/adapters.md.
 """
@@ -17,10 +18,13 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import OsSecrets, SeededSecrets
+from resell_core.adapters.taxes import EuVat, NoTax
 
 __all__ = [
+    "EuVat",
     "ManualClock",
     "MemoryStorage",
+    "NoTax",
     "OsSecrets",
     "RecordingNotifier",
     "SeededSecrets",

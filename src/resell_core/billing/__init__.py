@@ -91,8 +91,21 @@ from resell_core.billing.run import (
     price_due,
     run_until,
 )
+from resell_core.billing.taxes import (
+    EU_RATES_AS_OF,
+    EU_STANDARD_RATES,
+    TaxableLine,
+    TaxLine,
+    TaxRule,
+    eu_vat,
+    tax_line,
+    taxable_lines,
+    with_taxes,
+)
 
 __all__ = [
+    "EU_RATES_AS_OF",
+    "EU_STANDARD_RATES",
     "OUTSIDE",
     "SPENT",
     "BilledPeriod",
@@ -125,6 +138,9 @@ __all__ = [
     "Referral",
     "Settlement",
     "StatementStatus",
+    "TaxLine",
+    "TaxRule",
+    "TaxableLine",
     "account_wallet",
     "agency_wallet",
     "apply_charge_result",
@@ -146,6 +162,7 @@ __all__ = [
     "deletion_blockers",
     "due_for_all",
     "due_periods",
+    "eu_vat",
     "filter_invoices",
     "history",
     "is_billable",
@@ -166,6 +183,9 @@ __all__ = [
     "settle_negative",
     "settlement_notices",
     "start_payment",
+    "tax_line",
+    "taxable_lines",
     "update_profile",
     "use_sms",
+    "with_taxes",
 ]

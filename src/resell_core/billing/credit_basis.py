@@ -87,7 +87,8 @@ def credit_basis(
     """
     if recurring.status is InvoiceStatus.VOID:
         return None
-    basis = CreditBasis(period, period, recurring.total)
+    # Before tax: the change's own invoice taxes its credit and charge again (TX1).
+    basis = CreditBasis(period, period, recurring.subtotal)
     number = recurring.number
     for invoice in later:
         if (

@@ -31,6 +31,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "LineKind",
+    "TaxLine",
     "build_change_invoice",
     "build_purchase_invoice",
     "build_recurring_invoice",
@@ -85,6 +86,32 @@ class InvoiceLine:
     period: Period | None = None
 
 
+@attrs.frozen
+class TaxLine:
+    """The tax one line of an invoice carries.
+
+    Attributes:
+        line: The position, in the invoice's ``lines``, of the line taxed.
+        name: What the tax is called on the invoice ("VAT").
+        jurisdiction: Where it is due: an ISO 3166 country code ("DE"), or a host's own
+            name of a state or region.
+        rate: The rate, a Decimal (``0.19`` for 19%).
+        taxable: The amount taxed (the line after its discounts).
+        amount: The tax: ``taxable`` times ``rate``, rounded once (zero when
+            reverse-charged).
+        reverse_charge: Whether the customer accounts for the tax itself (nothing is
+            charged; the invoice says so).
+    """
+
+    line: int
+    name: str
+    jurisdiction: str
+    rate: Decimal
+    taxable: Money
+    amount: Money
+    reverse_charge: bool = False
+
+
 def _zero_of_invoice(invoice: Invoice) -> Money:
     return Money.zero(invoice.currency)
 
@@ -101,6 +128,9 @@ class Invoice:
     ``attempts`` counts declined charges (each next charge has a key of its own);
     ``dunning_ends_on`` is the retry schedule's last date, fixed at the first decline: the
     invoice fails no earlier, however often the agency retries (M3).
+
+    ``taxes`` are the tax of its lines (TX1, :mod:`resell_core.billing.taxes`), kept
+    apart from them: ``subtotal`` is the lines, ``tax`` the taxes, ``total`` both.
 
     ``lines`` is made a tuple when the invoice is built (``__init__``, ``attrs.evolve``);
     fields are not converted again on assignment (``on_setattr=NO_OP``): an invoice is
@@ -124,11 +154,27 @@ class Invoice:
     dunning_ends_on: date | None = None
     period_key: str | None = None
     version: int = 0
+    # Last, with a plain empty default and no converter: an invoice without tax (every
+    # invoice when no tax calculator is wired) costs nothing more to build or copy.
+    taxes: tuple[TaxLine, ...] = ()
+
+    @property
+    def subtotal(self) -> Money:
+        """The sum of the lines (credits and discounts included), before tax."""
+        return Money.total((line.amount for line in self.lines), self.currency)
+
+    @property
+    def tax(self) -> Money:
+        """The sum of the tax lines (zero when the invoice carries none)."""
+        return Money.total((tax.amount for tax in self.taxes), self.currency)
 
     @property
     def total(self) -> Money:
-        """The sum of the lines (credits and discounts included)."""
-        return Money.total((line.amount for line in self.lines), self.currency)
+        """What the invoice charges: its lines, then their taxes (TX1)."""
+        lines = Money.total((line.amount for line in self.lines), self.currency)
+        if self.taxes:
+            return lines + self.tax
+        return lines
 
     @property
     def paid(self) -> Money:
@@ -139,6 +185,45 @@ class Invoice:
     def open_amount(self) -> Money:
         """What is still to be paid."""
         return self.total - self.paid
+
+    def line_taxes(self, index: int) -> tuple[TaxLine, ...]:
+        """Return the tax lines of the line at ``index`` of ``lines``: what crediting that
+        line credits with it (none for a discount line: the line it discounts carries
+        the tax of both)."""
+        return tuple(tax for tax in self.taxes if tax.line == index)
+
+    def steps(self) -> list[tuple[str, str]]:
+        """Return the invoice's arithmetic as (step, figure) rows, in the order it is done:
+        lines and discounts, the subtotal, each tax line, the total, then how it was paid
+        (earmarked credit, pool, card) and what is still open (TX1)."""
+        rows = [(f"  {line.description}", str(line.amount)) for line in self.lines]
+        if self.taxes:
+            rows.append(("Subtotal", str(self.subtotal)))
+            for tax in self.taxes:
+                shown = f"{(tax.rate * 100).normalize():f}"
+                what = f"  {tax.name} {shown}% ({tax.jurisdiction}) on {tax.taxable}"
+                if tax.reverse_charge:
+                    what += ", reverse charge: the customer accounts for it"
+                rows.append((what, str(tax.amount)))
+        rows.append(("Total", str(self.total)))
+        rows.extend(
+            (f"- paid by {part}", str(paid))
+            for part, paid in (
+                ("earmarked credit", self.paid_earmarked),
+                ("prepaid pool", self.paid_pool),
+                ("card", self.paid_card),
+            )
+            if not paid.is_zero()
+        )
+        rows.append((f"Open ({self.status})", str(self.open_amount)))
+        return rows
+
+    def explain(self) -> str:
+        """Return a readable text of :meth:`steps`, headed by the invoice's number."""
+        rows = self.steps()
+        width = max(len(step) for step, _ in rows)
+        head = f"Invoice {self.number} of {self.issued_on}"
+        return "\n".join([head, *(f"{step.ljust(width)}  {figure}" for step, figure in rows)])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Invoice) and other.id == self.id

@@ -1,11 +1,14 @@
-"""Agencies and their portal users: registering, adding admins, commission settings."""
+"""Agencies and their portal users: registering, adding admins, commission settings, tax
+details."""
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
 import attrs
+import babel
 
 from resell_core.agency import Agency, PortalUser
 from resell_core.errors import DuplicateName, FieldProblem, InvalidInput
@@ -28,6 +31,7 @@ __all__ = [
     "portal_users",
     "register_agency",
     "update_commission_settings",
+    "update_tax_details",
 ]
 
 _MAX_NAME = 200
@@ -227,6 +231,84 @@ def update_commission_settings(
         "update_commission_settings",
         agency_id,
         {"paypal_email": paypal_email},
+        actor,
+        idempotency_key,
+    )
+    return run_command(ctx, command, body, Agency)
+
+
+# -- tax details (TX1) -----------------------------------------------------------------------
+
+_TAX_ID = re.compile(r"^[A-Z0-9]{4,20}$")
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    return frozenset(
+        code
+        for code in map(str, babel.Locale("en").territories)
+        if len(code) == 2 and code.isalpha()
+    )
+
+
+def _tax_details(country: str | None, tax_id: str | None) -> tuple[str | None, str | None]:
+    """Return the country and tax id as stored (upper case, no spaces, dots or hyphens)."""
+    problems = text_problems({"country": country, "tax_id": tax_id})
+    bad = {problem.field for problem in problems}
+    code = country.strip().upper() if country is not None and "country" not in bad else None
+    if code is not None and code not in _countries():
+        problems.append(
+            FieldProblem("country", f"{country!r} is not an ISO 3166 country code (e.g. DE)")
+        )
+    cleaned = None
+    if tax_id is not None and "tax_id" not in bad:
+        cleaned = re.sub(r"[\s.\-]", "", tax_id).upper()
+        if not _TAX_ID.fullmatch(cleaned):
+            problems.append(
+                FieldProblem("tax_id", "give 4 to 20 letters and digits (e.g. DE123456789)")
+            )
+    if problems:
+        raise InvalidInput("tax details", problems)
+    return code, cleaned or None
+
+
+def update_tax_details(
+    ctx: Context,
+    agency_id: str,
+    *,
+    country: str | None,
+    tax_id: str | None,
+    actor: str,
+    idempotency_key: str | None,
+) -> Agency:
+    """Set (or clear, with None) the country the agency is established in for tax and its
+    tax (VAT) id (TX1): the tax calculator reads them on every invoice issued after.
+
+    The id's format is checked (letters and digits, spaces, dots and hyphens dropped), not
+    its registration: a host validates ids with the tax authority (VIES in the EU) before
+    it sets them.
+
+    Raises:
+        NotFound: No such agency.
+        InvalidInput: An unknown country code or a malformed tax id (both reported).
+    """
+    code, cleaned = _tax_details(country, tax_id)
+
+    def body(work: Work) -> Agency:
+        current = work.uow.agencies.get(agency_id)
+        stored = work.uow.agencies.update(attrs.evolve(current, country=code, tax_id=cleaned))
+        work.audit(
+            "tax_details_changed",
+            agency_id,
+            before=f"{current.country} {current.tax_id}",
+            after=f"{code} {cleaned}",
+        )
+        return stored
+
+    command = Command(
+        "update_tax_details",
+        agency_id,
+        {"country": country, "tax_id": tax_id},
         actor,
         idempotency_key,
     )

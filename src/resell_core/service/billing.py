@@ -701,12 +701,20 @@ def _store_page(
         catalog = ctx.catalog
         today = work.today
         new_id = work.new_id
+        taxes = ctx.taxes
         billed = _PageBilled()
         movements: list[Movement] = []
         invoices: list[Invoice] = []
         for account in due:
             bill = bill_account(
-                account, until, reads, catalog=catalog, policy=policy, today=today, new_id=new_id
+                account,
+                until,
+                reads,
+                catalog=catalog,
+                policy=policy,
+                today=today,
+                new_id=new_id,
+                taxes=taxes,
             )
             _write_bill(
                 work, account.id, bill, movements=movements, invoices=invoices, billed=billed

@@ -38,9 +38,10 @@ from resell_core.lifecycle.moves import apply
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.money import Money
 from resell_core.periods import Period
-from resell_core.ports import UnitOfWork
+from resell_core.ports import TaxCalculator, UnitOfWork
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.quote import CyclePrice
+from resell_core.service.taxes import taxed
 
 __all__ = ["AccountBill", "BilledStep", "PageReads", "bill_account"]
 
@@ -243,6 +244,7 @@ def bill_account(
     policy: LifecyclePolicy,
     today: date,
     new_id: Callable[[str], str],
+    taxes: TaxCalculator | None = None,
 ) -> AccountBill:
     """Bill every period of the account due until ``until``, oldest first, writing nothing.
 
@@ -258,6 +260,7 @@ def bill_account(
         policy: The lifecycle policy (for the scheduled change).
         today: The run's day: the invoices' issue day.
         new_id: Where invoice ids come from.
+        taxes: The tax calculator, or None: no tax step at all (TX1).
 
     Returns:
         The periods billed; when one fails, those before it and the error (nothing of
@@ -301,6 +304,8 @@ def bill_account(
                 lines=reads.lines(period, figures),
             )
             invoice = billed.invoice
+            if taxes is not None:
+                invoice = taxed(taxes, agency, current, invoice)
             profile_id = invoice.profile_id
             profile = reads.profile(agency_id, profile_id) if profile_id else None
             if earmarked is None:

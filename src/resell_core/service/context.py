@@ -58,6 +58,7 @@ from resell_core.ports import (
     Provisioner,
     Secrets,
     Storage,
+    TaxCalculator,
     UnitOfWork,
 )
 from resell_core.pricing.catalog import Catalog
@@ -177,6 +178,8 @@ class Context:
         sso_secret: The key single sign-on tickets are signed with (32 bytes or more).
         billing_tz: The time zone billing dates are calendar dates in (UTC by default).
         hosting_domain: The vendor's domain account names are sites under (A2).
+        taxes: The tax calculator of the invoices (TX1), or None: no tax, and no tax
+            step at all.
     """
 
     storage: Storage
@@ -192,6 +195,7 @@ class Context:
     sso_secret: bytes = attrs.field(repr=False, validator=_secret)
     billing_tz: ZoneInfo = _UTC
     hosting_domain: str = "hosted.example"
+    taxes: TaxCalculator | None = None
 
     def now(self) -> datetime:
         """Return the current moment (aware)."""

@@ -57,6 +57,7 @@ from resell_core.pricing.selection import PlanSelection
 from resell_core.service.billing import pay_invoice
 from resell_core.service.context import Command, Context, Work, read, run_command
 from resell_core.service.results import AccountEdited
+from resell_core.service.taxes import taxed
 
 __all__ = ["change_plan", "edit_account", "transition"]
 
@@ -150,6 +151,9 @@ def _change_invoice(
         old_plan=f"{account.plan.product} {account.plan.tier}",
         new_plan=f"{new.product} {new.tier}",
     )
+    taxes = work.ctx.taxes
+    if taxes is not None:
+        invoice = taxed(taxes, agency, account, invoice)
     invoice, movement = settle_negative(invoice, on=work.today)
     if movement is not None:
         work.uow.ledger.append(movement)

@@ -31,6 +31,7 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
+from resell_core.adapters.taxes import NoTax
 from resell_core.agency import Agency, PortalUser
 from resell_core.arguments import checked_arguments
 from resell_core.billing.profiles import BillingProfile
@@ -61,6 +62,7 @@ from resell_core.ports import (
     Provisioner,
     Secrets,
     Storage,
+    TaxCalculator,
 )
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
@@ -160,6 +162,8 @@ class PartnerPortal:
         policies: Every configurable decision (the defaults when None).
         billing_timezone: The time zone billing dates are calendar dates in.
         hosting_domain: The vendor's domain account names are sites under.
+        taxes: The tax calculator of the invoices (TX1): None (or ``NoTax()``) for no
+            tax, and then the tax step is skipped altogether.
 
     Raises:
         InvalidInput: A short SSO secret or an unknown time zone.
@@ -181,6 +185,7 @@ class PartnerPortal:
         policies: Policies | None = None,
         billing_timezone: str | ZoneInfo = "UTC",
         hosting_domain: str = "hosted.example",
+        taxes: TaxCalculator | None = None,
     ) -> None:
         self._ctx = Context(
             storage=storage,
@@ -196,6 +201,8 @@ class PartnerPortal:
             sso_secret=sso_secret,
             billing_tz=_zone(billing_timezone),
             hosting_domain=hosting_domain,
+            # The null calculator is no calculator: the billing run skips the tax step.
+            taxes=None if type(taxes) is NoTax else taxes,
         )
 
     @classmethod
@@ -209,6 +216,7 @@ class PartnerPortal:
         policies: Policies | None = None,
         billing_timezone: str | ZoneInfo = "UTC",
         storage: Storage | None = None,
+        taxes: TaxCalculator | None = None,
     ) -> PartnerPortal:
         """Wire a portal that runs by itself, in memory: for demos, notebooks and tests.
 
@@ -229,6 +237,7 @@ class PartnerPortal:
             storage: Where state is kept (a fresh :class:`MemoryStorage` when None), e.g.
                 ``SqlStorage("sqlite:///agency.db")`` to keep a replay. Give it empty:
                 the sequential ids start again at 1 and would collide with stored ones.
+            taxes: The tax calculator of the invoices (none when None, TX1).
 
         Raises:
             InvalidInput: A naive ``start`` or an unknown ``provisioning``.
@@ -257,6 +266,7 @@ class PartnerPortal:
             catalog=catalog,
             policies=policies or Policies.embedded(),
             billing_timezone=billing_timezone,
+            taxes=taxes,
         )
 
     # -- the wiring, read-only --------------------------------------------------------------
@@ -304,6 +314,11 @@ class PartnerPortal:
     def secrets(self) -> Secrets:
         """The source of random bytes."""
         return self._ctx.secrets
+
+    @property
+    def taxes(self) -> TaxCalculator | None:
+        """The tax calculator (None when invoices carry no tax, TX1)."""
+        return self._ctx.taxes
 
     @property
     def catalog(self) -> Catalog:
@@ -370,6 +385,25 @@ class PartnerPortal:
             self._ctx,
             agency_id,
             paypal_email=paypal_email,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+    def update_tax_details(
+        self,
+        agency_id: str,
+        country: str | None,
+        tax_id: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        idempotency_key: str | None = None,
+    ) -> Agency:
+        """Set the country the agency is taxed in and its tax (VAT) id; None clears (TX1)."""
+        return agencies.update_tax_details(
+            self._ctx,
+            agency_id,
+            country=country,
+            tax_id=tax_id,
             actor=actor,
             idempotency_key=idempotency_key,
         )
@@ -880,6 +914,7 @@ class AgencyPortal:
     portal_users = _scoped(PartnerPortal.portal_users)
     add_portal_user = _scoped(PartnerPortal.add_portal_user)
     update_commission_settings = _scoped(PartnerPortal.update_commission_settings)
+    update_tax_details = _scoped(PartnerPortal.update_tax_details)
     add_billing_profile = _scoped(PartnerPortal.add_billing_profile)
     update_billing_profile = _scoped(PartnerPortal.update_billing_profile)
     billing_profiles = _scoped(PartnerPortal.billing_profiles)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from resell_core.agency import Agency
 from resell_core.audit import AuditEvent
 from resell_core.billing.gateway import ChargeOutcome
+from resell_core.billing.invoices import TaxLine
 from resell_core.billing.ledger import CreditKind
 from resell_core.billing.profiles import BillingProfile
 from resell_core.lifecycle import actions as lifecycle_action_types
@@ -80,6 +81,7 @@ __all__ = [
     "plan_selections",
     "reseller_rates",
     "sort_keys",
+    "tax_lines",
 ]
 
 # -- foundation -------------------------------------------------------------------------
@@ -508,6 +510,24 @@ def agencies(draw: st.DrawFn) -> Agency:
         reseller_rate=draw(st.decimals(min_value=0, max_value=Decimal("0.99"), places=2)),
         referral_code=slug.upper(),
         paypal_email=draw(st.none() | st.just(f"pay@{slug}.test")),
+        country=draw(st.none() | st.sampled_from(["DE", "FR", "IE", "US"])),
+        tax_id=draw(st.none() | st.just(f"DE{len(slug):09d}")),
+    )
+
+
+@st.composite
+def tax_lines(draw: st.DrawFn, currency: str, lines: int = 1) -> TaxLine:
+    """Tax lines of ``currency`` taxing one of ``lines`` invoice lines (TX1): a rate in
+    [0, 1], the amount rounded to the minor unit, reverse-charged or not."""
+    taxable = draw(money(currency))
+    return TaxLine(
+        line=draw(st.integers(0, max(lines - 1, 0))),
+        name=draw(st.sampled_from(["VAT", "GST", "Sales tax"])),
+        jurisdiction=draw(st.sampled_from(["DE", "FR", "US-NY"])),
+        rate=draw(st.decimals(min_value=0, max_value=1, places=3)),
+        taxable=taxable,
+        amount=draw(money(currency)).rounded(),
+        reverse_charge=draw(st.booleans()),
     )
 
 

@@ -146,6 +146,7 @@ def _invoice_lines(draw: st.DrawFn, currency: str) -> InvoiceLine:
 @st.composite
 def _invoices(draw: st.DrawFn) -> Invoice:
     currency = draw(rs.currencies)
+    lines = draw(st.lists(_invoice_lines(currency), max_size=4))
     return Invoice(
         id=draw(_texts),
         agency_id="ACME-DIGITAL",
@@ -154,7 +155,7 @@ def _invoices(draw: st.DrawFn) -> Invoice:
         profile_id=draw(_maybe_text),
         issued_on=draw(rs.days),
         currency=currency,
-        lines=draw(st.lists(_invoice_lines(currency), max_size=4)),
+        lines=lines,
         status=draw(st.sampled_from(list(InvoiceStatus))),
         paid_earmarked=draw(rs.money(currency)),
         paid_pool=draw(rs.money(currency)),
@@ -163,6 +164,7 @@ def _invoices(draw: st.DrawFn) -> Invoice:
         next_retry_on=draw(st.none() | rs.days),
         period_key=draw(_maybe_text),
         version=draw(st.integers(0, 40)),
+        taxes=tuple(draw(st.lists(rs.tax_lines(currency, len(lines)), max_size=2))),
     )
 
 

@@ -17,7 +17,7 @@ import pytest
 from resell_core.agency import PortalUser
 from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
-from resell_core.billing.invoices import Invoice, InvoiceStatus
+from resell_core.billing.invoices import Invoice, InvoiceStatus, TaxLine
 from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.profiles import BillingProfile
 from resell_core.errors import (
@@ -32,6 +32,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.account_query import AccountQuery, SavedView, run_query
+from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
 from resell_core.testing.contracts.samples import (
@@ -531,6 +532,37 @@ class InvoicesContract:
             uow.commit()
         with storage.unit_of_work() as uow:
             assert [i.id for i in uow.invoices.open_for_retry(date(2024, 3, 2))] == ["invoice-1"]
+
+    def test_TX1_an_invoice_keeps_its_tax_lines_and_an_agency_its_tax_details(
+        self, storage: Storage
+    ) -> None:
+        """Tax lines come back with their invoice (added, updated, listed), reverse charge
+        and all; an agency's country and tax id come back too."""
+        _seeded(storage)
+        base = Money("40.00", "USD")
+        taxes = (
+            TaxLine(0, "VAT", "DE", Decimal("0.19"), base, Money("7.60", "USD")),
+            TaxLine(0, "VAT", "FR", Decimal("0.20"), base, Money("0", "USD"), reverse_charge=True),
+        )
+        taxed = attrs.evolve(an_invoice(), taxes=taxes)
+        with storage.unit_of_work() as uow:
+            uow.invoices.add(taxed)
+            uow.invoices.add(an_invoice("invoice-2", number=2, period_key=None))
+            agency = uow.agencies.get(ACME)
+            uow.agencies.update(attrs.evolve(agency, country="DE", tax_id="DE123456789"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            stored = uow.invoices.get(ACME, "invoice-1")
+            assert stored.taxes == taxes
+            assert stored.total == Money("47.60", "USD")
+            assert uow.invoices.get(ACME, "invoice-2").taxes == ()
+            paid = uow.invoices.update(attrs.evolve(stored, status=InvoiceStatus.PAID))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.taxes for i in uow.invoices.list(ACME)] == [taxes, ()]
+            assert uow.invoices.get(ACME, "invoice-1").version == paid.version
+            agency = uow.agencies.get(ACME)
+            assert (agency.country, agency.tax_id) == ("DE", "DE123456789")
 
 
 class LedgerContract:

@@ -383,6 +383,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {"paypal_email": _nothing},
     ),
     _w(
+        "update_tax_details",
+        lambda w: {_A: w.agency_id, "country": "DE", "tax_id": "DE123456789"},
+    ),
+    _w(
         "add_billing_profile",
         lambda w: {
             _A: w.agency_id,
