@@ -40,9 +40,7 @@ FEED_LOCK_CLASS = 0x7265_7366
 FEED_LOCK_CLASS, feed_lock_key(agency))``), apart from a host's own advisory locks."""
 
 # One statement for every agency of the commit; unnest yields the keys in array order.
-_LOCK_AGENCIES = (
-    "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(CAST(%s AS integer[])) AS t(k)"
-)
+_LOCK_AGENCIES = "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(CAST(%s AS integer[])) AS t(k)"
 
 
 def feed_lock_key(agency_id: str) -> int:

@@ -47,9 +47,7 @@ def _agencies(storage: Storage) -> Storage:
 class EventFeedContract:
     """The storage's feed: committed events by position, per agency (EV1)."""
 
-    def test_EV1_feed_pages_an_agencys_committed_events_by_position(
-        self, storage: Storage
-    ) -> None:
+    def test_EV1_feed_pages_an_agencys_committed_events_by_position(self, storage: Storage) -> None:
         """Positions grow in commit order; a page after a cursor starts past it."""
         _agencies(storage)
         _append(storage, ACME, "a-1", "a-2")
@@ -59,7 +57,8 @@ class EventFeedContract:
             whole = uow.events.feed(ACME, after=0, limit=100)
             assert [e.subject for e in whole] == ["a-1", "a-2", "a-3"]
             positions = [e.position for e in whole]
-            assert positions == sorted(set(positions)) and positions[0] >= 1
+            assert positions == sorted(set(positions))
+            assert positions[0] >= 1
             assert uow.events.feed(ACME, after=positions[0], limit=1) == [whole[1]]
             assert uow.events.feed(ACME, after=positions[-1], limit=100) == []
             assert uow.events.last_position(ACME) == positions[-1]
@@ -92,12 +91,8 @@ class EventFeedContract:
                 discarded.events.append(AuditEvent(NOON, ACME, "api", "account_added", "never"))
             _append(storage, ACME, "first")
             with storage.unit_of_work() as reader:
-                assert [e.subject for e in reader.events.feed(ACME, after=0, limit=9)] == [
-                    "first"
-                ]
-            assert [e.subject for e in open_one.events.feed(ACME, after=0, limit=9)] == [
-                "first"
-            ]
+                assert [e.subject for e in reader.events.feed(ACME, after=0, limit=9)] == ["first"]
+            assert [e.subject for e in open_one.events.feed(ACME, after=0, limit=9)] == ["first"]
             open_one.commit()
         with storage.unit_of_work() as reader:
             found = reader.events.feed(ACME, after=0, limit=9)
@@ -119,9 +114,7 @@ def _world(storage: Storage) -> tuple[PartnerPortal, str]:
 def _more_changes(portal: PartnerPortal, agency_id: str, round_: int) -> None:
     """Changes made while the consumer is down (new accounts, a cancellation)."""
     card = portal.billing_profiles(agency_id)[0]
-    created = portal.add_account(
-        agency_id, bakery_form(f"lake-cafe-{round_}", profile_id=card.id)
-    )
+    created = portal.add_account(agency_id, bakery_form(f"lake-cafe-{round_}", profile_id=card.id))
     portal.process_provisioning()
     portal.cancel_account(agency_id, created.account.id, "closed")
 
