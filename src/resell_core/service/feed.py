@@ -19,7 +19,7 @@ from resell_core.feed import MAX_FEED_PAGE, FeedPage
 from resell_core.ports import AccessRecord, UnitOfWork
 from resell_core.service.context import Command, Context, Work, read, run_command
 
-__all__ = ["CURSOR_KIND", "MAX_CONSUMER", "acknowledge", "acknowledged", "feed"]
+__all__ = ["CURSOR_KIND", "MAX_CONSUMER", "MAX_POSITION", "acknowledge", "acknowledged", "feed"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,8 +30,12 @@ MAX_CONSUMER = 100
 """The longest consumer name, in characters."""
 
 
+MAX_POSITION = 2**63 - 1
+"""The greatest position a feed can reach (a signed 64-bit number)."""
+
+
 def _check_cursor(field: str, value: int) -> None:
-    if value < 0:
+    if not 0 <= value <= MAX_POSITION:
         raise InvalidInput.one(
             "event feed", field, "give 0 (the start) or a position the feed returned"
         )
