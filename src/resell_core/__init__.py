@@ -132,6 +132,7 @@ from resell_core.adapters.secrets import OsSecrets, SeededSecrets
 from resell_core.agency import Agency, PortalUser
 from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
+from resell_core.feed import FEED_EVENT_SCHEMA, FeedEvent, FeedPage
 from resell_core.ports import (
     Clock,
     Ids,
@@ -156,6 +157,7 @@ __version__: str = _installed_version("resell-core")
 
 __all__ = [
     "DEFAULT_CHANGE_RULES",
+    "FEED_EVENT_SCHEMA",
     "Account",
     "AccountCreated",
     "AccountEdited",
@@ -194,6 +196,8 @@ __all__ = [
     "CyclePrice",
     "DataResidency",
     "DunningPolicy",
+    "FeedEvent",
+    "FeedPage",
     "Filter",
     "FilterOp",
     "Frequency",
