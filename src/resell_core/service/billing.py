@@ -150,8 +150,10 @@ def _by_currency(amounts: dict[str, Money]) -> tuple[Money, ...]:
 
 @attrs.frozen
 class BillingProgress:
-    """How far a billing run has gone: what :func:`run_billing` hands its ``progress``
-    callback after each page (never after each account).
+    """How far a billing run has gone, handed to its progress callback after each page.
+
+    :func:`run_billing` calls its ``progress`` callback with one after each page of each
+    pass, never after each account.
 
     Attributes:
         until: The last day the run bills.
