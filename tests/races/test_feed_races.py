@@ -149,3 +149,41 @@ def test_EV1_many_writers_of_one_agency_are_read_in_commit_order_without_gaps(
     for i in range(writers):
         mine = [s for s in seen if s.startswith(f"w{i}-")]
         assert mine == sorted(mine)
+
+
+def test_EV1_commits_writing_events_of_several_agencies_never_deadlock(
+    sql_storage: SqlStorage,
+) -> None:
+    """Six threads commit events of ACME and GLOBEX, appended in opposite orders: every
+    commit succeeds (the agencies' locks are taken in one fixed order), and each agency's
+    feed holds its events once each."""
+    storage = sql_storage
+    with storage.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.agencies.add(an_agency(GLOBEX))
+        uow.commit()
+    failures: list[BaseException] = []
+
+    def write(index: int) -> None:
+        agencies = (ACME, GLOBEX) if index % 2 else (GLOBEX, ACME)
+        try:
+            for n in range(15):
+                with storage.unit_of_work() as uow:
+                    for agency in agencies:
+                        uow.events.append(
+                            AuditEvent(NOON, agency, "api", "account_added", f"t{index}-{n}")
+                        )
+                    uow.commit()
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    with storage.unit_of_work() as uow:
+        for agency in (ACME, GLOBEX):
+            subjects = [e.subject for e in uow.events.feed(agency, after=0, limit=1000)]
+            assert sorted(subjects) == sorted(f"t{i}-{n}" for i in range(6) for n in range(15))

@@ -15,6 +15,7 @@ commit's last write, so no transaction holding such a lock waits for a row anoth
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ FEED_LOCK_CLASS, feed_lock_key(agency))``), apart from a host's own advisory loc
 _LOCK_AGENCIES = "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(CAST(%s AS integer[])) AS t(k)"
 
 
+@functools.lru_cache(maxsize=4096)
 def feed_lock_key(agency_id: str) -> int:
     """Return the agency's key of the feed's advisory lock (a signed 32-bit number; two
     agencies that share one only wait for each other)."""
@@ -98,7 +100,7 @@ class Events:
         if not self.pending:
             return
         if connection.dialect.name == "postgresql":
-            keys = sorted({feed_lock_key(x.agency_id) for x in self.pending})
+            keys = sorted({feed_lock_key(a) for a in {x.agency_id for x in self.pending}})
             if PIPELINE_CHECKS in connection.info:
                 # In the commit's pipeline: a refusal is seen at its end (BatchRefused).
                 driver_cursor(connection).execute(_LOCK_AGENCIES, (FEED_LOCK_CLASS, keys))
