@@ -10,6 +10,7 @@ live in the ``pricing``, ``lifecycle`` and ``billing`` packages, each with its o
 
 from __future__ import annotations
 
+import logging as _logging
 from importlib.metadata import version as _installed_version
 
 # -- foundation -------------------------------------------------------------------------
@@ -139,6 +140,7 @@ from resell_core.adapters.taxes import EuVat, NoTax
 from resell_core.agency import Agency, PortalUser
 from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
+from resell_core.feed import FEED_EVENT_SCHEMA, FeedEvent, FeedPage
 from resell_core.ports import (
     Clock,
     Ids,
@@ -152,12 +154,16 @@ from resell_core.ports import (
     Storage,
     TaxCalculator,
 )
-from resell_core.service.billing import BillingFailure, BillingReport
+from resell_core.service.billing import BillingFailure, BillingProgress, BillingReport
 from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import Policies
 from resell_core.service.credits import CreditBalance, CreditPurchase
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
+
+# The library logs through "resell_core.*" loggers and configures nothing: the host's
+# logging setup decides what is shown (without one, nothing is, not even warnings).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __version__: str = _installed_version("resell-core")
 """The version of the installed distribution, read from its metadata (pyproject.toml's)."""
@@ -166,6 +172,7 @@ __all__ = [
     "DEFAULT_CHANGE_RULES",
     "EU_RATES_AS_OF",
     "EU_STANDARD_RATES",
+    "FEED_EVENT_SCHEMA",
     "Account",
     "AccountCreated",
     "AccountEdited",
@@ -181,6 +188,7 @@ __all__ = [
     "Band",
     "BillingFailure",
     "BillingProfile",
+    "BillingProgress",
     "BillingReport",
     "BillingRunPolicy",
     "Branding",
@@ -205,6 +213,8 @@ __all__ = [
     "DataResidency",
     "DunningPolicy",
     "EuVat",
+    "FeedEvent",
+    "FeedPage",
     "Filter",
     "FilterOp",
     "Frequency",

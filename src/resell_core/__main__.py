@@ -23,6 +23,7 @@ from resell_core.errors import (
     StorageUnavailable,
 )
 from resell_core.ports import Storage
+from resell_core.service.billing import BillingProgress
 
 __all__ = ["main"]
 
@@ -118,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"a progress line per month on standard error (on by default from "
         f"{PROGRESS_FROM} accounts)",
     )
+    progress.add_argument(
+        "--billing-progress",
+        action="store_true",
+        help="also a line per page each billing run bills, on standard error",
+    )
     return parser
 
 
@@ -159,10 +165,19 @@ def _open(url: str) -> Storage:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    show = not args.quiet and (args.progress or args.accounts >= PROGRESS_FROM)
+    show = not args.quiet and (
+        args.progress or args.billing_progress or args.accounts >= PROGRESS_FROM
+    )
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    def billing_page(done: BillingProgress) -> None:
+        progress(
+            f"  billing until {done.until} · {done.stage} page {done.pages} · "
+            f"{done.accounts_billed:,} accounts billed · {done.invoices_created:,} invoices · "
+            f"{done.errors:,} errors"
+        )
 
     began = time.perf_counter()
     storage = _open(args.db) if args.db else None
@@ -173,6 +188,7 @@ def _demo(args: argparse.Namespace) -> int:
         start=args.start,
         storage=storage,
         progress=progress if show else None,
+        billing_progress=billing_page if args.billing_progress else None,
     )
     sys.stdout.write(render(result))
     if not args.quiet:

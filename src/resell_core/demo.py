@@ -50,7 +50,7 @@ from resell_core.lifecycle.validation import NewAccount
 from resell_core.money import Money
 from resell_core.ports import Storage
 from resell_core.pricing.selection import PlanSelection
-from resell_core.service.billing import BillingReport
+from resell_core.service.billing import BillingProgress, BillingReport
 from resell_core.service.portal import PartnerPortal
 
 __all__ = [
@@ -725,6 +725,7 @@ def run_demo(
     start: date = DEFAULT_START,
     storage: Storage | None = None,
     progress: Callable[[str], None] | None = None,
+    billing_progress: Callable[[BillingProgress], None] | None = None,
 ) -> DemoResult:
     """Replay ``months`` months of ACME-DIGITAL and return what happened.
 
@@ -736,6 +737,8 @@ def run_demo(
         storage: Where the portal keeps its state (a fresh :class:`MemoryStorage` when
             None); the other adapters are the embedded portal's simulated ones.
         progress: Called with one line at the end of each replayed month.
+        billing_progress: Handed to every billing run (``run_billing``'s ``progress``):
+            called after each page a run bills.
 
     Returns:
         The overview, the invoices per month and their totals, the credit balances, the
@@ -769,7 +772,7 @@ def run_demo(
             story.pay_commissions(day - timedelta(days=1))
         for step in story.steps.get(day, ()):
             step()
-        story.after_billing(portal.run_billing(until=day))
+        story.after_billing(portal.run_billing(until=day, progress=billing_progress))
         day += timedelta(days=1)
         if day == start + relativedelta(months=month) or day == end:
             if progress is not None:

@@ -66,6 +66,7 @@ from resell_core.billing.notices import Notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.billing.taxes import TaxableLine, TaxLine
 from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
+from resell_core.feed import FeedEvent
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView
 
@@ -642,6 +643,23 @@ class EventLog(Protocol):
     ) -> list[AuditEvent]:
         """Return the agency's events in the order recorded (only ``subject``'s when given),
         the first ``limit`` ones when given."""
+        ...
+
+    # -- the feed (EV1) --
+    def feed(self, agency_id: str, *, after: int, limit: int) -> builtins.list[FeedEvent]:
+        """Return the agency's committed events whose position is greater than ``after``,
+        by position, the first ``limit`` ones (none of this unit of work's own).
+
+        The storage gives each event a position when its unit of work commits: positions
+        grow across the storage (they need not be contiguous), and within one agency an
+        event committed later has a greater position than every event committed before
+        it. So a reader that reads on after the last position it saw never misses an
+        event committed meanwhile, whatever the concurrency (EV1).
+        """
+        ...
+
+    def last_position(self, agency_id: str) -> int:
+        """Return the position of the agency's last committed event, 0 when it has none."""
         ...
 
 

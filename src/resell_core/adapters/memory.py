@@ -42,6 +42,7 @@ from resell_core.errors import (
     ResellError,
     VersionConflict,
 )
+from resell_core.feed import FeedEvent, feed_event
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView, run_query
 from resell_core.ports import (
@@ -818,9 +819,19 @@ class _Ledger:
         self._deltas.clear()
 
 
+class _Feed:
+    """The committed events' positions, per agency (EV1): a commit numbers its events
+    under the storage's lock, so positions follow commit order."""
+
+    def __init__(self) -> None:
+        self.last = 0
+        self.positions: dict[str, list[int]] = {}
+
+
 class _Events:
-    def __init__(self, committed: dict[str, list[AuditEvent]]) -> None:
+    def __init__(self, committed: dict[str, list[AuditEvent]], feed: _Feed) -> None:
         self._committed = committed
+        self._feed = feed
         self.pending: list[AuditEvent] = []
 
     def append(self, event: AuditEvent) -> None:
@@ -837,8 +848,25 @@ class _Events:
         ]
         return found if limit is None else found[:limit]
 
+    def feed(self, agency_id: str, *, after: int, limit: int) -> builtins.list[FeedEvent]:
+        # A commit on another thread appends a position before its event: the first n
+        # positions are those of the first n events.
+        committed = self._committed.get(agency_id, [])
+        n = len(committed)
+        positions = self._feed.positions.get(agency_id, [])[:n]
+        start = bisect.bisect_right(positions, after)
+        end = min(n, start + limit)
+        return [feed_event(positions[i], committed[i]) for i in range(start, end)]
+
+    def last_position(self, agency_id: str) -> int:
+        positions = self._feed.positions.get(agency_id)
+        return positions[-1] if positions else 0
+
     def publish(self) -> None:
+        feed = self._feed
         for event in self.pending:
+            feed.last += 1
+            feed.positions.setdefault(event.agency_id, []).append(feed.last)
             self._committed.setdefault(event.agency_id, []).append(event)
         self.pending.clear()
 
@@ -862,6 +890,7 @@ class MemoryStorage:
         self._revision = 0
         self._ledger = _LedgerState()
         self._events: dict[str, list[AuditEvent]] = {}
+        self._feed = _Feed()
         evolve: Callable[[Any], Any] = attrs.evolve
         self._agencies: _Table[str, Agency] = _Table(
             "agency",
@@ -989,7 +1018,7 @@ class MemoryUnitOfWork:
         self.payouts = _Records(records["payouts"])
         self.brandings = _Records(records["brandings"])
         self.ledger = _Ledger(s._ledger)
-        self.events = _Events(s._events)
+        self.events = _Events(s._events, s._feed)
 
     def commit(self) -> None:
         """Publish every write since the start or the previous commit, all or nothing."""

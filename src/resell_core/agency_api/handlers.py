@@ -8,6 +8,7 @@ converter, and run as one portal command, so a failed call changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,6 +48,8 @@ UNKNOWN_ACTION = "unknown_action"
 INVALID_REQUEST = "invalid_request"
 """The error code of parameters of the wrong shape: not an object, unknown, missing or of
 the wrong type (every one is listed in ``problems``)."""
+
+_log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal_error"
 """The error code of a defect of the library or of the host's adapters (never bad input)."""
@@ -194,8 +197,10 @@ class AgencyApi:
                 error_code=code, result_message=error.message, problems=_in_parameters(error)
             )
         except ResellError as error:
+            _log.debug("agency API call %s refused: %s", name, error)
             answer = Failure(error_code=error.code, result_message=error.message)
         except Exception:  # a defect must not reach the caller as a traceback
+            _log.exception("agency API call %s of %r failed unexpectedly", name, agency_id)
             answer = Failure(
                 error_code=INTERNAL_ERROR,
                 result_message="the call failed unexpectedly and changed nothing: "

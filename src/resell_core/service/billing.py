@@ -31,10 +31,11 @@ credits arrive once the invoice is paid, whenever that is.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import attrs
 
@@ -82,6 +83,7 @@ __all__ = [
     "CREDITS_ORDER",
     "MAX_PAGE_SIZE",
     "BillingFailure",
+    "BillingProgress",
     "BillingReport",
     "CreditsOrder",
     "Started",
@@ -100,6 +102,8 @@ invoice id)."""
 
 _DAY = timedelta(days=1)
 _ZERO = Decimal(0)
+
+_log = logging.getLogger(__name__)
 
 _CONFLICT_RETRIES = 50
 """How often a billing step is run again when another worker changed what it read."""
@@ -143,6 +147,36 @@ class BillingFailure:
 
 def _by_currency(amounts: dict[str, Money]) -> tuple[Money, ...]:
     return tuple(amounts[c] for c in sorted(amounts))
+
+
+@attrs.frozen
+class BillingProgress:
+    """How far a billing run has gone, handed to its progress callback after each page.
+
+    :func:`run_billing` calls its ``progress`` callback with one after each page of each
+    pass, never after each account.
+
+    Attributes:
+        until: The last day the run bills.
+        stage: The pass the page belongs to: ``"accounts"`` (due accounts billed),
+            ``"retries"`` (invoices whose next attempt was due) or ``"trials"`` (trials
+            ended).
+        pages: Pages done in this stage so far.
+        accounts_billed: Accounts billed so far in the run.
+        invoices_created: Recurring invoices created so far.
+        invoices_paid: Invoices paid so far.
+        payments_declined: Card charges declined so far.
+        errors: Accounts or invoices that could not be billed so far.
+    """
+
+    until: date
+    stage: Literal["accounts", "retries", "trials"]
+    pages: int
+    accounts_billed: int
+    invoices_created: int
+    invoices_paid: int
+    payments_declined: int
+    errors: int
 
 
 @attrs.frozen
@@ -268,6 +302,30 @@ class _Tally:
             step()
         except ResellError as error:
             self.errors.append(BillingFailure(subject, error.code, error.message))
+
+    def page_done(
+        self,
+        stage: Literal["accounts", "retries", "trials"],
+        pages: int,
+        progress: Callable[[BillingProgress], None] | None,
+    ) -> None:
+        """Report the run's progress after a page: to ``progress`` and the DEBUG log,
+        building nothing when neither listens."""
+        if progress is None and not _log.isEnabledFor(logging.DEBUG):
+            return
+        done = BillingProgress(
+            self.until,
+            stage,
+            pages,
+            self.billed,
+            self.created,
+            self.paid,
+            self.declined,
+            len(self.errors),
+        )
+        _log.debug("billing run: %s", done)
+        if progress is not None:
+            progress(done)
 
     def report(self) -> BillingReport:
         return BillingReport(
@@ -839,7 +897,15 @@ def _record_page(ctx: Context, answered: list[_Answer], tally: _Tally) -> None:
         tally.settled(settled)
 
 
-def _bill_due(ctx: Context, before: date, until: date, tally: _Tally, page_size: int) -> None:
+def _bill_due(
+    ctx: Context,
+    before: date,
+    until: date,
+    tally: _Tally,
+    page_size: int,
+    *,
+    progress: Callable[[BillingProgress], None] | None,
+) -> None:
     """Bill every due account, a page at a time, each page claimed by this worker alone
     while it is stored (docs/scaling.md).
 
@@ -847,8 +913,10 @@ def _bill_due(ctx: Context, before: date, until: date, tally: _Tally, page_size:
     worker bills them), and one that stays due because its billing failed is passed over.
     """
     after: str | None = None
+    pages = itertools.count(1)
     while (last := _bill_page(ctx, before, until, _Page(after, page_size), tally)) is not None:
         after = last
+        tally.page_done("accounts", next(pages), progress)
 
 
 def _retry_page(ctx: Context, before: date, after: str | None, limit: int) -> list[Invoice]:
@@ -885,7 +953,13 @@ MAX_PAGE_SIZE = 10_000
 """The most due accounts a billing run claims in one unit of work (E1)."""
 
 
-def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100) -> BillingReport:
+def run_billing(
+    ctx: Context,
+    until: date | None = None,
+    *,
+    page_size: int = 100,
+    progress: Callable[[BillingProgress], None] | None = None,
+) -> BillingReport:
     """Bill every account due until ``until``, retry what is due, and end finished trials.
 
     In order: the provisioner's reports (a ready paid account starts its term and is due
@@ -902,26 +976,36 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
             no later than today, or the policies' ``billing_run`` horizon (M1).
         page_size: How many due accounts are claimed and billed in one unit of work (and
             how many invoices or trials are read at a time).
+        progress: Called with the run's :class:`BillingProgress` after each page of
+            each pass (never per account), e.g. to show a progress bar; an error it raises
+            stops the run (what committed stays committed).
 
     Returns:
         What the run did, with an entry per account that could not be billed.
 
     Raises:
-        InvalidInput: A page size below 1 or above 10,000, or an ``until`` that is not a
-            date or is later than the policy allows; nothing is read or written.
+        InvalidInput: A page size below 1 or above 10,000, an ``until`` that is not a
+            date or is later than the policy allows, or a ``progress`` that cannot be
+            called; nothing is read or written.
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput.one(
             "billing run", "page_size", f"read 1 to {MAX_PAGE_SIZE} accounts a page"
         )
+    if progress is not None and not callable(progress):
+        raise InvalidInput.one(
+            "billing run", "progress", "give a function taking a BillingProgress, or None"
+        )
     last = run_until(until, today=ctx.today(), policy=ctx.policies.billing_run)
+    _log.info("billing run until %s started (pages of %d)", last, page_size)
     before = last + _DAY
     tally = _Tally(last)
     tally.ready.extend(a.id for a in process_provisioning(ctx))
 
-    _bill_due(ctx, before, last, tally, page_size)
+    _bill_due(ctx, before, last, tally, page_size, progress=progress)
 
     after: str | None = None
+    pages = itertools.count(1)
     while invoices := _retry_page(ctx, before, after, page_size):
         for found in invoices:
 
@@ -930,8 +1014,10 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
 
             tally.guarded(found.id, retry)
         after = invoices[-1].id
+        tally.page_done("retries", next(pages), progress)
 
     after = None
+    pages = itertools.count(1)
     while trials := _trial_page(ctx, before, after, page_size):
         for trial in trials:
 
@@ -941,7 +1027,21 @@ def run_billing(ctx: Context, until: date | None = None, *, page_size: int = 100
 
             tally.guarded(trial.id, end)
         after = trials[-1].id
-    return tally.report()
+        tally.page_done("trials", next(pages), progress)
+    report = tally.report()
+    for failure in report.errors:
+        _log.warning("billing %s failed: [%s] %s", failure.subject, failure.code, failure.message)
+    _log.info(
+        "billing run until %s done: %d accounts billed, %d invoices created, %d paid, "
+        "%d declined, %d errors",
+        last,
+        report.accounts_billed,
+        report.invoices_created,
+        report.invoices_paid,
+        report.payments_declined,
+        len(report.errors),
+    )
+    return report
 
 
 # -- invoices (B7) and payments on demand --------------------------------------------------

@@ -79,6 +79,7 @@ from resell_core.service import (
 from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
 from resell_core.service import credits as credit_service
+from resell_core.service import feed as feed_service
 from resell_core.service.context import SYSTEM, Context, Policies
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -856,6 +857,11 @@ class PartnerPortal:
     commission_statement = _forward(commission_service.commission_statement)
     pay_commissions = _forward(commission_service.pay_commissions)
 
+    # -- the event feed (EV1) ----------------------------------------------------------------
+    feed = _forward(feed_service.feed)
+    acknowledged = _forward(feed_service.acknowledged)
+    acknowledge = _forward(feed_service.acknowledge)
+
 
 def _scoped(
     method: Callable[Concatenate[PartnerPortal, str, P], R],
@@ -957,3 +963,6 @@ class AgencyPortal:
     balances = _scoped(PartnerPortal.balances)
     credit_history = _scoped(PartnerPortal.credit_history)
     commission_statement = _scoped(PartnerPortal.commission_statement)
+    feed = _scoped(PartnerPortal.feed)
+    acknowledged = _scoped(PartnerPortal.acknowledged)
+    acknowledge = _scoped(PartnerPortal.acknowledge)

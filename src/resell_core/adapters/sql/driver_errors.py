@@ -8,6 +8,7 @@ is a :class:`~resell_core.errors.Conflict`. Each is raised ``from`` the driver's
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 
 from sqlalchemy import Connection, Engine
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 
+_log = logging.getLogger(__name__)
+
+
 def refused(error: DBAPIError) -> ResellError:
     """The library's error for a driver error SQLAlchemy raised."""
     if error.connection_invalidated:
@@ -41,6 +45,7 @@ def first_line(error: BaseException) -> str:
 
 def unavailable(error: BaseException) -> StorageUnavailable:
     """StorageUnavailable for a database that cannot be reached or a lost connection."""
+    _log.warning("database unreachable or connection lost: %s: %s", type(error).__name__, error)
     return StorageUnavailable(
         f"the database cannot be reached ({type(error).__name__}: {first_line(error)}): "
         "retry the command, with the same idempotency key if it has one; if it keeps "
@@ -68,6 +73,7 @@ def connected(engine: Engine) -> Iterator[Connection]:
 
 def refused_by_driver(error: BaseException) -> ResellError:
     """Conflict for an operation the driver refused (the connection still works)."""
+    _log.debug("database refused an operation: %s: %s", type(error).__name__, error)
     return Conflict(
         f"the database refused the operation ({type(error).__name__}: {first_line(error)}): "
         "retry the command; if it keeps failing, check the database"

@@ -8,6 +8,9 @@ its fixture:
 - :class:`PaymentGatewayContract` needs ``payment_gateway`` (and ``approved_card``, a card
   token the gateway accepts, ``"tok_ok"`` unless overridden);
 - :class:`PayoutGatewayContract` needs ``payout_gateway`` (and ``payable_email``);
+- :class:`FeedConsumerContract` needs ``storage`` too: the event feed through the portal,
+  a consumer stopping between reading and acknowledging (its storage half,
+  :class:`EventFeedContract`, is part of :class:`StorageContract`);
 - :class:`ClockContract`, :class:`IdsContract`, :class:`SecretsContract`,
   :class:`NotifierContract` and :class:`ProvisionerContract` need ``clock``, ``ids``,
   ``secrets``, ``notifier`` and ``provisioner``.
@@ -15,6 +18,7 @@ its fixture:
 The builders in :mod:`resell_core.testing.contracts.samples` make the rows the suites store.
 """
 
+from resell_core.testing.contracts.feed import EventFeedContract, FeedConsumerContract
 from resell_core.testing.contracts.gateways import PaymentGatewayContract, PayoutGatewayContract
 from resell_core.testing.contracts.services import (
     ClockContract,
@@ -27,6 +31,8 @@ from resell_core.testing.contracts.storage import StorageContract
 
 __all__ = [
     "ClockContract",
+    "EventFeedContract",
+    "FeedConsumerContract",
     "IdsContract",
     "NotifierContract",
     "PaymentGatewayContract",

@@ -35,6 +35,7 @@ from resell_core.lifecycle.account_query import AccountQuery, SavedView, run_que
 from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
+from resell_core.testing.contracts.feed import EventFeedContract
 from resell_core.testing.contracts.samples import (
     ACME,
     GLOBEX,
@@ -976,5 +977,6 @@ class StorageContract(
     LedgerContract,
     IdempotencyContract,
     EventsViewsTokensRecordsContract,
+    EventFeedContract,
 ):
     """Every storage contract at once; needs a ``storage`` fixture (a fresh storage)."""

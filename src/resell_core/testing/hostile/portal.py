@@ -312,6 +312,11 @@ def _any_text(value: object) -> bool:
     return isinstance(value, str)
 
 
+def _the_start(value: object) -> bool:
+    """Zero, the feed's start: a cursor before every event."""
+    return type(value) is int and value == 0
+
+
 _A = "agency_id"
 _WRITE: Mapping[str, Valid] = {"actor": _free_text, "idempotency_key": _free_text}
 _WHY = _either(_free_text, _blank)
@@ -507,6 +512,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "events",
         lambda w: {_A: w.agency_id, "subject": w.account_id, "limit": 5},
         subject=_any_text,
+    ),
+    _r(
+        "feed",
+        lambda w: {_A: w.agency_id, "after": 1, "limit": 5},
+        after=_the_start,
+    ),
+    _r(
+        "acknowledged",
+        lambda w: {_A: w.agency_id, "consumer": "webhooks"},
+        consumer=_free_text,
+    ),
+    _w(
+        "acknowledge",
+        lambda w: {_A: w.agency_id, "consumer": "webhooks", "cursor": 1},
+        {"consumer": _free_text, "cursor": _the_start},
     ),
     _w("purge_expired", lambda w: {}),
     _w(
