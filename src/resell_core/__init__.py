@@ -132,6 +132,7 @@ from resell_core.adapters.secrets import OsSecrets, SeededSecrets
 from resell_core.agency import Agency, PortalUser
 from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
+from resell_core.display import Listing
 from resell_core.ports import (
     Clock,
     Ids,
@@ -205,6 +206,7 @@ __all__ = [
     "LimitChoice",
     "LimitTerms",
     "LineKind",
+    "Listing",
     "LockoutPolicy",
     "LoginOutcome",
     "LoginResult",
