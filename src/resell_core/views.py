@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "balance",
+    "balance_record",
+    "billing_record",
     "billing_report",
     "explain_invoice",
     "invoice",
@@ -156,6 +158,11 @@ def billing_report(report: BillingReport) -> View:
     if report.errors:
         failures = (fields_record(failure) for failure in report.errors)
         tables.append(Table.of_records(failures, "Not billed"))
+    return View(f"Billing run until {report.until}", tuple(tables), (billing_record(report),))
+
+
+def billing_record(report: BillingReport) -> Record:
+    """A run as one row: its counts, and money in a column per currency."""
     counts = (
         "invoices_created",
         "accounts_billed",
@@ -177,17 +184,22 @@ def billing_report(report: BillingReport) -> View:
         accounts_ready=len(report.accounts_ready),
         errors=len(report.errors),
     )
-    return View(f"Billing run until {report.until}", tuple(tables), (record,))
+    return record
 
 
-def balance(held: CreditBalance) -> View:
-    """What one wallet holds, kind by kind; its record is one row."""
-    record: Record = {
+def balance_record(held: CreditBalance) -> Record:
+    """A wallet as one row: what it holds of each kind."""
+    return {
         "wallet": held.wallet,
         "prepaid": held.prepaid,
         "sms": held.sms,
         "inbox_preview": held.inbox_preview,
     }
+
+
+def balance(held: CreditBalance) -> View:
+    """What one wallet holds, kind by kind; its record is one row."""
+    record = balance_record(held)
     pairs = (
         ("Prepaid credit", held.prepaid),
         ("SMS credits", held.sms),

@@ -62,7 +62,7 @@ from resell_core.billing.payment import (
     start_payment,
 )
 from resell_core.billing.run import run_until
-from resell_core.display import Listing, Shown, View
+from resell_core.display import Listing, Record, Shown, View
 from resell_core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -218,6 +218,9 @@ class BillingReport(Shown):
     # -- in a notebook (N1): the figures, the accounts not billed; one record per run ----
     def _view(self) -> View:
         return views.billing_report(self)
+
+    def _record(self) -> Record:
+        return views.billing_record(self)
 
     _repr_pretty_ = Shown._repr_pretty_
 

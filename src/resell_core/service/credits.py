@@ -28,7 +28,7 @@ from resell_core.billing.ledger import (
     agency_wallet,
     profile_wallet,
 )
-from resell_core.display import Listing, Shown, View
+from resell_core.display import Listing, Record, Shown, View
 from resell_core.errors import FieldProblem, FloatNotAllowed, InvalidInput
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
@@ -104,6 +104,9 @@ class CreditBalance(Shown):
     # -- in a notebook (N1): what the wallet holds, kind by kind -------------------------
     def _view(self) -> View:
         return views.balance(self)
+
+    def _record(self) -> Record:
+        return views.balance_record(self)
 
     _repr_pretty_ = Shown._repr_pretty_
 
