@@ -39,6 +39,7 @@ from resell_core.money import Money
 from resell_core.periods import Period
 
 __all__ = [
+    "MAX_ROWS",
     "Listing",
     "Mermaid",
     "Printer",
@@ -130,11 +131,16 @@ def _numeric(value: object) -> bool:
     return isinstance(value, (Money, Decimal, int)) and not isinstance(value, bool)
 
 
+MAX_ROWS = 50
+"""The rows a table shows at most; a note says how many more its records hold."""
+
+
 @attrs.frozen
 class Table:
     """Rows of labelled cells: the headers, then one tuple of values per row.
 
-    Cells keep their values (Money, dates, enums); they are formatted only when shown.
+    Cells keep their values (Money, dates, enums); they are formatted only when shown, the
+    first :data:`MAX_ROWS` of them.
     """
 
     headers: tuple[str, ...]
@@ -168,7 +174,7 @@ class Table:
             heads = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
             parts.append(f"<thead><tr>{heads}</tr></thead>")
         parts.append("<tbody>")
-        for row in self.rows:
+        for row in self.rows[:MAX_ROWS]:
             cells = "".join(
                 (
                     "<td style='text-align:right'>"
@@ -181,23 +187,34 @@ class Table:
             )
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</tbody></table>")
+        if (more := self._more()) is not None:
+            parts.append(f"<p>{html.escape(more)}</p>")
         return "".join(parts)
+
+    def _more(self) -> str | None:
+        hidden = len(self.rows) - MAX_ROWS
+        if hidden <= 0:
+            return None
+        return f"… and {hidden:,} more rows (to_records() and the data frames hold them all)"
 
     def text(self, locale: str | None = None) -> str:
         """Return the table as aligned plain text (numbers to the right)."""
-        texts = [[cell_text(v, locale) for v in row] for row in self.rows]
+        shown = self.rows[:MAX_ROWS]
+        texts = [[cell_text(v, locale) for v in row] for row in shown]
         widths = [len(h) for h in self.headers]
         for row in texts:
             widths = [max(w, len(t)) for w, t in zip(widths, row, strict=True)]
         lines = [self.caption] if self.caption else []
         if any(self.headers):
             lines.append("  ".join(h.ljust(w) for h, w in zip(self.headers, widths, strict=True)))
-        for values, row in zip(self.rows, texts, strict=True):
+        for values, row in zip(shown, texts, strict=True):
             cells = [
                 t.rjust(w) if _numeric(v) else t.ljust(w)
                 for v, t, w in zip(values, row, widths, strict=True)
             ]
             lines.append("  ".join(cells).rstrip())
+        if (more := self._more()) is not None:
+            lines.append(more)
         return "\n".join(lines)
 
 

@@ -199,3 +199,21 @@ def test_N1_plots_without_matplotlib_name_the_plot_extra(monkeypatch: pytest.Mon
 
     assert raised.value.extra == "plot"
     assert "pip install 'resell-core[plot]'" in str(raised.value)
+
+
+def test_N1_a_long_table_shows_its_first_rows_and_says_how_many_more() -> None:
+    """A listing of many items shows the first rows and a note; its records keep them all."""
+    many = display.Listing(
+        [Runway(date(2024, 1, 1), rc.Money(n, "USD")) for n in range(display.MAX_ROWS + 7)]
+    )
+
+    markup = many._repr_html_()
+    printer = Printer()
+    many._repr_pretty_(printer, False)
+
+    assert markup.count("<tr>") == display.MAX_ROWS + 1  # the header row, then the rows
+    assert "… and 7 more rows" in markup
+    assert printer.written[0].endswith(
+        "… and 7 more rows (to_records() and the data frames hold them all)"
+    )
+    assert len(many.to_records()) == display.MAX_ROWS + 7
