@@ -140,6 +140,7 @@ from resell_core.adapters.taxes import EuVat, NoTax
 from resell_core.agency import Agency, PortalUser
 from resell_core.agency_api import AgencyApi
 from resell_core.audit import AuditEvent
+from resell_core.display import Listing
 from resell_core.feed import FEED_EVENT_SCHEMA, FeedEvent, FeedPage
 from resell_core.ports import (
     Clock,
@@ -226,6 +227,7 @@ __all__ = [
     "LimitChoice",
     "LimitTerms",
     "LineKind",
+    "Listing",
     "LockoutPolicy",
     "LoginOutcome",
     "LoginResult",

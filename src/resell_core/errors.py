@@ -27,6 +27,7 @@ __all__ = [
     "InsufficientCredit",
     "InvalidInput",
     "InvalidTransition",
+    "MissingExtra",
     "NotFound",
     "PaymentError",
     "PaymentInFlight",
@@ -308,3 +309,24 @@ class ConfigurationError(ResellError, ValueError):
     parse, a database it does not speak, a driver that is not installed."""
 
     code: ClassVar[str] = "configuration_error"
+
+
+class MissingExtra(ResellError, ImportError):
+    """A feature needs an optional library that is not installed.
+
+    The message names the extra of resell-core that brings it
+    (``pip install 'resell-core[pandas]'``).
+
+    Attributes:
+        module: The library that could not be imported.
+        extra: The extra of resell-core that installs it.
+    """
+
+    code: ClassVar[str] = "missing_extra"
+
+    def __init__(self, module: str, extra: str, what: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{what} needs {module}, which is not installed: pip install 'resell-core[{extra}]'"
+        )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
-from typing import NamedTuple, TypeAlias
+from typing import NamedTuple, Protocol, TypeAlias
 
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
@@ -26,6 +26,11 @@ Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
 
 _ZERO = Decimal(0)
+
+
+class _Printer(Protocol):
+    def text(self, text: str) -> None: ...
+
 
 _CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 """The library's own arithmetic context: a caller's ambient context never changes a figure."""
@@ -347,6 +352,30 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rounded().amount}"
+
+    # -- sums and truth, as numbers have them (N1) --------------------------------------
+    def __bool__(self) -> bool:
+        """Money is true when it is not zero, as a number is."""
+        return bool(self.amount)
+
+    def __radd__(self, other: object) -> Money:
+        """Let ``sum()`` start from its ``0``: zero plus money is that money. Any other
+        left operand is refused; ``sum(amounts, Money.zero(currency))`` also adds up an
+        empty list, and mixed currencies raise :class:`CurrencyMismatch`."""
+        if type(other) is int and other == 0:
+            return self
+        return NotImplemented
+
+    # -- in a notebook (N1): display imports money, so it is imported when first shown --
+    def _repr_html_(self) -> str:
+        from resell_core.display import money_html  # noqa: PLC0415 - display imports money
+
+        return money_html(self)
+
+    def _repr_pretty_(self, printer: _Printer, cycle: bool) -> None:
+        from resell_core.display import cell_text  # noqa: PLC0415 - display imports money
+
+        printer.text(cell_text(self))
 
 
 class Taken(NamedTuple):

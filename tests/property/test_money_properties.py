@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
@@ -82,3 +83,46 @@ def test_take_from_covers_in_order_and_adds_up_exactly(data: st.DataObject, code
             assert taken.parts[:index] == tuple(held[:index])
     if taken.rest.is_positive():
         assert taken.parts == tuple(held)
+
+
+@given(rs.money())
+def test_N1_money_is_true_exactly_when_it_is_not_zero(amount: rc.Money) -> None:
+    """``bool()`` of money is "not zero", as for numbers, whatever its digits."""
+    assert bool(amount) is (not amount.is_zero())
+    assert bool(amount) is bool(amount.amount)
+    assert not rc.Money("0.000", amount.currency)
+
+
+@given(rs.currencies, st.data())
+def test_N1_sum_of_money_is_its_total_from_zero_or_from_a_zero_of_the_currency(
+    code: str, data: st.DataObject
+) -> None:
+    """``sum()`` from its 0, or from ``Money.zero``, adds up to ``Money.total``; an empty
+    list needs the zero of its currency."""
+    amounts = data.draw(st.lists(rs.money(currency=code), max_size=8))
+    total = rc.Money.total(amounts, code)
+    assert sum(amounts, rc.Money.zero(code)) == total
+    if amounts:
+        assert sum(amounts) == total
+    else:
+        assert sum(amounts) == 0
+
+
+@given(st.data())
+def test_N1_sum_of_money_refuses_mixed_currencies(data: st.DataObject) -> None:
+    """Adding money of two currencies raises the currency error, from 0 or from a zero."""
+    left, right = data.draw(st.lists(rs.currencies, min_size=2, max_size=2, unique=True))
+    amounts = [data.draw(rs.money(currency=left)), data.draw(rs.money(currency=right))]
+    with pytest.raises(rc.CurrencyMismatch):
+        sum(amounts)
+    with pytest.raises(rc.CurrencyMismatch):
+        sum(amounts[1:], rc.Money.zero(left))
+
+
+@given(rs.money(), st.one_of(st.integers(1, 10**6), st.decimals(allow_nan=False), st.text()))
+def test_N1_only_the_integer_zero_can_stand_left_of_money(amount: rc.Money, other: object) -> None:
+    """``0 + money`` is the money (what ``sum`` starts with); any other left operand is a
+    TypeError, as before."""
+    assert 0 + amount is amount
+    with pytest.raises(TypeError):
+        other + amount

@@ -18,8 +18,10 @@ from typing import Protocol
 
 import attrs
 
+from resell_core import views
 from resell_core.billing.due import DuePeriod
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet
+from resell_core.display import Record, Shown, View
 from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.money import Money
 from resell_core.periods import Period
@@ -117,7 +119,7 @@ def _zero_of_invoice(invoice: Invoice) -> Money:
 
 
 @attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
-class Invoice:
+class Invoice(Shown):
     """A charge to the agency: its lines, how it was paid and where it stands.
 
     ``number`` counts per agency without gaps. ``period_key`` is
@@ -230,6 +232,19 @@ class Invoice:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+    # -- in a notebook (N1): resell_core.views says what an invoice shows ----------------
+    def explain(self) -> str:
+        """Return a readable text of each line, the total, how it was paid and what is due."""
+        return views.explain_invoice(self)
+
+    def _view(self) -> View:
+        return views.invoice(self)
+
+    def _record(self) -> Record:
+        return views.invoice_record(self)
+
+    _repr_pretty_ = Shown._repr_pretty_
 
 
 class CycleFigures(Protocol):

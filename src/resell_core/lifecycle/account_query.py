@@ -39,6 +39,8 @@ from typing import Generic, TypeAlias, TypeVar, cast
 
 import attrs
 
+from resell_core import views
+from resell_core.display import Record, Shown, View
 from resell_core.errors import FieldProblem, InvalidInput, NotFound
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.affordances import allowed_actions, primary_action
@@ -860,7 +862,7 @@ def compare_keys(left: Position, right: Position, sort: Sequence[SortKey]) -> in
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class Page(Shown, Generic[T]):
     """One page of an overview.
 
     Attributes:
@@ -872,6 +874,12 @@ class Page(Generic[T]):
     rows: tuple[T, ...]
     next_cursor: str | None
     total: int
+
+    # -- in a notebook (N1): a table of the rows, the query's columns in order -----------
+    def _view(self) -> View:
+        return views.overview_page(self)
+
+    _repr_pretty_ = Shown._repr_pretty_
 
 
 def _cursor_value(value: ColumnValue) -> str | int | None:
@@ -1000,7 +1008,7 @@ def _read_only(
 
 
 @attrs.frozen
-class OverviewRow:
+class OverviewRow(Shown):
     """One row of the overview: the chosen columns and what the agency can do (O8-O10).
 
     Attributes:
@@ -1014,6 +1022,15 @@ class OverviewRow:
     values: Mapping[OverviewColumn, ColumnValue] = attrs.field(converter=_read_only, hash=False)
     primary_action: str
     actions: tuple[str, ...]
+
+    # -- in a notebook (N1): a one-row table; a page's rows are these records ------------
+    def _record(self) -> Record:
+        return views.overview_record(self)
+
+    def _view(self) -> View:
+        return views.overview_row(self)
+
+    _repr_pretty_ = Shown._repr_pretty_
 
 
 def overview_rows(page: Page[Account], query: AccountQuery, today: date) -> Page[OverviewRow]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from resell_core.display import Mermaid
 from resell_core.lifecycle.account import AccountStatus
 from resell_core.lifecycle.moves import TRANSITIONS
 
 __all__ = ["lifecycle_diagram"]
 
 
-def lifecycle_diagram() -> str:
+def lifecycle_diagram() -> Mermaid:
     """Return the Mermaid ``stateDiagram-v2`` of the table: one arrow per (from, to) pair.
 
-    Actions that keep the status (edits, plan changes) label the status's own loop.
+    Actions that keep the status (edits, plan changes) label the status's own loop. The
+    text is a ``str`` that a notebook draws as the diagram (N1).
 
     Example:
         >>> print(lifecycle_diagram().splitlines()[1])
@@ -27,4 +29,4 @@ def lifecycle_diagram() -> str:
     for source, target in sorted(labels, key=lambda k: (order.index(k[0]), order.index(k[1]))):
         actions = ", ".join(sorted(labels[source, target]))
         lines.append(f"    {source.value} --> {target.value}: {actions}")
-    return "\n".join(lines) + "\n"
+    return Mermaid("\n".join(lines) + "\n")

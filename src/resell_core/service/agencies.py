@@ -11,6 +11,7 @@ import attrs
 import babel
 
 from resell_core.agency import Agency, PortalUser
+from resell_core.display import Listing
 from resell_core.errors import DuplicateName, FieldProblem, InvalidInput
 from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem, text_problems
@@ -185,7 +186,7 @@ def add_portal_user(
     return run_command(ctx, command, body, PortalUser)
 
 
-def portal_users(ctx: Context, agency_id: str) -> list[PortalUser]:
+def portal_users(ctx: Context, agency_id: str) -> Listing[PortalUser]:
     """Return the agency's portal users by id.
 
     Raises:
@@ -193,7 +194,7 @@ def portal_users(ctx: Context, agency_id: str) -> list[PortalUser]:
     """
     with ctx.storage.unit_of_work() as uow:
         uow.agencies.get(agency_id)
-        return uow.users.list(agency_id)
+        return Listing(uow.users.list(agency_id), "Portal users")
 
 
 def update_commission_settings(

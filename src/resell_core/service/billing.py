@@ -39,6 +39,7 @@ from typing import Literal, TypeVar
 
 import attrs
 
+from resell_core import views
 from resell_core.billing.collection import answer_awaited, as_first_start, charge_in_flight
 from resell_core.billing.credits import credits_bought
 from resell_core.billing.final_failure import final_failure, is_credits_purchase
@@ -62,6 +63,7 @@ from resell_core.billing.payment import (
     start_payment,
 )
 from resell_core.billing.run import run_until
+from resell_core.display import Listing, Record, Shown, View
 from resell_core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -180,7 +182,7 @@ class BillingProgress:
 
 
 @attrs.frozen
-class BillingReport:
+class BillingReport(Shown):
     """What one billing run did.
 
     Attributes:
@@ -247,6 +249,15 @@ class BillingReport:
         lines.append(f"  errors            {len(self.errors)}")
         lines.extend(f"    {e.subject}: [{e.code}] {e.message}" for e in self.errors)
         return "\n".join(lines)
+
+    # -- in a notebook (N1): the figures, the accounts not billed; one record per run ----
+    def _view(self) -> View:
+        return views.billing_report(self)
+
+    def _record(self) -> Record:
+        return views.billing_record(self)
+
+    _repr_pretty_ = Shown._repr_pretty_
 
 
 class _Tally:
@@ -1052,7 +1063,7 @@ def invoices(
     agency_id: str,
     account_id: str | None = None,
     status: InvoiceStatus | str | None = None,
-) -> list[Invoice]:
+) -> Listing[Invoice]:
     """Return the agency's invoices by number, of one account and in one status when given
     (B7: the agency's invoices, and each account's billing history).
 
@@ -1069,7 +1080,7 @@ def invoices(
         found = uow.invoices.list(agency_id, account_id)
         return [i for i in found if wanted is None or i.status is wanted]
 
-    return read(ctx, query)
+    return Listing(read(ctx, query), "Invoices")
 
 
 def _status(status: InvoiceStatus | str | None) -> InvoiceStatus | None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import attrs
 
+from resell_core import views
 from resell_core.billing.credits import assign_credits as assign_movement
 from resell_core.billing.credits import credits_purchase_invoice
 from resell_core.billing.invoices import Invoice, InvoiceStatus
@@ -27,6 +28,7 @@ from resell_core.billing.ledger import (
     agency_wallet,
     profile_wallet,
 )
+from resell_core.display import Listing, Record, Shown, View
 from resell_core.errors import FieldProblem, FloatNotAllowed, InvalidInput
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
@@ -84,7 +86,7 @@ class CreditPurchase:
 
 
 @attrs.frozen
-class CreditBalance:
+class CreditBalance(Shown):
     """What one wallet holds (C4).
 
     Attributes:
@@ -98,6 +100,15 @@ class CreditBalance:
     prepaid: Money
     sms: Decimal
     inbox_preview: Decimal
+
+    # -- in a notebook (N1): what the wallet holds, kind by kind -------------------------
+    def _view(self) -> View:
+        return views.balance(self)
+
+    def _record(self) -> Record:
+        return views.balance_record(self)
+
+    _repr_pretty_ = Shown._repr_pretty_
 
 
 def _kind(kind: CreditKind | str) -> CreditKind:
@@ -367,7 +378,7 @@ def credit_history(
     agency_id: str,
     kind: CreditKind | str | None = None,
     account_id: str | None = None,
-) -> list[Movement]:
+) -> Listing[Movement]:
     """Return the agency's credit movements in the order recorded (C6), of one kind and
     into or out of one account's wallet when given.
 
@@ -384,4 +395,4 @@ def credit_history(
             wallet = account_wallet(account_id)
         return uow.ledger.movements(agency_id, wallet, credit)
 
-    return read(ctx, query)
+    return Listing(read(ctx, query), "Credit movements")

@@ -8,6 +8,7 @@ lifecycle table allows today (O10).
 from __future__ import annotations
 
 from resell_core.audit import MAX_EVENTS, AuditEvent
+from resell_core.display import Listing
 from resell_core.errors import InvalidInput
 from resell_core.lifecycle.account_query import (
     AccountQuery,
@@ -75,7 +76,7 @@ def save_view(
     return run_command(ctx, command, body, SavedView)
 
 
-def views(ctx: Context, agency_id: str, user_id: str) -> list[SavedView]:
+def views(ctx: Context, agency_id: str, user_id: str) -> Listing[SavedView]:
     """Return the user's own views, by name (O6); nobody else's are ever listed.
 
     Raises:
@@ -86,7 +87,7 @@ def views(ctx: Context, agency_id: str, user_id: str) -> list[SavedView]:
         uow.users.get(agency_id, user_id)
         return uow.views.list(agency_id, user_id)
 
-    return read(ctx, answer)
+    return Listing(read(ctx, answer), "Saved views")
 
 
 def open_view(ctx: Context, agency_id: str, user_id: str, name: str) -> SavedView:
@@ -122,7 +123,7 @@ def delete_view(ctx: Context, agency_id: str, user_id: str, name: str) -> None:
 
 def events(
     ctx: Context, agency_id: str, subject: str | None = None, limit: int | None = None
-) -> list[AuditEvent]:
+) -> Listing[AuditEvent]:
     """Return the agency's audit log in the order recorded (only ``subject``'s when given).
 
     Raises:
@@ -136,4 +137,4 @@ def events(
         uow.agencies.get(agency_id)
         return uow.events.list(agency_id, subject=subject, limit=limit)
 
-    return read(ctx, answer)
+    return Listing(read(ctx, answer), "Audit log")

@@ -8,6 +8,7 @@ from resell_core.billing.profiles import (
     new_profile,
     update_profile,
 )
+from resell_core.display import Listing
 from resell_core.lifecycle.account import Account
 from resell_core.ports import UnitOfWork
 from resell_core.service.context import Command, Context, Work, read, run_command
@@ -144,7 +145,7 @@ def update_billing_profile(
     return run_command(ctx, command, body, BillingProfile)
 
 
-def billing_profiles(ctx: Context, agency_id: str) -> list[BillingProfile]:
+def billing_profiles(ctx: Context, agency_id: str) -> Listing[BillingProfile]:
     """Return the agency's profiles by id (B5).
 
     Raises:
@@ -155,7 +156,7 @@ def billing_profiles(ctx: Context, agency_id: str) -> list[BillingProfile]:
         uow.agencies.get(agency_id)
         return uow.profiles.list(agency_id)
 
-    return read(ctx, query)
+    return Listing(read(ctx, query), "Billing profiles")
 
 
 def delete_billing_profile(
