@@ -76,6 +76,7 @@ from resell_core.service import (
 )
 from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
+from resell_core.service import credit_notes as credit_note_service
 from resell_core.service import credits as credit_service
 from resell_core.service.context import SYSTEM, Context, Policies
 from resell_core.service.results import AccountCreated, AccountEdited
@@ -822,6 +823,13 @@ class PartnerPortal:
     commission_statement = _forward(commission_service.commission_statement)
     pay_commissions = _forward(commission_service.pay_commissions)
 
+    # -- credit notes and refunds (CN1, CN2) -------------------------------------------------
+    credit_invoice = _forward(credit_note_service.credit_invoice)
+    credit_note = _forward(credit_note_service.credit_note)
+    credit_notes = _forward(credit_note_service.credit_notes)
+    reconcile_refund = _forward(credit_note_service.reconcile_refund)
+    billing_history = _forward(credit_note_service.billing_history)
+
 
 def _scoped(
     method: Callable[Concatenate[PartnerPortal, str, P], R],
@@ -922,3 +930,8 @@ class AgencyPortal:
     balances = _scoped(PartnerPortal.balances)
     credit_history = _scoped(PartnerPortal.credit_history)
     commission_statement = _scoped(PartnerPortal.commission_statement)
+    credit_invoice = _scoped(PartnerPortal.credit_invoice)
+    credit_note = _scoped(PartnerPortal.credit_note)
+    credit_notes = _scoped(PartnerPortal.credit_notes)
+    reconcile_refund = _scoped(PartnerPortal.reconcile_refund)
+    billing_history = _scoped(PartnerPortal.billing_history)

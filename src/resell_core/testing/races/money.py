@@ -44,7 +44,14 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
-from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.gateway import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+)
 from resell_core.billing.invoices import InvoiceStatus
 from resell_core.billing.ledger import (
     OUTSIDE,
@@ -383,6 +390,14 @@ class FileGateway:
             return ChargeResult(outcome, None, "card declined")
         return ChargeResult(outcome, f"ch_{idempotency_key}", "", Money(row[1], row[2]))
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refuse every refund: this gateway only charges."""
+        return RefundResult(RefundOutcome.FAILED, None, "this gateway makes no refunds")
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """No refund is ever made."""
+        return None
+
 
 class SerialGateway:
     """A gateway that answers one call at a time (a fake's calls made atomic per key, as a
@@ -409,6 +424,16 @@ class SerialGateway:
         """Look up through the inner gateway, one call at a time."""
         with self._lock:
             return self._inner.lookup(idempotency_key)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund through the inner gateway, one call at a time."""
+        with self._lock:
+            return self._inner.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Look a refund up through the inner gateway, one call at a time."""
+        with self._lock:
+            return self._inner.lookup_refund(idempotency_key)
 
 
 class HeldGateway:
@@ -463,3 +488,11 @@ class HeldGateway:
         if held is not None and held.idempotency_key == idempotency_key:
             return None
         return self._inner.lookup(idempotency_key)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund through the inner gateway."""
+        return self._inner.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Look a refund up through the inner gateway."""
+        return self._inner.lookup_refund(idempotency_key)
