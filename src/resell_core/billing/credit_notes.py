@@ -34,6 +34,8 @@ from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import charge_key
 from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.lifecycle.actions import MAX_MESSAGE
+from resell_core.lifecycle.text import text_problem
 from resell_core.money import Money
 from resell_core.periods import prorate
 
@@ -314,7 +316,7 @@ def build_credit_note(
         credit_note_id: The new note's id.
         number: The agency's next credit note number.
         issued_on: The day it is issued.
-        reason: Why (1 character at least).
+        reason: Why (1 to 500 characters; line breaks allowed, no control character).
         destination: Prepaid credit or the card.
         card_token: The card of the invoice's billing profile (for a refund).
 
@@ -333,8 +335,13 @@ def build_credit_note(
         raise InvalidInput.one(
             "credit note", "invoice", f"invoice {invoice.number} is not paid: nothing to credit"
         )
-    if not reason.strip():
-        raise InvalidInput.one("credit note", "reason", "say why the invoice is credited")
+    why = text_problem(reason, lines=True)
+    if why is None and not reason.strip():
+        why = "say why the invoice is credited"
+    elif why is None and len(reason) > MAX_MESSAGE:
+        why = f"give at most {MAX_MESSAGE} characters"
+    if why is not None:
+        raise InvalidInput.one("credit note", "reason", why)
     if destination is CreditDestination.CARD and (invoice.profile_id is None or not card_token):
         raise InvalidInput.one(
             "credit note", "to", "the invoice was not paid by card: credit it to prepaid credit"
