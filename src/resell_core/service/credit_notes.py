@@ -297,16 +297,17 @@ def credit_notes(
     return read(ctx, query)
 
 
-def _day(document: Invoice | CreditNote) -> tuple[date, int, int]:
-    kind = 0 if isinstance(document, Invoice) else 1
-    return document.issued_on, kind, document.number
+def _day(document: Invoice | CreditNote) -> tuple[date, int, int, int]:
+    if isinstance(document, Invoice):
+        return document.issued_on, document.number, 0, 0
+    return document.issued_on, document.invoice_number, 1, document.number
 
 
 def billing_history(
     ctx: Context, agency_id: str, account_id: str | None = None
 ) -> list[Invoice | CreditNote]:
-    """Return the agency's invoices and credit notes together, by day issued (an
-    invoice before the credit notes of its day), of one account when given (B7, CN1).
+    """Return the agency's invoices and credit notes together, by day issued (on one day,
+    each credit note after the invoice it credits), of one account when given (B7, CN1).
 
     Raises:
         NotFound: No such agency, or the account is not the agency's.
