@@ -5,12 +5,15 @@ reconciled by key (CN1, CN2)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 import resell_core as rc
+from resell_core.testing.portal import SAMPLE_START, bakery_form, sample_agency, sample_card
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -301,3 +304,51 @@ def test_CN1_another_agency_never_sees_or_credits_the_invoice(
     with pytest.raises(rc.NotFound):
         portal.credit_note(globex.id, note.id)
     assert portal.credit_notes(globex.id) == []
+
+
+def refunding_portal(
+    new_portal: Callable[..., rc.PartnerPortal], to: rc.CreditDestination | None
+) -> tuple[rc.PartnerPortal, rc.Agency, rc.BillingProfile, rc.Account]:
+    """A portal whose policies refund the unused part on cancel (or not, for None), with
+    north-bakery on Plus billed 96.00 for 2024-04-11 to 2024-05-11 and paid by card."""
+    policies = attrs.evolve(rc.Policies.embedded(), refund_unused_on_cancel=to)
+    portal = new_portal(start=SAMPLE_START, policies=policies)
+    acme = sample_agency(portal)
+    card = sample_card(portal, acme.id)
+    created = portal.add_account(acme.id, bakery_form("north-bakery", PLUS, card.id))
+    portal.process_provisioning()
+    portal.run_billing()
+    return portal, acme, card, portal.account(acme.id, created.account.id)
+
+
+def test_CN2_cancelling_refunds_the_unused_part_of_the_term_when_the_policy_says_so(
+    new_portal: Callable[..., rc.PartnerPortal],
+) -> None:
+    """Cancelled on 2024-04-26, 15 of 30 days unused: 60.00 of the 120.00 line less 12.00 of
+    the 24.00 discount, 48.00 back to the card; the account ends that day."""
+    portal, acme, _card, bakery = refunding_portal(new_portal, rc.CreditDestination.CARD)
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+    clock.set(date(2024, 4, 26))
+
+    cancelled = portal.cancel_account(acme.id, bakery.id, "closed the shop")
+
+    [note] = portal.credit_notes(acme.id, account_id=bakery.id)
+    assert [line.amount for line in note.lines] == [usd("60.00"), usd("-12.00")]
+    assert (note.total, note.status) == (usd("48.00"), rc.CreditNoteStatus.REFUNDED)
+    assert gateway_of(portal).refunds[-1].amount == usd("48.00")
+    assert cancelled.status is rc.AccountStatus.CANCELLED
+    assert cancelled.paid_through == date(2024, 4, 26)
+
+
+def test_CN2_by_default_cancelling_gives_nothing_back_and_works_until_paid_through(
+    new_portal: Callable[..., rc.PartnerPortal],
+) -> None:
+    """Without the policy, the cancelled account keeps its paid term and no note is made."""
+    portal, acme, _card, bakery = refunding_portal(new_portal, None)
+
+    cancelled = portal.cancel_account(acme.id, bakery.id, "closed the shop")
+
+    assert portal.credit_notes(acme.id) == []
+    assert gateway_of(portal).refunds == []
+    assert cancelled.paid_through == date(2024, 5, 11)

@@ -26,6 +26,7 @@ from resell_core._construct import unchecked
 from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
+from resell_core.billing.credit_notes import CreditDestination
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
 from resell_core.billing.run import BillingRunPolicy
@@ -127,6 +128,11 @@ class Policies:
         idempotency_wait: How long a call that lost a race for its key waits for the
             winner's result to be stored before it gives up with its own error (I1).
         transfer_valid_days: How long a transfer-in request waits for its owner (T1).
+        refund_unused_on_cancel: Where the unused part of a cancelled account's paid term
+            goes (CN2): ``prepaid`` credit or the ``card``, by a credit note of the
+            term's invoice, the account then ending on the day it is cancelled; None (the
+            default) keeps the rule that a cancelled account works until its
+            paid-through date, nothing given back.
     """
 
     lifecycle: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
@@ -142,6 +148,7 @@ class Policies:
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
     idempotency_wait: timedelta = attrs.field(default=_KEY_WAIT, validator=_key_wait)
     transfer_valid_days: int = 14
+    refund_unused_on_cancel: CreditDestination | None = None
 
     @classmethod
     def embedded(cls) -> Policies:

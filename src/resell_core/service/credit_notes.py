@@ -24,22 +24,28 @@ import attrs
 
 from resell_core.billing.credit_notes import (
     CreditDestination,
+    CreditExceedsPaid,
     CreditLine,
     CreditNote,
     CreditNoteStatus,
     apply_refund_result,
     build_credit_note,
     prepaid_movement,
+    unused_part,
 )
+from resell_core.billing.due import billed_period_on, period_key
 from resell_core.billing.gateway import RefundOutcome, RefundResult
-from resell_core.billing.invoices import Invoice
+from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
+from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.actions import Cancel
 from resell_core.ports import Record, UnitOfWork
 from resell_core.serialization import from_json, to_json
 from resell_core.service.context import SYSTEM, Command, Context, Work, read, run_command
 
 __all__ = [
     "billing_history",
+    "cancel_with_refund",
     "credit_invoice",
     "credit_note",
     "credit_notes",
@@ -324,3 +330,91 @@ def billing_history(
         return sorted(documents, key=_day)
 
     return read(ctx, query)
+
+
+# -- cancelling with a refund of the unused part (CN2, a policy) ------------------------------
+
+
+def _term_invoice(work: Work, account: Account) -> Invoice | None:
+    """The paid, never credited recurring invoice of the account's period holding today."""
+    period = billed_period_on(account, work.today)
+    if period is None:
+        return None
+    invoice = work.uow.invoices.by_period_key(period_key(account.id, period))
+    if invoice is None or invoice.agency_id != account.agency_id:
+        return None
+    if invoice.status is not InvoiceStatus.PAID:
+        return None
+    if work.uow.credit_notes.list(account.agency_id, subject=invoice.id):
+        return None  # credited already: what is left is the agency's to credit by hand
+    return invoice
+
+
+def _refund_unused(
+    work: Work, invoice: Invoice, reason: str, destination: CreditDestination
+) -> CreditNote | None:
+    asked = unused_part(invoice, work.today)
+    if not asked:
+        return None
+    why = f"unused part of the term after cancellation ({reason or 'no reason given'})"
+    try:
+        return issue_credit_note(work, invoice, asked, reason=why, destination=destination)
+    except CreditExceedsPaid:
+        if destination is CreditDestination.PREPAID:
+            raise
+    # The card paid less than the unused part (prepaid credit paid the rest): all of it
+    # goes to prepaid credit rather than part of it to a card that never paid it.
+    return issue_credit_note(
+        work, invoice, asked, reason=why, destination=CreditDestination.PREPAID
+    )
+
+
+def _sender(ctx: Context, note: CreditNote) -> Callable[[], None]:
+    def send() -> None:
+        send_refund(ctx, note)
+
+    return send
+
+
+def cancel_with_refund(
+    ctx: Context,
+    agency_id: str,
+    account_id: str,
+    reason: str,
+    *,
+    actor: str,
+    idempotency_key: str | None,
+) -> Account:
+    """Cancel the account and give back the unused part of its paid term (CN2), as the
+    policies' ``refund_unused_on_cancel`` says; the account then ends today.
+
+    The unused part is that of the recurring invoice of the period holding today, each of
+    its lines prorated by the days left (rounded once per line), in a credit note of that
+    invoice. An invoice not paid in full, or credited already, gives nothing back here
+    (and the account works until its paid-through date); a refund to the card sent after
+    the commit is reconciled by :func:`reconcile_refund` if its answer is not final.
+
+    Raises:
+        NotFound: No such account in this agency.
+        InvalidTransition: The account cannot be cancelled in its status.
+    """
+    destination = ctx.policies.refund_unused_on_cancel
+    action = Cancel(reason)
+
+    def body(work: Work) -> Account:
+        uow = work.uow
+        account = uow.accounts.get(agency_id, account_id)
+        cancelled = work.apply(account, action)
+        invoice = _term_invoice(work, account) if destination is not None else None
+        note = None
+        if invoice is not None and destination is not None:
+            note = _refund_unused(work, invoice, reason, destination)
+        if note is not None:
+            cancelled = attrs.evolve(cancelled, paid_through=work.today)
+            if note.status is CreditNoteStatus.REFUNDING:
+                work.after_commit(_sender(ctx, note))
+        return uow.accounts.update(cancelled)
+
+    params = {"account_id": account_id, **attrs.asdict(action, recurse=False)}
+    command = Command(action.name, agency_id, params, actor, idempotency_key)
+    return run_command(ctx, command, body, Account)

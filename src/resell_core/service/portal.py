@@ -555,7 +555,17 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Cancel the account (R7); it works until its paid-through date."""
+        """Cancel the account (R7); it works until its paid-through date, unless the
+        policies refund the unused part of its term (CN2): it then ends today."""
+        if self._ctx.policies.refund_unused_on_cancel is not None:
+            return credit_note_service.cancel_with_refund(
+                self._ctx,
+                agency_id,
+                account_id,
+                reason,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
         return self._move(agency_id, account_id, Cancel(reason), actor, idempotency_key)
 
     def disable_account(
