@@ -109,6 +109,20 @@ def _key_wait(_instance: object, _attribute: object, value: timedelta) -> None:
         )
 
 
+def _destination(value: CreditDestination | str | None) -> CreditDestination | None:
+    if value is None:
+        return None
+    try:
+        return CreditDestination(value)
+    except ValueError as error:
+        raise InvalidInput.one(
+            "policies",
+            "refund_unused_on_cancel",
+            f"{value!r} is not where a refund goes (None: nothing given back)",
+            tuple(CreditDestination),
+        ) from error
+
+
 @attrs.frozen
 class Policies:
     """Every configurable decision of docs/rules.md (part 2) the service applies.
@@ -148,7 +162,9 @@ class Policies:
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
     idempotency_wait: timedelta = attrs.field(default=_KEY_WAIT, validator=_key_wait)
     transfer_valid_days: int = 14
-    refund_unused_on_cancel: CreditDestination | None = None
+    refund_unused_on_cancel: CreditDestination | None = attrs.field(
+        default=None, converter=_destination
+    )
 
     @classmethod
     def embedded(cls) -> Policies:
