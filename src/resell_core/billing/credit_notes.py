@@ -48,7 +48,6 @@ __all__ = [
     "CreditNoteStatus",
     "apply_refund_result",
     "build_credit_note",
-    "credited_so_far",
     "prepaid_movement",
     "refund_request",
     "unused_part",
@@ -186,7 +185,7 @@ class _Credited:
     by_amount: bool
 
 
-def credited_so_far(invoice: Invoice, notes: Iterable[CreditNote]) -> dict[int, _Credited]:
+def _credited_so_far(invoice: Invoice, notes: Iterable[CreditNote]) -> dict[int, _Credited]:
     """Return, per invoice line, what the invoice's credit notes credited of it."""
     found: dict[int, _Credited] = {}
     zero = Money.zero(invoice.currency)
@@ -347,7 +346,7 @@ def build_credit_note(
             "credit note", "to", "the invoice was not paid by card: credit it to prepaid credit"
         )
     mine = [note for note in earlier if note.invoice_id == invoice.id]
-    lines = _lines(invoice, asked, credited_so_far(invoice, mine))
+    lines = _lines(invoice, asked, _credited_so_far(invoice, mine))
     zero = Money.zero(invoice.currency)
     total = Money.total((line.amount for line in lines), invoice.currency)
     given = Money.total((note.total for note in mine), invoice.currency)
