@@ -226,7 +226,15 @@ def _asked(
         if not quantity.is_finite() or quantity <= 0:
             problems.append(FieldProblem(f"{field}.quantity", "credit a positive quantity"))
             return None
-        if before.by_amount or quantity > left_quantity:
+        if before.by_amount:
+            problems.append(
+                FieldProblem(
+                    f"{field}.quantity",
+                    "the line was credited by amount before: credit the rest of it by amount",
+                )
+            )
+            return None
+        if quantity > left_quantity:
             problems.append(
                 FieldProblem(
                     f"{field}.quantity",

@@ -214,3 +214,17 @@ def test_CN2_the_unused_part_of_a_term_is_each_line_prorated_and_rounded_once() 
 
     assert asked == [CreditLine(0, amount=usd("60.00")), CreditLine(1, amount=usd("12.00"))]
     assert unused_part(paid(PLUS), APRIL.end) == []
+
+
+def test_CN1_a_line_credited_by_amount_is_credited_on_by_amount() -> None:
+    """After 0.50 of the 1.00 line, a quantity is refused (what is left is no whole number
+    of units); the 0.50 left goes by amount."""
+    invoice = paid(THIRDS)
+    first = credit(invoice, [CreditLine(0, amount=usd("0.50"))])
+
+    with pytest.raises(CreditExceedsPaid) as refused:
+        credit(invoice, [CreditLine(0, quantity=Decimal(1))], [first])
+    rest = credit(invoice, [CreditLine(0)], [first])
+
+    assert "by amount" in refused.value.problems[0].message
+    assert (rest.total, rest.lines[0].quantity) == (usd("0.50"), None)
