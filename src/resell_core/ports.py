@@ -59,7 +59,14 @@ import attrs
 
 from resell_core.agency import Agency, PortalUser
 from resell_core.audit import AuditEvent
-from resell_core.billing.gateway import ChargeRequest, ChargeResult, PayoutRequest, PayoutResult
+from resell_core.billing.gateway import (
+    ChargeRequest,
+    ChargeResult,
+    PayoutRequest,
+    PayoutResult,
+    RefundRequest,
+    RefundResult,
+)
 from resell_core.billing.invoices import Invoice
 from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice
@@ -743,7 +750,8 @@ class TokenStore(Protocol):
 
 
 class RecordRepository(Protocol):
-    """Versioned records with serialised content (transfers, payouts, brandings)."""
+    """Versioned records with serialised content (transfers, payouts, brandings, credit
+    notes)."""
 
     def add(self, record: Record) -> None:
         """Store a new record.
@@ -831,6 +839,9 @@ class UnitOfWork(Protocol):
 
     @property
     def brandings(self) -> RecordRepository: ...
+
+    @property
+    def credit_notes(self) -> RecordRepository: ...
 
     def commit(self) -> None:
         """Publish every write made since the start (or the previous commit) at once.
@@ -931,6 +942,26 @@ class PaymentGateway(Protocol):
 
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         """Return what became of the charge made under the key, or None when the gateway
+        never made one (reconciliation of ``unknown`` and ``pending`` results)."""
+        ...
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Give money back to the card, at most once per ``request.idempotency_key``.
+
+        Outcomes are results, not errors, as for :meth:`charge`: ``succeeded``,
+        ``pending`` (the card network has not confirmed it yet), ``failed`` (refused: the
+        money was not given back), ``not_attempted`` (the gateway was unreachable; the
+        same key may be tried again) and ``unknown`` (a timeout: the refund may have been
+        made; reconcile with :meth:`lookup_refund`, never refund under a new key). The
+        same key with the same request returns the first result without refunding again.
+
+        Raises:
+            IdempotencyConflict: The key was used for a different request.
+        """
+        ...
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Return what became of the refund made under the key, or None when the gateway
         never made one (reconciliation of ``unknown`` and ``pending`` results)."""
         ...
 

@@ -21,6 +21,7 @@ from resell_core.testing.races.money import (
     RaceFigures,
     SerialGateway,
     race_assignments_from_one_pool,
+    race_credit_notes_of_one_invoice,
     race_payment_against_billing,
 )
 
@@ -93,6 +94,19 @@ def test_M2_pay_invoice_racing_a_billing_run_charges_the_card_once_and_loses_not
 
     report(capsys, figures)
     assert figures.effects["card charges"] == "1", figures
+
+
+def test_CN1_credit_notes_of_one_invoice_at_once_never_credit_more_than_was_paid(
+    wiring: tuple[MoneyRaceWiring, bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Six credit notes of 15.00 of one invoice paid 40.00 at once: at most two pass, the
+    prepaid credit given is their total, and their numbers have no gap."""
+    shared, processes = wiring
+
+    figures = race_credit_notes_of_one_invoice(shared, contenders=6, processes=processes)
+
+    report(capsys, figures)
+    assert 1 <= int(figures.effects["credit notes"]) <= 2, figures
 
 
 def report(capsys: pytest.CaptureFixture[str], figures: RaceFigures) -> None:

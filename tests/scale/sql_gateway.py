@@ -30,7 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.gateway import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+)
 from resell_core.errors import IdempotencyConflict
 from resell_core.money import Money
 
@@ -144,6 +151,14 @@ class SqlGateway:
     def lookup(self, idempotency_key: str) -> ChargeResult | None:
         """Return what became of the charge under the key, or None if it was never made."""
         return self._known(idempotency_key)[0]
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refuse every refund: this gateway only charges."""
+        return RefundResult(RefundOutcome.FAILED, None, "this gateway makes no refunds")
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """No refund is ever made."""
+        return None
 
     def charged_keys(self) -> list[str]:
         """Return the keys of every charge that moved money."""

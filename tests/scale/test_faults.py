@@ -93,6 +93,14 @@ class Faults:
         """Ask the simulated gateway (never faulty)."""
         return self.gateway.lookup(idempotency_key)
 
+    def refund(self, request: rc.RefundRequest) -> rc.RefundResult:
+        """Refund through the inner gateway."""
+        return self.gateway.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> rc.RefundResult | None:
+        """Look a refund up through the inner gateway."""
+        return self.gateway.lookup_refund(idempotency_key)
+
     def commit(self, real: Callable[[SqlUnitOfWork], None], uow: SqlUnitOfWork) -> None:
         """Commit, unless this is the commit the fault strikes."""
         storing = (
@@ -233,6 +241,14 @@ class CommitFailsAfterCharge:
     def lookup(self, idempotency_key: str) -> rc.ChargeResult | None:
         """Ask the simulated gateway."""
         return self.gateway.lookup(idempotency_key)
+
+    def refund(self, request: rc.RefundRequest) -> rc.RefundResult:
+        """Refund through the inner gateway."""
+        return self.gateway.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> rc.RefundResult | None:
+        """Look a refund up through the inner gateway."""
+        return self.gateway.lookup_refund(idempotency_key)
 
     def commit(self, real: Callable[[SqlUnitOfWork], None], uow: SqlUnitOfWork) -> None:
         """Commit, unless a charge just succeeded and this is the first commit after it."""

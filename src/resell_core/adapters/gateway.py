@@ -14,6 +14,13 @@ card token             what happens
 anything else          declined (unknown card token)
 =====================  =====================================================================
 
+Refunds (:meth:`SimulatedGateway.refund`) give back a charge it made, under the refund's
+own key, and answer by the same tokens: ``tok_ok*`` and ``tok_decline_once`` succeed,
+``tok_pending`` is pending until :meth:`SimulatedGateway.settle_refund`, ``tok_timeout``
+answers ``unknown`` although the money was given back, ``tok_down`` is ``not_attempted``;
+a refund fails for any other token, for a charge that never succeeded, and for more than
+the charge's amount less what was refunded of it already.
+
 It honours idempotency keys like a real gateway: the same key with the same request
 answers the recorded result without charging again; the same key with another request
 raises :class:`~resell_core.errors.IdempotencyConflict`. :attr:`SimulatedGateway.charges`
@@ -38,8 +45,16 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.gateway import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+)
 from resell_core.errors import IdempotencyConflict, InvalidInput
+from resell_core.money import Money
 
 __all__ = ["SimulatedGateway"]
 
@@ -91,6 +106,9 @@ class SimulatedGateway:
         self.attempts: list[ChargeRequest] = []
         """Every request the gateway received (not those made while it was down)."""
         self._results = Replies[ChargeRequest, ChargeResult]()
+        self.refunds: list[RefundRequest] = []
+        """Every refund that gave money back, in order."""
+        self._refunds = Replies[RefundRequest, RefundResult]()
         self._declined_once: set[str] = set()
         self._references = 0
 
@@ -173,3 +191,95 @@ class SimulatedGateway:
         )
         self._results.record(idempotency_key, request, result)
         return result
+
+    # -- refunds ----------------------------------------------------------------------------
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Give back (part of) a charge at most once per idempotency key.
+
+        Raises:
+            IdempotencyConflict: The key was used for a different request.
+        """
+        return self._refunds.answer(request.idempotency_key, request, self._refund)
+
+    def _refunded(self, charge_key: str) -> Money | None:
+        """What was given back of the charge under ``charge_key`` (refunds made or pending)."""
+        given = [
+            request.amount
+            for request, result in self._refunds.by_key.values()
+            if request.charge_key == charge_key
+            and result.outcome in (RefundOutcome.SUCCEEDED, RefundOutcome.PENDING)
+        ]
+        return Money.total(given, given[0].currency) if given else None
+
+    def _refusal(self, request: RefundRequest) -> str | None:
+        """Why the refund cannot be made, or None."""
+        charged = self._results.by_key.get(request.charge_key)
+        if charged is None or charged[1].outcome is not ChargeOutcome.SUCCEEDED:
+            return f"no charge succeeded under {request.charge_key!r}"
+        amount = charged[1].amount or charged[0].amount
+        refunded = self._refunded(request.charge_key)
+        left = amount if refunded is None else amount - refunded
+        if request.amount.currency != amount.currency or request.amount > left:
+            return f"{request.amount} is more than the {left} left to refund of the charge"
+        token = request.card_token
+        if not (token.startswith("tok_ok") or token in _REFUNDABLE):
+            return f"the card {token!r} takes no refund"
+        return None
+
+    def _refund(self, request: RefundRequest) -> tuple[RefundResult, RefundResult | None]:
+        """The answer to a new refund, and the result to record (None: nothing happened)."""
+        token = request.card_token
+        if token == "tok_down":
+            unreachable = "the gateway is unreachable: try again later"
+            return RefundResult(RefundOutcome.NOT_ATTEMPTED, None, unreachable), None
+        refusal = self._refusal(request)
+        if refusal is not None:
+            failed = RefundResult(RefundOutcome.FAILED, None, refusal)
+            return failed, failed
+        if token == "tok_pending":
+            pending = RefundResult(RefundOutcome.PENDING, self._refund_reference(), "in progress")
+            return pending, pending
+        self.refunds.append(request)
+        made = RefundResult(RefundOutcome.SUCCEEDED, self._refund_reference())
+        if token == "tok_timeout":
+            late = "the gateway did not answer in time: look it up"
+            return RefundResult(RefundOutcome.UNKNOWN, None, late), made
+        return made, made
+
+    def _refund_reference(self) -> str:
+        self._references += 1
+        return f"re_{self._references:06d}"
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Return what became of the refund under the key, or None if it was never made."""
+        return self._refunds.lookup(idempotency_key)
+
+    def settle_refund(self, idempotency_key: str, outcome: RefundOutcome) -> RefundResult:
+        """Finish a pending refund (the card network confirmed or refused it).
+
+        Raises:
+            InvalidInput: No pending refund has this key, or ``outcome`` is not
+                ``succeeded`` or ``failed``.
+        """
+        known = self._refunds.by_key.get(idempotency_key)
+        if known is None or known[1].outcome is not RefundOutcome.PENDING:
+            raise InvalidInput.one(
+                "settlement",
+                "idempotency_key",
+                f"no pending refund has the key {idempotency_key!r}",
+            )
+        if outcome not in (RefundOutcome.SUCCEEDED, RefundOutcome.FAILED):
+            raise InvalidInput.one(
+                "settlement", "outcome", "a pending refund ends", ("succeeded", "failed")
+            )
+        request, pending = known
+        if outcome is RefundOutcome.SUCCEEDED:
+            self.refunds.append(request)
+        result = attrs.evolve(pending, outcome=outcome, message=f"refund {outcome}")
+        self._refunds.record(idempotency_key, request, result)
+        return result
+
+
+_REFUNDABLE = frozenset({"tok_decline_once", "tok_pending", "tok_timeout"})
+"""Card tokens other than ``tok_ok*`` that take refunds."""

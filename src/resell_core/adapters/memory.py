@@ -938,7 +938,7 @@ class MemoryStorage:
                 unique=(_Unique(lambda r: r.key, _record_key_taken),),
                 group=_agency_group,
             )
-            for name in ("transfers", "payouts", "brandings")
+            for name in ("transfers", "payouts", "brandings", "credit_notes")
         }
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -1017,6 +1017,7 @@ class MemoryUnitOfWork:
         self.transfers = _Records(records["transfers"])
         self.payouts = _Records(records["payouts"])
         self.brandings = _Records(records["brandings"])
+        self.credit_notes = _Records(records["credit_notes"])
         self.ledger = _Ledger(s._ledger)
         self.events = _Events(s._events, s._feed)
 

@@ -15,6 +15,9 @@ __all__ = [
     "PayoutOutcome",
     "PayoutRequest",
     "PayoutResult",
+    "RefundOutcome",
+    "RefundRequest",
+    "RefundResult",
 ]
 
 
@@ -84,5 +87,47 @@ class PayoutResult:
     """What the payout gateway answered."""
 
     outcome: PayoutOutcome
+    reference: str | None = None
+    message: str = ""
+
+
+class RefundOutcome(enum.StrEnum):
+    """A payment gateway's answer to a refund; the meanings of :class:`ChargeOutcome`.
+
+    ``failed`` is the refund's decline (the card or the charge cannot take it back);
+    ``not_attempted`` means the gateway was down (the same key may be tried again);
+    ``unknown`` (a timeout) must be reconciled by the key, never refunded anew.
+    """
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class RefundRequest:
+    """A refund to the card an invoice was charged on; the gateway dedupes by
+    ``idempotency_key`` (one per credit note, so that a note is never refunded twice).
+
+    ``charge_key`` is the key of the charge that is given back (the card payment of the
+    invoice), for a gateway that refunds a charge by its reference.
+    """
+
+    idempotency_key: str
+    agency_id: str
+    profile_id: str
+    card_token: str
+    amount: Money
+    charge_key: str
+    description: str
+
+
+@attrs.frozen
+class RefundResult:
+    """What the gateway answered to a refund (or to a look-up by key)."""
+
+    outcome: RefundOutcome
     reference: str | None = None
     message: str = ""

@@ -26,6 +26,7 @@ from resell_core._construct import unchecked
 from resell_core.audit import AuditEvent
 from resell_core.billing.bounds import CreditBounds
 from resell_core.billing.commissions import CommissionProgram
+from resell_core.billing.credit_notes import CreditDestination
 from resell_core.billing.notices import Notice
 from resell_core.billing.payment import DunningPolicy
 from resell_core.billing.run import BillingRunPolicy
@@ -109,6 +110,20 @@ def _key_wait(_instance: object, _attribute: object, value: timedelta) -> None:
         )
 
 
+def _destination(value: CreditDestination | str | None) -> CreditDestination | None:
+    if value is None:
+        return None
+    try:
+        return CreditDestination(value)
+    except ValueError as error:
+        raise InvalidInput.one(
+            "policies",
+            "refund_unused_on_cancel",
+            f"{value!r} is not where a refund goes (None: nothing given back)",
+            tuple(CreditDestination),
+        ) from error
+
+
 @attrs.frozen
 class Policies:
     """Every configurable decision of docs/rules.md (part 2) the service applies.
@@ -128,6 +143,11 @@ class Policies:
         idempotency_wait: How long a call that lost a race for its key waits for the
             winner's result to be stored before it gives up with its own error (I1).
         transfer_valid_days: How long a transfer-in request waits for its owner (T1).
+        refund_unused_on_cancel: Where the unused part of a cancelled account's paid term
+            goes (CN2): ``prepaid`` credit or the ``card``, by a credit note of the
+            term's invoice, the account then ending on the day it is cancelled; None (the
+            default) keeps the rule that a cancelled account works until its
+            paid-through date, nothing given back.
     """
 
     lifecycle: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
@@ -143,6 +163,9 @@ class Policies:
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
     idempotency_wait: timedelta = attrs.field(default=_KEY_WAIT, validator=_key_wait)
     transfer_valid_days: int = 14
+    refund_unused_on_cancel: CreditDestination | None = attrs.field(
+        default=None, converter=_destination
+    )
 
     @classmethod
     def embedded(cls) -> Policies:

@@ -78,6 +78,7 @@ from resell_core.service import (
 )
 from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
+from resell_core.service import credit_notes as credit_note_service
 from resell_core.service import credits as credit_service
 from resell_core.service import feed as feed_service
 from resell_core.service.context import SYSTEM, Context, Policies
@@ -589,7 +590,17 @@ class PartnerPortal:
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> Account:
-        """Cancel the account (R7); it works until its paid-through date."""
+        """Cancel the account (R7); it works until its paid-through date, unless the
+        policies refund the unused part of its term (CN2): it then ends today."""
+        if self._ctx.policies.refund_unused_on_cancel is not None:
+            return credit_note_service.cancel_with_refund(
+                self._ctx,
+                agency_id,
+                account_id,
+                reason,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
         return self._move(agency_id, account_id, Cancel(reason), actor, idempotency_key)
 
     def disable_account(
@@ -861,6 +872,12 @@ class PartnerPortal:
     feed = _forward(feed_service.feed)
     acknowledged = _forward(feed_service.acknowledged)
     acknowledge = _forward(feed_service.acknowledge)
+    # -- credit notes and refunds (CN1, CN2) -------------------------------------------------
+    credit_invoice = _forward(credit_note_service.credit_invoice)
+    credit_note = _forward(credit_note_service.credit_note)
+    credit_notes = _forward(credit_note_service.credit_notes)
+    reconcile_refund = _forward(credit_note_service.reconcile_refund)
+    billing_history = _forward(credit_note_service.billing_history)
 
 
 def _scoped(
@@ -966,3 +983,8 @@ class AgencyPortal:
     feed = _scoped(PartnerPortal.feed)
     acknowledged = _scoped(PartnerPortal.acknowledged)
     acknowledge = _scoped(PartnerPortal.acknowledge)
+    credit_invoice = _scoped(PartnerPortal.credit_invoice)
+    credit_note = _scoped(PartnerPortal.credit_note)
+    credit_notes = _scoped(PartnerPortal.credit_notes)
+    reconcile_refund = _scoped(PartnerPortal.reconcile_refund)
+    billing_history = _scoped(PartnerPortal.billing_history)

@@ -129,7 +129,7 @@ def stored_state(portal: PartnerPortal, *agency_ids: str) -> list[tuple[Any, ...
     """Return everything the storage holds for the agencies, comparable by value.
 
     The agency, its accounts, billing profiles, invoices, audit events, transfers and
-    credit movements, in that order, one tuple per agency.
+    credit movements and credit notes, in that order, one tuple per agency.
     """
     state = []
     with portal.storage.unit_of_work() as uow:
@@ -143,6 +143,7 @@ def stored_state(portal: PartnerPortal, *agency_ids: str) -> list[tuple[Any, ...
                     uow.events.list(agency_id),
                     uow.transfers.list(agency_id),
                     uow.ledger.movements(agency_id),
+                    uow.credit_notes.list(agency_id),
                 )
             )
     return state

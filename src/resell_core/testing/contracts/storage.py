@@ -967,6 +967,32 @@ class EventsViewsTokensRecordsContract:
                 uow.payouts.get(GLOBEX, "payout-1")
             assert uow.transfers.list(ACME) == []
 
+    def test_credit_notes_are_records_of_their_own_with_unique_numbers(
+        self, storage: Storage
+    ) -> None:
+        """Credit notes are a kind of record apart: a number's key is taken once, at once
+        or by a unit of work that committed first, and other kinds never list them."""
+        note = Record("credit-note-1", ACME, "invoice-1", "credited", "{}", key=f"{ACME}/CN-1")
+        with storage.unit_of_work() as uow:
+            uow.credit_notes.add(note)
+            with pytest.raises(AlreadyExists):
+                uow.credit_notes.add(attrs.evolve(note, id="credit-note-2"))
+            uow.commit()
+        first, second = storage.unit_of_work(), storage.unit_of_work()
+        with first, second:
+            first.credit_notes.add(attrs.evolve(note, id="credit-note-3", key=f"{ACME}/CN-2"))
+            second.credit_notes.add(attrs.evolve(note, id="credit-note-4", key=f"{ACME}/CN-2"))
+            first.commit()
+            with pytest.raises(AlreadyExists):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            listed = uow.credit_notes.list(ACME, subject="invoice-1")
+            assert [r.id for r in listed] == ["credit-note-1", "credit-note-3"]
+            assert uow.credit_notes.by_key(f"{ACME}/CN-1") == note
+            assert uow.payouts.list(ACME) == uow.transfers.list(ACME) == []
+            with pytest.raises(NotFound):
+                uow.credit_notes.get(GLOBEX, "credit-note-1")
+
 
 class StorageContract(
     UnitOfWorkContract,

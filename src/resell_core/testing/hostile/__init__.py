@@ -293,10 +293,10 @@ def snapshot(portal: PartnerPortal) -> PortalState:
 
     Storage: every agency, its portal users, accounts, billing profiles, invoices, credit
     movements, balances of every wallet it has, audit entries, transfers, payouts and
-    brandings, its users' saved views, and the access records reachable by key (each
+    brandings, credit notes, its users' saved views, and the access records reachable by key (each
     account's credentials and login state, each invoice's credits order). Reset tokens
     and used SSO nonces are keyed by secrets and cannot be listed; idempotency records
-    neither. Adapters: the charges and attempts of a simulated gateway, the payouts of
+    neither. Adapters: the charges, attempts and refunds of a simulated gateway, the payouts of
     a simulated payout gateway, the notices of a recording notifier, the requests of a
     simulated provisioner (other adapters contribute nothing).
     """
@@ -337,7 +337,12 @@ def snapshot(portal: PartnerPortal) -> PortalState:
             parts["records"].append(
                 tuple(
                     _plain_all(repository.list(agency.id))
-                    for repository in (uow.transfers, uow.payouts, uow.brandings)
+                    for repository in (
+                        uow.transfers,
+                        uow.payouts,
+                        uow.brandings,
+                        uow.credit_notes,
+                    )
                 )
             )
             parts["views"].append(
@@ -351,7 +356,7 @@ def snapshot(portal: PartnerPortal) -> PortalState:
                     tuple(_plain(uow.tokens.get(CREDITS_ORDER, i.id)) for i in invoices),
                 )
             )
-    parts["charges"] = [_adapter_part(portal.gateway, "charges", "attempts")]
+    parts["charges"] = [_adapter_part(portal.gateway, "charges", "attempts", "refunds")]
     parts["payouts"] = [_adapter_part(portal.payouts, "payouts")]
     parts["notices"] = [_adapter_part(portal.notifier, "sent")]
     parts["provisioning"] = [_adapter_part(portal.provisioner, "started", "in_progress")]

@@ -43,6 +43,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, given, settings
 
 from resell_core.adapters.notifier import RecordingNotifier
+from resell_core.billing.credit_notes import CreditLine
 from resell_core.billing.notices import NoticeKind
 from resell_core.errors import ResellError
 from resell_core.lifecycle.account_query import AccountQuery
@@ -105,6 +106,7 @@ class World:
     request_id: str
     ticket: str
     reset_token: str
+    credit_note_id: str = ""
 
 
 PLUS = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
@@ -161,6 +163,12 @@ def build_world(storage: Storage) -> World:
     portal.edit_account(acme.id, downgrading.account.id, plan=STARTER)
     purchase = portal.buy_credits(acme.id, "prepaid", "50.00", card.id)
     portal.buy_credits(acme.id, "sms", 100, card.id)
+    note = portal.credit_invoice(
+        acme.id,
+        purchase.invoice.id,
+        (CreditLine(0, amount=Money("10.00", "USD")),),
+        reason="ordered twice",
+    )
     request = portal.request_transfer(acme.id, "old-print-shop", "owner@old-print-shop.test")
     ticket = portal.login_as(acme.id, bakery.account.id)
     portal.agency_reset_password(acme.id, trial.account.id)
@@ -188,6 +196,7 @@ def build_world(storage: Storage) -> World:
         request_id=request.id,
         ticket=ticket,
         reset_token=token,
+        credit_note_id=note.id,
     )
 
 
@@ -567,6 +576,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
         lambda w: {_A: w.agency_id, "kind": "prepaid", "account_id": w.account_id},
         account_id=_any_text,
     ),
+    _w(
+        "credit_invoice",
+        lambda w: {
+            _A: w.agency_id,
+            "invoice_id": w.invoice_id,
+            "reason": "the client left",
+            "to": "card",
+        },
+        {"reason": _free_text},
+    ),
+    _r("credit_note", lambda w: {_A: w.agency_id, "credit_note_id": w.credit_note_id}),
+    _r("credit_notes", lambda w: {_A: w.agency_id, "invoice_id": w.invoice_id}),
+    _w("reconcile_refund", lambda w: {_A: w.agency_id, "credit_note_id": w.credit_note_id}),
+    _r("billing_history", lambda w: {_A: w.agency_id, "account_id": w.account_id}),
     _w(
         "refer_account",
         lambda w: {"referral_code": w.referral_code, "new": _new("lake-cafe", PLUS, None)},

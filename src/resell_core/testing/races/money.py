@@ -44,7 +44,15 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.payout import SimulatedPayoutGateway
 from resell_core.adapters.provisioner import SimulatedProvisioner
 from resell_core.adapters.secrets import SeededSecrets
-from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.credit_notes import CreditLine
+from resell_core.billing.gateway import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+)
 from resell_core.billing.invoices import InvoiceStatus
 from resell_core.billing.ledger import (
     OUTSIDE,
@@ -77,6 +85,7 @@ __all__ = [
     "RaceFigures",
     "SerialGateway",
     "race_assignments_from_one_pool",
+    "race_credit_notes_of_one_invoice",
     "race_payment_against_billing",
 ]
 
@@ -302,6 +311,61 @@ def race_payment_against_billing(
     return figures
 
 
+# -- credit notes of one invoice (CN1) -----------------------------------------------------
+
+_CREDITED = Decimal("15.00")
+"""What each contender of the credit-note race credits of the 40.00 paid."""
+
+
+def _credit(index: int, wiring: MoneyRaceWiring) -> str:
+    note = race_portal(wiring).credit_invoice(
+        ACME,
+        _INVOICE,
+        (CreditLine(0, amount=Money(_CREDITED, "USD")),),
+        reason=f"goodwill {index}",
+        to="prepaid",
+    )
+    return note.label
+
+
+def race_credit_notes_of_one_invoice(
+    wiring: MoneyRaceWiring, *, contenders: int = 6, processes: bool = False
+) -> RaceFigures:
+    """Race ``contenders`` credit notes of 15.00 each of one invoice paid 40.00 (CN1).
+
+    Raises:
+        AssertionError: The notes together credit more than was paid, a loser's answer
+            was not coded, the prepaid credit given is not the notes' total, or the
+            credit notes' numbers have a gap or a repeat.
+    """
+    storage = wiring.storage()
+    _seed(storage, 1, None)
+    with storage.unit_of_work() as uow:
+        agency = uow.agencies.get(ACME)
+        uow.agencies.update(attrs.evolve(agency, next_invoice_number=2))
+        paid = an_invoice(_INVOICE, account_id="account-race-00", period_key=None)
+        uow.invoices.add(
+            attrs.evolve(paid, status=InvoiceStatus.PAID, paid_card=Money("40.00", "USD"))
+        )
+        uow.commit()
+    outcomes = _run(contenders, _credit, wiring, processes)
+    counted = dict(tally(outcomes))
+    with storage.unit_of_work() as uow:
+        notes = uow.credit_notes.list(ACME, subject=_INVOICE)
+        credited = uow.ledger.balance(ACME, account_wallet("account-race-00"), CreditKind.PREPAID)
+    numbers = sorted(int(n.key.rsplit("-", 1)[1]) for n in notes if n.key)
+    figures = RaceFigures(
+        "credit notes of one invoice",
+        counted,
+        {"credit notes": str(len(notes)), "credited": str(credited), "paid": "40.00"},
+    )
+    assert all(o.ok or o.error in _CODED | {"credit_exceeds_paid"} for o in outcomes), figures
+    assert counted.get("ok", 0) == len(notes) >= 1, figures
+    assert credited == _CREDITED * len(notes) <= Decimal("40.00"), figures
+    assert numbers == list(range(1, len(notes) + 1)), figures
+    return figures
+
+
 class FileGateway:
     """A payment gateway whose charges are rows of a SQLite file every process opens.
 
@@ -383,6 +447,14 @@ class FileGateway:
             return ChargeResult(outcome, None, "card declined")
         return ChargeResult(outcome, f"ch_{idempotency_key}", "", Money(row[1], row[2]))
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refuse every refund: this gateway only charges."""
+        return RefundResult(RefundOutcome.FAILED, None, "this gateway makes no refunds")
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """No refund is ever made."""
+        return None
+
 
 class SerialGateway:
     """A gateway that answers one call at a time (a fake's calls made atomic per key, as a
@@ -409,6 +481,16 @@ class SerialGateway:
         """Look up through the inner gateway, one call at a time."""
         with self._lock:
             return self._inner.lookup(idempotency_key)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund through the inner gateway, one call at a time."""
+        with self._lock:
+            return self._inner.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Look a refund up through the inner gateway, one call at a time."""
+        with self._lock:
+            return self._inner.lookup_refund(idempotency_key)
 
 
 class HeldGateway:
@@ -463,3 +545,11 @@ class HeldGateway:
         if held is not None and held.idempotency_key == idempotency_key:
             return None
         return self._inner.lookup(idempotency_key)
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund through the inner gateway."""
+        return self._inner.refund(request)
+
+    def lookup_refund(self, idempotency_key: str) -> RefundResult | None:
+        """Look a refund up through the inner gateway."""
+        return self._inner.lookup_refund(idempotency_key)

@@ -1,0 +1,230 @@
+"""Credit notes as pure functions: lines mirrored at billed prices, rounded once, never
+more than billed or paid; refund answers; the unused part of a term (CN1, CN2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from resell_core.billing.credit_notes import (
+    CreditDestination,
+    CreditExceedsPaid,
+    CreditLine,
+    CreditNote,
+    CreditNoteStatus,
+    apply_refund_result,
+    build_credit_note,
+    unused_part,
+)
+from resell_core.billing.gateway import RefundOutcome, RefundResult
+from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind
+from resell_core.errors import InvalidInput
+from resell_core.money import Money
+from resell_core.periods import Period
+
+APRIL = Period(date(2024, 4, 11), date(2024, 5, 11))
+ON = date(2024, 4, 26)
+
+
+def usd(amount: str) -> Money:
+    """Dollars."""
+    return Money(amount, "USD")
+
+
+def line(kind: LineKind, quantity: str, unit: str, amount: str) -> InvoiceLine:
+    """An invoice line of the April term."""
+    return InvoiceLine(kind, f"{kind} line", Decimal(quantity), usd(unit), usd(amount), APRIL)
+
+
+def paid(*lines: InvoiceLine, card: str | None = None) -> Invoice:
+    """North-bakery's invoice 7 of these lines, paid in full by card (or ``card``)."""
+    invoice = Invoice(
+        "invoice-7", "agency-acme", 7, "account-north", "profile-visa", APRIL.start, "USD", lines
+    )
+    return attrs.evolve(
+        invoice, status=InvoiceStatus.PAID, paid_card=usd(card) if card else invoice.total
+    )
+
+
+def credit(
+    invoice: Invoice,
+    asked: list[CreditLine] | None = None,
+    earlier: list[CreditNote] | None = None,
+    to: CreditDestination = CreditDestination.PREPAID,
+) -> CreditNote:
+    """The next credit note of the invoice."""
+    earlier = earlier or []
+    return build_credit_note(
+        invoice,
+        earlier,
+        asked,
+        credit_note_id=f"credit-note-{len(earlier) + 1}",
+        number=len(earlier) + 1,
+        issued_on=ON,
+        reason="goodwill",
+        destination=to,
+        card_token="tok_ok",
+    )
+
+
+PLUS = line(LineKind.RECURRING, "1", "120.00", "120.00")
+DISCOUNT = line(LineKind.DISCOUNT, "1", "-24.00", "-24.00")
+THIRDS = line(LineKind.ADDON, "3", "0.333", "1.00")
+
+
+@pytest.mark.parametrize("kind", list(LineKind))
+def test_CN1_a_line_of_any_kind_is_credited_as_it_stands(kind: LineKind) -> None:
+    """Whatever its kind, the note carries the invoice line itself, as billed."""
+    billed = line(kind, "2", "15.00", "30.00")
+
+    note = credit(paid(billed))
+
+    assert [(n.billed, n.quantity, n.amount) for n in note.lines] == [
+        (billed, Decimal(2), usd("30.00"))
+    ]
+
+
+def test_CN1_a_quantity_is_credited_at_the_billed_unit_price_rounded_once() -> None:
+    """1 of 3 units at 0.333 is 0.33; the last unit takes the 0.34 left, so 1.00 in all."""
+    invoice = paid(THIRDS)
+    one = [CreditLine(0, quantity=Decimal(1))]
+
+    notes: list[CreditNote] = []
+    for _ in range(3):
+        notes.append(credit(invoice, one, notes))
+
+    assert [n.total for n in notes] == [usd("0.33"), usd("0.33"), usd("0.34")]
+    with pytest.raises(CreditExceedsPaid):
+        credit(invoice, one, notes)
+
+
+def test_CN1_a_credited_discount_line_is_reinstated_with_its_sign() -> None:
+    """Crediting the whole of 120.00 less a 24.00 discount gives back 96.00, the discount
+    line carried negative."""
+    note = credit(paid(PLUS, DISCOUNT))
+
+    assert [n.amount for n in note.lines] == [usd("120.00"), usd("-24.00")]
+    assert note.total == usd("96.00")
+
+
+def test_CN1_a_note_of_a_discount_alone_gives_nothing_back_and_is_refused() -> None:
+    """Reinstating the discount alone would make the note negative."""
+    with pytest.raises(CreditExceedsPaid):
+        credit(paid(PLUS, DISCOUNT), [CreditLine(1)])
+
+
+def test_CN1_the_notes_of_a_partly_paid_invoice_never_exceed_what_was_paid() -> None:
+    """Of a 120.00 invoice paid 50.00, 50.00 can be credited, not a cent more."""
+    invoice = paid(PLUS, card="50.00")
+    first = credit(invoice, [CreditLine(0, amount=usd("50.00"))])
+
+    with pytest.raises(CreditExceedsPaid):
+        credit(invoice, [CreditLine(0, amount=usd("0.01"))], [first])
+    with pytest.raises(CreditExceedsPaid):
+        credit(invoice)
+
+
+def test_CN1_bad_line_requests_are_each_reported() -> None:
+    """A line out of range, a line named twice and a quantity with an amount are refused
+    together, each under its own field."""
+    asked = [
+        CreditLine(5),
+        CreditLine(0, quantity=Decimal(1), amount=usd("1.00")),
+        CreditLine(1),
+        CreditLine(1),
+    ]
+
+    with pytest.raises(CreditExceedsPaid) as refused:
+        credit(paid(PLUS, DISCOUNT), asked)
+
+    assert [p.field for p in refused.value.problems] == ["lines[5]", "lines[0]", "lines[1]"]
+
+
+def test_CN1_an_unpaid_invoice_or_a_blank_reason_is_refused() -> None:
+    """Nothing paid, nothing to credit; a credit note says why."""
+    unpaid = attrs.evolve(paid(PLUS), status=InvoiceStatus.OPEN, paid_card=usd("0"))
+
+    with pytest.raises(InvalidInput):
+        credit(unpaid)
+    with pytest.raises(InvalidInput):
+        build_credit_note(
+            paid(PLUS),
+            [],
+            None,
+            credit_note_id="cn-1",
+            number=1,
+            issued_on=ON,
+            reason="  ",
+            destination=CreditDestination.PREPAID,
+        )
+
+
+def test_CN2_a_refund_to_the_card_is_never_more_than_the_card_paid() -> None:
+    """Of 120.00 paid 70.00 from prepaid credit and 50.00 by card, the card gets 50.00 back
+    at most; the rest can go to prepaid credit."""
+    invoice = attrs.evolve(paid(PLUS), paid_pool=usd("70.00"), paid_card=usd("50.00"))
+
+    with pytest.raises(CreditExceedsPaid):
+        credit(invoice, to=CreditDestination.CARD)
+    refund = credit(invoice, [CreditLine(0, amount=usd("50.00"))], to=CreditDestination.CARD)
+    rest = credit(invoice, None, [refund])
+
+    assert (refund.status, refund.total) == (CreditNoteStatus.REFUNDING, usd("50.00"))
+    assert refund.refund is not None
+    assert refund.refund.idempotency_key == refund.refund_key == "refund:credit-note-1"
+    assert rest.total == usd("70.00")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (RefundOutcome.SUCCEEDED, CreditNoteStatus.REFUNDED),
+        (RefundOutcome.PENDING, CreditNoteStatus.REFUNDING),
+        (RefundOutcome.UNKNOWN, CreditNoteStatus.REFUNDING),
+        (RefundOutcome.NOT_ATTEMPTED, CreditNoteStatus.REFUNDING),
+        (RefundOutcome.FAILED, CreditNoteStatus.CREDITED),
+    ],
+)
+def test_CN2_each_refund_answer_moves_the_note_on(
+    outcome: RefundOutcome, status: CreditNoteStatus
+) -> None:
+    """Succeeded: refunded; pending, unknown, down: still refunding; failed: the money is
+    credited to the account's prepaid credit instead."""
+    note = credit(paid(PLUS), to=CreditDestination.CARD)
+
+    answered, movement = apply_refund_result(note, RefundResult(outcome), on=ON)
+
+    assert answered.status is status
+    if outcome is RefundOutcome.FAILED:
+        assert movement is not None
+        assert (movement.destination, movement.quantity) == ("account:account-north", Decimal(120))
+    else:
+        assert movement is None
+
+
+def test_CN2_the_unused_part_of_a_term_is_each_line_prorated_and_rounded_once() -> None:
+    """15 of the term's 30 days left: 60.00 of 120.00 and 12.00 of the 24.00 discount; a
+    purchase of no period is not part of the term."""
+    purchase = InvoiceLine(LineKind.CREDITS_PURCHASE, "SMS", Decimal(1), usd("20"), usd("20.00"))
+
+    asked = unused_part(paid(PLUS, DISCOUNT, purchase), ON)
+
+    assert asked == [CreditLine(0, amount=usd("60.00")), CreditLine(1, amount=usd("12.00"))]
+    assert unused_part(paid(PLUS), APRIL.end) == []
+
+
+def test_CN1_a_line_credited_by_amount_is_credited_on_by_amount() -> None:
+    """After 0.50 of the 1.00 line, a quantity is refused (what is left is no whole number
+    of units); the 0.50 left goes by amount."""
+    invoice = paid(THIRDS)
+    first = credit(invoice, [CreditLine(0, amount=usd("0.50"))])
+
+    with pytest.raises(CreditExceedsPaid) as refused:
+        credit(invoice, [CreditLine(0, quantity=Decimal(1))], [first])
+    rest = credit(invoice, [CreditLine(0)], [first])
+
+    assert "by amount" in refused.value.problems[0].message
+    assert (rest.total, rest.lines[0].quantity) == (usd("0.50"), None)
