@@ -22,6 +22,8 @@ from resell_core.billing.credits import (
     assign_credits,
     credits_bought,
     credits_purchase_invoice,
+    unit_kinds,
+    usage_movement,
     use_sms,
 )
 from resell_core.billing.due import DuePeriod, due_for_all, due_periods, is_billable, period_key
@@ -166,6 +168,8 @@ __all__ = [
     "settle_negative",
     "settlement_notices",
     "start_payment",
+    "unit_kinds",
     "update_profile",
+    "usage_movement",
     "use_sms",
 ]

@@ -127,6 +127,8 @@ class Policies:
         idempotency_wait: How long a call that lost a race for its key waits for the
             winner's result to be stored before it gives up with its own error (I1).
         transfer_valid_days: How long a transfer-in request waits for its owner (T1).
+        transfer_start_days: How many days after its move a moved-in account's first term
+            may start at the latest (T3).
     """
 
     lifecycle: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
@@ -142,6 +144,7 @@ class Policies:
     idempotency_ttl: timedelta = attrs.field(default=_MIN_KEY_LIFE, validator=_key_life)
     idempotency_wait: timedelta = attrs.field(default=_KEY_WAIT, validator=_key_wait)
     transfer_valid_days: int = 14
+    transfer_start_days: int = 366
 
     @classmethod
     def embedded(cls) -> Policies:

@@ -712,13 +712,27 @@ class PartnerPortal:
         self,
         agency_id: str,
         request_id: str,
+        account: NewAccount | None = None,
+        starts_on: date | None = None,
         *,
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> TransferRequest:
-        """The owner confirmed: the account moves in and the agency is told (T1)."""
+        """The owner confirmed: the account moves in and the agency is told (T1).
+
+        With ``account`` (its details, plan and billing profile, as the agency chose them)
+        it opens in the portal, active; a paid plan's first term starts on ``starts_on``
+        (today when None) and its first invoice carries the catalog's migration discount
+        (T3, A10).
+        """
         return transfers.confirm_transfer(
-            self._ctx, agency_id, request_id, actor=actor, idempotency_key=idempotency_key
+            self._ctx,
+            agency_id,
+            request_id,
+            account,
+            starts_on,
+            actor=actor,
+            idempotency_key=idempotency_key,
         )
 
     def reject_transfer(
@@ -818,6 +832,7 @@ class PartnerPortal:
     assign_credits = _forward(credit_service.assign_credits)
     balances = _forward(credit_service.balances)
     credit_history = _forward(credit_service.credit_history)
+    record_usage = _forward(credit_service.record_usage)
     refer_account = _forward(commission_service.refer_account)
     commission_statement = _forward(commission_service.commission_statement)
     pay_commissions = _forward(commission_service.pay_commissions)
@@ -921,4 +936,5 @@ class AgencyPortal:
     assign_credits = _scoped(PartnerPortal.assign_credits)
     balances = _scoped(PartnerPortal.balances)
     credit_history = _scoped(PartnerPortal.credit_history)
+    record_usage = _scoped(PartnerPortal.record_usage)
     commission_statement = _scoped(PartnerPortal.commission_statement)
