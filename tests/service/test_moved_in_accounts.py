@@ -312,3 +312,18 @@ def test_T2_removal_ends_billing_at_the_end_of_the_paid_term_and_keeps_the_histo
         "removal_requested",
         "account_cancelled",
     ]
+
+
+def test_T3_A10_accounts_alike_billed_in_one_page_keep_their_own_discount(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, add_active: AddActive
+) -> None:
+    """A moved-in account and a new one on the same plan, billed on the same day by one
+    run: only the moved-in account's invoice carries the migration discount."""
+    bakery = add_active("north-bakery")
+    moved = _moved_in(portal, acme.id, PLUS, card.id, starts_on=None)
+
+    portal.run_billing()
+
+    details = portal.quote(acme.id, PLUS, portal.catalog.migration_discount)
+    assert _totals(portal, acme.id, moved.id) == [details.due_today]
+    assert _totals(portal, acme.id, bakery.id) == [details.recurring]
