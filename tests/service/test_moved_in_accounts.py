@@ -327,3 +327,17 @@ def test_T3_A10_accounts_alike_billed_in_one_page_keep_their_own_discount(
     details = portal.quote(acme.id, PLUS, portal.catalog.migration_discount)
     assert _totals(portal, acme.id, moved.id) == [details.due_today]
     assert _totals(portal, acme.id, bakery.id) == [details.recurring]
+
+
+def test_T2_an_account_still_being_prepared_cannot_be_asked_out(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, state: State
+) -> None:
+    """Before provisioning reports it ready, a removal is refused: once ready, it would
+    start a paid term the removal could not stop."""
+    created = portal.add_account(acme.id, bakery_form("north-bakery", PLUS, card.id))
+    before = state(acme.id)
+
+    with pytest.raises(rc.InvalidTransition):
+        portal.request_removal(acme.id, created.account.id, "owner@north-bakery.test")
+
+    assert state(acme.id) == before

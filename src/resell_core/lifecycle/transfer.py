@@ -297,7 +297,8 @@ def request_removal(
 
     Raises:
         NotFound: When the account belongs to another agency.
-        InvalidTransition: While the agency's branding is still on the account.
+        InvalidTransition: While the agency's branding is still on the account, or while
+            the account is still being prepared.
         InvalidInput: When the client email is not an address.
     """
     if account.agency_id != agency_id:
@@ -305,6 +306,11 @@ def request_removal(
     if account.branding is not None:
         raise InvalidTransition(
             "branded", "request_removal", "remove the agency's branding from the account first"
+        )
+    if account.status is AccountStatus.CREATING:
+        # Once ready it would start a paid term the removal could no longer stop.
+        raise InvalidTransition(
+            "creating", "request_removal", "wait until the account is ready, then ask again"
         )
     if problem := email_problem(client_email):
         raise InvalidInput.one("removal request", "client_email", problem)
@@ -314,8 +320,8 @@ def request_removal(
 def removal_cancellation(account: Account, client_email: str) -> Cancel | None:
     """Return how the agency's billing of an account asked out ends (T2): a cancellation,
     so that it is billed through its paid term and no further (R7), its invoices and
-    credit history kept; None when nothing is billed any more (cancelled, expired,
-    archived, or still being prepared and never charged)."""
+    credit history kept; None when nothing is billed any more (cancelled, expired or
+    archived)."""
     if account.status not in {AccountStatus.ACTIVE, AccountStatus.DISABLED}:
         return None
     return Cancel(f"removed from the portal, handed to {client_email}")

@@ -293,7 +293,8 @@ def request_removal(
 
     Raises:
         NotFound: No such account in this agency.
-        InvalidTransition: The agency's branding is still on the account: remove it first.
+        InvalidTransition: The agency's branding is still on the account (remove it first),
+            or the account is still being prepared.
         InvalidInput: The client email is not an address.
     """
 
