@@ -341,3 +341,18 @@ def test_T2_an_account_still_being_prepared_cannot_be_asked_out(
         portal.request_removal(acme.id, created.account.id, "owner@north-bakery.test")
 
     assert state(acme.id) == before
+
+
+def test_T3_a_name_the_portal_has_already_is_refused(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile, add_active: AddActive
+) -> None:
+    """A hosted account named as one the portal resells already cannot move in twice."""
+    add_active("north-bakery")
+    request = portal.request_transfer(acme.id, "north-bakery", "owner@north-bakery.test")
+
+    with pytest.raises(rc.DuplicateName):
+        portal.confirm_transfer(
+            acme.id, request.id, bakery_form("north-bakery", PLUS, card.id), START
+        )
+
+    assert portal.transfer_request(acme.id, request.id).status is rc.TransferStatus.PENDING
