@@ -167,7 +167,7 @@ from resell_core.ports import (
 from resell_core.service.billing import BillingFailure, BillingProgress, BillingReport
 from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import Policies
-from resell_core.service.credits import CreditBalance, CreditPurchase
+from resell_core.service.credits import CreditBalance, CreditPurchase, UsageRecorded
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -311,6 +311,7 @@ __all__ = [
     "TransferRequest",
     "TransferStatus",
     "TransferUpdated",
+    "UsageRecorded",
     "UuidIds",
     "Version",
     "catalog_problems",

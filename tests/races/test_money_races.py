@@ -22,7 +22,9 @@ from resell_core.testing.races.money import (
     SerialGateway,
     race_assignments_from_one_pool,
     race_credit_notes_of_one_invoice,
+    race_one_usage_id,
     race_payment_against_billing,
+    race_usages_of_one_balance,
 )
 
 _OPENED: dict[tuple[str, str], SqlStorage] = {}
@@ -113,3 +115,29 @@ def report(capsys: pytest.CaptureFixture[str], figures: RaceFigures) -> None:
     """Print the race's tallies past pytest's capture, for the run's log."""
     with capsys.disabled():
         sys.stdout.write(f"\n  race {figures}\n")
+
+
+def test_C7_usage_reports_racing_for_one_balance_never_overdraw_it(
+    wiring: tuple[MoneyRaceWiring, bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Eight reports of 10 SMS used, under ids of their own, on an account holding 10:
+    exactly one is used, the others answer insufficient_credit, the balance ends at 0."""
+    shared, processes = wiring
+
+    figures = race_usages_of_one_balance(shared, contenders=8, processes=processes)
+
+    report(capsys, figures)
+    assert figures.outcomes["ok"] == 1, figures
+
+
+def test_C7_one_usage_report_sent_at_once_by_many_callers_is_used_once(
+    wiring: tuple[MoneyRaceWiring, bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Eight callers send the same report of 3 SMS used: all answer the same use, and
+    the account holds 7."""
+    shared, processes = wiring
+
+    figures = race_one_usage_id(shared, contenders=8, processes=processes)
+
+    report(capsys, figures)
+    assert figures.effects["left"] == "7", figures

@@ -139,6 +139,13 @@ class AccountAdd:
         default=None,
         metadata=_doc("The billing profile id paying a paid plan (default: the only one)", **_TEXT),
     )
+    migration: bool = attrs.field(
+        default=False,
+        metadata=_doc(
+            "True for an account moved in from elsewhere: its first cycles carry the "
+            "catalog's migration discount (refused when the catalog sets none)"
+        ),
+    )
 
 
 @attrs.frozen(kw_only=True)

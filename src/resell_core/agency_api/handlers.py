@@ -246,6 +246,12 @@ class AgencyApi:
             notification = self._portal.agency(agency_id).email
         if req.email is not None and (problem := email_problem(req.email)):
             problems.append(FieldProblem("email", problem))
+        # ``migration: true`` carries the catalog's own terms (A10), where it sets some.
+        migration = req.migration and bool(catalog.migration_discount.rate)
+        if req.migration and not migration:
+            problems.append(
+                FieldProblem("migration", "the catalog sets no migration discount: leave it out")
+            )
         profile = req.billing_profile
         if profile is None and plan is not None and plan.is_paid:
             profiles = self._portal.billing_profiles(agency_id)
@@ -263,6 +269,7 @@ class AgencyApi:
             custom_domain=req.cname,
             billing_profile_id=profile,
             snapshot_id=req.snapshot,
+            migration=catalog.migration_discount if migration else None,
         )
         hosting = self._portal.context.hosting_domain
         problems += _problems_of(

@@ -35,6 +35,8 @@ from resell_core.billing.credits import (
     assign_credits,
     credits_bought,
     credits_purchase_invoice,
+    unit_kinds,
+    usage_movement,
     use_sms,
 )
 from resell_core.billing.due import DuePeriod, due_for_all, due_periods, is_billable, period_key
@@ -214,8 +216,10 @@ __all__ = [
     "start_payment",
     "tax_line",
     "taxable_lines",
+    "unit_kinds",
     "unused_part",
     "update_profile",
+    "usage_movement",
     "use_sms",
     "with_taxes",
 ]

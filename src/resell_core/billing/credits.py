@@ -5,8 +5,11 @@ once its invoice is paid, :func:`credits_bought` moves the credit in from ``outs
 prepaid money to the profile's pool (or to one account's earmark, C3), units to the
 agency (or straight to one account). :func:`assign_credits` moves them from the agency to
 an account; SMS credits never go to a starter account (C5). :func:`apply_inbox_previews`
-uses N inbox-preview credits of an account (C6). Balances and the transaction history
-come from the :class:`~resell_core.billing.ledger.Ledger` (C4, C6).
+uses N inbox-preview credits of an account (C6). :func:`usage_movement` is what the
+hosted product reports an account used (C7): its id comes from the report's usage id, so
+that a report sent twice is used once. Balances and the transaction history come from
+the :class:`~resell_core.billing.ledger.Ledger` (C4, C6); the ledger refuses any use that
+would take a wallet below zero.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ __all__ = [
     "assign_credits",
     "credits_bought",
     "credits_purchase_invoice",
+    "unit_kinds",
+    "usage_movement",
     "use_sms",
 ]
 
@@ -203,3 +208,34 @@ def _use(kind: CreditKind, account: Account, count: int, movement_id: str, on: d
         on=on,
         reason=f"{count} {_NAMES[kind]} used by {account.name}",
     )
+
+
+def unit_kinds() -> tuple[CreditKind, ...]:
+    """Return the kinds of credit counted in units, which the hosted product uses (C7)."""
+    return tuple(kind for kind in CreditKind if kind is not CreditKind.PREPAID)
+
+
+def usage_movement(
+    kind: CreditKind, account: Account, count: int, *, usage_id: str, on: date
+) -> Movement:
+    """Return the movement of a use of ``count`` unit credits the hosted product reported
+    for the account (C7), identified by the report's ``usage_id``.
+
+    The movement's id is ``usage/<account id>/<usage id>``: the ledger records one
+    movement per id, so a report sent again is not used again, and a report under the
+    same id with other figures is refused (:class:`~resell_core.errors.IdempotencyConflict`).
+
+    Raises:
+        InvalidInput: Prepaid credit (money is spent by invoices, not used), or a count
+            that is not a positive whole number.
+    """
+    if kind not in unit_kinds():
+        raise InvalidInput.one(
+            "credit usage",
+            "kind",
+            f"{_NAMES[kind]} is spent by invoices; the hosted product uses unit credits",
+            tuple(unit_kinds()),
+        )
+    if type(count) is not int or count < 1:
+        raise InvalidInput.one("credit usage", "count", "give a whole number of uses, 1 or more")
+    return _use(kind, account, count, f"usage/{account.id}/{usage_id}", on)

@@ -9,6 +9,7 @@ import attrs
 
 from resell_core.lifecycle.branding import Branding
 from resell_core.periods import Frequency
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.selection import PlanSelection
 
 __all__ = ["Account", "AccountKind", "AccountStatus", "PendingChange"]
@@ -48,7 +49,8 @@ class Account:
     term is ``nth_period(anchor, frequency, n)``; ``next_period`` is the index of the next
     period to bill and ``paid_through`` the (exclusive) end of the last billed period.
     Aggregates compare by ``id``; ``version`` is for optimistic concurrency. ``branding``
-    is the agency's look of the account (BR1), None when unbranded.
+    is the agency's look of the account (BR1), None when unbranded. ``migration`` is the
+    migration discount its first billing cycles carry (A10, T3), None for none.
     """
 
     id: str
@@ -80,6 +82,7 @@ class Account:
     snapshot_id: str | None = None
     version: int = 0
     branding: Branding | None = None
+    migration: MigrationDiscount | None = None
 
     @property
     def frequency(self) -> Frequency | None:

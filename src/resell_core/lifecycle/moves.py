@@ -127,7 +127,8 @@ def _profile(a: Account, given: str | None) -> str | None:
 
 
 def _new_term(a: Account, on: date, target: S, changes: Changes) -> list[AccountEvent]:
-    changes.update(anchor=on, next_period=0)
+    # The migration discount is for the first cycles of the account's first term (A10).
+    changes.update(anchor=on, next_period=0, migration=None)
     return [TermStarted(*_stamp(a, on, target), anchor=on)]
 
 

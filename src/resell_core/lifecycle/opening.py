@@ -76,4 +76,5 @@ def open_account(
         trial_ends_on=trial_ends_on,
         anchor=today if paid else None,
         snapshot_id=valid.snapshot_id,
+        migration=valid.migration,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from collections.abc import Mapping
+from decimal import Decimal
 
 import attrs
 import babel
@@ -23,9 +24,10 @@ from resell_core.lifecycle.names import (
 )
 from resell_core.lifecycle.text import text_problems
 from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.selection import PlanSelection
 
-__all__ = ["DataResidency", "NewAccount", "validate_new_account"]
+__all__ = ["DataResidency", "NewAccount", "migration_problems", "validate_new_account"]
 
 _MAX_CLIENT_NAME = 200
 
@@ -86,7 +88,8 @@ class NewAccount:
     """The add-account form (A1-A9): what the agency chose, before any check.
 
     Use :func:`validate_new_account` (or :func:`resell_core.lifecycle.open_account`, which
-    calls it).
+    calls it). ``migration``: the migration discount of an account moved in from elsewhere
+    (A10, T3), within the catalog's own terms; None for none.
     """
 
     name: str
@@ -100,6 +103,7 @@ class NewAccount:
     billing_profile_id: str | None = None
     snapshot_id: str | None = None
     kind: AccountKind = AccountKind.RESOLD
+    migration: MigrationDiscount | None = None
 
 
 def validate_new_account(
@@ -166,7 +170,9 @@ def validate_new_account(
         problems.append(
             FieldProblem("timezone", f"{new.timezone!r} is not an IANA time zone (Europe/Paris)")
         )
-    problems += _plan_problems(new, catalog or Catalog.sample())
+    book = catalog or Catalog.sample()
+    problems += _plan_problems(new, book)
+    problems += migration_problems(new.migration, book)
     if problems or language is None:
         raise InvalidInput("new account", problems)
     return attrs.evolve(
@@ -192,4 +198,36 @@ def _plan_problems(new: NewAccount, catalog: Catalog) -> list[FieldProblem]:
         return [FieldProblem("plan.frequency", "a paid plan needs a billing frequency")]
     if paid and new.kind is AccountKind.RESOLD and not new.billing_profile_id:
         return [FieldProblem("billing_profile_id", "a paid plan needs a billing profile")]
+    return []
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f} %"
+
+
+def migration_problems(
+    asked: MigrationDiscount | None, catalog: Catalog, field: str = "migration"
+) -> list[FieldProblem]:
+    """Return what is wrong with a migration discount asked for a new account (A10, T3).
+
+    A discount is allowed where the catalog sets one (a rate above zero), and within its
+    terms: no higher a rate, for no more cycles. None asks for none and is always right.
+    """
+    if asked is None:
+        return []
+    try:
+        asked.check()
+    except InvalidInput as error:
+        return [FieldProblem(f"{field}.{p.field}", p.message) for p in error.problems]
+    allowed = catalog.migration_discount
+    if not allowed.rate:
+        return [FieldProblem(field, "the catalog sets no migration discount: leave it out")]
+    if asked.rate > allowed.rate or asked.cycles > allowed.cycles:
+        return [
+            FieldProblem(
+                field,
+                f"the catalog allows at most {_percent(allowed.rate)} off the first "
+                f"{allowed.cycles} cycle(s)",
+            )
+        ]
     return []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from resell_core.service.billing import BillingFailure, BillingReport
 from resell_core.service.commissions import CommissionRun
 from resell_core.service.context import SYSTEM, Context, Policies
-from resell_core.service.credits import CreditBalance, CreditPurchase
+from resell_core.service.credits import CreditBalance, CreditPurchase, UsageRecorded
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -30,4 +30,5 @@ __all__ = [
     "CreditPurchase",
     "PartnerPortal",
     "Policies",
+    "UsageRecorded",
 ]

@@ -40,6 +40,7 @@ from resell_core.money import Money
 from resell_core.periods import Period
 from resell_core.ports import TaxCalculator, UnitOfWork
 from resell_core.pricing.catalog import Catalog
+from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.quote import CyclePrice
 from resell_core.service.taxes import taxed
 
@@ -180,17 +181,28 @@ class PageReads:
         self._earmarked.update(((agency_id, wallets[w]), amount) for w, amount in read.items())
         return self._earmarked.pop((agency_id, account_id))
 
-    def price(self, catalog: Catalog, due: DuePeriod, agency: Agency) -> CyclePrice:
+    def price(
+        self,
+        catalog: Catalog,
+        due: DuePeriod,
+        agency: Agency,
+        migration: MigrationDiscount | None = None,
+    ) -> CyclePrice:
         """Price a due period for the agency, once per plan, rate and cycle in the page
-        (pricing is a pure function of them).
+        (pricing is a pure function of them), less the account's migration discount on
+        the cycles it lasts (A10, T3).
 
         Raises:
             InvalidInput: The plan or the agency's rate is not valid.
         """
-        key = (due.plan, agency.reseller_rate, due.index)
+        key: tuple[object, ...] = (due.plan, agency.reseller_rate, due.index)
+        if migration is not None and migration.applies_to(due.index):
+            key = (*key, migration)
+        else:
+            migration = None
         found = self._prices.get(key)
         if found is None:
-            found = price_due(catalog, due, reseller_rate=agency.reseller_rate)
+            found = price_due(catalog, due, reseller_rate=agency.reseller_rate, migration=migration)
             self._prices[key] = found
         return found
 
@@ -291,7 +303,7 @@ def bill_account(
             period = due[0]
             agency_id = current.agency_id
             agency = reads.agency(agency_id)
-            figures = reads.price(catalog, period, agency)
+            figures = reads.price(catalog, period, agency, current.migration)
             number = reads.number(agency_id)
             invoice_id = new_id("invoice")
             billed = bill_period(

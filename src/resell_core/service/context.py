@@ -148,6 +148,8 @@ class Policies:
             term's invoice, the account then ending on the day it is cancelled; None (the
             default) keeps the rule that a cancelled account works until its
             paid-through date, nothing given back.
+        transfer_start_days: How many days after its move a moved-in account's first term
+            may start at the latest (T3).
     """
 
     lifecycle: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
@@ -166,6 +168,7 @@ class Policies:
     refund_unused_on_cancel: CreditDestination | None = attrs.field(
         default=None, converter=_destination
     )
+    transfer_start_days: int = 366
 
     @classmethod
     def embedded(cls) -> Policies:

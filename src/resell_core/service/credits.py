@@ -7,7 +7,8 @@ charge is marked in flight before the gateway is called, and recorded after). Pr
 money bought goes to the billing profile's pool, or to one account's earmark (C3); SMS and
 inbox-preview units go to the agency's wallet (or straight to one account). The credit
 arrives once the invoice is paid: at once, or when a pending or declined charge is paid
-later (the billing run's retry pass, or ``confirm_payment``).
+later (the billing run's retry pass, or ``confirm_payment``). The hosted product reports
+what an account used of its SMS and inbox-preview credits (:func:`record_usage`, C7).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 
 from resell_core import views
 from resell_core.billing.credits import assign_credits as assign_movement
-from resell_core.billing.credits import credits_purchase_invoice
+from resell_core.billing.credits import credits_purchase_invoice, unit_kinds, usage_movement
 from resell_core.billing.invoices import Invoice, InvoiceStatus
 from resell_core.billing.ledger import (
     OUTSIDE,
@@ -29,7 +30,8 @@ from resell_core.billing.ledger import (
     profile_wallet,
 )
 from resell_core.display import Listing, Record, Shown, View
-from resell_core.errors import FieldProblem, FloatNotAllowed, InvalidInput
+from resell_core.errors import FieldProblem, FloatNotAllowed, InsufficientCredit, InvalidInput
+from resell_core.lifecycle.text import text_problem
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
 from resell_core.service.billing import (
@@ -54,10 +56,12 @@ __all__ = [
     "CREDIT_PRICES",
     "CreditBalance",
     "CreditPurchase",
+    "UsageRecorded",
     "assign_credits",
     "balances",
     "buy_credits",
     "credit_history",
+    "record_usage",
 ]
 
 CREDIT_PRICES: dict[CreditKind, Decimal] = {
@@ -396,3 +400,111 @@ def credit_history(
         return uow.ledger.movements(agency_id, wallet, credit)
 
     return Listing(read(ctx, query), "Credit movements")
+
+
+MAX_USAGE_ID = 100
+"""The longest usage id the hosted product may give a report of use (C7)."""
+
+
+@attrs.frozen
+class UsageRecorded:
+    """A use of unit credits the hosted product reported (C7).
+
+    Attributes:
+        usage_id: The report's own id.
+        movement: The ledger's movement of the use (from the account's wallet to
+            ``spent``), in the credit history.
+        left: What the account held of the kind once it was used.
+    """
+
+    usage_id: str
+    movement: Movement
+    left: Decimal
+
+
+def _usage_id(usage_id: str) -> str:
+    problem = text_problem(usage_id)
+    if problem is None and not usage_id.strip():
+        problem = "give the report's own id"
+    if problem is None and len(usage_id) > MAX_USAGE_ID:
+        problem = f"keep it within {MAX_USAGE_ID} characters"
+    if problem is not None:
+        raise InvalidInput.one("credit usage", "usage_id", problem)
+    return usage_id
+
+
+def _unit_kind(kind: CreditKind | str) -> CreditKind:
+    try:
+        found = CreditKind(kind)
+    except ValueError:
+        found = None
+    if found is None or found not in unit_kinds():
+        names = tuple(k.value for k in unit_kinds())
+        raise InvalidInput.one("credit usage", "kind", f"{kind!r} is not a unit credit", names)
+    return found
+
+
+def record_usage(  # noqa: PLR0917 - the hosted product's report: account, kind, count, id
+    ctx: Context,
+    agency_id: str,
+    account_id: str,
+    kind: CreditKind | str,
+    count: int,
+    usage_id: str,
+    *,
+    actor: str = SYSTEM,
+) -> UsageRecorded:
+    """Use ``count`` of an account's unit credits, as the hosted product reports (C7).
+
+    The report's ``usage_id`` makes it idempotent: the same report sent again is used
+    once and answers the first result; the same id with other figures is refused. The
+    account's credits never go below zero, also when reports arrive at once: a use the
+    account cannot cover is refused whole and nothing is used. Each use shows in the
+    credit history (:func:`credit_history`) as a movement to ``spent``.
+
+    Args:
+        ctx: The wiring.
+        agency_id: The agency that resells the account.
+        account_id: The account that used the credits.
+        kind: ``sms`` or ``inbox_preview``.
+        count: How many were used (a whole number, 1 or more).
+        usage_id: The report's own id (1 to 100 characters), unique per account.
+        actor: Who reports (the hosted product).
+
+    Raises:
+        NotFound: No such account in this agency.
+        InvalidInput: A kind other than a unit credit, a bad count or usage id.
+        InsufficientCredit: The account holds fewer credits of the kind than used.
+        IdempotencyConflict: The usage id was reported with other figures.
+    """
+    credit = _unit_kind(kind)
+    report = _usage_id(usage_id)
+    if type(count) is not int or not 1 <= count <= ctx.policies.credit_bounds.largest_quantity:
+        raise InvalidInput.one(
+            "credit usage",
+            "count",
+            f"give a whole number of uses from 1 to {ctx.policies.credit_bounds.largest_quantity}",
+        )
+
+    def body(work: Work) -> UsageRecorded:
+        uow = work.uow
+        account = uow.accounts.get(agency_id, account_id)
+        movement = usage_movement(credit, account, count, usage_id=report, on=work.today)
+        held = uow.ledger.balance(agency_id, movement.source, credit)
+        try:
+            # The ledger refuses an overdraft, also one that a use committed meanwhile
+            # would make; a movement it recorded before (a report older than the
+            # idempotency keys' life) is not used again.
+            fresh = uow.ledger.append(movement)
+        except InsufficientCredit as error:
+            raise InsufficientCredit(
+                f"{account.name} holds {held} {credit.value} credits, fewer than the {count} "
+                "used: assign it more credits, then report the use again"
+            ) from error
+        work.audit("credits_used", account_id, after=f"{count} {credit.value} ({report})")
+        return UsageRecorded(report, movement, held - count if fresh else held)
+
+    params = {"account_id": account_id, "kind": credit, "count": count}
+    key = f"usage/{account_id}/{report}"
+    command = Command("record_usage", agency_id, params, actor, key)
+    return run_command(ctx, command, body, UsageRecorded)

@@ -758,13 +758,27 @@ class PartnerPortal:
         self,
         agency_id: str,
         request_id: str,
+        account: NewAccount | None = None,
+        starts_on: date | None = None,
         *,
         actor: str = SYSTEM,
         idempotency_key: str | None = None,
     ) -> TransferRequest:
-        """The owner confirmed: the account moves in and the agency is told (T1)."""
+        """The owner confirmed: the account moves in and the agency is told (T1).
+
+        With ``account`` (its details, plan and billing profile, as the agency chose them)
+        it opens in the portal, active; a paid plan's first term starts on ``starts_on``
+        (today when None) and its first invoice carries the catalog's migration discount
+        (T3, A10).
+        """
         return transfers.confirm_transfer(
-            self._ctx, agency_id, request_id, actor=actor, idempotency_key=idempotency_key
+            self._ctx,
+            agency_id,
+            request_id,
+            account,
+            starts_on,
+            actor=actor,
+            idempotency_key=idempotency_key,
         )
 
     def reject_transfer(
@@ -864,6 +878,7 @@ class PartnerPortal:
     assign_credits = _forward(credit_service.assign_credits)
     balances = _forward(credit_service.balances)
     credit_history = _forward(credit_service.credit_history)
+    record_usage = _forward(credit_service.record_usage)
     refer_account = _forward(commission_service.refer_account)
     commission_statement = _forward(commission_service.commission_statement)
     pay_commissions = _forward(commission_service.pay_commissions)
@@ -872,6 +887,7 @@ class PartnerPortal:
     feed = _forward(feed_service.feed)
     acknowledged = _forward(feed_service.acknowledged)
     acknowledge = _forward(feed_service.acknowledge)
+
     # -- credit notes and refunds (CN1, CN2) -------------------------------------------------
     credit_invoice = _forward(credit_note_service.credit_invoice)
     credit_note = _forward(credit_note_service.credit_note)
@@ -979,6 +995,7 @@ class AgencyPortal:
     assign_credits = _scoped(PartnerPortal.assign_credits)
     balances = _scoped(PartnerPortal.balances)
     credit_history = _scoped(PartnerPortal.credit_history)
+    record_usage = _scoped(PartnerPortal.record_usage)
     commission_statement = _scoped(PartnerPortal.commission_statement)
     feed = _scoped(PartnerPortal.feed)
     acknowledged = _scoped(PartnerPortal.acknowledged)

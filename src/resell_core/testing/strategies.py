@@ -269,7 +269,8 @@ lifecycle_brandings = st.builds(
 
 @st.composite
 def lifecycle_accounts(draw: st.DrawFn, status: AccountStatus | None = None) -> Account:
-    """Coherent resold accounts in any status (or ``status``), billed for 0-3 periods."""
+    """Coherent resold accounts in any status (or ``status``), billed for 0-3 periods; a
+    paid one may carry a migration discount."""
     state = status if status is not None else draw(st.sampled_from(list(AccountStatus)))
     plan = draw(lifecycle_plans)
     created = draw(lifecycle_days)
@@ -310,6 +311,7 @@ def lifecycle_accounts(draw: st.DrawFn, status: AccountStatus | None = None) -> 
         disabled_message="Unpaid invoice" if state is AccountStatus.DISABLED else None,
         pending_change=pending,
         extra_trial_used=draw(st.booleans()) if plan.tier == "trial" else False,
+        migration=draw(st.none() | migration_discounts) if plan.is_paid else None,
         branding=draw(st.none() | lifecycle_brandings),
     )
 

@@ -463,3 +463,30 @@ def test_K3_commission_revenue_is_not_invoiced_to_the_agency() -> None:
     client = _account(kind=AccountKind.COMMISSION)
     assert not billing.is_billable(client)
     assert billing.due_periods(client, date(2030, 1, 1)) == []
+
+
+def test_C7_a_reported_use_is_one_movement_per_usage_id_and_never_overdraws() -> None:
+    """The movement's id comes from the account and the usage id: the same report again
+    is harmless, other figures under it conflict, and a use beyond the balance is
+    refused."""
+    account = _account()
+    use = billing.usage_movement(CreditKind.SMS, account, 4, usage_id="sms-1", on=DAY)
+    ledger = Ledger.of([_bought(CreditKind.SMS, 10, account_id=account.id), use])
+
+    assert use.id == f"usage/{account.id}/sms-1"
+    assert ledger.record(use) is ledger
+    with pytest.raises(IdempotencyConflict):
+        ledger.record(billing.usage_movement(CreditKind.SMS, account, 5, usage_id="sms-1", on=DAY))
+    with pytest.raises(InsufficientCredit):
+        ledger.record(billing.usage_movement(CreditKind.SMS, account, 7, usage_id="sms-2", on=DAY))
+    assert ledger.balance(account_wallet(account.id), CreditKind.SMS) == 6
+
+
+def test_C7_only_unit_credits_are_used_in_whole_positive_counts() -> None:
+    """Prepaid money is spent by invoices; a count is a whole number, 1 or more."""
+    account = _account()
+
+    assert billing.unit_kinds() == (CreditKind.SMS, CreditKind.INBOX_PREVIEW)
+    for kind, count in ((CreditKind.PREPAID, 1), (CreditKind.SMS, 0), (CreditKind.SMS, True)):
+        with pytest.raises(InvalidInput):
+            billing.usage_movement(kind, account, count, usage_id="u-1", on=DAY)

@@ -103,6 +103,7 @@ ACCEPTED: Mapping[tuple[str, str], tuple[object, ...]] = {
     ("account_add", "cname"): ("",),
     ("account_add", "country"): ("",),
     ("account_add", "snapshot"): ("",),
+    ("account_add", "migration"): (True,),
     ("account_edit", "cname"): ("",),
     ("account_cancel", "reason"): _FREE_TEXT,
     ("account_cancel", "retaindata"): (0,),
@@ -111,7 +112,7 @@ ACCEPTED: Mapping[tuple[str, str], tuple[object, ...]] = {
 """Values of the hostile table that a parameter legitimately accepts, besides None where
 it is optional: free text may be blank or hold '%' and quotes; ``cname`` ``""`` means
 none (account_edit: drop it); ``country`` ``""`` and ``snapshot`` ``""`` mean the
-default."""
+default; ``migration`` true is the catalog's migration discount (A10)."""
 
 KNOWN: Mapping[tuple[str, str, str], str] = {}
 """Cases known to fail today, by (call, parameter, value label), with the reason: they are

@@ -169,6 +169,7 @@ def build_world(storage: Storage) -> World:
         (CreditLine(0, amount=Money("10.00", "USD")),),
         reason="ordered twice",
     )
+    portal.assign_credits(acme.id, bakery.account.id, "sms", 20)  # for the usage reports (C7)
     request = portal.request_transfer(acme.id, "old-print-shop", "owner@old-print-shop.test")
     ticket = portal.login_as(acme.id, bakery.account.id)
     portal.agency_reset_password(acme.id, trial.account.id)
@@ -479,7 +480,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {"agency_email": _nothing},
     ),
     _r("transfer_request", lambda w: {_A: w.agency_id, "request_id": w.request_id}),
-    _w("confirm_transfer", lambda w: {_A: w.agency_id, "request_id": w.request_id}),
+    _w(
+        "confirm_transfer",
+        lambda w: {
+            _A: w.agency_id,
+            "request_id": w.request_id,
+            "account": _new("old-print-shop", PLUS, w.card_id),
+            "starts_on": SAMPLE_START + timedelta(days=9),
+        },
+        {
+            "account.client_name": _free_text,
+            "account.custom_domain": _nothing,
+            **_nested("account.plan", _PLAN),
+        },
+    ),
     _w("reject_transfer", lambda w: {_A: w.agency_id, "request_id": w.request_id}),
     _w("request_removal", _on(_bakery, client_email=lambda w: "owner@north-bakery.test")),
     _w("login_as", _on(_bakery, valid_for=lambda w: timedelta(seconds=30))),
@@ -569,6 +583,17 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _w(
         "assign_credits",
         lambda w: {_A: w.agency_id, "account_id": w.account_id, "kind": "sms", "quantity": 10},
+    ),
+    _w(
+        "record_usage",
+        lambda w: {
+            _A: w.agency_id,
+            "account_id": w.account_id,
+            "kind": "sms",
+            "count": 5,
+            "usage_id": "sms-2024-04-11-0001",
+        },
+        {"usage_id": _free_text},
     ),
     _r("balances", lambda w: {_A: w.agency_id, "account_id": w.account_id}),
     _r(

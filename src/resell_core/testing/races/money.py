@@ -12,6 +12,11 @@ message, and returns them (:class:`RaceFigures`) for a report.
   credit first) racing a billing run on the same invoice: the card is charged once, card
   and prepaid spent add up to the invoice's total, and prepaid bought is either spent on
   it or still in the pool (M2).
+- :func:`race_usages_of_one_balance`: several reports of use (``record_usage``), each
+  for all an account's SMS credits, under ids of their own: exactly one is used, every
+  other answers ``insufficient_credit``, the balance ends at zero, never below (C7).
+- :func:`race_one_usage_id`: the same report sent by several callers at once: used once,
+  and every caller answers the same use (C7, I1).
 
 With ``processes=True`` each contender is a spawned process: the wiring's two callables
 must then pickle (module-level functions, or ``functools.partial`` of them) and reach
@@ -86,7 +91,9 @@ __all__ = [
     "SerialGateway",
     "race_assignments_from_one_pool",
     "race_credit_notes_of_one_invoice",
+    "race_one_usage_id",
     "race_payment_against_billing",
+    "race_usages_of_one_balance",
 ]
 
 RACE_DAY = date(2024, 2, 29)
@@ -363,6 +370,88 @@ def race_credit_notes_of_one_invoice(
     assert counted.get("ok", 0) == len(notes) >= 1, figures
     assert credited == _CREDITED * len(notes) <= Decimal("40.00"), figures
     assert numbers == list(range(1, len(notes) + 1)), figures
+    return figures
+
+
+# -- usage reports of one account's unit credits (C7) --------------------------------------
+
+_USER = "account-race-00"
+_SMS_HELD = Decimal(10)
+
+
+def _seed_sms(storage: Storage) -> None:
+    """One account holding 10 SMS credits."""
+    _seed(storage, 1, None)
+    with storage.unit_of_work() as uow:
+        uow.ledger.append(
+            a_movement(
+                "movement-sms",
+                quantity=str(_SMS_HELD),
+                destination=account_wallet(_USER),
+                kind=CreditKind.SMS,
+            )
+        )
+        uow.commit()
+
+
+def _use_all(index: int, wiring: MoneyRaceWiring) -> str:
+    used = race_portal(wiring).record_usage(ACME, _USER, "sms", 10, f"sms-race-{index:02d}")
+    return used.movement.id
+
+
+def _use_three(index: int, wiring: MoneyRaceWiring) -> str:
+    used = race_portal(wiring).record_usage(ACME, _USER, "sms", 3, "sms-race-shared")
+    return f"{used.movement.id} left {used.left}"
+
+
+def _sms_figures(storage: Storage, name: str, counted: dict[str, int]) -> RaceFigures:
+    with storage.unit_of_work() as uow:
+        held = uow.ledger.balance(ACME, account_wallet(_USER), CreditKind.SMS)
+        sms = uow.ledger.movements(ACME, kind=CreditKind.SMS)
+    used = [m.quantity for m in sms if m.destination == SPENT]
+    effects = {"uses recorded": str(len(used)), "used": str(sum(used)), "left": str(held)}
+    return RaceFigures(name, counted, effects)
+
+
+def race_usages_of_one_balance(
+    wiring: MoneyRaceWiring, *, contenders: int = 8, processes: bool = False
+) -> RaceFigures:
+    """Race ``contenders`` reports of 10 SMS used, each under its own usage id, on an
+    account holding 10 (C7).
+
+    Raises:
+        AssertionError: More or fewer than one use went through, a loser's answer was not
+            coded, or the account's balance is not what the one use left.
+    """
+    storage = wiring.storage()
+    _seed_sms(storage)
+    outcomes = _run(contenders, _use_all, wiring, processes)
+    counted = dict(tally(outcomes))
+    figures = _sms_figures(storage, "record_usage of one balance", counted)
+    assert counted.get("ok") == 1, figures
+    assert set(counted) - {"ok"} <= _CODED, figures
+    assert figures.effects == {"uses recorded": "1", "used": "10", "left": "0"}, figures
+    return figures
+
+
+def race_one_usage_id(
+    wiring: MoneyRaceWiring, *, contenders: int = 8, processes: bool = False
+) -> RaceFigures:
+    """Race ``contenders`` sending the same report (3 SMS used, one usage id) on an account
+    holding 10 (C7, I1).
+
+    Raises:
+        AssertionError: A caller was refused or answered another use, or the credits were
+            used more than once.
+    """
+    storage = wiring.storage()
+    _seed_sms(storage)
+    outcomes = _run(contenders, _use_three, wiring, processes)
+    counted = dict(tally(outcomes))
+    figures = _sms_figures(storage, "record_usage of one usage id", counted)
+    assert counted == {"ok": contenders}, (figures, outcomes)
+    assert len({o.value for o in outcomes}) == 1, (figures, outcomes)
+    assert figures.effects == {"uses recorded": "1", "used": "3", "left": "7"}, figures
     return figures
 
 
