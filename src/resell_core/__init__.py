@@ -118,6 +118,15 @@ from resell_core.billing import (
     PayoutResult,
     StatementStatus,
 )
+from resell_core.billing.forecast import (
+    Forecast,
+    ForecastMonth,
+    ForecastProblem,
+    ProfileMonth,
+    ProjectedInvoice,
+    Upcoming,
+    WalletForecast,
+)
 
 # isort: split
 # -- the portal, the ports a host implements and the adapters it plugs in ---------------
@@ -196,6 +205,9 @@ __all__ = [
     "DunningPolicy",
     "Filter",
     "FilterOp",
+    "Forecast",
+    "ForecastMonth",
+    "ForecastProblem",
     "Frequency",
     "Ids",
     "Invoice",
@@ -239,6 +251,8 @@ __all__ = [
     "PortalUser",
     "PriceLine",
     "Product",
+    "ProfileMonth",
+    "ProjectedInvoice",
     "Provisioner",
     "ProvisioningOutcome",
     "ProvisioningReport",
@@ -266,8 +280,10 @@ __all__ = [
     "TransferRequest",
     "TransferStatus",
     "TransferUpdated",
+    "Upcoming",
     "UuidIds",
     "Version",
+    "WalletForecast",
     "catalog_problems",
     "format_date",
     "format_money",

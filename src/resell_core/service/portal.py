@@ -77,6 +77,7 @@ from resell_core.service import (
 from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
 from resell_core.service import credits as credit_service
+from resell_core.service import forecasts as forecast_service
 from resell_core.service.context import SYSTEM, Context, Policies
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -822,6 +823,10 @@ class PartnerPortal:
     commission_statement = _forward(commission_service.commission_statement)
     pay_commissions = _forward(commission_service.pay_commissions)
 
+    # -- upcoming invoices and forecasts (P2, F1) -------------------------------------------
+    upcoming = _forward(forecast_service.upcoming)
+    forecast = _forward(forecast_service.forecast)
+
 
 def _scoped(
     method: Callable[Concatenate[PartnerPortal, str, P], R],
@@ -922,3 +927,5 @@ class AgencyPortal:
     balances = _scoped(PartnerPortal.balances)
     credit_history = _scoped(PartnerPortal.credit_history)
     commission_statement = _scoped(PartnerPortal.commission_statement)
+    upcoming = _scoped(PartnerPortal.upcoming)
+    forecast = _scoped(PartnerPortal.forecast)

@@ -307,6 +307,17 @@ def _a_day_before_the_world(value: object) -> bool:
     return type(value) is date and value <= SAMPLE_START
 
 
+def _within_ten_years(value: object) -> bool:
+    """A day from the sample's start to ten years on: what billing runs until then issue
+    is an answer."""
+    return type(value) is date and SAMPLE_START <= value < date(2034, 4, 11)
+
+
+def _forecast_months(value: object) -> bool:
+    """A forecast of 1 to 120 months is an answer."""
+    return type(value) is int and 1 <= value <= 120
+
+
 def _any_text(value: object) -> bool:
     """Any text, for a read that filters by it: an answer is right (and nothing changes)."""
     return isinstance(value, str)
@@ -555,6 +566,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     _r("commission_statement", lambda w: {_A: w.agency_id, "month": SAMPLE_START}),
     _w("pay_commissions", lambda w: {"month": SAMPLE_START}),
+    _r(
+        "upcoming",
+        lambda w: {_A: w.agency_id, "until": SAMPLE_START + timedelta(days=40)},
+        until=_within_ten_years,
+    ),
+    _r("forecast", lambda w: {_A: w.agency_id, "months": 3}, months=_forecast_months),
 )
 """Every public command of the portal with good arguments on a :func:`build_world`."""
 

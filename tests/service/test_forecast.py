@@ -1,0 +1,214 @@
+"""Upcoming invoices and forecasts through the portal, checked against the real billing
+runs over the same days (P2, F1)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+import resell_core as rc
+from resell_core.testing.portal import bakery_form, stored_state
+
+PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
+STARTER = rc.PlanSelection("V3", "marketing", "starter", 2500, "monthly")
+PROFESSIONAL_ANNUAL = rc.PlanSelection("V3", "marketing", "professional", 2500, "annual")
+
+
+def _on(portal: rc.PartnerPortal, day: date) -> None:
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+    clock.set(rc.PartnerPortal.embedded(start=day).clock.now())
+
+
+def _card(portal: rc.PartnerPortal, agency: rc.Agency, label: str) -> rc.BillingProfile:
+    return portal.add_billing_profile(
+        agency.id,
+        label=label,
+        card_token=f"tok_ok_{label.lower().replace(' ', '_')}",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2031,
+    )
+
+
+def _add(
+    portal: rc.PartnerPortal,
+    agency: rc.Agency,
+    name: str,
+    plan: rc.PlanSelection,
+    profile: rc.BillingProfile,
+) -> rc.Account:
+    created = portal.add_account(agency.id, bakery_form(name, plan, profile.id))
+    portal.process_provisioning()
+    return portal.account(agency.id, created.account.id)
+
+
+def _agency_of_five(portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile) -> None:
+    """ACME-DIGITAL on 2024-03-20: five accounts on two cards, USD 200 in the office
+    pool, USD 45 earmarked for the florist, a downgrade scheduled and a cancellation."""
+    office = _card(portal, acme, "Office Amex")
+    _on(portal, date(2024, 3, 20))
+    bakery = _add(portal, acme, "north-bakery", PLUS, card)
+    florist = _add(portal, acme, "south-florist", PLUS, office)
+    _on(portal, date(2024, 3, 31))
+    butcher = _add(portal, acme, "east-butcher", PLUS, office)
+    _add(portal, acme, "west-winery", PROFESSIONAL_ANNUAL, office)
+    cafe = _add(portal, acme, "lake-cafe", PLUS, card)
+    portal.run_billing()
+    portal.buy_credits(acme.id, "prepaid", rc.Money("245", "USD"), office.id)
+    portal.assign_credits(acme.id, florist.id, "prepaid", Decimal(45))
+    portal.edit_account(acme.id, bakery.id, plan=STARTER)  # a downgrade: at the term's end
+    portal.cancel_account(acme.id, cafe.id, "closed the cafe")
+    assert portal.account(acme.id, butcher.id).anchor == date(2024, 3, 31)
+
+
+def _real(portal: rc.PartnerPortal, acme: rc.Agency, start: date) -> list[rc.Invoice]:
+    return [
+        i for i in portal.invoices(acme.id) if i.period_key is not None and i.issued_on >= start
+    ]
+
+
+def test_F1_a_forecast_gives_the_real_runs_figures_to_the_cent(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Twelve months of ACME-DIGITAL forecast on 2024-04-11, then billed by the real runs
+    with the manual clock: the same invoices, the same payment split, the same totals per
+    month and per card, to the cent."""
+    _agency_of_five(portal, acme, card)
+    start = date(2024, 4, 11)
+    _on(portal, start)
+
+    forecast = portal.forecast(acme.id, months=12)
+
+    assert len(forecast.months) == 12
+    assert forecast.end == date(2025, 4, 11)
+    days = sorted({i.issued_on for i in forecast.invoices} | {forecast.end - timedelta(days=1)})
+    for day in days:
+        _on(portal, day)
+        report = portal.run_billing()
+        assert not report.errors
+    real = _real(portal, acme, start)
+    projected = [
+        (i.account_id, i.period.start, i.issued_on, i.total, i.earmarked, i.pool, i.card)
+        for i in forecast.invoices
+    ]
+    assert sorted(projected) == sorted(
+        (
+            i.account_id or "",
+            i.lines[0].period.start if i.lines[0].period else start,
+            i.issued_on,
+            i.total,
+            i.paid_earmarked,
+            i.paid_pool,
+            i.paid_card,
+        )
+        for i in real
+    )
+    by_month: dict[tuple[date, str | None], rc.Money] = defaultdict(lambda: rc.Money.zero("USD"))
+    for invoice in real:
+        [held] = [m.month for m in forecast.months if invoice.issued_on in m.month]
+        by_month[(held.start, invoice.profile_id)] += invoice.paid_card
+    for month in forecast.months:
+        for row in month.profiles:
+            assert row.card == by_month[(month.month.start, row.profile_id)]
+    assert forecast.card == rc.Money.total((i.paid_card for i in real), "USD")
+    assert forecast.total == rc.Money.total((i.total for i in real), "USD")
+    assert forecast.card.is_positive()
+    assert forecast.credit_runs_out_on is not None
+
+
+def test_F1_the_forecast_draws_earmarked_credit_then_the_pool_and_says_when_they_run_out(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """The florist's USD 45 pay its own invoices first; the office pool (USD 200) pays the
+    rest of the office card's accounts until it runs out, then the card is charged."""
+    _agency_of_five(portal, acme, card)
+    _on(portal, date(2024, 4, 11))
+
+    forecast = portal.forecast(acme.id, months=6)
+
+    wallets = {w.wallet: w for w in forecast.wallets}
+    florist = next(i for i in forecast.invoices if i.account_name == "south-florist")
+    assert florist.earmarked.is_positive()
+    assert all(w.ends_with.is_zero() for w in wallets.values())
+    assert all(w.runs_out_on is not None for w in wallets.values())
+    first_card = min(i.issued_on for i in forecast.invoices if i.card.is_positive())
+    assert forecast.credit_runs_out_on == first_card
+    assert forecast.months[-1].credit_left.is_zero()
+    assert sum(m.invoices for m in forecast.months) == len(forecast.invoices)
+
+
+def test_F1_the_scheduled_downgrade_and_the_cancellation_shape_the_forecast(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """North Bakery is billed starter from its next term on; the cancelled cafe never again."""
+    _agency_of_five(portal, acme, card)
+    _on(portal, date(2024, 4, 11))
+
+    forecast = portal.forecast(acme.id, months=3)
+
+    bakery = [i for i in forecast.invoices if i.account_name == "north-bakery"]
+    assert [i.plan.tier for i in bakery] == ["starter", "starter", "starter"]
+    assert [i.period.start for i in bakery] == [
+        date(2024, 4, 20),
+        date(2024, 5, 20),
+        date(2024, 6, 20),
+    ]
+    assert not [i for i in forecast.invoices if i.account_name == "lake-cafe"]
+    winery = [i for i in forecast.invoices if i.account_name == "west-winery"]
+    assert winery == []  # annual: billed on 2024-03-31, next on 2025-03-31
+
+
+def test_P2_upcoming_lists_the_runs_invoices_and_changes_nothing(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Upcoming invoices until 2024-05-15, per account and day with their split: storage,
+    ledger and gateway are untouched, and the runs then issue exactly those invoices."""
+    _agency_of_five(portal, acme, card)
+    start = date(2024, 4, 11)
+    _on(portal, start)
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    before = (stored_state(portal, acme.id), len(gateway.charges))
+
+    upcoming = portal.for_agency(acme.id).upcoming(until=date(2024, 5, 15))
+
+    assert (stored_state(portal, acme.id), len(gateway.charges)) == before
+    assert [(i.issued_on, i.account_name, i.card) for i in upcoming.invoices] == [
+        (date(2024, 4, 20), "north-bakery", rc.Money("36.00", "USD")),
+        (date(2024, 4, 20), "south-florist", rc.Money("0.00", "USD")),
+        (date(2024, 4, 30), "east-butcher", rc.Money("0.00", "USD")),
+    ]
+    assert all(i.total == i.earmarked + i.pool + i.card for i in upcoming.invoices)
+    for record in upcoming.to_records():
+        assert set(record) >= {"issued_on", "account_id", "total", "earmarked", "pool", "card"}
+    for day in sorted({i.issued_on for i in upcoming.invoices}):
+        _on(portal, day)
+        portal.run_billing()
+    real = _real(portal, acme, start)
+    assert sorted((i.account_id, i.issued_on, i.total, i.paid_card) for i in real) == sorted(
+        (i.account_id, i.issued_on, i.total, i.card) for i in upcoming.invoices
+    )
+
+
+@pytest.mark.parametrize("until", [date(2024, 4, 10), date(2034, 4, 11)])
+def test_P2_upcoming_refuses_a_day_before_today_or_past_ten_years(
+    portal: rc.PartnerPortal, acme: rc.Agency, until: date
+) -> None:
+    """A day in the past or beyond ten years is refused with a coded error."""
+    with pytest.raises(rc.InvalidInput) as refused:
+        portal.upcoming(acme.id, until)
+    assert refused.value.code == "invalid_input"
+
+
+@pytest.mark.parametrize("months", [0, 121])
+def test_F1_a_forecast_of_0_or_over_120_months_is_refused(
+    portal: rc.PartnerPortal, acme: rc.Agency, months: int
+) -> None:
+    """Months are 1 to 120."""
+    with pytest.raises(rc.InvalidInput):
+        portal.forecast(acme.id, months=months)
