@@ -127,6 +127,7 @@ from resell_core.billing.forecast import (
     Upcoming,
     WalletForecast,
 )
+from resell_core.billing.top_ups import TopUpPolicy
 
 # isort: split
 # -- the portal, the ports a host implements and the adapters it plugs in ---------------
@@ -159,6 +160,7 @@ from resell_core.service.context import Policies
 from resell_core.service.credits import CreditBalance, CreditPurchase
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
+from resell_core.service.top_ups import TopUp, TopUpReport, TopUpSetting
 
 __version__: str = _installed_version("resell-core")
 """The version of the installed distribution, read from its metadata (pyproject.toml's)."""
@@ -277,6 +279,10 @@ __all__ = [
     "SystemClock",
     "TemplateShareRequest",
     "Tier",
+    "TopUp",
+    "TopUpPolicy",
+    "TopUpReport",
+    "TopUpSetting",
     "TransferRequest",
     "TransferStatus",
     "TransferUpdated",

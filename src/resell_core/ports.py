@@ -812,6 +812,11 @@ class UnitOfWork(Protocol):
     @property
     def brandings(self) -> RecordRepository: ...
 
+    @property
+    def top_ups(self) -> RecordRepository:
+        """Auto top-up policies of billing profiles and the top-ups made, per month (F2)."""
+        ...
+
     def commit(self) -> None:
         """Publish every write made since the start (or the previous commit) at once.
 

@@ -212,3 +212,80 @@ def test_F1_a_forecast_of_0_or_over_120_months_is_refused(
     """Months are 1 to 120."""
     with pytest.raises(rc.InvalidInput):
         portal.forecast(acme.id, months=months)
+
+
+# -- auto top-up (F2) ------------------------------------------------------------------------
+
+
+def test_F2_the_office_card_is_charged_once_a_month_and_never_twice_on_a_rerun(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """The office card's auto top-up on the 1st buys exactly what its accounts' month
+    needs: over four months its card sees one charge a month (the top-up), every recurring
+    invoice is paid from the pool, and passes run again the same month buy nothing."""
+    office = _card(portal, acme, "Office Amex")
+    _on(portal, date(2024, 4, 20))
+    _add(portal, acme, "south-florist", PLUS, office)
+    _add(portal, acme, "east-butcher", PLUS, office)
+    portal.run_billing()
+    portal.set_top_up_policy(acme.id, office.id, rc.TopUpPolicy(day=1))
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    tokens = {office.card_token}
+    charges_before = [c for c in gateway.charges if c.card_token in tokens]
+    day = date(2024, 5, 1)
+    bought: list[rc.Money] = []
+    while day < date(2024, 9, 1):
+        _on(portal, day)
+        first = portal.run_top_ups()
+        again = portal.run_top_ups()
+        portal.run_billing()
+        bought.extend(t.amount for t in first.top_ups)
+        assert again.top_ups == ()
+        assert not first.errors
+        day += timedelta(days=1)
+
+    charges = [c for c in gateway.charges if c.card_token in tokens][len(charges_before) :]
+    months = [(c.amount, c.description) for c in charges]
+    assert len(charges) == 4, months
+    assert bought == [rc.Money("192.00", "USD")] * 4
+    assert [c.amount for c in charges] == bought
+    recurring = [
+        i for i in portal.invoices(acme.id) if i.period_key and i.issued_on >= date(2024, 5, 1)
+    ]
+    assert len(recurring) == 8
+    assert all(i.paid_card.is_zero() and i.paid_pool == i.total for i in recurring)
+    assert portal.balances(acme.id, billing_profile_id=office.id).prepaid.is_zero()
+
+
+def usd(amount: str) -> rc.Money:
+    """US dollars."""
+    return rc.Money(amount, "USD")
+
+
+def test_F2_a_threshold_top_up_fills_the_pool_to_its_target_below_the_threshold(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Threshold mode: on its day, a pool under USD 50 is filled to USD 300, once."""
+    portal.set_top_up_policy(
+        acme.id, card.id, rc.TopUpPolicy(day=11, threshold=usd("50"), target=usd("300"))
+    )
+    report = portal.run_top_ups()
+    assert [t.amount for t in report.top_ups] == [usd("300")]
+    assert portal.balances(acme.id, billing_profile_id=card.id).prepaid == usd("300")
+    assert portal.run_top_ups().top_ups == ()
+    assert portal.top_up_policy(acme.id, card.id) == rc.TopUpPolicy(
+        day=11, threshold=usd("50"), target=usd("300")
+    )
+
+
+def test_F2_auto_top_up_is_off_by_default_and_can_be_turned_off(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """No policy, no top-up; a policy turned off buys nothing more."""
+    assert portal.top_up_policy(acme.id, card.id) is None
+    assert portal.run_top_ups().top_ups == ()
+    portal.set_top_up_policy(acme.id, card.id, rc.TopUpPolicy(day=11))
+    portal.set_top_up_policy(acme.id, card.id, None)
+    assert portal.top_up_policy(acme.id, card.id) is None
+    assert portal.run_top_ups().top_ups == ()

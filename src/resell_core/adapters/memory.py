@@ -909,7 +909,7 @@ class MemoryStorage:
                 unique=(_Unique(lambda r: r.key, _record_key_taken),),
                 group=_agency_group,
             )
-            for name in ("transfers", "payouts", "brandings")
+            for name in ("transfers", "payouts", "brandings", "top_ups")
         }
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -988,6 +988,7 @@ class MemoryUnitOfWork:
         self.transfers = _Records(records["transfers"])
         self.payouts = _Records(records["payouts"])
         self.brandings = _Records(records["brandings"])
+        self.top_ups = _Records(records["top_ups"])
         self.ledger = _Ledger(s._ledger)
         self.events = _Events(s._events)
 

@@ -78,6 +78,7 @@ from resell_core.service import billing as billing_service
 from resell_core.service import commissions as commission_service
 from resell_core.service import credits as credit_service
 from resell_core.service import forecasts as forecast_service
+from resell_core.service import top_ups as top_up_service
 from resell_core.service.context import SYSTEM, Context, Policies
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -827,6 +828,11 @@ class PartnerPortal:
     upcoming = _forward(forecast_service.upcoming)
     forecast = _forward(forecast_service.forecast)
 
+    # -- auto top-up of billing profiles (F2) -----------------------------------------------
+    set_top_up_policy = _forward(top_up_service.set_top_up_policy)
+    top_up_policy = _forward(top_up_service.top_up_policy)
+    run_top_ups = _forward(top_up_service.run_top_ups)
+
 
 def _scoped(
     method: Callable[Concatenate[PartnerPortal, str, P], R],
@@ -929,3 +935,5 @@ class AgencyPortal:
     commission_statement = _scoped(PartnerPortal.commission_statement)
     upcoming = _scoped(PartnerPortal.upcoming)
     forecast = _scoped(PartnerPortal.forecast)
+    set_top_up_policy = _scoped(PartnerPortal.set_top_up_policy)
+    top_up_policy = _scoped(PartnerPortal.top_up_policy)

@@ -230,4 +230,4 @@ def _record_spec(repository: str) -> Spec[Record]:
     )
 
 
-RECORDS = {name: _record_spec(name) for name in ("transfers", "payouts", "brandings")}
+RECORDS = {name: _record_spec(name) for name in ("transfers", "payouts", "brandings", "top_ups")}

@@ -127,6 +127,7 @@ class SqlUnitOfWork:
         self.transfers = Records(self._records["transfers"])
         self.payouts = Records(self._records["payouts"])
         self.brandings = Records(self._records["brandings"])
+        self.top_ups = Records(self._records["top_ups"])
         self.ledger = Ledger(self)
         self.events = Events(self)
         self._parts: list[Any] = [

@@ -337,7 +337,7 @@ def snapshot(portal: PartnerPortal) -> PortalState:
             parts["records"].append(
                 tuple(
                     _plain_all(repository.list(agency.id))
-                    for repository in (uow.transfers, uow.payouts, uow.brandings)
+                    for repository in (uow.transfers, uow.payouts, uow.brandings, uow.top_ups)
                 )
             )
             parts["views"].append(

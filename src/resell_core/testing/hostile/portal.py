@@ -44,6 +44,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.notices import NoticeKind
+from resell_core.billing.top_ups import TopUpPolicy
 from resell_core.errors import ResellError
 from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.lifecycle.branding import Branding
@@ -572,6 +573,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         until=_within_ten_years,
     ),
     _r("forecast", lambda w: {_A: w.agency_id, "months": 3}, months=_forecast_months),
+    _w(
+        "set_top_up_policy",
+        lambda w: {
+            _A: w.agency_id,
+            "billing_profile_id": w.card_id,
+            "policy": Build(TopUpPolicy, {"day": 5}),
+        },
+    ),
+    _r("top_up_policy", lambda w: {_A: w.agency_id, "billing_profile_id": w.card_id}),
+    _w("run_top_ups", lambda w: {"on": SAMPLE_START}, {"on": _a_day_before_the_world}),
 )
 """Every public command of the portal with good arguments on a :func:`build_world`."""
 
