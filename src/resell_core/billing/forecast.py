@@ -475,7 +475,7 @@ def months_from(start: date, months: int) -> tuple[Period, ...]:
 
     Example:
         >>> [str(m) for m in months_from(date(2024, 1, 31), 2)]
-        ['2024-01-31..2024-02-29', '2024-02-29..2024-03-31']
+        ['[2024-01-31, 2024-02-29)', '[2024-02-29, 2024-03-31)']
     """
     return tuple(Period(add_months(start, k), add_months(start, k + 1)) for k in range(months))
 

@@ -83,7 +83,7 @@ def top_up_window(policy: TopUpPolicy, on: date) -> Period | None:
 
     Example:
         >>> str(top_up_window(TopUpPolicy(day=31), date(2024, 2, 29)))
-        '2024-02-29..2024-03-31'
+        '[2024-02-29, 2024-03-31)'
         >>> top_up_window(TopUpPolicy(day=15), date(2024, 2, 14)) is None
         True
     """
