@@ -10,7 +10,10 @@ from decimal import Decimal
 import pytest
 
 import resell_core as rc
+from resell_core.ports import Record
+from resell_core.serialization import to_json
 from resell_core.testing.portal import bakery_form, stored_state
+from resell_core.testing.races import race_threads
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 STARTER = rc.PlanSelection("V3", "marketing", "starter", 2500, "monthly")
@@ -289,3 +292,45 @@ def test_F2_auto_top_up_is_off_by_default_and_can_be_turned_off(
     portal.set_top_up_policy(acme.id, card.id, None)
     assert portal.top_up_policy(acme.id, card.id) is None
     assert portal.run_top_ups().top_ups == ()
+
+
+def test_F2_a_top_up_planned_before_a_crash_is_bought_once_by_the_next_pass(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """The month's record was stored (planned, USD 120) but the purchase never made: the
+    next pass buys those USD 120 once, and a pass after it buys nothing."""
+    portal.set_top_up_policy(acme.id, card.id, rc.TopUpPolicy(day=1))
+    key = "top-up:" + card.id + ":2024-04"
+    with portal.storage.unit_of_work() as uow:
+        uow.top_ups.add(Record(key, acme.id, card.id, "planned", to_json(usd("120.00")), key))
+        uow.commit()
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    before = len(gateway.charges)
+
+    first = portal.run_top_ups()
+    second = portal.run_top_ups()
+
+    assert [t.amount for t in first.top_ups] == [usd("120.00")]
+    assert second.top_ups == ()
+    assert [c.amount for c in gateway.charges[before:]] == [usd("120.00")]
+    assert portal.balances(acme.id, billing_profile_id=card.id).prepaid == usd("120.00")
+
+
+@pytest.mark.adapters("memory", "postgresql", reason="threads share one database")
+def test_F2_passes_racing_on_one_day_top_up_once(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Four passes at once on the top-up day: one purchase, one card charge."""
+    portal.set_top_up_policy(
+        acme.id, card.id, rc.TopUpPolicy(day=1, threshold=usd("50"), target=usd("300"))
+    )
+    gateway = portal.gateway
+    assert isinstance(gateway, rc.SimulatedGateway)
+    before = len(gateway.charges)
+
+    outcomes = race_threads(4, lambda _: portal.run_top_ups())
+
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+    assert [c.amount for c in gateway.charges[before:]] == [usd("300")]
+    assert portal.balances(acme.id, billing_profile_id=card.id).prepaid == usd("300")

@@ -215,9 +215,10 @@ def _needed(ctx: Context, agency_id: str, profile_id: str, policy: TopUpPolicy, 
     return read(ctx, query)
 
 
-def _plan(ctx: Context, record: Record, on: date) -> Record | None:
+def _plan(ctx: Context, record: Record, on: date) -> tuple[Record, bool] | None:
     """Store the month's top-up record of a profile whose day has come (``planned``, with
-    its amount), or return the one stored already; None when the day has not come."""
+    its amount), or find the one stored already; None when the day has not come. The
+    flag says whether this pass stored it."""
     policy = from_json(record.data, TopUpPolicy)
     if top_up_window(policy, on) is None:
         return None
@@ -225,7 +226,7 @@ def _plan(ctx: Context, record: Record, on: date) -> Record | None:
     key = top_up_key(profile_id, on)
     found = read(ctx, lambda uow: uow.top_ups.by_key(key))
     if found is not None:
-        return found
+        return found, False
     amount = _needed(ctx, record.agency_id, profile_id, policy, on)
     status = _PLANNED if amount.is_positive() else _NOTHING
     month = Record(key, record.agency_id, profile_id, status, to_json(amount), key)
@@ -237,21 +238,23 @@ def _plan(ctx: Context, record: Record, on: date) -> Record | None:
 
     command = Command("plan_top_up", record.agency_id, {"key": key})
     try:
-        return run_command(ctx, command, body, Record)
+        return run_command(ctx, command, body, Record), True
     except AlreadyExists:
         stored = read(ctx, lambda uow: uow.top_ups.by_key(key))
         assert stored is not None
-        return stored
+        return stored, False
 
 
 def _top_up(ctx: Context, record: Record, on: date) -> TopUp | None:
-    """Make the month's top-up of one profile's policy, once."""
-    month = _plan(ctx, record, on)
-    if month is None:
+    """Make the month's top-up of one profile's policy, once: None when its day has not
+    come or the month's top-up was made (or found needless) by an earlier pass."""
+    planned = _plan(ctx, record, on)
+    if planned is None:
         return None
+    month, new = planned
     amount = from_json(month.data, Money)
     if month.status == _NOTHING:
-        return TopUp(month.agency_id, month.subject, month.id, amount, None)
+        return TopUp(month.agency_id, month.subject, month.id, amount, None) if new else None
     if month.status != _PLANNED:
         return None
     purchase = buy_credits(
