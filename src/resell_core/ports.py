@@ -723,7 +723,7 @@ class TokenStore(Protocol):
 
 
 class RecordRepository(Protocol):
-    """Versioned records with serialised content (transfers, payouts, brandings)."""
+    """Versioned records with serialised content (transfers, payouts, brandings, top-ups)."""
 
     def add(self, record: Record) -> None:
         """Store a new record.

@@ -22,13 +22,14 @@ from datetime import date
 import attrs
 
 from resell_core.billing import forecast as projecting
-from resell_core.billing.ledger import CreditKind, profile_wallet
+from resell_core.billing.ledger import CreditKind, account_wallet, profile_wallet
 from resell_core.billing.run import run_until
 from resell_core.billing.top_ups import TopUpPolicy, top_up_amount, top_up_key, top_up_window
 from resell_core.errors import AlreadyExists, InvalidInput, NotFound, ResellError
 from resell_core.money import Money
 from resell_core.ports import Record, UnitOfWork
 from resell_core.serialization import from_json, to_json
+from resell_core.service.billing import BillingFailure
 from resell_core.service.context import SYSTEM, Command, Context, Work, read, run_command
 from resell_core.service.credits import buy_credits
 from resell_core.service.profiles import accounts_of
@@ -167,12 +168,13 @@ class TopUpReport:
     Attributes:
         on: The day of the pass.
         top_ups: The top-ups decided in this pass, by agency and profile.
-        errors: Per profile, why its top-up could not be made (code, message).
+        errors: Per billing profile (the failure's subject), why its top-up could not be
+            made; the other profiles went on.
     """
 
     on: date
     top_ups: tuple[TopUp, ...] = ()
-    errors: tuple[tuple[str, str, str], ...] = ()
+    errors: tuple[BillingFailure, ...] = ()
 
     def to_records(self) -> list[dict[str, object]]:
         """Return one plain dict per top-up."""
@@ -196,7 +198,7 @@ def _needed(ctx: Context, agency_id: str, profile_id: str, policy: TopUpPolicy, 
             return top_up_amount(policy, pool=pool, card_needed=Money.zero(currency))
         accounts = [a for a in accounts_of(uow, agency_id) if a.billing_profile_id == profile_id]
         earmarked = uow.ledger.balances(
-            agency_id, [f"account:{a.id}" for a in accounts], CreditKind.PREPAID
+            agency_id, [account_wallet(a.id) for a in accounts], CreditKind.PREPAID
         )
         projection = projecting.project(
             accounts,
@@ -204,7 +206,7 @@ def _needed(ctx: Context, agency_id: str, profile_id: str, policy: TopUpPolicy, 
             policy=ctx.policies.lifecycle,
             reseller_rate=agency.reseller_rate,
             currency=currency,
-            earmarked={a.id: Money(earmarked[f"account:{a.id}"], currency) for a in accounts},
+            earmarked={a.id: Money(earmarked[account_wallet(a.id)], currency) for a in accounts},
             pools={profile_id: pool},
             start=window.start,
             end=window.end,
@@ -316,12 +318,12 @@ def run_top_ups(ctx: Context, on: date | None = None) -> TopUpReport:
     """
     day = run_until(on, today=ctx.today(), policy=ctx.policies.billing_run)
     made: list[TopUp] = []
-    errors: list[tuple[str, str, str]] = []
+    errors: list[BillingFailure] = []
     for record in _policies(ctx):
         try:
             top_up = _top_up(ctx, record, day)
         except ResellError as error:
-            errors.append((record.subject, error.code, error.message))
+            errors.append(BillingFailure(record.subject, error.code, error.message))
             continue
         if top_up is not None:
             made.append(top_up)
