@@ -128,12 +128,22 @@ from resell_core.billing import (
     RefundResult,
     StatementStatus,
 )
+from resell_core.billing.forecast import (
+    Forecast,
+    ForecastMonth,
+    ForecastProblem,
+    ProfileMonth,
+    ProjectedInvoice,
+    Upcoming,
+    WalletForecast,
+)
 from resell_core.billing.taxes import (
     EU_RATES_AS_OF,
     EU_STANDARD_RATES,
     TaxableLine,
     TaxLine,
 )
+from resell_core.billing.top_ups import TopUpPolicy
 
 # isort: split
 # -- the portal, the ports a host implements and the adapters it plugs in ---------------
@@ -170,6 +180,7 @@ from resell_core.service.context import Policies
 from resell_core.service.credits import CreditBalance, CreditPurchase, UsageRecorded
 from resell_core.service.portal import AgencyPortal, PartnerPortal
 from resell_core.service.results import AccountCreated, AccountEdited
+from resell_core.service.top_ups import TopUp, TopUpReport, TopUpSetting
 
 # The library logs through "resell_core.*" loggers and configures nothing: the host's
 # logging setup decides what is shown (without one, nothing is, not even warnings).
@@ -233,6 +244,9 @@ __all__ = [
     "FeedPage",
     "Filter",
     "FilterOp",
+    "Forecast",
+    "ForecastMonth",
+    "ForecastProblem",
     "Frequency",
     "Ids",
     "Invoice",
@@ -278,6 +292,8 @@ __all__ = [
     "PortalUser",
     "PriceLine",
     "Product",
+    "ProfileMonth",
+    "ProjectedInvoice",
     "Provisioner",
     "ProvisioningOutcome",
     "ProvisioningReport",
@@ -308,12 +324,18 @@ __all__ = [
     "TaxableLine",
     "TemplateShareRequest",
     "Tier",
+    "TopUp",
+    "TopUpPolicy",
+    "TopUpReport",
+    "TopUpSetting",
     "TransferRequest",
     "TransferStatus",
     "TransferUpdated",
+    "Upcoming",
     "UsageRecorded",
     "UuidIds",
     "Version",
+    "WalletForecast",
     "catalog_problems",
     "format_date",
     "format_money",

@@ -751,7 +751,7 @@ class TokenStore(Protocol):
 
 class RecordRepository(Protocol):
     """Versioned records with serialised content (transfers, payouts, brandings, credit
-    notes)."""
+    notes, top-ups)."""
 
     def add(self, record: Record) -> None:
         """Store a new record.
@@ -842,6 +842,11 @@ class UnitOfWork(Protocol):
 
     @property
     def credit_notes(self) -> RecordRepository: ...
+
+    @property
+    def top_ups(self) -> RecordRepository:
+        """Auto top-up policies of billing profiles and the top-ups made, per month (F2)."""
+        ...
 
     def commit(self) -> None:
         """Publish every write made since the start (or the previous commit) at once.

@@ -938,7 +938,7 @@ class MemoryStorage:
                 unique=(_Unique(lambda r: r.key, _record_key_taken),),
                 group=_agency_group,
             )
-            for name in ("transfers", "payouts", "brandings", "credit_notes")
+            for name in ("transfers", "payouts", "brandings", "credit_notes", "top_ups")
         }
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -1018,6 +1018,7 @@ class MemoryUnitOfWork:
         self.payouts = _Records(records["payouts"])
         self.brandings = _Records(records["brandings"])
         self.credit_notes = _Records(records["credit_notes"])
+        self.top_ups = _Records(records["top_ups"])
         self.ledger = _Ledger(s._ledger)
         self.events = _Events(s._events, s._feed)
 

@@ -81,6 +81,8 @@ from resell_core.service import commissions as commission_service
 from resell_core.service import credit_notes as credit_note_service
 from resell_core.service import credits as credit_service
 from resell_core.service import feed as feed_service
+from resell_core.service import forecasts as forecast_service
+from resell_core.service import top_ups as top_up_service
 from resell_core.service.context import SYSTEM, Context, Policies
 from resell_core.service.results import AccountCreated, AccountEdited
 
@@ -895,6 +897,15 @@ class PartnerPortal:
     reconcile_refund = _forward(credit_note_service.reconcile_refund)
     billing_history = _forward(credit_note_service.billing_history)
 
+    # -- upcoming invoices and forecasts (P2, F1) -------------------------------------------
+    upcoming = _forward(forecast_service.upcoming)
+    forecast = _forward(forecast_service.forecast)
+
+    # -- auto top-up of billing profiles (F2) -----------------------------------------------
+    set_top_up_policy = _forward(top_up_service.set_top_up_policy)
+    top_up_policy = _forward(top_up_service.top_up_policy)
+    run_top_ups = _forward(top_up_service.run_top_ups)
+
 
 def _scoped(
     method: Callable[Concatenate[PartnerPortal, str, P], R],
@@ -1005,3 +1016,7 @@ class AgencyPortal:
     credit_notes = _scoped(PartnerPortal.credit_notes)
     reconcile_refund = _scoped(PartnerPortal.reconcile_refund)
     billing_history = _scoped(PartnerPortal.billing_history)
+    upcoming = _scoped(PartnerPortal.upcoming)
+    forecast = _scoped(PartnerPortal.forecast)
+    set_top_up_policy = _scoped(PartnerPortal.set_top_up_policy)
+    top_up_policy = _scoped(PartnerPortal.top_up_policy)

@@ -45,6 +45,7 @@ from resell_core.pricing import (
 from resell_core.testing.hostile import HOSTILE, Intended
 
 __all__ = [
+    "ForecastAccount",
     "account_queries",
     "action_sequences",
     "agencies",
@@ -57,6 +58,7 @@ __all__ = [
     "currencies",
     "days",
     "final_charge_outcomes",
+    "forecast_accounts",
     "frequencies",
     "hostile_amounts",
     "hostile_choices",
@@ -670,3 +672,52 @@ json_values: st.SearchStrategy[object] = st.recursive(
     max_leaves=12,
 )
 """Any JSON value: scalars of :data:`json_scalars`, lists and objects of them."""
+
+
+# -- forecast scenarios (F1) ---------------------------------------------------------------
+
+
+@attrs.frozen
+class ForecastAccount:
+    """One account of a forecast scenario: when it starts, its plan, who pays, what then.
+
+    Attributes:
+        start_day: Days after the scenario's first day the account becomes active.
+        plan: Its paid plan.
+        office: Whether the second card (the office's) pays for it.
+        earmarked: Prepaid credit earmarked for it once every account is in.
+        downgrade: Whether a downgrade to starter is scheduled.
+        cancel: Whether it is cancelled once every account is in.
+    """
+
+    start_day: int
+    plan: PlanSelection
+    office: bool
+    earmarked: int
+    downgrade: bool
+    cancel: bool
+
+
+_FORECAST_PLANS = st.sampled_from(
+    [
+        PlanSelection("V3", "marketing", tier, contacts, frequency)
+        for tier in ("plus", "professional")
+        for contacts in (2500,)
+        for frequency in ("monthly", "annual")
+    ]
+)
+
+forecast_accounts: st.SearchStrategy[list[ForecastAccount]] = st.lists(
+    st.builds(
+        ForecastAccount,
+        start_day=st.integers(0, 40),
+        plan=_FORECAST_PLANS,
+        office=st.booleans(),
+        earmarked=st.sampled_from([0, 0, 25, 130]),
+        downgrade=st.booleans(),
+        cancel=st.sampled_from([False, False, False, True]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+"""The accounts of a forecast scenario: plans, start days, cards, credit and changes."""

@@ -297,7 +297,7 @@ class Invoices:
 
 
 class Records:
-    """A unit of work's records of one kind: transfers, payouts or brandings
+    """A unit of work's records of one kind: transfers, payouts, brandings or top-ups
     (:class:`~resell_core.ports.RecordRepository`)."""
 
     def __init__(self, rows: VersionedRows[Record]) -> None:

@@ -231,5 +231,6 @@ def _record_spec(repository: str) -> Spec[Record]:
 
 
 RECORDS = {
-    name: _record_spec(name) for name in ("transfers", "payouts", "brandings", "credit_notes")
+    name: _record_spec(name)
+    for name in ("transfers", "payouts", "brandings", "credit_notes", "top_ups")
 }

@@ -128,6 +128,7 @@ class SqlUnitOfWork:
         self.payouts = Records(self._records["payouts"])
         self.brandings = Records(self._records["brandings"])
         self.credit_notes = Records(self._records["credit_notes"])
+        self.top_ups = Records(self._records["top_ups"])
         self.ledger = Ledger(self)
         self.events = Events(self)
         self._parts: list[Any] = [

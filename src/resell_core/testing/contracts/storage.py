@@ -993,6 +993,24 @@ class EventsViewsTokensRecordsContract:
             with pytest.raises(NotFound):
                 uow.credit_notes.get(GLOBEX, "credit-note-1")
 
+    def test_F2_a_profiles_top_up_of_a_month_is_stored_once(self, storage: Storage) -> None:
+        """Top-up records are a kind of their own: a month's key is stored once, and
+        policies are listed by status."""
+        key = "top-up:card-main:2024-05"
+        month = Record(key, ACME, "card-main", "planned", "{}", key=key)
+        policy = Record("policy:card-main", ACME, "card-main", "on", "{}")
+        with storage.unit_of_work() as uow:
+            uow.top_ups.add(month)
+            uow.top_ups.add(policy)
+            with pytest.raises(AlreadyExists):
+                uow.top_ups.add(attrs.evolve(month, id="again"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.top_ups.by_key(key) == month
+            assert uow.top_ups.list(ACME, status="on") == [policy]
+            assert uow.payouts.by_key(key) is None
+            assert uow.top_ups.list(GLOBEX) == []
+
 
 class StorageContract(
     UnitOfWorkContract,

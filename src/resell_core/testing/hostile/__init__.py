@@ -292,8 +292,8 @@ def snapshot(portal: PartnerPortal) -> PortalState:
     """Capture what the portal holds and did, through public reads, to compare later.
 
     Storage: every agency, its portal users, accounts, billing profiles, invoices, credit
-    movements, balances of every wallet it has, audit entries, transfers, payouts and
-    brandings, credit notes, its users' saved views, and the access records reachable by key (each
+    movements, balances of every wallet it has, audit entries, transfers, payouts,
+    brandings, credit notes and top-ups, its users' saved views, and the access records reachable by key (each
     account's credentials and login state, each invoice's credits order). Reset tokens
     and used SSO nonces are keyed by secrets and cannot be listed; idempotency records
     neither. Adapters: the charges, attempts and refunds of a simulated gateway, the payouts of
@@ -342,6 +342,7 @@ def snapshot(portal: PartnerPortal) -> PortalState:
                         uow.payouts,
                         uow.brandings,
                         uow.credit_notes,
+                        uow.top_ups,
                     )
                 )
             )

@@ -45,6 +45,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.billing.credit_notes import CreditLine
 from resell_core.billing.notices import NoticeKind
+from resell_core.billing.top_ups import TopUpPolicy
 from resell_core.errors import ResellError
 from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.lifecycle.branding import Branding
@@ -315,6 +316,17 @@ def _a_day_before_the_world(value: object) -> bool:
     """A day before the sample's start: a run until then has nothing left to bill, and
     catching up on past days is what a run is for."""
     return type(value) is date and value <= SAMPLE_START
+
+
+def _within_ten_years(value: object) -> bool:
+    """A day from the sample's start to ten years on: what billing runs until then issue
+    is an answer."""
+    return type(value) is date and SAMPLE_START <= value < date(2034, 4, 11)
+
+
+def _forecast_months(value: object) -> bool:
+    """A forecast of 1 to 120 months is an answer."""
+    return type(value) is int and 1 <= value <= 120
 
 
 def _any_text(value: object) -> bool:
@@ -627,6 +639,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     _r("commission_statement", lambda w: {_A: w.agency_id, "month": SAMPLE_START}),
     _w("pay_commissions", lambda w: {"month": SAMPLE_START}),
+    _r(
+        "upcoming",
+        lambda w: {_A: w.agency_id, "until": SAMPLE_START + timedelta(days=40)},
+        until=_within_ten_years,
+    ),
+    _r("forecast", lambda w: {_A: w.agency_id, "months": 3}, months=_forecast_months),
+    _w(
+        "set_top_up_policy",
+        lambda w: {
+            _A: w.agency_id,
+            "billing_profile_id": w.card_id,
+            "policy": Build(TopUpPolicy, {"day": 5}),
+        },
+    ),
+    _r("top_up_policy", lambda w: {_A: w.agency_id, "billing_profile_id": w.card_id}),
+    _w("run_top_ups", lambda w: {"on": SAMPLE_START}, {"on": _a_day_before_the_world}),
 )
 """Every public command of the portal with good arguments on a :func:`build_world`."""
 

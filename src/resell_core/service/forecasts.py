@@ -1,0 +1,119 @@
+"""Upcoming invoices and forecasts of an agency (P2, F1): read, projected, nothing written.
+
+Both read the agency, its accounts and today's prepaid balances in one unit of work that
+writes nothing, and hand them to the pure projection (``billing.forecast``), which replays
+the billing run's own steps on copies. No invoice, ledger movement, audit entry or card
+charge comes of them, on any adapter.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from resell_core.billing import forecast as projecting
+from resell_core.billing.forecast import Forecast, Projection, Upcoming, months_from
+from resell_core.billing.ledger import CreditKind, account_wallet, profile_wallet
+from resell_core.errors import InvalidInput
+from resell_core.money import Money
+from resell_core.ports import UnitOfWork
+from resell_core.service.context import Context, read
+from resell_core.service.profiles import accounts_of
+
+__all__ = ["MAX_FORECAST_MONTHS", "forecast", "upcoming"]
+
+MAX_FORECAST_MONTHS = 120
+"""The longest forecast, in months (M1): ten years."""
+
+_DAY = timedelta(days=1)
+
+
+def _projection(ctx: Context, agency_id: str, start: date, end: date) -> tuple[str, Projection]:
+    """Read the agency's accounts and balances today and project the runs from ``start``
+    to ``end`` (exclusive); return the agency's currency and the projection."""
+
+    def query(uow: UnitOfWork) -> tuple[str, Projection]:
+        agency = uow.agencies.get(agency_id)
+        currency = agency.currency
+        accounts = accounts_of(uow, agency_id)
+        profiles = [p.id for p in uow.profiles.list(agency_id)]
+        wallets = [account_wallet(a.id) for a in accounts]
+        wallets += [profile_wallet(p) for p in profiles]
+        held = uow.ledger.balances(agency_id, wallets, CreditKind.PREPAID) if wallets else {}
+        projection = projecting.project(
+            accounts,
+            catalog=ctx.catalog,
+            policy=ctx.policies.lifecycle,
+            reseller_rate=agency.reseller_rate,
+            currency=currency,
+            earmarked={a.id: Money(held[account_wallet(a.id)], currency) for a in accounts},
+            pools={p: Money(held[profile_wallet(p)], currency) for p in profiles},
+            start=start,
+            end=end,
+        )
+        return currency, projection
+
+    return read(ctx, query)
+
+
+def upcoming(ctx: Context, agency_id: str, until: date) -> Upcoming:
+    """Return what billing runs from today up to ``until`` would issue (P2): per account
+    and day, each invoice's lines and its payment split over the account's earmarked
+    credit, the profile's pool and the card, from today's balances and scheduled changes.
+
+    Nothing is stored or charged. It assumes a run every day (a period is billed on its
+    first day, one already due today) and that every card charge succeeds.
+
+    Args:
+        ctx: The wiring.
+        agency_id: The agency.
+        until: The last day, inclusive: today or later, at most ten years ahead.
+
+    Raises:
+        NotFound: No such agency.
+        InvalidInput: ``until`` is not a date, is before today or too far ahead.
+    """
+    today = ctx.today()
+    if isinstance(until, datetime) or not isinstance(until, date):
+        raise InvalidInput.one("upcoming", "until", f"{until!r} is not a date: give a date")
+    latest = months_from(today, MAX_FORECAST_MONTHS)[-1].end
+    if not today <= until < latest:
+        raise InvalidInput.one(
+            "upcoming",
+            "until",
+            f"{until.isoformat()} is outside today ({today.isoformat()}) to "
+            f"{(latest - _DAY).isoformat()}: give a day in that range",
+        )
+    currency, projection = _projection(ctx, agency_id, today, until + _DAY)
+    return projecting.upcoming(
+        projection, agency_id=agency_id, currency=currency, start=today, until=until
+    )
+
+
+def forecast(ctx: Context, agency_id: str, months: int = 12) -> Forecast:
+    """Forecast the agency's invoices and card charges month by month from today (F1).
+
+    Every account's invoices follow from its anchor, frequency, scheduled change,
+    cancellation and reseller discount; earmarked credit, then each profile's pool, then
+    the card pay them in the payment order. Month *k* starts ``k`` months after today.
+    The billing runs over the same months give the same figures to the cent when they run
+    every day and every charge succeeds. Usage of unit credits is not projected.
+
+    Args:
+        ctx: The wiring.
+        agency_id: The agency.
+        months: How many months, 1 to 120.
+
+    Raises:
+        NotFound: No such agency.
+        InvalidInput: ``months`` is not a whole number from 1 to 120.
+    """
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise InvalidInput.one("forecast", "months", f"{months!r} is not a whole number")
+    if not 1 <= months <= MAX_FORECAST_MONTHS:
+        raise InvalidInput.one(
+            "forecast", "months", f"forecast 1 to {MAX_FORECAST_MONTHS} months, not {months}"
+        )
+    today = ctx.today()
+    periods = months_from(today, months)
+    currency, projection = _projection(ctx, agency_id, today, periods[-1].end)
+    return projecting.forecast(projection, agency_id=agency_id, currency=currency, months=periods)
