@@ -97,6 +97,7 @@ from resell_core.lifecycle.events import *  # noqa: F403 - all of events.__all__
 from resell_core.billing import (
     BillingProfile,
     BillingRunPolicy,
+    ChangePreview,
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
@@ -113,9 +114,11 @@ from resell_core.billing import (
     Movement,
     Notice,
     NoticeKind,
+    PaymentPlan,
     PayoutOutcome,
     PayoutRequest,
     PayoutResult,
+    PreviewInvoice,
     StatementStatus,
 )
 
@@ -177,6 +180,7 @@ __all__ = [
     "BrandingMode",
     "Catalog",
     "ChangeKind",
+    "ChangePreview",
     "ChangeRule",
     "ChangeTiming",
     "ChargeOutcome",
@@ -226,6 +230,7 @@ __all__ = [
     "Page",
     "PartnerPortal",
     "PaymentGateway",
+    "PaymentPlan",
     "PayoutGateway",
     "PayoutOutcome",
     "PayoutRequest",
@@ -237,6 +242,7 @@ __all__ = [
     "PlanSelection",
     "Policies",
     "PortalUser",
+    "PreviewInvoice",
     "PriceLine",
     "Product",
     "Provisioner",

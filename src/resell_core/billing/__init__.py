@@ -7,6 +7,7 @@ notifier) carry the decisions out, and the portal service wires them.
 from __future__ import annotations
 
 from resell_core.billing.bounds import CreditBounds
+from resell_core.billing.change_preview import ChangePreview, PreviewInvoice
 from resell_core.billing.commissions import (
     CommissionProgram,
     CommissionStatement,
@@ -17,6 +18,7 @@ from resell_core.billing.commissions import (
     monthly_statement,
     refer,
 )
+from resell_core.billing.credit_basis import CreditBasis
 from resell_core.billing.credits import (
     apply_inbox_previews,
     assign_credits,
@@ -98,12 +100,14 @@ __all__ = [
     "BilledPeriod",
     "BillingProfile",
     "BillingRunPolicy",
+    "ChangePreview",
     "ChargeOutcome",
     "ChargeRequest",
     "ChargeResult",
     "CommissionProgram",
     "CommissionStatement",
     "CommissionTier",
+    "CreditBasis",
     "CreditBounds",
     "CreditKind",
     "DuePeriod",
@@ -122,6 +126,7 @@ __all__ = [
     "PayoutOutcome",
     "PayoutRequest",
     "PayoutResult",
+    "PreviewInvoice",
     "Referral",
     "Settlement",
     "StatementStatus",
