@@ -85,8 +85,9 @@ class ChangePreview:
             charge, or an earlier change's charge); None when nothing is credited.
         prorated: The credit and charge of the change; None when nothing is billed now.
         invoice: The invoice the edit would issue now; None when it issues none.
-        pending: The change the edit would schedule instead (a downgrade at the end of
-            the term); None when none.
+        pending: The change scheduled once the edit is made: the one it schedules instead
+            of changing the plan now (a downgrade at the end of the term), or one
+            scheduled before that it keeps; None when none is left.
     """
 
     account_id: str
@@ -119,7 +120,8 @@ class ChangePreview:
                     ("  first cycle: billed by the next billing run", str(self.quote.recurring))
                 )
             return rows
-        when = self.on if self.pending is None else self.pending.effective_on
+        scheduled = self.pending if rule.timing is ChangeTiming.END_OF_TERM else None
+        when = self.on if scheduled is None else scheduled.effective_on
         rows.append(
             (
                 "Change",
@@ -128,7 +130,7 @@ class ChangePreview:
             )
         )
         basis, prorated = self.basis, self.prorated
-        if self.pending is not None:
+        if scheduled is not None:
             rows.append(("  scheduled: nothing is billed now", f"takes effect on {when}"))
         elif prorated is None or basis is None:
             rows.append(("  nothing billed yet this period: the billing run bills it", "-"))

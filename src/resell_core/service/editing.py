@@ -523,7 +523,7 @@ def preview_change(
             basis=None if bill is None else bill[0],
             prorated=None if bill is None else bill[1],
             invoice=invoice,
-            pending=after.pending_change if after.pending_change != before.pending_change else None,
+            pending=after.pending_change,
         )
 
     return read(ctx, query)
