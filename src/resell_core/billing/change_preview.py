@@ -135,14 +135,12 @@ class ChangePreview:
         elif prorated is None or basis is None:
             rows.append(("  nothing billed yet this period: the billing run bills it", "-"))
         else:
-            left = (basis.billed_for.end - self.on).days
-            rows.append(
-                (
-                    f"  credit: unused {left} of {basis.billed_for.days} days of "
-                    f"{basis.amount} billed for {basis.billed_for}",
-                    str(prorated.credit),
-                )
-            )
+            billed_for = basis.billed_for
+            left = (billed_for.end - self.on).days
+            of = f"{left} of {billed_for.days} days of {basis.amount}"
+            if billed_for != basis.period:  # an earlier change's charge, from its day
+                of += f" charged on {billed_for.start}"
+            rows.append((f"  credit: unused {of}", str(prorated.credit)))
             if rule.timing is ChangeTiming.NEW_TERM:
                 rows.append(("  charge: the new term's first cycle, by the billing run", "-"))
             elif self.quote is not None:
