@@ -238,3 +238,24 @@ def test_P1_the_preview_is_scoped_to_today_in_the_billing_time_zone(
     """The default day is the clock's today."""
     preview = portal.preview_change(acme.id, billed.id, plan=PROFESSIONAL)
     assert preview.on == portal.clock.today() == date(2024, 4, 11) + timedelta(days=15)
+
+
+def test_P1_a_second_change_previews_the_credit_of_what_the_first_one_charged(
+    portal: rc.PartnerPortal, acme: rc.Agency, billed: rc.Account
+) -> None:
+    """After plus -> professional on 26 Apr, professional -> enterprise on 1 May credits
+    the unused part of the first change's charge, and says from which day."""
+    portal.edit_account(acme.id, billed.id, plan=PROFESSIONAL)
+    advance(portal, 5)
+    enterprise = rc.PlanSelection("V3", "marketing", "enterprise", 10000, "monthly")
+
+    preview = portal.preview_change(acme.id, billed.id, plan=enterprise)
+
+    assert preview.basis is not None
+    assert preview.basis.billed_for == rc.Period(date(2024, 4, 26), date(2024, 5, 11))
+    assert preview.invoice is not None
+    assert preview.invoice.lines[0].amount == usd("-79.73")  # 10 of 15 days of 119.60
+    assert "charged on 2024-04-26" in preview.explain()
+    edited = portal.edit_account(acme.id, billed.id, plan=enterprise)
+    assert edited.invoice is not None
+    assert edited.invoice.lines == preview.invoice.lines

@@ -17,6 +17,10 @@ and the agency is told, like any declined charge. The invoice is stored ``open``
 ``next_retry_on`` set to the change day, so that when the immediate attempt cannot be made
 (no card to charge, a crash before it) the billing run's retry pass still collects it.
 
+:func:`preview_change` answers what an edit of the plan or billing profile would do (P1)
+through the same steps (the change's rule and proration, its drafted invoice, the payment's
+start), in a unit of work that writes nothing.
+
 The other moves (cancel, disable, renew, branding…) are one lifecycle action each, applied
 by :func:`transition`.
 """
