@@ -97,7 +97,7 @@ class ChangePreview:
     plan: PlanSelection
     billing_profile_id: str | None
     rule: ChangeRule | None
-    quote: PackageDetails | None
+    quote: PackageDetails | None = attrs.field(repr=False)  # explain() shows its steps
     basis: CreditBasis | None
     prorated: ProratedChange | None
     invoice: PreviewInvoice | None
