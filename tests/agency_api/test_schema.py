@@ -130,6 +130,10 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("account_edit", {"account": "north-bakery", "plan": "V3/marketing/professional/2500/monthly"}),
+    (
+        "account_edit_preview",
+        {"account": "north-bakery", "plan": "V3/marketing/starter/500/monthly"},
+    ),
     ("account_list", {"search": "bakery", "planfilter": "plus", "page": 1}),
     ("account_name_check", {"account": "west-bakery"}),
     ("account_plans", {"account": "north-bakery"}),
@@ -198,3 +202,22 @@ def test_a_wrong_type_is_named_by_its_json_kind(value: object, kind: str) -> Non
     problems = check_schema(value, {"type": "integer" if kind == "text" else "string"})
     expected = "a whole number" if kind == "text" else "text"
     assert [(p.field, p.message) for p in problems] == [("$", f"is {kind}; give {expected}")]
+
+
+def test_P1_API1_an_edit_preview_with_an_invoice_conforms_to_its_schema(
+    call: Call, add_active: AddActive, portal: rc.PartnerPortal
+) -> None:
+    """A preview that issues an invoice (lines, split) answers as its schema says."""
+    add_active("north-bakery", PLUS)
+    portal.run_billing()
+    published = schema()
+
+    answer = call(
+        "account_edit_preview",
+        account="north-bakery",
+        plan="V3/marketing/professional/2500/monthly",
+    )
+
+    assert answer["invoice"] is not None
+    entry = published["calls"]["account_edit_preview"]
+    assert _conforms(answer, entry["response"], published["$defs"]), answer

@@ -30,6 +30,8 @@ __all__ = [
     "AccountCancel",
     "AccountCancelled",
     "AccountEdit",
+    "AccountEditPreview",
+    "AccountEditPreviewed",
     "AccountEdited",
     "AccountList",
     "AccountListed",
@@ -48,6 +50,8 @@ __all__ = [
     "ListedAccount",
     "PlanOffer",
     "PlansOffered",
+    "PreviewedInvoice",
+    "PreviewedLine",
     "Problem",
     "SingleSignOn",
     "SingleSignOnIssued",
@@ -195,6 +199,88 @@ class AccountEdited(Answer):
     invoice_id: str | None = attrs.field(
         metadata=_doc("The proration invoice an immediate upgrade opened, if any")
     )
+
+
+# -- account_edit_preview ------------------------------------------------------------------
+_DAY = {"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+
+@attrs.frozen
+class AccountEditPreview:
+    """``account_edit_preview``: what ``account_edit`` would charge, nothing changed (P1)."""
+
+    account: str = attrs.field(metadata=_doc("The account name", **_NAME))
+    plan: str | None = attrs.field(
+        default=None, metadata=_doc("A new plan id", pattern=PLAN_ID_PATTERN, maxLength=200)
+    )
+    billing_profile: str | None = attrs.field(
+        default=None, metadata=_doc("A new billing profile id", **_TEXT)
+    )
+    on: str | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The day of the edit (ISO date): today by default, or a later day of the "
+            "period billed today",
+            **_DAY,
+        ),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PreviewedLine:
+    """One line of the invoice the edit would issue."""
+
+    kind: str = attrs.field(
+        metadata=_doc("proration_credit, proration_charge, or credits_purchase (carried)")
+    )
+    description: str = attrs.field(metadata=_doc("What the line credits or charges"))
+    amount: str = attrs.field(metadata=_doc("Its amount, a decimal string (credits negative)"))
+
+
+@attrs.frozen(kw_only=True)
+class PreviewedInvoice:
+    """The invoice the edit would issue now, and how it would be paid."""
+
+    number: int = attrs.field(metadata=_doc("The number it would take (the agency's next)"))
+    issued_on: str = attrs.field(metadata=_doc("The day it would be issued (ISO date)"))
+    currency: str = attrs.field(metadata=_doc("The ISO currency of the amounts"))
+    lines: tuple[PreviewedLine, ...] = attrs.field(metadata=_doc("Its lines, in order"))
+    total: str = attrs.field(metadata=_doc("The sum of the lines, a decimal string"))
+    earmarked: str = attrs.field(
+        metadata=_doc("Paid from the account's earmarked prepaid credit, a decimal string")
+    )
+    pool: str = attrs.field(
+        metadata=_doc("Paid from the billing profile's prepaid pool, a decimal string")
+    )
+    card: str = attrs.field(metadata=_doc("Charged to the card, a decimal string"))
+    carried: str = attrs.field(
+        metadata=_doc("Credit left over for the account's prepaid credit, a decimal string")
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AccountEditPreviewed(Answer):
+    """What the edit would do: nothing was charged, stored or audited."""
+
+    account: str = attrs.field(metadata=_doc("The account name"))
+    on: str = attrs.field(metadata=_doc("The day previewed (ISO date)"))
+    plan: str = attrs.field(metadata=_doc("The plan id in force right after the edit"))
+    change: str | None = attrs.field(
+        metadata=_doc("upgrade, downgrade, frequency or lateral; null for a new term or none")
+    )
+    timing: str | None = attrs.field(
+        metadata=_doc("immediate, end_of_term or new_term; null for a new term or none")
+    )
+    pending_plan: str | None = attrs.field(
+        metadata=_doc("The plan scheduled for the end of the term after the edit, if any")
+    )
+    pending_on: str | None = attrs.field(
+        metadata=_doc("The day the scheduled plan takes effect (ISO date), if any")
+    )
+    invoice: PreviewedInvoice | None = attrs.field(
+        metadata=_doc("The invoice the edit would issue now; null when it issues none")
+    )
+    explanation: str = attrs.field(metadata=_doc("Each step of the arithmetic, as text"))
 
 
 # -- account_cancel ------------------------------------------------------------------------
@@ -433,6 +519,12 @@ CALLS: Mapping[str, Call] = {
     for call in (
         Call("account_add", AccountAdd, AccountAdded, "Add a resold account (login once)."),
         Call("account_edit", AccountEdit, AccountEdited, "Change plan, domain or notification."),
+        Call(
+            "account_edit_preview",
+            AccountEditPreview,
+            AccountEditPreviewed,
+            "What account_edit would charge, nothing changed.",
+        ),
         Call("account_cancel", AccountCancel, AccountCancelled, "Cancel an account."),
         Call("account_list", AccountList, AccountListed, "List the accounts, 20 a page."),
         Call("account_name_check", AccountNameCheck, AccountNameChecked, "Check a new name."),

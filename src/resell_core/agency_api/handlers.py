@@ -20,6 +20,7 @@ from resell_core.agency_api import calls
 from resell_core.agency_api.calls import CALLS, PAGE_SIZE, Answer, Failure, Problem
 from resell_core.agency_api.plans import parse_plan_id, plan_id
 from resell_core.agency_api.schema import check, request_schema
+from resell_core.billing.change_preview import PreviewInvoice
 from resell_core.billing.ledger import CreditKind
 from resell_core.errors import FieldProblem, InvalidInput, NotFound, ResellError
 from resell_core.lifecycle.account import Account, AccountStatus
@@ -33,6 +34,7 @@ from resell_core.lifecycle.account_query import (
 from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem
 from resell_core.lifecycle.validation import NewAccount, validate_new_account
+from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.price_book import PlanKind
@@ -93,6 +95,39 @@ class _BadRequest(_Checked):
 
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def _day(text: str, problems: list[FieldProblem]) -> date | None:
+    """Read an ISO date the schema let through (its shape only), or report it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(FieldProblem("on", f"{text!r} is no day of the calendar (YYYY-MM-DD)"))
+        return None
+
+
+def _amount(money: Money) -> str:
+    return str(money.rounded().amount)
+
+
+def _previewed(invoice: PreviewInvoice) -> calls.PreviewedInvoice:
+    payment = invoice.payment
+    return calls.PreviewedInvoice(
+        number=invoice.number,
+        issued_on=invoice.issued_on.isoformat(),
+        currency=invoice.total.currency,
+        lines=tuple(
+            calls.PreviewedLine(
+                kind=line.kind.value, description=line.description, amount=_amount(line.amount)
+            )
+            for line in invoice.lines
+        ),
+        total=_amount(invoice.total),
+        earmarked=_amount(payment.earmarked),
+        pool=_amount(payment.pool),
+        card=_amount(payment.card),
+        carried=_amount(invoice.carried),
+    )
 
 
 def _parameter(problem: FieldProblem, plan_problem: bool) -> FieldProblem:
@@ -324,6 +359,37 @@ class AgencyApi:
             plan=plan_id(after.plan),
             pending_plan=None if pending is None else plan_id(pending.plan),
             invoice_id=None if edited.invoice is None else edited.invoice.id,
+        )
+
+    # -- account_edit_preview --------------------------------------------------------------
+    def account_edit_preview(self, agency_id: object, params: object) -> dict[str, Any]:
+        """``account_edit_preview``: what ``account_edit`` would charge; nothing changes."""
+        return self._run("account_edit_preview", agency_id, params, self._account_edit_preview)
+
+    def _account_edit_preview(self, agency_id: str, req: calls.AccountEditPreview) -> Answer:
+        problems: list[FieldProblem] = []
+        plan = None if req.plan is None else self._plan(req.plan, problems)
+        if req.plan is None and req.billing_profile is None:
+            problems.append(FieldProblem("$", "give a plan or a billing_profile to preview"))
+        day = None if req.on is None else _day(req.on, problems)
+        if problems:
+            raise _Checked("the account_edit_preview request", problems)
+        account = self._account(agency_id, req.account)
+        preview = self._portal.preview_change(
+            agency_id, account.id, plan=plan, billing_profile_id=req.billing_profile, on=day
+        )
+        pending, rule = preview.pending, preview.rule
+        return calls.AccountEditPreviewed(
+            result_message=f"{preview.account_name}: preview of the edit, nothing was charged",
+            account=preview.account_name,
+            on=preview.on.isoformat(),
+            plan=plan_id(preview.plan),
+            change=None if rule is None else rule.kind.value,
+            timing=None if rule is None else rule.timing.value,
+            pending_plan=None if pending is None else plan_id(pending.plan),
+            pending_on=None if pending is None else pending.effective_on.isoformat(),
+            invoice=None if preview.invoice is None else _previewed(preview.invoice),
+            explanation=preview.explain(),
         )
 
     # -- account_cancel --------------------------------------------------------------------

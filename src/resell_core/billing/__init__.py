@@ -7,6 +7,7 @@ notifier) carry the decisions out, and the portal service wires them.
 from __future__ import annotations
 
 from resell_core.billing.bounds import CreditBounds
+from resell_core.billing.change_preview import ChangePreview, PreviewInvoice
 from resell_core.billing.commissions import (
     CommissionProgram,
     CommissionStatement,
@@ -17,6 +18,7 @@ from resell_core.billing.commissions import (
     monthly_statement,
     refer,
 )
+from resell_core.billing.credit_basis import CreditBasis
 from resell_core.billing.credit_notes import (
     CreditDestination,
     CreditExceedsPaid,
@@ -129,12 +131,14 @@ __all__ = [
     "BilledPeriod",
     "BillingProfile",
     "BillingRunPolicy",
+    "ChangePreview",
     "ChargeOutcome",
     "ChargeRequest",
     "ChargeResult",
     "CommissionProgram",
     "CommissionStatement",
     "CommissionTier",
+    "CreditBasis",
     "CreditBounds",
     "CreditDestination",
     "CreditExceedsPaid",
@@ -159,6 +163,7 @@ __all__ = [
     "PayoutOutcome",
     "PayoutRequest",
     "PayoutResult",
+    "PreviewInvoice",
     "Referral",
     "RefundOutcome",
     "RefundRequest",

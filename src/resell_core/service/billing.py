@@ -54,6 +54,7 @@ from resell_core.billing.ledger import (
 from resell_core.billing.notices import NoticeKind, account_notice, invoice_declined
 from resell_core.billing.payment import (
     PaymentDecision,
+    PaymentStart,
     Settlement,
     apply_charge_result,
     confirm,
@@ -94,6 +95,7 @@ __all__ = [
     "invoice",
     "invoices",
     "pay_invoice",
+    "payment_start",
     "run_billing",
     "start_invoice_payment",
 ]
@@ -412,17 +414,17 @@ class Settled:
     expired_account: str | None = None
 
 
-def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) -> Started:
-    """Spend prepaid credit on an open invoice and mark its card charge in flight.
+def payment_start(uow: UnitOfWork, invoice: Invoice, *, on: date) -> PaymentStart:
+    """Decide, reading only, how an open invoice's payment starts on ``on``: the prepaid
+    credit it spends (the account's earmark, then the profile's pool, as the ledger holds
+    them now) and the card charge of the rest (:func:`~resell_core.billing.start_payment`).
 
-    Stores the invoice (adds it when ``new``). The charge, if any, must be sent to the
-    gateway only after this unit of work committed (:func:`charge_and_record`).
+    What :func:`start_invoice_payment` records, and what a preview of an edit shows (P1).
 
     Raises:
         PaymentError: A card charge is needed and the invoice has no billing profile.
         NotFound: The invoice's billing profile is gone.
     """
-    uow = work.uow
     agency_id = invoice.agency_id
     profile = uow.profiles.get(agency_id, invoice.profile_id) if invoice.profile_id else None
     order = _order(uow, invoice)
@@ -437,13 +439,28 @@ def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) ->
     if use_prepaid and invoice.profile_id is not None:
         pool = uow.ledger.balance(agency_id, profile_wallet(invoice.profile_id), CreditKind.PREPAID)
     currency = invoice.currency
-    start = start_payment(
+    return start_payment(
         as_first_start(invoice),
         profile=profile,
         earmarked=Money(earmarked, currency),
         pool=Money(pool, currency),
-        on=work.today,
+        on=on,
     )
+
+
+def start_invoice_payment(work: Work, invoice: Invoice, *, new: bool = False) -> Started:
+    """Spend prepaid credit on an open invoice and mark its card charge in flight.
+
+    Stores the invoice (adds it when ``new``). The charge, if any, must be sent to the
+    gateway only after this unit of work committed (:func:`charge_and_record`).
+
+    Raises:
+        PaymentError: A card charge is needed and the invoice has no billing profile.
+        NotFound: The invoice's billing profile is gone.
+    """
+    uow = work.uow
+    agency_id = invoice.agency_id
+    start = payment_start(uow, invoice, on=work.today)
     for movement in start.movements:
         uow.ledger.append(movement)
     started = start.invoice

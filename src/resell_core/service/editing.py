@@ -17,6 +17,10 @@ and the agency is told, like any declined charge. The invoice is stored ``open``
 ``next_retry_on`` set to the change day, so that when the immediate attempt cannot be made
 (no card to charge, a crash before it) the billing run's retry pass still collects it.
 
+:func:`preview_change` answers what an edit of the plan or billing profile would do (P1)
+through the same steps (the change's rule and proration, its drafted invoice, the payment's
+start), in a unit of work that writes nothing.
+
 The other moves (cancel, disable, renew, branding…) are one lifecycle action each, applied
 by :func:`transition`.
 """
@@ -24,9 +28,12 @@ by :func:`transition`.
 from __future__ import annotations
 
 import contextlib
+from datetime import date, timedelta
 
 import attrs
 
+from resell_core.agency import Agency
+from resell_core.billing.change_preview import ChangePreview, PreviewInvoice
 from resell_core.billing.collection import left_to_collect
 from resell_core.billing.credit_basis import CreditBasis, credit_basis
 from resell_core.billing.due import billed_period_on, period_key
@@ -36,6 +43,8 @@ from resell_core.billing.invoices import (
     build_change_invoice,
     settle_negative,
 )
+from resell_core.billing.ledger import Movement
+from resell_core.billing.payment import PaymentPlan
 from resell_core.errors import InvalidInput, ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import (
@@ -49,28 +58,30 @@ from resell_core.lifecycle.actions import (
     Downgrade,
     Upgrade,
 )
+from resell_core.lifecycle.moves import apply
 from resell_core.lifecycle.names import custom_domain_problem
 from resell_core.money import Money
-from resell_core.periods import Period
-from resell_core.pricing.changes import ChangeKind, ChangeTiming, ProratedChange, prorate_change
+from resell_core.ports import TaxCalculator, UnitOfWork
+from resell_core.pricing.changes import (
+    ChangeKind,
+    ChangeRule,
+    ChangeTiming,
+    ProratedChange,
+    prorate_change,
+)
 from resell_core.pricing.selection import PlanSelection
-from resell_core.service.billing import pay_invoice
+from resell_core.service.billing import pay_invoice, payment_start
 from resell_core.service.context import Command, Context, Work, read, run_command
 from resell_core.service.results import AccountEdited
 from resell_core.service.taxes import taxed
 
-__all__ = ["change_plan", "edit_account", "transition"]
+__all__ = ["change_plan", "edit_account", "preview_change", "transition"]
 
 
 def _step(work: Work, account: Account, action: Action) -> Account:
-    """Apply ``action`` to ``account`` and record its events.
-
-    A billing profile the action names must be one of the agency's (B6: Edit, Renew and a
-    change of plan pick a profile, never create one).
-    """
-    profile_id: str | None = getattr(action, "billing_profile_id", None)
-    if profile_id is not None:
-        work.uow.profiles.get(account.agency_id, profile_id)
+    """Apply ``action`` to ``account`` and record its events (a billing profile it names
+    must be one of the agency's, :func:`_checked`)."""
+    _checked(work.uow, account, action)
     return work.apply(account, action)
 
 
@@ -116,51 +127,136 @@ def transition(
 
 
 # -- plan changes --------------------------------------------------------------------------
+# One path for the edit and its preview (P1): the edit applies what ``_plan_change`` decides
+# and stores the invoice ``_draft_change_invoice`` builds, then pays it through
+# ``payment_start``; the preview reads the same three without storing anything.
 
 
-def _credit_basis(work: Work, account: Account) -> CreditBasis | None:
-    """What a change made today credits the unused part of; None when the current period
-    was not billed yet (the billing run bills it at the new plan)."""
-    period = billed_period_on(account, work.today)
+def _checked(uow: UnitOfWork, account: Account, action: Action) -> None:
+    """Refuse a billing profile the action names that is not one of the agency's (B6:
+    Edit, Renew and a change of plan pick a profile, never create one)."""
+    profile_id: str | None = getattr(action, "billing_profile_id", None)
+    if profile_id is not None:
+        uow.profiles.get(account.agency_id, profile_id)
+
+
+def _credit_basis(uow: UnitOfWork, account: Account, day: date) -> CreditBasis | None:
+    """What a change made on ``day`` credits the unused part of; None when the period
+    holding it was not billed yet (the billing run bills it at the new plan)."""
+    period = billed_period_on(account, day)
     if period is None:
         return None
-    invoices = work.uow.invoices
+    invoices = uow.invoices
     recurring = invoices.by_period_key(period_key(account.id, period))
     if recurring is None:
         return None
     return credit_basis(period, recurring, invoices.list(account.agency_id, account.id))
 
 
-def _change_invoice(
-    work: Work, account: Account, change: ProratedChange, period: Period, new: PlanSelection
-) -> Invoice | None:
-    if change.credit.is_zero() and change.charge.is_zero():
-        return None
-    agency = work.uow.agencies.get(account.agency_id)
-    number, numbered = agency.numbered()
-    work.uow.agencies.update(numbered)
+@attrs.frozen
+class _PlanChange:
+    """What a change of a paid plan does on a day: the lifecycle action, the catalog's
+    rule, and, when it bills now, what it credits and its proration."""
+
+    action: Action
+    rule: ChangeRule
+    basis: CreditBasis | None = None
+    prorated: ProratedChange | None = None
+
+    def bill(self) -> tuple[CreditBasis, ProratedChange] | None:
+        """What the change bills today (what it credits the unused part of, and its
+        proration); None when it issues no invoice today."""
+        basis, prorated = self.basis, self.prorated
+        if basis is None or prorated is None:
+            return None
+        if prorated.credit.is_zero() and prorated.charge.is_zero():
+            return None
+        return basis, prorated
+
+
+def _plan_change(
+    ctx: Context, uow: UnitOfWork, account: Account, new: PlanSelection, day: date
+) -> _PlanChange:
+    """Decide a change of the account's paid plan to ``new`` made on ``day``."""
+    catalog = ctx.catalog
+    rule = catalog.change_rule(account.plan, new)
+    kinds = catalog.change_kinds(account.plan, new)
+    action_type = Downgrade if ChangeKind.DOWNGRADE in kinds else Upgrade
+    if rule.timing is ChangeTiming.END_OF_TERM:
+        return _PlanChange(action_type(new, timing=END_OF_TERM), rule)
+    action = action_type(new, timing=IMMEDIATE)
+    basis = _credit_basis(uow, account, day)
+    if basis is None:
+        return _PlanChange(action, rule)
+    agency = uow.agencies.get(account.agency_id)
+    net = catalog.cycle_price(new, reseller_rate=agency.reseller_rate).net
+    prorated = prorate_change(basis.amount, net, basis.period, day, billed_for=basis.billed_for)
+    if rule.timing is ChangeTiming.NEW_TERM:
+        # The new term's first period is billed by the billing run like any other period:
+        # here only the unused remainder of the old term is credited.
+        zero = Money.zero(prorated.credit.currency)
+        prorated = ProratedChange(credit=prorated.credit, charge=zero, net=prorated.credit)
+    return _PlanChange(action, rule, basis, prorated)
+
+
+def _draft_change_invoice(
+    account: Account,
+    bill: tuple[CreditBasis, ProratedChange],
+    new: PlanSelection,
+    taxing: tuple[TaxCalculator | None, Agency],
+    *,
+    invoice_id: str,
+    number: int,
+    day: date,
+) -> tuple[Invoice, Movement | None]:
+    """Build the invoice a change issues on ``day`` for its :meth:`~_PlanChange.bill`
+    (from the account before the change), as it is stored, taxed by the portal's
+    calculator for the agency when it has one (TX1), and the movement that carries a
+    credit larger than the charge to the account's prepaid credit."""
+    basis, prorated = bill
+    taxes, agency = taxing
     invoice = build_change_invoice(
-        change,
+        prorated,
         agency_id=account.agency_id,
         account_id=account.id,
         profile_id=account.billing_profile_id,
-        period=period,
-        invoice_id=work.new_id("invoice"),
+        period=basis.period,
+        invoice_id=invoice_id,
         number=number,
-        issued_on=work.today,
+        issued_on=day,
         old_plan=f"{account.plan.product} {account.plan.tier}",
         new_plan=f"{new.product} {new.tier}",
     )
-    taxes = work.ctx.taxes
     if taxes is not None:
         invoice = taxed(taxes, agency, account, invoice)
-    invoice, movement = settle_negative(invoice, on=work.today)
+    invoice, movement = settle_negative(invoice, on=day)
+    if movement is None and invoice.total.is_positive():
+        invoice = left_to_collect(invoice, on=day)
+    elif movement is None and invoice.total.is_zero():
+        invoice = attrs.evolve(invoice, status=InvoiceStatus.PAID)
+    return invoice, movement
+
+
+def _change_invoice(
+    work: Work, account: Account, change: _PlanChange, new: PlanSelection
+) -> Invoice | None:
+    bill = change.bill()
+    if bill is None:
+        return None
+    agency = work.uow.agencies.get(account.agency_id)
+    number, numbered = agency.numbered()
+    invoice, movement = _draft_change_invoice(
+        account,
+        bill,
+        new,
+        (work.ctx.taxes, agency),
+        invoice_id=work.new_id("invoice"),
+        number=number,
+        day=work.today,
+    )
+    work.uow.agencies.update(numbered)
     if movement is not None:
         work.uow.ledger.append(movement)
-    elif invoice.total.is_positive():
-        invoice = left_to_collect(invoice, on=work.today)
-    elif invoice.total.is_zero():
-        invoice = attrs.evolve(invoice, status=InvoiceStatus.PAID)
     work.uow.invoices.add(invoice)
     work.audit(
         "invoice_issued",
@@ -174,26 +270,9 @@ def _change_invoice(
 def _change_paid_plan(
     work: Work, account: Account, new: PlanSelection
 ) -> tuple[Account, Invoice | None]:
-    catalog = work.ctx.catalog
-    rule = catalog.change_rule(account.plan, new)
-    kinds = catalog.change_kinds(account.plan, new)
-    action_type = Downgrade if ChangeKind.DOWNGRADE in kinds else Upgrade
-    if rule.timing is ChangeTiming.END_OF_TERM:
-        return _step(work, account, action_type(new, timing=END_OF_TERM)), None
-    basis = _credit_basis(work, account)
-    changed = _step(work, account, action_type(new, timing=IMMEDIATE))
-    if basis is None:
-        return changed, None
-    period = basis.period
-    agency = work.uow.agencies.get(account.agency_id)
-    net = catalog.cycle_price(new, reseller_rate=agency.reseller_rate).net
-    prorated = prorate_change(basis.amount, net, period, work.today, billed_for=basis.billed_for)
-    if rule.timing is ChangeTiming.NEW_TERM:
-        # The new term's first period is billed by the billing run like any other period:
-        # here only the unused remainder of the old term is credited.
-        zero = Money.zero(prorated.credit.currency)
-        prorated = ProratedChange(credit=prorated.credit, charge=zero, net=prorated.credit)
-    return changed, _change_invoice(work, account, prorated, period, new)
+    change = _plan_change(work.ctx, work.uow, account, new, work.today)
+    changed = _step(work, account, change.action)
+    return changed, _change_invoice(work, account, change, new)
 
 
 def _pay_at_once(ctx: Context, edited: AccountEdited, *, first: bool) -> AccountEdited:
@@ -323,3 +402,151 @@ def change_plan(
         actor=actor,
         idempotency_key=idempotency_key,
     )
+
+
+# -- previewing an edit (P1) ---------------------------------------------------------------
+_PREVIEW_ID = "preview"
+"""The id the previewed invoice is built under: it is never stored nor charged."""
+
+
+def _preview_day(account: Account, today: date, on: date | None) -> date:
+    """Return the day a preview is made for: today, or a later day of the period billed
+    today (later, the billing run bills another period first and the figures move)."""
+    if on is None or on == today:
+        return today
+    if on < today:
+        raise InvalidInput.one(
+            "change preview", "on", f"{on} is before today ({today}): preview today or later"
+        )
+    period = billed_period_on(account, today)
+    if period is None or on >= period.end:
+        last = today if period is None else period.end - timedelta(days=1)
+        raise InvalidInput.one(
+            "change preview",
+            "on",
+            f"preview a day from {today} to {last}: later the billing run bills another "
+            "period first",
+        )
+    return on
+
+
+def _preview_invoice(  # noqa: PLR0913 - the edit's reads, and the calculator that taxes it
+    uow: UnitOfWork,
+    account: Account,
+    change: _PlanChange,
+    new: PlanSelection,
+    day: date,
+    taxes: TaxCalculator | None,
+) -> PreviewInvoice | None:
+    """The invoice the edit would issue on ``day`` and its split, neither stored."""
+    bill = change.bill()
+    if bill is None:
+        return None
+    agency = uow.agencies.get(account.agency_id)
+    number, _ = agency.numbered()
+    invoice, movement = _draft_change_invoice(
+        account, bill, new, (taxes, agency), invoice_id=_PREVIEW_ID, number=number, day=day
+    )
+    start = payment_start(uow, invoice, on=day)
+    zero = Money.zero(invoice.currency)
+    started = start.invoice
+    return PreviewInvoice(
+        number=number,
+        issued_on=day,
+        lines=invoice.lines,
+        total=invoice.total,
+        payment=PaymentPlan(
+            started.paid_earmarked,
+            started.paid_pool,
+            zero if start.charge is None else start.charge.amount,
+        ),
+        carried=zero if movement is None else Money(movement.quantity, invoice.currency),
+    )
+
+
+def preview_change(
+    ctx: Context,
+    agency_id: str,
+    account_id: str,
+    *,
+    plan: PlanSelection | None = None,
+    billing_profile_id: str | None = None,
+    on: date | None = None,
+) -> ChangePreview:
+    """Preview an edit of the account's plan or billing profile (P1): the invoice it would
+    issue (its credit and charge lines) and how it would be paid (earmarked prepaid
+    credit, the pool, the card), or the change it would schedule instead.
+
+    Nothing is charged, stored or audited, and no gateway, notifier or provisioner is
+    called. The figures are those of :func:`edit_account` (same rule, credit basis,
+    proration, invoice and payment start): the edit made on ``on`` with the same
+    arguments, while the account's invoices and prepaid balances stay as they are, issues
+    exactly the invoice previewed, split the same way.
+
+    Args:
+        ctx: The wiring.
+        agency_id: The agency asking.
+        account_id: One of its accounts.
+        plan: The new plan, or None to keep the current one.
+        billing_profile_id: Another of the agency's billing profiles to pay, or None.
+        on: The day of the edit: today (None) or a later day of the period billed today.
+
+    Returns:
+        The preview; its :meth:`~resell_core.billing.ChangePreview.explain` shows each
+        step of the arithmetic.
+
+    Raises:
+        NotFound: No such account, or the billing profile is not the agency's.
+        InvalidInput: Nothing to preview, an invalid plan, the current plan, or a day
+            outside the days a preview can be made for.
+        InvalidTransition: The account's status does not allow the change.
+        SandboxNotConvertible: A sandbox was given a paid plan (R3).
+    """
+    if plan is None and billing_profile_id is None:
+        raise InvalidInput.one(
+            "change preview", "plan", "give a plan or a billing profile to preview"
+        )
+    if plan is not None:
+        ctx.catalog.validate(plan)
+    today = ctx.today()
+    policy = ctx.policies.lifecycle
+
+    def step(uow: UnitOfWork, account: Account, action: Action, day: date) -> Account:
+        _checked(uow, account, action)
+        return apply(account, action, on=day, policy=policy).account
+
+    def query(uow: UnitOfWork) -> ChangePreview:
+        before = uow.accounts.get(agency_id, account_id)
+        day = _preview_day(before, today, on)
+        account = before
+        if billing_profile_id is not None:
+            account = step(uow, account, ChangeBillingProfile(billing_profile_id), day)
+        change: _PlanChange | None = None
+        invoice = quote = None
+        after = account
+        if plan is not None:
+            agency = uow.agencies.get(agency_id)
+            quote = ctx.catalog.quote(plan, reseller_rate=agency.reseller_rate)
+            if account.plan.is_paid:
+                change = _plan_change(ctx, uow, account, plan, day)
+                after = step(uow, account, change.action, day)
+                invoice = _preview_invoice(uow, account, change, plan, day, ctx.taxes)
+            else:
+                after = step(uow, account, ChangePlan(plan, billing_profile_id), day)
+        bill = None if change is None else change.bill()
+        return ChangePreview(
+            account_id=before.id,
+            account_name=before.name,
+            on=day,
+            current=before.plan,
+            plan=after.plan,
+            billing_profile_id=after.billing_profile_id,
+            rule=None if change is None else change.rule,
+            quote=quote,
+            basis=None if bill is None else bill[0],
+            prorated=None if bill is None else bill[1],
+            invoice=invoice,
+            pending=after.pending_change,
+        )
+
+    return read(ctx, query)

@@ -570,6 +570,9 @@ class PartnerPortal:
             idempotency_key=idempotency_key,
         )
 
+    # -- previewing an edit (P1) ------------------------------------------------------------
+    preview_change = _forward(editing.preview_change)
+
     # The lifecycle commands each build one action of the transition table (lifecycle.md)
     # and apply it with _move; a command that takes no more than the account is one line.
     def withdraw_pending_change(
@@ -974,6 +977,7 @@ class AgencyPortal:
     account = _scoped(PartnerPortal.account)
     edit_account = _scoped(PartnerPortal.edit_account)
     change_plan = _scoped(PartnerPortal.change_plan)
+    preview_change = _scoped(PartnerPortal.preview_change)
     withdraw_pending_change = _scoped(PartnerPortal.withdraw_pending_change)
     cancel_account = _scoped(PartnerPortal.cancel_account)
     disable_account = _scoped(PartnerPortal.disable_account)

@@ -45,6 +45,7 @@ from resell_core.pricing import (
 from resell_core.testing.hostile import HOSTILE, Intended
 
 __all__ = [
+    "ChangeCase",
     "ForecastAccount",
     "account_queries",
     "action_sequences",
@@ -53,6 +54,7 @@ __all__ = [
     "audit_events",
     "billing_profiles",
     "catalogs",
+    "change_cases",
     "charge_outcomes",
     "credit_kinds",
     "currencies",
@@ -81,6 +83,7 @@ __all__ = [
     "overview_filters",
     "periods",
     "plan_selections",
+    "prepaid_amounts",
     "reseller_rates",
     "sort_keys",
     "tax_lines",
@@ -236,6 +239,54 @@ def plan_selections(
         frequency=frequency,
         limits=limits,
         addons=addons,
+    )
+
+
+# -- plan changes and their previews (P1) -----------------------------------------------
+
+prepaid_amounts = st.decimals(min_value=0, max_value=400, places=2)
+"""Prepaid balances a preview's split draws on: zero up to more than a change costs."""
+
+
+@attrs.frozen
+class ChangeCase:
+    """An account's plan change to preview and then make.
+
+    Attributes:
+        current: The account's paid plan, billed for its first period.
+        new: The plan it changes to (never the current one).
+        day: How many days into the billed period the change is made.
+        earmarked: Prepaid credit earmarked for the account before the change.
+        pool: Prepaid credit in its billing profile's pool before the change.
+        first: A plan it changed to at once earlier in the period, or None.
+    """
+
+    current: PlanSelection
+    new: PlanSelection
+    day: int
+    earmarked: Decimal
+    pool: Decimal
+    first: PlanSelection | None = None
+
+
+@st.composite
+def change_cases(draw: st.DrawFn, catalog: Catalog | None = None) -> ChangeCase:
+    """Plan changes of a billed account of ``catalog`` (the sample by default): any two
+    different paid plans, a day of the first period (a month of 28 days at least, a
+    year of 365), prepaid balances, and sometimes an earlier change in the period."""
+    current = draw(plan_selections(catalog, paid=True))
+    new = draw(plan_selections(catalog, paid=True).filter(lambda plan: plan != current))
+    first = draw(
+        st.none() | plan_selections(catalog, paid=True).filter(lambda p: p not in (current, new))
+    )
+    last = 364 if current.frequency is Frequency.ANNUAL else 27
+    return ChangeCase(
+        current=current,
+        new=new,
+        day=draw(st.integers(0, last)),
+        earmarked=draw(prepaid_amounts),
+        pool=draw(prepaid_amounts),
+        first=first,
     )
 
 

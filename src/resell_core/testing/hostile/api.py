@@ -63,7 +63,15 @@ __all__ = [
     "run_api_suite",
 ]
 
-READS = frozenset({"account_list", "account_name_check", "account_plans", "account_status"})
+READS = frozenset(
+    {
+        "account_edit_preview",
+        "account_list",
+        "account_name_check",
+        "account_plans",
+        "account_status",
+    }
+)
 """The calls that only read: their answer, success or failure, is a coded result."""
 
 ANSWERED = "answered"
@@ -83,6 +91,11 @@ VALID: Mapping[str, Mapping[str, Any]] = {
         "country": "DE",
     },
     "account_edit": {"account": "north-bakery", "notification": "ops@acme.test"},
+    "account_edit_preview": {
+        "account": "north-bakery",
+        "plan": "V3/marketing/professional/2500/monthly",
+        "on": SAMPLE_START.isoformat(),
+    },
     "account_cancel": {"account": "north-bakery", "reason": "moving to Globex", "retaindata": 1},
     "account_list": {"search": "bakery", "planfilter": "all", "page": 1},
     "account_name_check": {"account": "west-bakery"},

@@ -460,6 +460,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _on(_bakery, notification_email=lambda w: "billing@acme.test"),
         {"custom_domain": _nothing, **_nested("plan", _PLAN)},
     ),
+    _r(
+        "preview_change",
+        _on(
+            _bakery,
+            plan=lambda w: _plan(STARTER),
+            billing_profile_id=lambda w: w.spare_card_id,
+            on=lambda w: SAMPLE_START,
+        ),
+        **_nested("plan", _PLAN),
+    ),
     _w("withdraw_pending_change", _on(lambda w: w.downgrading_id)),
     _w(
         "change_plan",
