@@ -62,7 +62,17 @@ def invoice_steps(invoice: Invoice) -> list[tuple[str, object]]:
          line.amount)
         for line in invoice.lines
     ]  # fmt: skip
-    steps.append(("Total (taxes excluded)", invoice.total))
+    if invoice.taxes:
+        steps.append(("Subtotal", invoice.subtotal))
+        for tax in invoice.taxes:
+            rate = f"{(tax.rate * 100).normalize():f}"
+            what = f"  {tax.name} {rate}% ({tax.jurisdiction}) on {cell_text(tax.taxable)}"
+            if tax.reverse_charge:
+                what += ", reverse charge"
+            steps.append((what, tax.amount))
+        steps.append(("Total", invoice.total))
+    else:
+        steps.append(("Total (taxes excluded)", invoice.total))
     split = (
         ("- paid from the account's prepaid credit", invoice.paid_earmarked),
         ("- paid from the billing profile's prepaid pool", invoice.paid_pool),

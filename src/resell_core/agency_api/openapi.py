@@ -30,6 +30,7 @@ from resell_core.errors import (
     InsufficientCredit,
     InvalidInput,
     InvalidTransition,
+    MissingExtra,
     NotFound,
     PaymentError,
     PaymentInFlight,
@@ -86,6 +87,7 @@ STATUSES: Mapping[str, HTTPStatus] = {
     PaymentInFlight.code: _S.CONFLICT,
     SchemaVersionError.code: _S.SERVICE_UNAVAILABLE,
     StorageUnavailable.code: _S.SERVICE_UNAVAILABLE,
+    MissingExtra.code: _S.NOT_IMPLEMENTED,
 }
 """The HTTP status of each failure's ``error_code``: 400 a request of the wrong shape, 422
 a value the rules refuse, 404 nothing of that name, 409 a state or a balance that does not

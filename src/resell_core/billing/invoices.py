@@ -234,10 +234,6 @@ class Invoice(Shown):
         return hash(self.id)
 
     # -- in a notebook (N1): resell_core.views says what an invoice shows ----------------
-    def explain(self) -> str:
-        """Return a readable text of each line, the total, how it was paid and what is due."""
-        return views.explain_invoice(self)
-
     def _view(self) -> View:
         return views.invoice(self)
 

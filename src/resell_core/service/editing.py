@@ -430,12 +430,13 @@ def _preview_day(account: Account, today: date, on: date | None) -> date:
     return on
 
 
-def _preview_invoice(  # noqa: PLR0913 - the edit's reads, and the calculator that taxes it
+def _preview_invoice(
     uow: UnitOfWork,
     account: Account,
     change: _PlanChange,
     new: PlanSelection,
     day: date,
+    *,
     taxes: TaxCalculator | None,
 ) -> PreviewInvoice | None:
     """The invoice the edit would issue on ``day`` and its split, neither stored."""
@@ -530,7 +531,7 @@ def preview_change(
             if account.plan.is_paid:
                 change = _plan_change(ctx, uow, account, plan, day)
                 after = step(uow, account, change.action, day)
-                invoice = _preview_invoice(uow, account, change, plan, day, ctx.taxes)
+                invoice = _preview_invoice(uow, account, change, plan, day, taxes=ctx.taxes)
             else:
                 after = step(uow, account, ChangePlan(plan, billing_profile_id), day)
         bill = None if change is None else change.bill()

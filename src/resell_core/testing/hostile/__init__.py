@@ -293,8 +293,9 @@ def snapshot(portal: PartnerPortal) -> PortalState:
 
     Storage: every agency, its portal users, accounts, billing profiles, invoices, credit
     movements, balances of every wallet it has, audit entries, transfers, payouts,
-    brandings, credit notes and top-ups, its users' saved views, and the access records reachable by key (each
-    account's credentials and login state, each invoice's credits order). Reset tokens
+    brandings, credit notes and top-ups, its users' saved views, and the access records
+    reachable by key (each account's credentials and login state, each invoice's credits
+    order). Reset tokens
     and used SSO nonces are keyed by secrets and cannot be listed; idempotency records
     neither. Adapters: the charges, attempts and refunds of a simulated gateway, the payouts of
     a simulated payout gateway, the notices of a recording notifier, the requests of a
