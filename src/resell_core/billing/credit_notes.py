@@ -11,6 +11,13 @@ together never more than the invoice's paid amount (and a refund to the card nev
 than the card paid). Discount and credit lines are mirrored too: crediting them
 reinstates them (their note lines carry the invoice line's negative sign).
 
+A note of a taxed invoice (TX1) also gives back the tax its lines carried
+(:class:`CreditNoteTax`): crediting all of a line credits all of its tax lines, crediting
+part of it (a quantity or an amount) the same share of each, rounded once per tax line,
+half-up; the last credit of a line takes exactly what is left of its tax. A discount line
+carries no tax of its own (the line it discounts carries it). The note's total, the bounds
+above, the prepaid movement and the refund all count the tax.
+
 The money goes to the account's prepaid credit (a ledger movement: :func:`prepaid_movement`)
 or back to the card the invoice was paid with (a refund through the payment gateway, under
 a key derived from the note: :func:`refund_request`, answered by
@@ -25,12 +32,13 @@ import enum
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import ClassVar
 
 import attrs
 
 from resell_core.billing.gateway import RefundOutcome, RefundRequest, RefundResult
-from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus
+from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, TaxLine
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import charge_key
 from resell_core.errors import FieldProblem, InvalidInput
@@ -46,6 +54,7 @@ __all__ = [
     "CreditNote",
     "CreditNoteLine",
     "CreditNoteStatus",
+    "CreditNoteTax",
     "apply_refund_result",
     "build_credit_note",
     "prepaid_movement",
@@ -122,6 +131,27 @@ def _note_lines(value: Iterable[CreditNoteLine]) -> tuple[CreditNoteLine, ...]:
 
 
 @attrs.frozen
+class CreditNoteTax:
+    """The tax a credit note gives back of one tax line of the invoice (TX1).
+
+    Attributes:
+        tax: The tax line's position in the invoice's ``taxes``.
+        billed: That tax line as billed (its line, name, jurisdiction, rate, amount).
+        amount: The tax credited, with the tax line's sign: the billed tax times the share
+            of its line credited, rounded once, half-up (all of it for a whole line, what
+            is left of it for the line's last credit).
+    """
+
+    tax: int
+    billed: TaxLine
+    amount: Money
+
+
+def _note_taxes(value: Iterable[CreditNoteTax]) -> tuple[CreditNoteTax, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
 class CreditNote:
     """A credit note: money a paid invoice gives back, with its reason and destination.
 
@@ -142,6 +172,8 @@ class CreditNote:
         message: The gateway's last word on the refund ("" when none).
         refund: The refund sent to the gateway, made once when the note is issued and
             sent again unchanged under its key (None for prepaid credit).
+        taxes: The tax its lines carried on the invoice, credited with them (TX1; empty
+            for an invoice without tax, and for notes stored before taxes existed).
     """
 
     id: str
@@ -159,6 +191,7 @@ class CreditNote:
     status: CreditNoteStatus = CreditNoteStatus.CREDITED
     message: str = ""
     refund: RefundRequest | None = None
+    taxes: tuple[CreditNoteTax, ...] = attrs.field(default=(), converter=_note_taxes)
 
     @property
     def label(self) -> str:
@@ -167,8 +200,16 @@ class CreditNote:
 
     @property
     def total(self) -> Money:
-        """The money it gives back: the sum of its lines."""
-        return Money.total((line.amount for line in self.lines), self.currency)
+        """The money it gives back: the sum of its lines, then of its taxes."""
+        lines = Money.total((line.amount for line in self.lines), self.currency)
+        if self.taxes:
+            return lines + Money.total((tax.amount for tax in self.taxes), self.currency)
+        return lines
+
+    @property
+    def tax(self) -> Money:
+        """The tax it gives back (zero when the invoice carried none)."""
+        return Money.total((tax.amount for tax in self.taxes), self.currency)
 
     @property
     def refund_key(self) -> str:
@@ -301,6 +342,50 @@ def _lines(
     return made
 
 
+def _line_taxes(
+    invoice: Invoice, line: CreditNoteLine, before: _Credited, taken: dict[int, Money]
+) -> list[CreditNoteTax]:
+    """The tax one note line gives back: its share of each tax line of the invoice line,
+    rounded once, never more than is left of it; the line's last credit takes the rest."""
+    billed = line.billed.amount
+    if billed.is_zero():
+        return []
+    last = before.amount + line.amount == billed
+    share = Fraction(line.amount.amount) / Fraction(billed.amount)
+    made = []
+    for index, tax in enumerate(invoice.taxes):
+        if tax.line != line.line:
+            continue
+        left = tax.amount - taken.get(index, Money.zero(invoice.currency))
+        amount = tax.amount.scaled(share)
+        if last or abs(amount) > abs(left):
+            amount = left
+        if not amount.is_zero():
+            made.append(CreditNoteTax(index, tax, amount))
+    return made
+
+
+def _taxes(
+    invoice: Invoice,
+    lines: Sequence[CreditNoteLine],
+    earlier: Sequence[CreditNote],
+    before: dict[int, _Credited],
+) -> list[CreditNoteTax]:
+    """The tax the note's lines carried on the invoice (TX1); none for an untaxed one."""
+    if not invoice.taxes:
+        return []
+    taken: dict[int, Money] = {}
+    for note in earlier:
+        for tax in note.taxes:
+            taken[tax.tax] = taken.get(tax.tax, Money.zero(invoice.currency)) + tax.amount
+    nothing = _Credited(Money.zero(invoice.currency), _ZERO, False)
+    return [
+        tax
+        for line in lines
+        for tax in _line_taxes(invoice, line, before.get(line.line, nothing), taken)
+    ]
+
+
 def build_credit_note(
     invoice: Invoice,
     earlier: Sequence[CreditNote],
@@ -313,7 +398,8 @@ def build_credit_note(
     destination: CreditDestination,
     card_token: str | None = None,
 ) -> CreditNote:
-    """Build the credit note of a paid (or partly paid) invoice (CN1).
+    """Build the credit note of a paid (or partly paid) invoice (CN1), with the tax its
+    lines carried (TX1).
 
     Args:
         invoice: The invoice credited, as it stands.
@@ -354,9 +440,13 @@ def build_credit_note(
             "credit note", "to", "the invoice was not paid by card: credit it to prepaid credit"
         )
     mine = [note for note in earlier if note.invoice_id == invoice.id]
-    lines = _lines(invoice, asked, _credited_so_far(invoice, mine))
+    before = _credited_so_far(invoice, mine)
+    lines = _lines(invoice, asked, before)
+    taxes = _taxes(invoice, lines, mine, before)
     zero = Money.zero(invoice.currency)
     total = Money.total((line.amount for line in lines), invoice.currency)
+    if taxes:
+        total += Money.total((tax.amount for tax in taxes), invoice.currency)
     given = Money.total((note.total for note in mine), invoice.currency)
     refunded = Money.total(
         (n.total for n in mine if n.status is not CreditNoteStatus.CREDITED), invoice.currency
@@ -397,6 +487,7 @@ def build_credit_note(
         reason=reason,
         destination=destination,
         lines=lines,
+        taxes=taxes,
     )
     if destination is CreditDestination.PREPAID or card_token is None:
         return note

@@ -3,6 +3,7 @@ more than billed or paid; refund answers; the unused part of a term (CN1, CN2)."
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -17,13 +18,16 @@ from resell_core.billing.credit_notes import (
     CreditNoteStatus,
     apply_refund_result,
     build_credit_note,
+    prepaid_movement,
     unused_part,
 )
 from resell_core.billing.gateway import RefundOutcome, RefundResult
 from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind
+from resell_core.billing.taxes import tax_line, taxable_lines, with_taxes
 from resell_core.errors import InvalidInput
 from resell_core.money import Money
 from resell_core.periods import Period
+from resell_core.serialization import from_json, to_json
 
 APRIL = Period(date(2024, 4, 11), date(2024, 5, 11))
 ON = date(2024, 4, 26)
@@ -228,3 +232,113 @@ def test_CN1_a_line_credited_by_amount_is_credited_on_by_amount() -> None:
 
     assert "by amount" in refused.value.problems[0].message
     assert (rest.total, rest.lines[0].quantity) == (usd("0.50"), None)
+
+
+# -- the tax a credit note gives back (CN1, TX1) ------------------------------------------
+
+
+def taxed(*lines: InvoiceLine, rate: str = "0.19", card: str | None = None) -> Invoice:
+    """Invoice 7 of these lines with ``rate`` of tax per line, paid by card (or ``card``)."""
+    bill = paid(*lines)
+    taxes = [
+        tax_line(t, name="VAT", jurisdiction="DE", rate=Decimal(rate))
+        for t in taxable_lines(bill.lines)
+    ]
+    bill = with_taxes(bill, taxes)
+    return attrs.evolve(bill, paid_card=usd(card) if card else bill.total)
+
+
+def test_CN1_TX1_a_whole_credit_of_a_taxed_invoice_gives_back_exactly_what_was_paid() -> None:
+    """Crediting a taxed invoice in whole gives back its lines and every tax line: what
+    was paid, to the cent, in the note, its prepaid movement and its refund."""
+    bill = taxed(PLUS, DISCOUNT, THIRDS)
+    assert (bill.tax, bill.total) == (usd("18.43"), usd("115.43"))
+    note = credit(bill)
+    assert [(t.tax, t.amount) for t in note.taxes] == [(0, usd("18.24")), (1, usd("0.19"))]
+    assert note.taxes[0].billed == bill.taxes[0]
+    assert (note.tax, note.total) == (bill.tax, bill.paid)
+    assert prepaid_movement(note, ON).quantity == Decimal("115.43")
+    refund = credit(bill, to=CreditDestination.CARD).refund
+    assert refund is not None and refund.amount == usd("115.43")
+    with pytest.raises(CreditExceedsPaid):
+        credit(bill, earlier=[note])
+
+
+def test_CN1_TX1_two_partial_credits_of_a_line_give_back_its_amount_and_its_tax() -> None:
+    """A partial credit gives back the same share of the line's tax, rounded once; the
+    line's last credit takes exactly what is left of it (by quantity and by amount)."""
+    bill = taxed(PLUS, DISCOUNT, THIRDS)
+    first = credit(bill, [CreditLine(2, quantity=Decimal(1))])
+    assert (first.lines[0].amount, first.tax) == (usd("0.33"), usd("0.06"))  # 0.19 x 0.33
+    second = credit(bill, [CreditLine(2, quantity=Decimal(2))], [first])
+    assert (second.lines[0].amount, second.tax) == (usd("0.67"), usd("0.13"))
+    assert first.total + second.total == THIRDS.amount + bill.line_taxes(2)[0].amount
+    plus = taxed(PLUS)
+    part = credit(plus, [CreditLine(0, amount=usd("50.00"))])
+    assert part.tax == usd("9.50")  # 22.80 x 50/120
+    rest = credit(plus, [CreditLine(0)], [part])
+    assert (rest.lines[0].amount, rest.tax) == (usd("70.00"), usd("13.30"))
+    assert part.total + rest.total == plus.paid
+
+
+def test_CN1_TX1_the_bound_counts_the_tax_and_refuses_one_cent_more() -> None:
+    """Never more than was paid, tax included: on an invoice half paid, a credit whose
+    amount and tax come to what was paid is issued; one cent more of it is refused."""
+    one = line(LineKind.RECURRING, "1", "100.00", "100.00")
+    bill = taxed(one, card="59.50")
+    assert bill.total == usd("119.00")
+    exact = credit(bill, [CreditLine(0, amount=usd("50.00"))])
+    assert (exact.tax, exact.total) == (usd("9.50"), usd("59.50"))
+    with pytest.raises(CreditExceedsPaid, match="USD 59.51 is more than the USD 59.50 left"):
+        credit(bill, [CreditLine(0, amount=usd("50.01"))])
+    with pytest.raises(CreditExceedsPaid, match="nothing is left|more than the USD 0.00 left"):
+        credit(bill, [CreditLine(0, amount=usd("0.01"))], [exact])
+    card = taxed(one, card="59.50")
+    card = attrs.evolve(card, paid_card=usd("59.49"), paid_pool=usd("0.01"))
+    with pytest.raises(CreditExceedsPaid, match="the card paid"):
+        credit(card, [CreditLine(0, amount=usd("50.00"))], to=CreditDestination.CARD)
+
+
+def test_CN1_TX1_a_discount_line_carries_no_tax_of_its_own() -> None:
+    """The tax of a discounted line is on the line: crediting the line and its discount
+    credits the line's one tax line, in whole; the discount line adds no tax line."""
+    bill = taxed(PLUS, DISCOUNT, THIRDS)
+    note = credit(bill, [CreditLine(0), CreditLine(1)])
+    assert [(t.billed.line, t.amount) for t in note.taxes] == [(0, usd("18.24"))]
+    assert note.total == usd("114.24")
+
+
+def test_CN1_TX1_each_tax_line_is_rounded_once_and_never_beyond_what_is_left() -> None:
+    """Two tax lines of one line are each credited by the line's share, each rounded
+    once; shares rounded up never take more than is left of a tax line in total."""
+    bill = paid(PLUS)
+    lines = taxable_lines(bill.lines)
+    taxes = [
+        tax_line(t, name=name, jurisdiction="US-NY", rate=Decimal("0.04"))
+        for t in lines
+        for name in ("State tax", "City tax")
+    ]
+    bill = attrs.evolve(with_taxes(bill, taxes), paid_card=usd("129.60"))
+    note = credit(bill, [CreditLine(0, amount=usd("10.00"))])
+    assert [t.amount for t in note.taxes] == [usd("0.40"), usd("0.40")]
+    quarters = taxed(line(LineKind.ADDON, "4", "0.25", "1.00"), rate="0.02")
+    notes: list[CreditNote] = []
+    for _ in range(4):
+        notes.append(credit(quarters, [CreditLine(0, quantity=Decimal(1))], notes))
+    assert [n.tax for n in notes] == [usd("0.01"), usd("0.01"), usd("0"), usd("0")]
+    assert sum((n.total for n in notes), usd("0")) == quarters.total
+
+
+def test_CN1_TX1_a_note_of_an_untaxed_invoice_is_as_it_was() -> None:
+    """An invoice without tax gives the note it always gave: no tax lines, the same total,
+    equal to the note built without them; a note stored before taxes reads back."""
+    note = credit(paid(PLUS, DISCOUNT), [CreditLine(0, amount=usd("10.00"))])
+    fields = {f.name: getattr(note, f.name) for f in attrs.fields(CreditNote)}
+    del fields["taxes"]
+    assert note == CreditNote(**fields)
+    assert (note.taxes, note.tax, note.total) == ((), usd("0"), usd("10.00"))
+    data = json.loads(to_json(note))
+    assert data.pop("taxes") == []
+    assert from_json(json.dumps(data), CreditNote) == note
+    again = credit(taxed(PLUS, rate="0.19"), [CreditLine(0)])
+    assert from_json(to_json(again), CreditNote) == again
