@@ -259,7 +259,8 @@ def test_CN1_TX1_a_whole_credit_of_a_taxed_invoice_gives_back_exactly_what_was_p
     assert (note.tax, note.total) == (bill.tax, bill.paid)
     assert prepaid_movement(note, ON).quantity == Decimal("115.43")
     refund = credit(bill, to=CreditDestination.CARD).refund
-    assert refund is not None and refund.amount == usd("115.43")
+    assert refund is not None
+    assert refund.amount == usd("115.43")
     with pytest.raises(CreditExceedsPaid):
         credit(bill, earlier=[note])
 
@@ -289,9 +290,9 @@ def test_CN1_TX1_the_bound_counts_the_tax_and_refuses_one_cent_more() -> None:
     assert bill.total == usd("119.00")
     exact = credit(bill, [CreditLine(0, amount=usd("50.00"))])
     assert (exact.tax, exact.total) == (usd("9.50"), usd("59.50"))
-    with pytest.raises(CreditExceedsPaid, match="USD 59.51 is more than the USD 59.50 left"):
+    with pytest.raises(CreditExceedsPaid, match=r"USD 59\.51 is more than the USD 59\.50 left"):
         credit(bill, [CreditLine(0, amount=usd("50.01"))])
-    with pytest.raises(CreditExceedsPaid, match="nothing is left|more than the USD 0.00 left"):
+    with pytest.raises(CreditExceedsPaid, match=r"USD 0\.01 is more than the USD 0\.00 left"):
         credit(bill, [CreditLine(0, amount=usd("0.01"))], [exact])
     card = taxed(one, card="59.50")
     card = attrs.evolve(card, paid_card=usd("59.49"), paid_pool=usd("0.01"))
