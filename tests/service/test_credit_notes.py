@@ -4,7 +4,7 @@ reconciled by key (CN1, CN2)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,16 @@ import attrs
 import pytest
 
 import resell_core as rc
-from resell_core.testing.portal import SAMPLE_START, bakery_form, sample_agency, sample_card
+from resell_core.billing.taxes import TaxableLine, tax_line
+from resell_core.testing.portal import (
+    SAMPLE_START,
+    bakery_form,
+    earmark_movement,
+    sample_agency,
+    sample_card,
+)
+
+from .conftest import NewPortal
 
 PLUS = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
@@ -352,3 +361,107 @@ def test_CN2_by_default_cancelling_gives_nothing_back_and_works_until_paid_throu
     assert portal.credit_notes(acme.id) == []
     assert gateway_of(portal).refunds == []
     assert cancelled.paid_through == date(2024, 5, 11)
+
+
+# -- the tax a credit note gives back (CN1, TX1) ------------------------------------------
+
+
+@attrs.frozen
+class TenPercent:
+    """A host's calculator: 10 % on every line, in Freedonia."""
+
+    def taxes(
+        self, agency: rc.Agency, account: rc.Account | None, lines: Sequence[TaxableLine]
+    ) -> Sequence[rc.TaxLine]:
+        """Tax every line at 10 %."""
+        return [
+            tax_line(t, name="Sales tax", jurisdiction="FD", rate=Decimal("0.10")) for t in lines
+        ]
+
+
+def taxed_invoice(
+    new_portal: NewPortal, *, earmarked: int = 0, declined: bool = False
+) -> tuple[rc.PartnerPortal, rc.Agency, rc.Invoice]:
+    """North-bakery's first invoice with 10 % tax: 120.00 - 24.00 = 96.00, 9.60 tax, 105.60;
+    ``earmarked`` prepaid credit pays first, the card the rest (or declines it)."""
+    portal = new_portal(start=SAMPLE_START, taxes=TenPercent())
+    acme = sample_agency(portal)
+    card = sample_card(portal, acme.id)
+    created = portal.add_account(acme.id, bakery_form("north-bakery", PLUS, card.id))
+    portal.process_provisioning()
+    if earmarked:
+        with portal.storage.unit_of_work() as uow:
+            uow.ledger.append(earmark_movement(acme.id, created.account.id, Decimal(earmarked)))
+            uow.commit()
+    if declined:
+        portal.update_billing_profile(acme.id, card.id, card_token="tok_decline")
+    portal.run_billing()
+    [invoice] = portal.invoices(acme.id, created.account.id)
+    assert (invoice.tax, invoice.total) == (usd("9.60"), usd("105.60"))
+    return portal, acme, invoice
+
+
+def test_CN1_TX1_a_taxed_invoice_credited_in_whole_gives_back_exactly_what_was_paid(
+    new_portal: NewPortal,
+) -> None:
+    """The whole credit of a taxed invoice refunds its lines and its tax, 105.60, what the
+    card paid; the note keeps its tax line, stored and read back on every adapter."""
+    portal, acme, invoice = taxed_invoice(new_portal)
+    assert invoice.paid_card == usd("105.60")
+
+    note = portal.credit_invoice(acme.id, invoice.id, reason="the client left", to="card")
+    portal.reconcile_refund(acme.id, note.id)
+
+    [tax] = note.taxes
+    assert (tax.tax, tax.billed, tax.amount) == (0, invoice.taxes[0], usd("9.60"))
+    assert (note.tax, note.total) == (usd("9.60"), usd("105.60"))
+    [refund] = gateway_of(portal).refunds
+    assert refund.amount == usd("105.60")
+    stored = portal.credit_note(acme.id, note.id)
+    assert stored.taxes == note.taxes
+    assert stored.total == usd("105.60")
+
+
+def test_CN1_TX1_two_partial_credits_of_a_line_give_back_its_amount_and_its_tax(
+    new_portal: NewPortal,
+) -> None:
+    """50.00 of the 120.00 line gives back 4.00 of its 9.60 tax; the rest of the line (with
+    its discount) takes the 5.60 left: 120.00 + 9.60 in all, to prepaid credit."""
+    portal, acme, invoice = taxed_invoice(new_portal)
+
+    part = portal.credit_invoice(
+        acme.id, invoice.id, (rc.CreditLine(0, amount=usd("50.00")),), reason="downgrade"
+    )
+    rest = portal.credit_invoice(
+        acme.id, invoice.id, (rc.CreditLine(0), rc.CreditLine(1)), reason="the client left"
+    )
+
+    assert (part.tax, part.total) == (usd("4.00"), usd("54.00"))
+    assert (rest.tax, rest.total) == (usd("5.60"), usd("51.60"))
+    line_credited = sum(
+        (n.amount for note in (part, rest) for n in note.lines if n.line == 0), usd("0")
+    )
+    assert line_credited + part.tax + rest.tax == usd("129.60")
+    prepaid = portal.balances(acme.id, account_id=invoice.account_id).prepaid
+    assert prepaid == usd("105.60")
+
+
+def test_CN1_TX1_the_bound_counts_the_tax_and_refuses_one_cent_more(
+    new_portal: NewPortal,
+) -> None:
+    """Of an invoice 5.00 of which was paid (the card declined the rest), 4.64 of the
+    120.00 line and its share of the line's 9.60 tax (0.3712, 0.37), 5.01, is refused and
+    nothing changes; 4.63 and its 0.37, exactly the 5.00 paid, is issued."""
+    portal, acme, invoice = taxed_invoice(new_portal, earmarked=5, declined=True)
+    assert invoice.paid == usd("5.00")
+
+    with pytest.raises(rc.CreditExceedsPaid, match=r"USD 5\.01 is more than the USD 5\.00"):
+        portal.credit_invoice(
+            acme.id, invoice.id, (rc.CreditLine(0, amount=usd("4.64")),), reason="goodwill"
+        )
+    assert portal.credit_notes(acme.id) == []
+
+    note = portal.credit_invoice(
+        acme.id, invoice.id, (rc.CreditLine(0, amount=usd("4.63")),), reason="goodwill"
+    )
+    assert (note.tax, note.total) == (usd("0.37"), usd("5.00"))
