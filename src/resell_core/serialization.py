@@ -33,8 +33,10 @@ from typing import Any, TypeVar
 
 import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from resell_core._codec import Codec, encode
+from resell_core.billing.credit_notes import CreditNote
 from resell_core.errors import (
     CatalogError,
     FieldProblem,
@@ -279,6 +281,13 @@ def _checked_selection(value: object) -> PlanSelection:
 
 converter.register_unstructure_hook(PlanSelection, _unstructure_selection)
 converter.register_structure_hook(PlanSelection, _structure_selection)
+
+
+# -- credit notes: one of an invoice without tax is written as before notes carried tax ----
+converter.register_unstructure_hook(
+    CreditNote,
+    make_dict_unstructure_fn(CreditNote, converter, taxes=override(omit_if_default=True)),
+)
 
 
 # -- overview queries (saved views, O6) ------------------------------------------------------
