@@ -1,6 +1,6 @@
 """Credit notes of any invoice, credited any way in any order, never give back more than a
-line billed or than was paid (CN1), and a whole credit of a fully paid invoice gives back
-its total."""
+line billed or than was paid (CN1), nor more tax than a line carried (TX1), and a whole
+credit of a fully paid invoice gives back its total."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import attrs
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from resell_core.billing.credit_notes import (
@@ -18,6 +18,7 @@ from resell_core.billing.credit_notes import (
     build_credit_note,
 )
 from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind
+from resell_core.billing.taxes import tax_line, taxable_lines, with_taxes
 from resell_core.errors import ResellError
 from resell_core.money import Money
 
@@ -122,3 +123,76 @@ def test_CN1_a_whole_credit_of_a_fully_paid_invoice_gives_back_its_total(
 
     assert note.total == full.total
     assert [line.billed for line in note.lines] == [b for b in full.lines if not b.amount.is_zero()]
+
+
+def with_tax(invoice: Invoice, percent: int) -> Invoice:
+    """The invoice with ``percent`` of tax on each charged line, the card paying its share."""
+    taxes = [
+        tax_line(t, name="VAT", jurisdiction="DE", rate=Decimal(percent).scaleb(-2))
+        for t in taxable_lines(invoice.lines)
+        if t.line.kind is not LineKind.DISCOUNT
+    ]
+    taxed = with_taxes(invoice, taxes)
+    paid = min(taxed.paid_card, taxed.total) if taxed.total.is_positive() else taxed.paid_card
+    return attrs.evolve(taxed, paid_card=paid)
+
+
+@given(paid_invoices(), st.integers(0, 27), requests)
+def test_CN1_TX1_no_sequence_of_notes_gives_back_more_tax_than_billed_or_more_than_paid(
+    invoice: Invoice, percent: int, asked: list[tuple[CreditLine, ...] | None]
+) -> None:
+    """With tax: the notes never give back more than was paid, tax included; each tax line
+    is never credited beyond its billed amount, and in full once its line is."""
+    bill = with_tax(invoice, percent)
+    notes: list[CreditNote] = []
+    for lines in [*asked, None]:
+        try:
+            note = build_credit_note(
+                bill,
+                notes,
+                lines,
+                credit_note_id=f"cn-{len(notes) + 1}",
+                number=len(notes) + 1,
+                issued_on=DAY,
+                reason="goodwill",
+                destination=CreditDestination.PREPAID,
+            )
+        except ResellError:
+            continue
+        assert note.total.is_positive()
+        notes.append(note)
+
+    assert Money.total((n.total for n in notes), "USD") <= bill.paid
+    for index, tax in enumerate(bill.taxes):
+        credited = Money.total((t.amount for n in notes for t in n.taxes if t.tax == index), "USD")
+        assert abs(credited) <= abs(tax.amount)
+        assert credited.is_zero() or credited.is_negative() == tax.amount.is_negative()
+        line_taken = Money.total(
+            (line.amount for n in notes for line in n.lines if line.line == tax.line), "USD"
+        )
+        if line_taken == bill.lines[tax.line].amount:
+            assert credited == tax.amount
+
+
+@given(paid_invoices(), st.integers(0, 27))
+def test_CN1_TX1_a_whole_credit_of_a_fully_paid_taxed_invoice_gives_back_what_was_paid(
+    invoice: Invoice, percent: int
+) -> None:
+    """Paid in full and credited whole: the note is the invoice's total, tax included."""
+    bill = with_tax(invoice, percent)
+    assume(bill.total.is_positive())
+    full = attrs.evolve(bill, paid_card=bill.total)
+
+    note = build_credit_note(
+        full,
+        [],
+        None,
+        credit_note_id="cn-1",
+        number=1,
+        issued_on=DAY,
+        reason="goodwill",
+        destination=CreditDestination.PREPAID,
+    )
+
+    assert note.total == full.total == full.paid
+    assert note.tax == full.tax
