@@ -88,7 +88,7 @@ def test_C7_F1_an_account_that_used_nothing_has_no_day() -> None:
     forecast = unit_credit_forecast({("acc-bakery", SMS): Decimal(70)}, [old], today=TODAY)
 
     (runway,) = forecast.runways
-    assert (runway.used, runway.daily_rate, runway.runs_out_on) == (Decimal(0), 0, None)
+    assert (runway.used, runway.daily_rate, runway.runs_out_on) == (Decimal(0), Fraction(0), None)
     assert runway.days_left is None
 
 
@@ -110,7 +110,7 @@ def test_C7_F1_only_uses_of_the_window_and_to_spent_count() -> None:
         today=TODAY,
     )
 
-    assert [(r.kind, r.used) for r in forecast.runways] == [(SMS, 3), (PREVIEW, 3)]
+    assert [(r.kind, r.used) for r in forecast.runways] == [(SMS, Decimal(3)), (PREVIEW, Decimal(3))]
     assert forecast.of("acc-bakery", PREVIEW) is not None
     assert forecast.runs_out_on("acc-bakery", PREVIEW) == TODAY  # holds none, still uses
 
