@@ -110,7 +110,10 @@ def test_C7_F1_only_uses_of_the_window_and_to_spent_count() -> None:
         today=TODAY,
     )
 
-    assert [(r.kind, r.used) for r in forecast.runways] == [(SMS, Decimal(3)), (PREVIEW, Decimal(3))]
+    assert [(r.kind, r.used) for r in forecast.runways] == [
+        (SMS, Decimal(3)),
+        (PREVIEW, Decimal(3)),
+    ]
     assert forecast.of("acc-bakery", PREVIEW) is not None
     assert forecast.runs_out_on("acc-bakery", PREVIEW) == TODAY  # holds none, still uses
 
