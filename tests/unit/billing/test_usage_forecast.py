@@ -15,6 +15,7 @@ from resell_core.billing.usage_forecast import (
     unit_credit_forecast,
 )
 from resell_core.errors import InvalidInput
+from resell_core.serialization import from_json, to_json
 
 SMS = CreditKind.SMS
 PREVIEW = CreditKind.INBOX_PREVIEW
@@ -165,3 +166,22 @@ def test_C7_F1_a_rate_over_0_or_more_than_366_days_is_refused(days: int) -> None
     """1 to 366 days."""
     with pytest.raises(InvalidInput):
         unit_credit_forecast({}, [], today=TODAY, days=days)
+
+
+def test_C7_F1_the_figures_go_to_json_and_back_exactly() -> None:
+    """The rate is written as an exact fraction ("7/30") and read back the same."""
+    forecast = unit_credit_forecast(
+        {("acc-bakery", SMS): Decimal(10)},
+        [_use("acc-bakery", SMS, 7, TODAY)],
+        today=TODAY,
+    )
+
+    text = to_json(forecast)
+
+    assert '"daily_rate": "7/30"' in text
+    assert from_json(text, UnitCreditForecast) == forecast
+    exact = from_json(text.replace('"7/30"', "0.25"), UnitCreditForecast)  # read as Decimal
+    assert exact.runways[0].daily_rate == Fraction(1, 4)
+    for bad in ('"7/0"', '"a week"', "true"):
+        with pytest.raises(InvalidInput):
+            from_json(text.replace('"7/30"', bad), UnitCreditForecast)
