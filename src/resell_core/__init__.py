@@ -148,6 +148,7 @@ from resell_core.billing.taxes import (
     TaxLine,
 )
 from resell_core.billing.top_ups import TopUpPolicy
+from resell_core.billing.usage_forecast import UnitCreditForecast, UnitCreditRunway
 
 # isort: split
 # -- the portal, the ports a host implements and the adapters it plugs in ---------------
@@ -339,6 +340,8 @@ __all__ = [
     "TransferRequest",
     "TransferStatus",
     "TransferUpdated",
+    "UnitCreditForecast",
+    "UnitCreditRunway",
     "Upcoming",
     "UsageRecorded",
     "UuidIds",

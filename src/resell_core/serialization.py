@@ -4,6 +4,7 @@ Shapes on the wire (plain JSON-able values):
 
 - :class:`~resell_core.money.Money` as ``{"amount": "12.50", "currency": "USD"}``;
 - ``Decimal`` as a string (``"0.15"``); floats are refused;
+- ``Fraction`` as a string (``"7/30"``), exact (a forecast's daily rate of use);
 - ``date`` and ``datetime`` as ISO 8601 strings (datetimes must carry a time zone);
 - enums by value (``"monthly"``);
 - :class:`~resell_core.pricing.selection.PlanSelection` with ``limits`` as a mapping
@@ -28,6 +29,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -132,6 +134,21 @@ converter.register_structure_hook(date, _date)
 converter.register_unstructure_hook(datetime, datetime.isoformat)
 converter.register_structure_hook(datetime, _datetime)
 converter.register_structure_hook(Frequency, lambda v, _: Frequency.parse(v))
+
+
+def _fraction(value: object, _: object) -> Fraction:
+    if isinstance(value, float):
+        raise FloatNotAllowed(f"{value!r} is a float; write fractions as strings such as '7/30'")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, Fraction)):
+        raise InvalidInput.one("fraction", "value", f"{value!r} is not a fraction")
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise InvalidInput.one("fraction", "value", f"{value!r} is not a fraction") from None
+
+
+converter.register_unstructure_hook(Fraction, str)
+converter.register_structure_hook(Fraction, _fraction)
 
 
 # -- plan selections ---------------------------------------------------------------------

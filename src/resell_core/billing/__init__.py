@@ -123,6 +123,11 @@ from resell_core.billing.taxes import (
     taxable_lines,
     with_taxes,
 )
+from resell_core.billing.usage_forecast import (
+    UnitCreditForecast,
+    UnitCreditRunway,
+    unit_credit_forecast,
+)
 
 __all__ = [
     "EU_RATES_AS_OF",
@@ -175,6 +180,8 @@ __all__ = [
     "TaxLine",
     "TaxRule",
     "TaxableLine",
+    "UnitCreditForecast",
+    "UnitCreditRunway",
     "account_wallet",
     "agency_wallet",
     "apply_charge_result",
@@ -223,6 +230,7 @@ __all__ = [
     "start_payment",
     "tax_line",
     "taxable_lines",
+    "unit_credit_forecast",
     "unit_kinds",
     "unused_part",
     "update_profile",

@@ -28,6 +28,7 @@ from resell_core.billing.invoices import InvoiceLine
 from resell_core.billing.ledger import account_wallet, profile_wallet
 from resell_core.billing.payment import plan_payment
 from resell_core.billing.run import bill_period, price_due
+from resell_core.billing.usage_forecast import USAGE_DAYS, UnitCreditForecast
 from resell_core.errors import ResellError
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import ApplyPendingChange
@@ -284,6 +285,8 @@ class Forecast:
         wallets: Every prepaid wallet that held credit at the start, or that the
             projection drew on, by name.
         problems: Accounts that cannot be billed, and why.
+        unit_credits: When each account's SMS and inbox-preview credits run out at the
+            rate it has been using them (C7).
     """
 
     agency_id: str
@@ -293,6 +296,11 @@ class Forecast:
     invoices: tuple[ProjectedInvoice, ...]
     wallets: tuple[WalletForecast, ...]
     problems: tuple[ForecastProblem, ...] = ()
+    unit_credits: UnitCreditForecast = attrs.field(
+        default=attrs.Factory(
+            lambda self: UnitCreditForecast(self.start, USAGE_DAYS), takes_self=True
+        )
+    )
 
     @property
     def end(self) -> date:
@@ -481,7 +489,12 @@ def months_from(start: date, months: int) -> tuple[Period, ...]:
 
 
 def forecast(
-    projection: Projection, *, agency_id: str, currency: str, months: tuple[Period, ...]
+    projection: Projection,
+    *,
+    agency_id: str,
+    currency: str,
+    months: tuple[Period, ...],
+    unit_credits: UnitCreditForecast | None = None,
 ) -> Forecast:
     """Group a :func:`project` of ``months`` month by month and profile by profile (F1).
 
@@ -490,10 +503,14 @@ def forecast(
         agency_id: The agency.
         currency: Its currency.
         months: The months (:func:`months_from`).
+        unit_credits: When the accounts' unit credits run out
+            (:func:`~resell_core.billing.usage_forecast.unit_credit_forecast`); none
+            listed when not given.
 
     Returns:
         The forecast: per month and per billing profile, what is invoiced, what prepaid
-        credit pays and what each card is charged; when each wallet runs out.
+        credit pays and what each card is charged; when each wallet runs out, and each
+        account's unit credits.
     """
     zero = Money.zero(currency)
     profiles = sorted(
@@ -534,7 +551,8 @@ def forecast(
             )
         )  # fmt: skip
     start = months[0].start if months else date.min
+    units = unit_credits if unit_credits is not None else UnitCreditForecast(start, USAGE_DAYS)
     return Forecast(
         agency_id, currency, start, tuple(rows), projection.invoices, projection.wallets,
-        projection.problems,
+        projection.problems, units,
     )  # fmt: skip

@@ -9,10 +9,18 @@ charge comes of them, on any adapter.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from resell_core.billing import forecast as projecting
+from resell_core.billing.credits import unit_kinds
 from resell_core.billing.forecast import Forecast, Projection, Upcoming, months_from
-from resell_core.billing.ledger import CreditKind, account_wallet, profile_wallet
+from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
+from resell_core.billing.usage_forecast import (
+    MAX_USAGE_DAYS,
+    USAGE_DAYS,
+    UnitCreditForecast,
+    unit_credit_forecast,
+)
 from resell_core.errors import InvalidInput
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
@@ -89,23 +97,51 @@ def upcoming(ctx: Context, agency_id: str, until: date) -> Upcoming:
     )
 
 
-def forecast(ctx: Context, agency_id: str, months: int = 12) -> Forecast:
+def _unit_credits(ctx: Context, agency_id: str, today: date, days: int) -> UnitCreditForecast:
+    """Read every account's unit-credit balances and the agency's recorded uses of them,
+    and say when each runs out at its recent pace (C7)."""
+
+    def query(uow: UnitOfWork) -> UnitCreditForecast:
+        uow.agencies.get(agency_id)
+        ids = [a.id for a in accounts_of(uow, agency_id)]
+        wallets = [account_wallet(a) for a in ids]
+        balances: dict[tuple[str, CreditKind], Decimal] = {}
+        uses: list[Movement] = []
+        for kind in unit_kinds() if ids else ():
+            held = uow.ledger.balances(agency_id, wallets, kind)
+            balances.update(((a, kind), held[account_wallet(a)]) for a in ids)
+            uses += uow.ledger.movements(agency_id, None, kind)
+        return unit_credit_forecast(balances, uses, today=today, days=days)
+
+    return read(ctx, query)
+
+
+def forecast(
+    ctx: Context, agency_id: str, months: int = 12, usage_days: int = USAGE_DAYS
+) -> Forecast:
     """Forecast the agency's invoices and card charges month by month from today (F1).
 
     Every account's invoices follow from its anchor, frequency, scheduled change,
     cancellation and reseller discount; earmarked credit, then each profile's pool, then
     the card pay them in the payment order. Month *k* starts ``k`` months after today.
     The billing runs over the same months give the same figures to the cent when they run
-    every day and every charge succeeds. Usage of unit credits is not projected.
+    every day and every charge succeeds.
+
+    It also says, per account and unit kind (SMS, inbox previews), when the credits run
+    out at the rate the account has been using them (C7): its average daily use over the
+    last ``usage_days`` days, today included, from the uses recorded in the ledger
+    (:attr:`Forecast.unit_credits <resell_core.billing.forecast.Forecast.unit_credits>`).
 
     Args:
         ctx: The wiring.
         agency_id: The agency.
         months: How many months, 1 to 120.
+        usage_days: How many days of recorded uses give each daily rate, 1 to 366.
 
     Raises:
         NotFound: No such agency.
-        InvalidInput: ``months`` is not a whole number from 1 to 120.
+        InvalidInput: ``months`` is not a whole number from 1 to 120, or ``usage_days``
+            not one from 1 to 366.
     """
     if isinstance(months, bool) or not isinstance(months, int):
         raise InvalidInput.one("forecast", "months", f"{months!r} is not a whole number")
@@ -113,7 +149,16 @@ def forecast(ctx: Context, agency_id: str, months: int = 12) -> Forecast:
         raise InvalidInput.one(
             "forecast", "months", f"forecast 1 to {MAX_FORECAST_MONTHS} months, not {months}"
         )
+    if isinstance(usage_days, bool) or not isinstance(usage_days, int):
+        raise InvalidInput.one("forecast", "usage_days", f"{usage_days!r} is not a whole number")
+    if not 1 <= usage_days <= MAX_USAGE_DAYS:
+        raise InvalidInput.one(
+            "forecast", "usage_days", f"take the rate over 1 to {MAX_USAGE_DAYS} days"
+        )
     today = ctx.today()
     periods = months_from(today, months)
     currency, projection = _projection(ctx, agency_id, today, periods[-1].end)
-    return projecting.forecast(projection, agency_id=agency_id, currency=currency, months=periods)
+    units = _unit_credits(ctx, agency_id, today, usage_days)
+    return projecting.forecast(
+        projection, agency_id=agency_id, currency=currency, months=periods, unit_credits=units
+    )

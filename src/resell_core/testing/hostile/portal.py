@@ -329,6 +329,11 @@ def _forecast_months(value: object) -> bool:
     return type(value) is int and 1 <= value <= 120
 
 
+def _usage_days(value: object) -> bool:
+    """A rate of unit-credit use over 1 to 366 days is an answer."""
+    return type(value) is int and 1 <= value <= 366
+
+
 def _any_text(value: object) -> bool:
     """Any text, for a read that filters by it: an answer is right (and nothing changes)."""
     return isinstance(value, str)
@@ -654,7 +659,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         lambda w: {_A: w.agency_id, "until": SAMPLE_START + timedelta(days=40)},
         until=_within_ten_years,
     ),
-    _r("forecast", lambda w: {_A: w.agency_id, "months": 3}, months=_forecast_months),
+    _r(
+        "forecast",
+        lambda w: {_A: w.agency_id, "months": 3, "usage_days": 30},
+        months=_forecast_months,
+        usage_days=_usage_days,
+    ),
     _w(
         "set_top_up_policy",
         lambda w: {
