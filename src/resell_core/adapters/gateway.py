@@ -96,6 +96,21 @@ class Replies(Generic[_Request, _Result]):
         known = self.by_key.get(key)
         return None if known is None else known[1]
 
+    def pending(
+        self, key: str, waiting: Callable[[_Result], bool], what: str
+    ) -> tuple[_Request, _Result]:
+        """The request and result recorded under ``key`` while ``waiting`` (pending).
+
+        Raises:
+            InvalidInput: Nothing waiting was recorded under the key.
+        """
+        known = self.by_key.get(key)
+        if known is None or not waiting(known[1]):
+            raise InvalidInput.one(
+                "settlement", "idempotency_key", f"no pending {what} has the key {key!r}"
+            )
+        return known
+
 
 class SimulatedGateway:
     """A payment gateway in memory (see the module doc for the card tokens)."""
@@ -171,18 +186,13 @@ class SimulatedGateway:
             InvalidInput: No pending charge has this key, or ``outcome`` is not
                 ``succeeded`` or ``declined``.
         """
-        known = self._results.by_key.get(idempotency_key)
-        if known is None or known[1].outcome is not ChargeOutcome.PENDING:
-            raise InvalidInput.one(
-                "settlement",
-                "idempotency_key",
-                f"no pending charge has the key {idempotency_key!r}",
-            )
+        request, pending = self._results.pending(
+            idempotency_key, lambda r: r.outcome is ChargeOutcome.PENDING, "charge"
+        )
         if outcome not in (ChargeOutcome.SUCCEEDED, ChargeOutcome.DECLINED):
             raise InvalidInput.one(
                 "settlement", "outcome", "a pending charge ends", ("succeeded", "declined")
             )
-        request, pending = known
         if outcome is ChargeOutcome.SUCCEEDED:
             self.charges.append(request)
         charged = request.amount if outcome is ChargeOutcome.SUCCEEDED else None
@@ -262,18 +272,13 @@ class SimulatedGateway:
             InvalidInput: No pending refund has this key, or ``outcome`` is not
                 ``succeeded`` or ``failed``.
         """
-        known = self._refunds.by_key.get(idempotency_key)
-        if known is None or known[1].outcome is not RefundOutcome.PENDING:
-            raise InvalidInput.one(
-                "settlement",
-                "idempotency_key",
-                f"no pending refund has the key {idempotency_key!r}",
-            )
+        request, pending = self._refunds.pending(
+            idempotency_key, lambda r: r.outcome is RefundOutcome.PENDING, "refund"
+        )
         if outcome not in (RefundOutcome.SUCCEEDED, RefundOutcome.FAILED):
             raise InvalidInput.one(
                 "settlement", "outcome", "a pending refund ends", ("succeeded", "failed")
             )
-        request, pending = known
         if outcome is RefundOutcome.SUCCEEDED:
             self.refunds.append(request)
         result = attrs.evolve(pending, outcome=outcome, message=f"refund {outcome}")
