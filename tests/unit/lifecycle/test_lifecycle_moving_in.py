@@ -3,6 +3,7 @@ its billing (T2), in the pure domain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,21 +33,6 @@ TRIAL = PlanSelection("V1", "EM", "trial")
 PLUS_MONTHLY = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
 
 
-def form(plan: PlanSelection, **changes: object) -> NewAccount:
-    """The details of the hosted account north-bakery, as the agency gives them."""
-    fields: dict[str, object] = {
-        "name": "north-bakery",
-        "client_name": "North Bakery",
-        "notification_email": "ops@acme-digital.test",
-        "country": "DE",
-        "language": "de",
-        "timezone": "Europe/Berlin",
-        "plan": plan,
-        "billing_profile_id": "card-1" if plan.is_paid else None,
-    }
-    return NewAccount(**{**fields, **changes})  # type: ignore[arg-type]
-
-
 def _moved() -> TransferRequest:
     request = request_transfer(
         request_id="transfer-1",
@@ -60,52 +46,59 @@ def _moved() -> TransferRequest:
     return move_transfer(confirmed, ON)[0]
 
 
-def _open(plan: PlanSelection = PLUS_MONTHLY, **changes: object) -> Account:
-    options: dict[str, object] = {
-        "account_id": "acc-1",
-        "starts_on": STARTS,
-        "today": ON,
-        "latest_start_days": 366,
-        "catalog": Catalog.sample(),
-    }
-    options.update(changes)
-    return move_in_account(_moved(), form(plan), **options)  # type: ignore[arg-type]
+@pytest.fixture
+def move_in(make_form: Callable[..., NewAccount]) -> Callable[..., Account]:
+    """Move north-bakery in on ``plan``: ``form`` changes its form, keywords the options."""
+
+    def moved_in(
+        plan: PlanSelection = PLUS_MONTHLY,
+        *,
+        form: Mapping[str, object] | None = None,
+        **changes: object,
+    ) -> Account:
+        options: dict[str, object] = {
+            "account_id": "acc-1",
+            "starts_on": STARTS,
+            "today": ON,
+            "latest_start_days": 366,
+            "catalog": Catalog.sample(),
+        }
+        options.update(changes)
+        details = make_form(plan, **(form or {}))
+        return move_in_account(_moved(), details, **options)  # type: ignore[arg-type]
+
+    return moved_in
 
 
-def test_T3_a_moved_in_account_is_active_with_its_term_starting_on_the_chosen_day() -> None:
+def test_T3_a_moved_in_account_is_active_with_its_term_starting_on_the_chosen_day(
+    move_in: Callable[..., Account],
+) -> None:
     """Active at once (nothing to prepare), its first term anchored on the chosen day,
     nothing billed yet, in the agency of the request."""
-    account = _open()
+    account = move_in()
 
     assert (account.status, account.agency_id) == (AccountStatus.ACTIVE, "ACME-DIGITAL")
     assert (account.anchor, account.purchased_on, account.next_period) == (STARTS, STARTS, 0)
     assert account.created_on == ON
 
 
-def test_T3_A10_it_carries_the_catalogs_migration_discount_or_a_smaller_one_asked() -> None:
+def test_T3_A10_it_carries_the_catalogs_migration_discount_or_a_smaller_one_asked(
+    move_in: Callable[..., Account],
+) -> None:
     """Without one asked, the catalog's terms; a smaller one asked is kept; a catalog
     without a migration discount gives none."""
     catalog = Catalog.sample()
     smaller = MigrationDiscount(Decimal("0.10"))
     none_set = attrs.evolve(catalog, migration_discount=MigrationDiscount(Decimal(0)))
 
-    assert _open().migration == catalog.migration_discount
-    asked = move_in_account(
-        _moved(),
-        form(PLUS_MONTHLY, migration=smaller),
-        account_id="acc-1",
-        starts_on=STARTS,
-        today=ON,
-        latest_start_days=366,
-        catalog=catalog,
-    )
-    assert asked.migration == smaller
-    assert _open(catalog=none_set).migration is None
+    assert move_in().migration == catalog.migration_discount
+    assert move_in(form={"migration": smaller}).migration == smaller
+    assert move_in(catalog=none_set).migration is None
 
 
-def test_T3_a_free_plan_moves_in_without_a_term() -> None:
+def test_T3_a_free_plan_moves_in_without_a_term(move_in: Callable[..., Account]) -> None:
     """A trial has no anchor and no purchase day."""
-    account = _open(TRIAL)
+    account = move_in(TRIAL)
 
     assert (account.anchor, account.purchased_on, account.status) == (
         None,
@@ -114,17 +107,13 @@ def test_T3_a_free_plan_moves_in_without_a_term() -> None:
     )
 
 
-def test_T3_every_bad_choice_is_listed_at_once() -> None:
+def test_T3_every_bad_choice_is_listed_at_once(move_in: Callable[..., Account]) -> None:
     """Another name, a snapshot and a start beyond the latest day, in one error."""
     with pytest.raises(InvalidInput) as refused:
-        move_in_account(
-            _moved(),
-            form(PLUS_MONTHLY, name="south-bakery", snapshot_id="snap-1"),
-            account_id="acc-1",
+        move_in(
+            form={"name": "south-bakery", "snapshot_id": "snap-1"},
             starts_on=ON + timedelta(days=31),
-            today=ON,
             latest_start_days=30,
-            catalog=Catalog.sample(),
         )
 
     assert [p.field for p in refused.value.problems] == [
