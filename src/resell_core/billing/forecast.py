@@ -98,12 +98,17 @@ class ProjectedInvoice:
             "period_start": self.period.start,
             "period_end": self.period.end,
             "plan": f"{self.plan.product} {self.plan.tier} ({self.plan.frequency})",
-            "currency": self.total.currency,
-            "total": self.total.rounded().amount,
-            "earmarked": self.earmarked.rounded().amount,
-            "pool": self.pool.rounded().amount,
-            "card": self.card.rounded().amount,
+            **_money_columns(
+                total=self.total, earmarked=self.earmarked, pool=self.pool, card=self.card
+            ),
         }
+
+
+def _money_columns(total: Money, **amounts: Money) -> dict[str, object]:
+    """Return a record's money columns: the currency, then each amount rounded to cents."""
+    columns: dict[str, object] = {"currency": total.currency, "total": total.rounded().amount}
+    columns.update((name, money.rounded().amount) for name, money in amounts.items())
+    return columns
 
 
 @attrs.frozen
@@ -219,12 +224,13 @@ class ProfileMonth:
             "month_end": self.month.end,
             "profile_id": self.profile_id,
             "invoices": self.invoices,
-            "currency": self.total.currency,
-            "total": self.total.rounded().amount,
-            "earmarked": self.earmarked.rounded().amount,
-            "pool": self.pool.rounded().amount,
-            "card": self.card.rounded().amount,
-            "pool_left": self.pool_left.rounded().amount,
+            **_money_columns(
+                total=self.total,
+                earmarked=self.earmarked,
+                pool=self.pool,
+                card=self.card,
+                pool_left=self.pool_left,
+            ),
         }
 
 
@@ -263,12 +269,13 @@ class ForecastMonth:
             "month_start": self.month.start,
             "month_end": self.month.end,
             "invoices": self.invoices,
-            "currency": self.total.currency,
-            "total": self.total.rounded().amount,
-            "earmarked": self.earmarked.rounded().amount,
-            "pool": self.pool.rounded().amount,
-            "card": self.card.rounded().amount,
-            "credit_left": self.credit_left.rounded().amount,
+            **_money_columns(
+                total=self.total,
+                earmarked=self.earmarked,
+                pool=self.pool,
+                card=self.card,
+                credit_left=self.credit_left,
+            ),
         }
 
 
