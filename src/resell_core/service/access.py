@@ -4,8 +4,9 @@ Everything is kept in the storage's ``tokens`` repository: the password hash (ki
 ``"credentials"``, keyed by account name), the login's lock (kind ``"login"``, same key),
 its failure count (kind ``"login_failures"``, same key, counted by the atomic
 ``TokenStore.increment`` before any password is checked, S6), reset tickets (kind
-``"reset"``, keyed by the token's SHA-256) and used single sign-on nonces (kind
-``"sso_nonce"``, until the ticket expires).
+``"reset"``, keyed by the token's SHA-256), the mark that a reset replaced a given hash
+(kind ``"password_replaced"``, until every link issued for it has expired) and used
+single sign-on nonces (kind ``"sso_nonce"``, until the ticket expires).
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ __all__ = [
 
 LOGIN = "login"
 LOGIN_FAILURES = "login_failures"
+PASSWORD_REPLACED = "password_replaced"
 RESET = "reset"
 SSO_NONCE = "sso_nonce"
 _RANDOM_BYTES = 16
+_STALE_RESET = "this reset link is not valid (it may have expired or been used): ask for a new one"
 
 
 def login_as(
@@ -324,15 +327,21 @@ def complete_password_reset(ctx: Context, token: str, new_password: str) -> None
     def body(work: Work) -> None:
         record = work.uow.tokens.take(RESET, _token_hash(token))
         if record is None:
-            raise AccessDenied(
-                "this reset link is not valid (it may have expired or been used): ask for a new one"
-            )
+            raise AccessDenied(_STALE_RESET)
         account = work.uow.accounts.get(record.agency_id, record.subject)
-        redeem_reset(
-            from_json(record.data, ResetTicket),
-            token,
-            work.now,
-            _password_version(work.uow, account),
+        version = _password_version(work.uow, account)
+        redeem_reset(from_json(record.data, ResetTicket), token, work.now, version)
+        # A password is replaced once: of two links redeemed at once, both read before
+        # either wrote, the second's mark clashes with the first's at commit (S8).
+        work.uow.tokens.add(
+            AccessRecord(
+                PASSWORD_REPLACED,
+                f"{credentials_key(account.name)}:{version}",
+                account.agency_id,
+                account.id,
+                "",
+                work.now + ctx.policies.reset.valid_for,
+            )
         )
         hashed = hash_password(
             new_password,
@@ -349,4 +358,9 @@ def complete_password_reset(ctx: Context, token: str, new_password: str) -> None
         work.uow.tokens.put(AccessRecord(LOGIN_FAILURES, key, account.agency_id, account.id, "0"))
         work.audit("password_reset", account.id, agency_id=account.agency_id)
 
-    run_command(ctx, Command("complete_password_reset", PLATFORM, {}), body, None)
+    try:
+        run_command(ctx, Command("complete_password_reset", PLATFORM, {}), body, None)
+    except AlreadyExists as clash:
+        if clash.kind != PASSWORD_REPLACED:
+            raise
+        raise AccessDenied(_STALE_RESET) from None

@@ -120,6 +120,23 @@ def _redeem(portal: PartnerPortal, scene: RaceScene, index: int) -> str:
     return f"new-password-{index:04d}"
 
 
+def _redeem_own(portal: PartnerPortal, scene: RaceScene, index: int) -> str:
+    """Redeem the contender's own reset link (``scene.token`` holds one per contender)."""
+    token = scene.token.split()[index]
+    portal.complete_password_reset(token, f"new-password-{index:04d}")
+    return f"new-password-{index:04d}"
+
+
+def _reset_tokens(portal: PartnerPortal, scene: RaceScene, n: int) -> str:
+    """Send ``n`` reset links of the scene's account; return their tokens, space-separated."""
+    notifier = portal.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    for _ in range(n):
+        portal.agency_reset_password(scene.agency_id, scene.account_id)
+    bodies = notifier.of_kind(NoticeKind.PASSWORD_RESET)[-n:]
+    return " ".join(body.body.split("token=")[1].split()[0] for body in bodies)
+
+
 def _verify(portal: PartnerPortal, scene: RaceScene, index: int) -> str:
     return portal.verify_sso_ticket(scene.agency_id, scene.account_id, scene.token).user
 
@@ -210,6 +227,24 @@ class AccessRaces:
         assert _coded(outcomes), figures
         assert racing.login(scene.account_name, won[0]).outcome == "accepted", figures
         assert racing.login(scene.account_name, scene.password).outcome == "refused", figures
+
+    def test_S8_several_reset_links_redeemed_at_once_only_one_works(
+        self, race_storage: StorageFactory, race_in: str, racing: PartnerPortal
+    ) -> None:
+        """Of many redeeming each their own reset link of one account at once, exactly one
+        sets the password: the first to do so makes every other link stale."""
+        scene = _scene(racing, "resets")
+        n = self.threads if race_in == "threads" else self.processes
+        scene = attrs.evolve(scene, token=_reset_tokens(racing, scene, n))
+
+        outcomes = _contend(race_in, race_storage, racing, n=n, action=_redeem_own, scene=scene)
+
+        won = [o.value for o in outcomes if o.ok]
+        figures = f"{race_in}: {n} redeem {n} reset links -> {dict(tally(outcomes))}"
+        print(figures)  # noqa: T201 - a race suite shows its tallies (run pytest -s)
+        assert len(won) == 1, figures
+        assert _coded(outcomes), figures
+        assert racing.login(scene.account_name, won[0]).outcome == "accepted", figures
 
     def test_S8_one_sign_on_ticket_verified_at_once_works_once(
         self, race_storage: StorageFactory, race_in: str, racing: PartnerPortal
