@@ -4,7 +4,9 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
 
 - text matching (``contains`` filters, the search) compares the ``*_folded`` columns,
   filled with :func:`~resell_core.lifecycle.account_query.fold` by the library, against the
-  folded needle, so that the database's own case folding never matters;
+  folded needle, so that the database's own case folding never matters; the search looks
+  in the searched columns' folded copies joined one a line
+  (:func:`~resell_core.adapters.sql.schema.search_text`);
 - ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
   ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
 - text sorts by code point (the columns are ``COLLATE "C"`` on PostgreSQL, ``BINARY`` on
@@ -12,7 +14,8 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
   NOT NULL column sorts by its index either way); the account id breaks ties;
 - the keyset cursor selects the rows strictly after the position it encodes;
 - the status filter ``expired`` also takes cancelled accounts whose ``expires_on`` is on or
-  before today.
+  before today;
+- the count stops at one more than ``COUNT_LIMIT`` (O11).
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Dialect, Select, and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import UnaryExpression
 
-from resell_core.adapters.sql.schema import accounts
+from resell_core.adapters.sql.schema import accounts, search_text
 from resell_core.lifecycle.account_query import (
     ALL_PLANS,
-    SEARCHED_COLUMNS,
+    COUNT_LIMIT,
     AccountQuery,
     ColumnValue,
     CursorPosition,
@@ -39,7 +42,14 @@ from resell_core.lifecycle.account_query import (
     fold,
 )
 
-__all__ = ["column_of", "count_statement", "page_statement", "where_clause"]
+__all__ = [
+    "column_of",
+    "count_statement",
+    "estimate_statement",
+    "estimated_rows",
+    "page_statement",
+    "where_clause",
+]
 
 _RENAMED = {
     OverviewColumn.PLAN: "tier",
@@ -100,7 +110,9 @@ def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElem
         conditions.append(accounts.c.tier == query.plan)
     conditions.extend(_filter(item) for item in query.filters)
     if query.search is not None:
-        conditions.append(or_(*(_contains(column, query.search) for column in SEARCHED_COLUMNS)))
+        # One LIKE over the searched columns' lines (schema.search_text), which the
+        # trigram index on PostgreSQL serves.
+        conditions.append(search_text().contains(fold(query.search), autoescape=True))
     return and_(*conditions)
 
 
@@ -143,8 +155,25 @@ def _order(sort: Sequence[SortKey]) -> list[UnaryExpression[object]]:
 
 
 def count_statement(condition: ColumnElement[bool]) -> Select[Any]:
-    """Return the statement counting the accounts that match."""
-    return select(func.count()).select_from(accounts).where(condition)
+    """Return the statement counting the accounts that match, up to one more than
+    :data:`~resell_core.lifecycle.account_query.COUNT_LIMIT` (O11): the database stops
+    reading at that many instead of counting the whole agency."""
+    matching = select(accounts.c.id).where(condition).limit(COUNT_LIMIT + 1).subquery()
+    return select(func.count()).select_from(matching)
+
+
+def estimate_statement(condition: ColumnElement[bool], dialect: Dialect) -> tuple[str, Any]:
+    """Return PostgreSQL's ``EXPLAIN`` of the uncounted statement and its parameters: the
+    planner's estimate of how many accounts match, from its statistics, without reading
+    them (O11)."""
+    compiled = select(accounts.c.id).where(condition).compile(dialect=dialect)
+    return f"EXPLAIN (FORMAT JSON) {compiled.string}", compiled.params
+
+
+def estimated_rows(plan: object) -> int:
+    """Return the row estimate of an ``EXPLAIN (FORMAT JSON)`` answer."""
+    found = plan[0]["Plan"]["Plan Rows"] if isinstance(plan, list) else 0
+    return int(found)
 
 
 def page_statement(
