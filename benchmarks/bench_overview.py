@@ -206,7 +206,7 @@ def _explained(storage: SqlStorage, statement: Any) -> str:
 def plans(storage: SqlStorage, agency_id: str, search: str) -> str:
     """Return the plans of the page, the count and the estimate of one overview query."""
     wanted = query(search)
-    condition = query_translation.where_clause(agency_id, wanted, UNTIL)
+    condition = query_translation.where_clause(agency_id, wanted, UNTIL, storage.dialect)
     page = _explained(storage, query_translation.page_statement(condition, wanted))
     count = _explained(storage, query_translation.count_statement(condition))
     sql, params = query_translation.estimate_statement(condition, storage.engine.dialect)

@@ -4,9 +4,10 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
 
 - text matching (``contains`` filters, the search) compares the ``*_folded`` columns,
   filled with :func:`~resell_core.lifecycle.account_query.fold` by the library, against the
-  folded needle, so that the database's own case folding never matters; the search looks
-  in the searched columns' folded copies joined one a line
-  (:func:`~resell_core.adapters.sql.schema.search_text`);
+  folded needle, so that the database's own case folding never matters; on PostgreSQL the
+  search looks in the searched columns' folded copies joined one a line
+  (:func:`~resell_core.adapters.sql.schema.search_text`, which its trigram index holds), on
+  SQLite in each column;
 - ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
   ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
 - text sorts by code point (the columns are ``COLLATE "C"`` on PostgreSQL, ``BINARY`` on
@@ -31,6 +32,7 @@ from resell_core.adapters.sql.schema import accounts, search_text
 from resell_core.lifecycle.account_query import (
     ALL_PLANS,
     COUNT_LIMIT,
+    SEARCHED_COLUMNS,
     AccountQuery,
     ColumnValue,
     CursorPosition,
@@ -93,8 +95,21 @@ def _filter(item: Filter) -> ColumnElement[bool]:
     return _contains(item.column, str(value))
 
 
-def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElement[bool]:
-    """Return the condition of the query's result before paging (its cursor aside)."""
+def _searched(needle: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # One LIKE over the searched columns' lines (schema.search_text), which the
+        # trigram index serves.
+        return search_text().contains(fold(needle), autoescape=True)
+    # SQLite has no index for it: one LIKE a column, each stopping at the first match,
+    # costs less than building the joined text for every row.
+    return or_(*(_contains(column, needle) for column in SEARCHED_COLUMNS))
+
+
+def where_clause(
+    agency_id: str, query: AccountQuery, today: date, dialect: str = "postgresql"
+) -> ColumnElement[bool]:
+    """Return the condition of the query's result before paging (its cursor aside), for
+    the dialect (``"postgresql"`` or ``"sqlite"``: how the search is said)."""
     conditions: list[ColumnElement[bool]] = [accounts.c.agency_id == agency_id]
     status = query.status
     if status is StatusFilter.EXPIRED:
@@ -110,9 +125,7 @@ def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElem
         conditions.append(accounts.c.tier == query.plan)
     conditions.extend(_filter(item) for item in query.filters)
     if query.search is not None:
-        # One LIKE over the searched columns' lines (schema.search_text), which the
-        # trigram index on PostgreSQL serves.
-        conditions.append(search_text().contains(fold(query.search), autoescape=True))
+        conditions.append(_searched(query.search, dialect))
     return and_(*conditions)
 
 

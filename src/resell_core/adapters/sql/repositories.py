@@ -122,7 +122,9 @@ class Accounts:
         mine = [
             a for a in rows.changes.values() if isinstance(a, Account) and a.agency_id == agency_id
         ]
-        condition = query_translation.where_clause(agency_id, query, today)
+        condition = query_translation.where_clause(
+            agency_id, query, today, rows.uow.storage.dialect
+        )
         if rows.changes:
             # This unit of work's own changes are judged in Python and merged below.
             condition = and_(condition, schema.accounts.c.id.not_in(list(rows.changes)))

@@ -337,8 +337,9 @@ def search_text() -> ColumnElement[str]:
     in :data:`~resell_core.lifecycle.account_query.SEARCHED_COLUMNS` order, one line each.
 
     A search (validated text) never holds a line break, so it is found in these lines
-    exactly when it is found in one of the columns; one ``LIKE`` over this text serves
-    the search, and one trigram index over it (:func:`search_index_ddl`) narrows it.
+    exactly when it is found in one of the columns: on PostgreSQL one ``LIKE`` over this
+    text is the search, and one trigram index over it (:func:`search_index_ddl`) narrows
+    it (SQLite, with no such index, looks in each column).
     """
     parts: list[ColumnElement[str]] = []
     for column in SEARCHED_COLUMNS:
