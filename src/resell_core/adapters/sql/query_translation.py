@@ -21,6 +21,7 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -95,10 +96,15 @@ def _filter(item: Filter) -> ColumnElement[bool]:
     return _contains(item.column, str(value))
 
 
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+"""Three letters or digits in a row: a search the trigram index can narrow."""
+
+
 def _searched(needle: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
+    if dialect == "postgresql" and _TRIGRAM.search(fold(needle)):
         # One LIKE over the searched columns' lines (schema.search_text), which the
-        # trigram index serves.
+        # trigram index serves. A shorter search holds no trigram: the index would be
+        # read whole for it, so it is said per column (below), which no index matches.
         return search_text().contains(fold(needle), autoescape=True)
     # SQLite has no index for it: one LIKE a column, each stopping at the first match,
     # costs less than building the joined text for every row.
