@@ -20,9 +20,10 @@ Rows:
 
 ``--quick`` (run.py's) uses 100 agencies of 100 plus 10,000 on PostgreSQL and 10,000 on
 SQLite. PostgreSQL runs in the database of ``RESELL_CORE_BENCH_POSTGRES_URL`` when set
-(generated once, reused while it holds the same accounts), else in a scratch schema of
-``RESELL_CORE_POSTGRES_URL``. ``python benchmarks/bench_overview.py --plans`` prints the
-``EXPLAIN (ANALYZE, BUFFERS)`` of the page and count statements.
+(the full run's accounts, generated once and reused while it holds them), else (and for
+``--quick``) in a scratch schema of ``RESELL_CORE_POSTGRES_URL``. ``python
+benchmarks/bench_overview.py --plans`` prints the ``EXPLAIN (ANALYZE, BUFFERS)`` of the
+page and count statements.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _emptied(storage: SqlStorage) -> None:
 def _postgres(shape: Shape) -> Iterator[tuple[SqlStorage | None, str]]:
     """Yield a PostgreSQL storage holding the shape, and how it was had."""
     own = os.environ.get(BENCH_URL_VARIABLE)
-    if own:
+    if own and shape == FULL[0]:  # the kept database holds the full run's accounts only
         storage = SqlStorage(own)
         how = "reused"
         if not _holds(storage, shape):
@@ -136,7 +137,9 @@ def _against(what: str, n: int, times: list[float], reference: float, goal: floa
 
 
 def _size(n: int) -> str:
-    return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n // 1_000}k"
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g}M"
+    return f"{n // 1_000}k" if n >= 1_000 else str(n)
 
 
 def run(shapes: tuple[Shape, Shape] = FULL, runs: int = 41) -> list[Figure]:
@@ -164,7 +167,7 @@ def run(shapes: tuple[Shape, Shape] = FULL, runs: int = 41) -> list[Figure]:
             times = _times(pg, other_agency(0), "13", runs)
             figures.append(
                 Figure(
-                    f"postgresql: page, {_size(big.each)} agency vs {_size(big.big)}",
+                    f"postgresql: page, {_size(big.each)} agency, '13' vs {_size(big.big)}",
                     big.each,
                     statistics.median(times),
                     postgres_median,
