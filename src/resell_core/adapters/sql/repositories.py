@@ -159,7 +159,7 @@ class Accounts:
         if uow.storage.dialect == "postgresql":
             connection = uow.connect()
             sql, params = query_translation.estimate_statement(condition, connection.dialect)
-            with translated():
+            with uow.storage.lock, translated():
                 plan = connection.exec_driver_sql(sql, params).scalar()
             estimate = query_translation.estimated_rows(plan)
             if estimate > COUNT_LIMIT:
