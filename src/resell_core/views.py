@@ -141,7 +141,8 @@ def overview_page(page: Page[Any]) -> View:
     """A page of the overview: one row per account, the query's columns in order."""
     records = tuple(record_of(row) for row in page.rows)
     more = " · more after this page" if page.next_cursor is not None else ""
-    title = f"Accounts {len(page.rows)} of {page.total}{more}"
+    total = f"{page.total:,}" if page.total_exact else f"about {page.total:,}"
+    title = f"Accounts {len(page.rows)} of {total}{more}"
     return View(title, (Table.of_records(records),), records)
 
 

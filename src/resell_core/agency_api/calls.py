@@ -350,9 +350,17 @@ class AccountListed(Answer):
     """A page of accounts."""
 
     page: int = attrs.field(metadata=_doc("This page's number"))
-    pages: int = attrs.field(metadata=_doc("How many pages there are"))
-    total: int = attrs.field(metadata=_doc("How many accounts match"))
+    pages: int = attrs.field(
+        metadata=_doc("How many pages there are (an estimate when total_exact is false)")
+    )
+    total: int = attrs.field(
+        metadata=_doc("How many accounts match: exact up to 1,000, else an estimate over it")
+    )
     accounts: tuple[ListedAccount, ...] = attrs.field(metadata=_doc("This page's accounts"))
+    total_exact: bool = attrs.field(
+        default=True,
+        metadata=_doc("False when more than 1,000 accounts match and total is an estimate"),
+    )
 
 
 # -- account_name_check ---------------------------------------------------------------------

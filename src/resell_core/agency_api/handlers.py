@@ -427,23 +427,25 @@ class AgencyApi:
         # Pages are numbered, the overview pages by cursor: skip ahead in large steps.
         skip, cursor = (req.page - 1) * PAGE_SIZE, None
         rows: tuple[OverviewRow, ...] = ()
-        total = None
+        total, exact = None, True
         exhausted = False
         while skip > 0 and not exhausted:
             step = min(skip, MAX_LIMIT)
             seen = self._portal.accounts(agency_id, query(step, cursor))
-            total, cursor, skip = seen.total, seen.next_cursor, skip - step
+            total, exact, cursor, skip = seen.total, seen.total_exact, seen.next_cursor, skip - step
             exhausted = cursor is None
         if not exhausted:
             page = self._portal.accounts(agency_id, query(PAGE_SIZE, cursor))
-            rows, total = page.rows, page.total
+            rows, total, exact = page.rows, page.total, page.total_exact
         count = total or 0
+        said = f"{count}" if exact else f"about {count:,}"
         return calls.AccountListed(
-            result_message=f"{len(rows)} of {count} account(s)",
+            result_message=f"{len(rows)} of {said} account(s)",
             page=req.page,
             pages=-(-count // PAGE_SIZE),
             total=count,
             accounts=tuple(_listed(row) for row in rows),
+            total_exact=exact,
         )
 
     # -- account_name_check ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from resell_core.lifecycle import events, transfer
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
 from resell_core.lifecycle.account_query import (
+    COUNT_LIMIT,
     AccountQuery,
     Filter,
     FilterOp,
@@ -108,6 +109,7 @@ from resell_core.lifecycle.validation import DataResidency, NewAccount, validate
 
 __all__ = [
     "ADMIN_USERNAME",
+    "COUNT_LIMIT",
     "EDIT_ACTIONS",
     "RESERVED_NAMES",
     "RESET_ANSWER",

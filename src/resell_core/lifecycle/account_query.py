@@ -51,6 +51,7 @@ from resell_core.pricing.catalog import Catalog
 __all__ = [
     "ALL_PLANS",
     "COLUMNS",
+    "COUNT_LIMIT",
     "DEFAULT_COLUMNS",
     "MAX_LIMIT",
     "MAX_NUMBER",
@@ -105,6 +106,10 @@ ALL_PLANS = "all"
 
 MAX_LIMIT = 500
 """The largest page an overview query may ask for."""
+
+COUNT_LIMIT = 1_000
+"""The most matching accounts an overview counts exactly (O11): past it, a page's total is
+an estimate (:attr:`Page.total_exact` is False) and no storage counts the whole agency."""
 
 MAX_TEXT = 200
 """The longest text a search or a filter looks for, in printable characters (E1)."""
@@ -868,12 +873,18 @@ class Page(Shown, Generic[T]):
     Attributes:
         rows: The page's rows, in sort order.
         next_cursor: The cursor of the next page, or None when this is the last page.
-        total: How many accounts match the query across all pages.
+        total: How many accounts match the query across all pages: exact up to
+            :data:`COUNT_LIMIT`; past it an estimate, always more than ``COUNT_LIMIT``
+            (O11).
+        total_exact: True when ``total`` is the exact number; False when more than
+            :data:`COUNT_LIMIT` accounts match and ``total`` estimates how many ("about
+            4,300"): a SQL storage does not count the whole agency for it.
     """
 
     rows: tuple[T, ...]
     next_cursor: str | None
     total: int
+    total_exact: bool = True
 
     # -- in a notebook (N1): a table of the rows, the query's columns in order -----------
     def _view(self) -> View:
@@ -958,8 +969,9 @@ def run_query(accounts: Iterable[Account], query: AccountQuery, today: date) -> 
         today: The day that decides whether a cancelled account is also expired.
 
     Returns:
-        The page of accounts after the query's cursor, with the next cursor and the total
-        number of matching accounts.
+        The page of accounts after the query's cursor, with the next cursor and the
+        number of matching accounts (exact here, whatever the number; ``total_exact``
+        False past :data:`COUNT_LIMIT`, as every storage says it, O11).
     """
     sort = query.sort
     matching = [
@@ -982,7 +994,9 @@ def run_query(accounts: Iterable[Account], query: AccountQuery, today: date) -> 
     if len(matching) > query.limit:
         values, account_id = rows[-1][0]
         next_cursor = encode_cursor(sort, CursorPosition(values, account_id))
-    return Page(tuple(account for _, account in rows), next_cursor, total)
+    return Page(
+        tuple(account for _, account in rows), next_cursor, total, total_exact=total <= COUNT_LIMIT
+    )
 
 
 def row_actions(account: Account, on: date) -> tuple[str, tuple[str, ...]]:
@@ -1042,14 +1056,14 @@ def overview_rows(page: Page[Account], query: AccountQuery, today: date) -> Page
         today: The day the overview is shown (it decides the actions).
 
     Returns:
-        A page of :class:`OverviewRow` with the same cursor and total.
+        A page of :class:`OverviewRow` with the same cursor and count.
     """
     rows = []
     for account in page.rows:
         primary, actions = row_actions(account, today)
         values = {column: column_value(account, column) for column in query.columns}
         rows.append(OverviewRow(account.id, values, primary, actions))
-    return Page(tuple(rows), page.next_cursor, page.total)
+    return Page(tuple(rows), page.next_cursor, page.total, total_exact=page.total_exact)
 
 
 MAX_VIEW_NAME = 80

@@ -4,7 +4,10 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
 
 - text matching (``contains`` filters, the search) compares the ``*_folded`` columns,
   filled with :func:`~resell_core.lifecycle.account_query.fold` by the library, against the
-  folded needle, so that the database's own case folding never matters;
+  folded needle, so that the database's own case folding never matters; on PostgreSQL the
+  search looks in the searched columns' folded copies joined one a line
+  (:func:`~resell_core.adapters.sql.schema.search_text`, which its trigram index holds), on
+  SQLite in each column;
 - ``eq``/``in``/``before``/``after``/``contains`` never match NULL, ``ne`` is
   ``IS DISTINCT FROM``, ``is_null`` is ``IS [NOT] NULL``;
 - text sorts by code point (the columns are ``COLLATE "C"`` on PostgreSQL, ``BINARY`` on
@@ -12,21 +15,24 @@ The translation follows :func:`~resell_core.lifecycle.account_query.run_query` r
   NOT NULL column sorts by its index either way); the account id breaks ties;
 - the keyset cursor selects the rows strictly after the position it encodes;
 - the status filter ``expired`` also takes cancelled accounts whose ``expires_on`` is on or
-  before today.
+  before today;
+- the count stops at one more than ``COUNT_LIMIT`` (O11).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Dialect, Select, and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import UnaryExpression
 
-from resell_core.adapters.sql.schema import accounts
+from resell_core.adapters.sql.schema import accounts, search_text
 from resell_core.lifecycle.account_query import (
     ALL_PLANS,
+    COUNT_LIMIT,
     SEARCHED_COLUMNS,
     AccountQuery,
     ColumnValue,
@@ -39,7 +45,14 @@ from resell_core.lifecycle.account_query import (
     fold,
 )
 
-__all__ = ["column_of", "count_statement", "page_statement", "where_clause"]
+__all__ = [
+    "column_of",
+    "count_statement",
+    "estimate_statement",
+    "estimated_rows",
+    "page_statement",
+    "where_clause",
+]
 
 _RENAMED = {
     OverviewColumn.PLAN: "tier",
@@ -83,8 +96,26 @@ def _filter(item: Filter) -> ColumnElement[bool]:
     return _contains(item.column, str(value))
 
 
-def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElement[bool]:
-    """Return the condition of the query's result before paging (its cursor aside)."""
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+"""Three letters or digits in a row: a search the trigram index can narrow."""
+
+
+def _searched(needle: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql" and _TRIGRAM.search(fold(needle)):
+        # One LIKE over the searched columns' lines (schema.search_text), which the
+        # trigram index serves. A shorter search holds no trigram: the index would be
+        # read whole for it, so it is said per column (below), which no index matches.
+        return search_text().contains(fold(needle), autoescape=True)
+    # SQLite has no index for it: one LIKE a column, each stopping at the first match,
+    # costs less than building the joined text for every row.
+    return or_(*(_contains(column, needle) for column in SEARCHED_COLUMNS))
+
+
+def where_clause(
+    agency_id: str, query: AccountQuery, today: date, dialect: str = "postgresql"
+) -> ColumnElement[bool]:
+    """Return the condition of the query's result before paging (its cursor aside), for
+    the dialect (``"postgresql"`` or ``"sqlite"``: how the search is said)."""
     conditions: list[ColumnElement[bool]] = [accounts.c.agency_id == agency_id]
     status = query.status
     if status is StatusFilter.EXPIRED:
@@ -100,7 +131,7 @@ def where_clause(agency_id: str, query: AccountQuery, today: date) -> ColumnElem
         conditions.append(accounts.c.tier == query.plan)
     conditions.extend(_filter(item) for item in query.filters)
     if query.search is not None:
-        conditions.append(or_(*(_contains(column, query.search) for column in SEARCHED_COLUMNS)))
+        conditions.append(_searched(query.search, dialect))
     return and_(*conditions)
 
 
@@ -143,8 +174,25 @@ def _order(sort: Sequence[SortKey]) -> list[UnaryExpression[object]]:
 
 
 def count_statement(condition: ColumnElement[bool]) -> Select[Any]:
-    """Return the statement counting the accounts that match."""
-    return select(func.count()).select_from(accounts).where(condition)
+    """Return the statement counting the accounts that match, up to one more than
+    :data:`~resell_core.lifecycle.account_query.COUNT_LIMIT` (O11): the database stops
+    reading at that many instead of counting the whole agency."""
+    matching = select(accounts.c.id).where(condition).limit(COUNT_LIMIT + 1).subquery()
+    return select(func.count()).select_from(matching)
+
+
+def estimate_statement(condition: ColumnElement[bool], dialect: Dialect) -> tuple[str, Any]:
+    """Return PostgreSQL's ``EXPLAIN`` of the uncounted statement and its parameters: the
+    planner's estimate of how many accounts match, from its statistics, without reading
+    them (O11)."""
+    compiled = select(accounts.c.id).where(condition).compile(dialect=dialect)
+    return f"EXPLAIN (FORMAT JSON) {compiled.string}", compiled.params
+
+
+def estimated_rows(plan: object) -> int:
+    """Return the row estimate of an ``EXPLAIN (FORMAT JSON)`` answer."""
+    found = plan[0]["Plan"]["Plan Rows"] if isinstance(plan, list) else 0
+    return int(found)
 
 
 def page_statement(

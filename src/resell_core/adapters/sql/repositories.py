@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import attrs
-from sqlalchemy import Connection, and_, bindparam, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, select, true
 from sqlalchemy.dialects import postgresql
 
 from resell_core.adapters.sql import query_translation, schema
@@ -37,6 +37,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.account_query import (
+    COUNT_LIMIT,
     AccountQuery,
     CursorPosition,
     Page,
@@ -121,16 +122,22 @@ class Accounts:
         mine = [
             a for a in rows.changes.values() if isinstance(a, Account) and a.agency_id == agency_id
         ]
-        condition = query_translation.where_clause(agency_id, query, today)
+        condition = query_translation.where_clause(
+            agency_id, query, today, rows.uow.storage.dialect
+        )
         if rows.changes:
             # This unit of work's own changes are judged in Python and merged below.
             condition = and_(condition, schema.accounts.c.id.not_in(list(rows.changes)))
         uow = rows.uow
-        total = int(uow.first(query_translation.count_statement(condition), {})[0])
         statement = query_translation.page_statement(condition, query, extra=0).add_columns(
             *(schema.accounts.c[c] for c in rows.spec.read_columns if c not in ("data", "version"))
         )
         found = [rows.loaded(row) for row in uow.rows(statement)]
+        if query.cursor is None and len(found) <= query.limit:
+            # The first page is the last: its rows are all the stored matches.
+            total = len(found)
+        else:
+            total = self._count(condition)
         if mine:
             found = _merge_own(found, mine, query, today)
             total += sum(1 for a in mine if matches(a, query, today))
@@ -139,7 +146,25 @@ class Accounts:
         if len(found) > query.limit:
             last = page[-1]
             cursor = encode_cursor(query.sort, CursorPosition(sort_key(last, query.sort), last.id))
-        return Page(tuple(page), cursor, total)
+        return Page(tuple(page), cursor, total, total_exact=total <= COUNT_LIMIT)
+
+    def _count(self, condition: ColumnElement[bool]) -> int:
+        """Count the stored matches up to COUNT_LIMIT + 1, or estimate past it (O11).
+
+        On PostgreSQL the planner's estimate comes first: when it expects more than
+        COUNT_LIMIT matches, it is the answer, and no row is read; otherwise (and on
+        SQLite) the count reads matches until one more than COUNT_LIMIT.
+        """
+        uow = self._rows.uow
+        if uow.storage.dialect == "postgresql":
+            connection = uow.connect()
+            sql, params = query_translation.estimate_statement(condition, connection.dialect)
+            with uow.storage.lock, translated():
+                plan = connection.exec_driver_sql(sql, params).scalar()
+            estimate = query_translation.estimated_rows(plan)
+            if estimate > COUNT_LIMIT:
+                return estimate
+        return int(uow.first(query_translation.count_statement(condition), {})[0])
 
     def of_agency(
         self, agency_id: str, *, after_id: str | None = None, limit: int = 100

@@ -13,11 +13,20 @@ adds them exactly.
 The ``schema_version`` table holds one row: the version of the schema the database has.
 :func:`upgrade` brings an empty database to :data:`CURRENT_VERSION` and an older one
 through each step of :data:`MIGRATIONS`, in one transaction.
+
+On PostgreSQL the overview's search has a trigram index (``pg_trgm``) over its searched
+text (:func:`search_text`). The upgrade creates the extension when it may (in the ``public``
+schema when there is one) and the index; when the extension cannot be created (no such
+extension on the server, or no right to create it) it logs a warning and goes on without the
+index: the search still finds the same accounts, by reading the agency's rows. Each later
+start looks again, so the index appears once a database administrator has created the
+extension (``CREATE EXTENSION pg_trgm``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from datetime import date
 
@@ -25,6 +34,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    ColumnElement,
     Connection,
     Date,
     Index,
@@ -36,21 +46,30 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    exc,
+    func,
     inspect,
+    literal_column,
     text,
 )
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 
 from resell_core.billing.due import next_billing_day
 from resell_core.errors import SchemaVersionError
 from resell_core.lifecycle.account import Account
-from resell_core.lifecycle.account_query import expires_on, fold
+from resell_core.lifecycle.account_query import SEARCHED_COLUMNS, expires_on, fold
 from resell_core.periods import Frequency
 
 __all__ = [
     "CURRENT_VERSION",
     "MIGRATIONS",
     "OUTSIDE_WALLET",
+    "SEARCH_INDEX",
+    "TRIGRAM_EXTENSION",
     "account_columns",
     "accounts",
     "agencies",
@@ -64,6 +83,8 @@ __all__ = [
     "profiles",
     "records",
     "schema_version",
+    "search_index_ddl",
+    "search_text",
     "stored_version",
     "tokens",
     "upgrade",
@@ -71,10 +92,19 @@ __all__ = [
     "views",
 ]
 
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 """The schema version this library writes (1: first release; 2: ``next_billing_on``; 3:
 ``next_billing_on`` also for cancelled accounts that still owe a period; 4: the billing
-cursor's own columns, ``next_period`` and ``paid_through``)."""
+cursor's own columns, ``next_period`` and ``paid_through``; 5: on PostgreSQL, the
+overview search's trigram index)."""
+
+TRIGRAM_EXTENSION = "pg_trgm"
+"""The PostgreSQL extension whose trigram index serves the overview's substring search."""
+
+SEARCH_INDEX = "ix_accounts_search_trgm"
+"""The name of that index (PostgreSQL only)."""
+
+_log = logging.getLogger(__name__)
 
 OUTSIDE_WALLET = "outside"
 """The one wallet whose balance may go below zero (where bought credit comes from)."""
@@ -285,6 +315,115 @@ records = Table(
 )
 
 
+class _LineBreak(FunctionElement[str]):
+    """A line break in SQL text: what separates the searched columns in :func:`search_text`."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_LineBreak, "postgresql")
+def _line_break_postgresql(_element: _LineBreak, _compiler: SQLCompiler, **_: object) -> str:
+    return "chr(10)"
+
+
+@compiles(_LineBreak)
+def _line_break_sqlite(_element: _LineBreak, _compiler: SQLCompiler, **_: object) -> str:
+    return "char(10)"
+
+
+def search_text() -> ColumnElement[str]:
+    """Return the text the overview's search looks in: the searched columns' folded copies,
+    in :data:`~resell_core.lifecycle.account_query.SEARCHED_COLUMNS` order, one line each.
+
+    A search (validated text) never holds a line break, so it is found in these lines
+    exactly when it is found in one of the columns: on PostgreSQL one ``LIKE`` over this
+    text is the search, and one trigram index over it (:func:`search_index_ddl`) narrows
+    it (SQLite, with no such index, looks in each column).
+    """
+    parts: list[ColumnElement[str]] = []
+    for column in SEARCHED_COLUMNS:
+        folded: ColumnElement[str] = accounts.c[f"{column.value}_folded"]
+        if folded.nullable:
+            folded = func.coalesce(folded, literal_column("''"))
+        if parts:
+            parts.append(_LineBreak())
+        parts.append(folded)
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.concat(part)
+    return joined
+
+
+def search_index_ddl(extension_schema: str) -> str:
+    """Return the ``CREATE INDEX`` statement of the search's trigram index (PostgreSQL),
+    its operator class taken from the schema the extension lives in."""
+    # (sqlalchemy's dialect constructors are untyped)
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    expression = search_text().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    # The index expression names the columns bare, as the statements' do once compiled
+    # for one table.
+    bare = str(expression).replace("accounts.", "")
+    return (
+        f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON accounts USING gin "
+        f'(({bare}) "{extension_schema}".gin_trgm_ops)'
+    )
+
+
+def _extension_schema(connection: Connection) -> str | None:
+    found = connection.execute(
+        text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = :name"
+        ),
+        {"name": TRIGRAM_EXTENSION},
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _create_extension(connection: Connection) -> str | None:
+    """Create the trigram extension if this role may; return its schema, None if not."""
+    public = connection.execute(
+        text("SELECT count(*) FROM pg_namespace WHERE nspname = 'public'")
+    ).scalar()
+    where = ' SCHEMA "public"' if public else ""
+    try:
+        with connection.begin_nested():
+            connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{TRIGRAM_EXTENSION}"{where}'))
+    except exc.DBAPIError as error:
+        # Another process may have created it meanwhile; else the search goes without.
+        found = _extension_schema(connection)
+        if found is None:
+            _log.warning(
+                "the overview's search runs without its trigram index: the PostgreSQL "
+                "extension %s could not be created (%s); a database administrator can "
+                "run 'CREATE EXTENSION %s', and the next start creates the index",
+                TRIGRAM_EXTENSION,
+                str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__,
+                TRIGRAM_EXTENSION,
+            )
+        return found
+    return _extension_schema(connection)
+
+
+def _ensure_search_index(connection: Connection) -> None:
+    """PostgreSQL: create the search's trigram index when it is missing and may be made."""
+    if connection.dialect.name != "postgresql":
+        return
+    present = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname = :name"
+        ),
+        {"name": SEARCH_INDEX},
+    ).scalar()
+    if present:
+        return
+    extension = _extension_schema(connection) or _create_extension(connection)
+    if extension is not None:
+        connection.execute(text(search_index_ddl(extension)))
+
+
 def next_billing_on(account: Account) -> date | None:
     """Return the first day of the account's next period to bill, None when not billable
     (the domain's rule, :func:`resell_core.billing.due.next_billing_day`)."""
@@ -403,10 +542,16 @@ def _add_billing_cursor(connection: Connection) -> None:
         after = rows[-1].id
 
 
+def _add_search_index(connection: Connection) -> None:
+    """Version 4 → 5: the search's trigram index on PostgreSQL (nothing on SQLite)."""
+    _ensure_search_index(connection)
+
+
 MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {
     1: _add_next_billing_on,
     2: _fill_next_billing_on,
     3: _add_billing_cursor,
+    4: _add_search_index,
 }
 """Each step, keyed by the version it upgrades from, to the next version."""
 
@@ -434,6 +579,7 @@ def upgrade(connection: Connection) -> int:
     found = stored_version(connection)
     if found is None:
         metadata.create_all(connection)
+        _ensure_search_index(connection)
         connection.execute(schema_version.insert(), {"version": CURRENT_VERSION})
         return 0
     if found > CURRENT_VERSION:
@@ -442,4 +588,6 @@ def upgrade(connection: Connection) -> int:
         MIGRATIONS[version](connection)
     if found != CURRENT_VERSION:
         connection.execute(schema_version.update().values(version=CURRENT_VERSION))
+    else:
+        _ensure_search_index(connection)
     return found

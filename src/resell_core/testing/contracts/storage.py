@@ -31,7 +31,7 @@ from resell_core.errors import (
     VersionConflict,
 )
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
-from resell_core.lifecycle.account_query import AccountQuery, SavedView, run_query
+from resell_core.lifecycle.account_query import COUNT_LIMIT, AccountQuery, SavedView, run_query
 from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
@@ -394,6 +394,53 @@ class AccountsContract:
         expected = run_query(mine, query, date(2024, 3, 1))
         assert ([a.id for a in page.rows], page.total) == ([a.id for a in expected.rows], 2)
         assert page.next_cursor == expected.next_cursor
+
+    def test_O5_search_never_matches_across_two_columns(self, storage: Storage) -> None:
+        """A search spanning the end of one searched column and the start of the next
+        finds nothing; each part alone finds the account."""
+        _seeded(storage)
+        account = attrs.evolve(
+            an_account("account-1", ACME, "north-bakery"), custom_domain="news.example"
+        )
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(account)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = {
+                search: uow.accounts.query(ACME, AccountQuery(search=search), date(2024, 3, 1))
+                for search in ("bakerynews", "BAKERY", "NEWS.ex", "rynew")
+            }
+        assert {search: page.total for search, page in found.items()} == {
+            "bakerynews": 0,
+            "BAKERY": 1,
+            "NEWS.ex": 1,
+            "rynew": 0,
+        }
+
+    def test_O11_count_is_exact_up_to_the_limit_and_more_past_it(self, storage: Storage) -> None:
+        """Up to COUNT_LIMIT matches the total is exact; past it ``total_exact`` is False
+        and the total, an estimate, is more than COUNT_LIMIT; another agency never counts."""
+        _seeded(storage)
+        expired = 3
+        with storage.unit_of_work() as uow:
+            for i in range(COUNT_LIMIT + expired):
+                status = AccountStatus.EXPIRED if i < expired else AccountStatus.ACTIVE
+                uow.accounts.add(
+                    an_account(f"account-{i:04d}", ACME, f"shop-{i:04d}", status=status)
+                )
+            uow.accounts.add(an_account("account-globex", GLOBEX, "shop-globex"))
+            uow.commit()
+        today = date(2024, 3, 1)
+        with storage.unit_of_work() as uow:
+            everyone = uow.accounts.query(ACME, AccountQuery(limit=10), today)
+            active = uow.accounts.query(ACME, AccountQuery(status="active", limit=10), today)
+            hundred = uow.accounts.query(ACME, AccountQuery(search="shop-00", limit=10), today)
+            few = uow.accounts.query(ACME, AccountQuery(status="expired", limit=10), today)
+        assert (everyone.total_exact, everyone.total > COUNT_LIMIT) == (False, True)
+        assert (active.total_exact, active.total) == (True, COUNT_LIMIT)
+        assert (hundred.total_exact, hundred.total) == (True, 100)
+        assert (few.total_exact, few.total, len(few.rows)) == (True, expired, expired)
+        assert (len(everyone.rows), everyone.next_cursor is None) == (10, False)
 
 
 class BillingProfilesContract:
