@@ -487,15 +487,20 @@ def raw_psycopg_loop(dsn: str, search_path: str, n: int) -> float:
 #
 # What a careful engineer writes by hand for speed, writing byte for byte the rows the
 # service run writes (tests/unit/adapters/test_benchmarks_smoke.py compares full table
-# dumps): a page's accounts read with their earmarked balance in one query, only the
-# columns the bill needs (the anchor taken out of the JSON by the database); each
-# period, its prices and its line texts worked out once and kept; every document made
-# from a template of its JSON text (one template per row shape, built below from the
-# document's fields in one place each); each table written once a page (executemany on
-# sqlite3; one set-based statement a table in one psycopg pipeline); one commit a page.
-# It keeps the checks a hand-written loop keeps (enough credit, the account's and the
-# agency's versions, the database's constraints) and knows one catalog entry, so that
-# any other plan, status or agency fails loudly instead of billing wrongly.
+# dumps; like the service, no idempotency record): a page's accounts read with their
+# earmarked balance in one query, only the columns the bill needs (the anchor taken out
+# of the JSON by the database); each period, its prices and its line texts worked out
+# once and kept; every document made from a template of its JSON text; each table
+# written once a page (executemany on sqlite3; on PostgreSQL one set-based statement a
+# table, its columns bound as binary arrays, in one pipeline: text arrays of JSON would
+# be escaped in Python, many times slower); one commit a page. It keeps the checks a
+# hand-written loop keeps (enough credit, the account's and the agency's versions, the
+# database's constraints) and knows one catalog entry, so that any other plan, status
+# or agency fails loudly instead of billing wrongly.
+#
+# One place per row shape: a document's fields in its ``_..._shape`` function, a row's
+# columns in its tuple in ``_bill_page`` and its statement below. When the service's
+# rows change, the byte-for-byte test names the table to follow.
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 """The library's JSON text (``json.dumps(..., ensure_ascii=False, sort_keys=True)``)."""
