@@ -264,7 +264,7 @@ def print_table(title: str, figures: list[Figure]) -> None:
     """Print the figures as an aligned table under ``title``."""
     print(f"\n{title}")
     print(
-        f"  {'what':<46} {'N':>8} {'library':>12} {'baseline':>12} {'unit':<11} ratio  "
+        f"  {'what':<48} {'N':>8} {'library':>12} {'baseline':>12} {'unit':<11} ratio  "
         f"{'spread':<11}  goal"
     )
     for f in figures:
@@ -272,7 +272,7 @@ def print_table(title: str, figures: list[Figure]) -> None:
         spread = "" if f.spread is None else f"{f.spread[0]:.2f}-{f.spread[1]:.2f}x"
         places = 3 if f.unit == "µs" else 1  # an operation's microseconds need more
         print(
-            f"  {f.what:<46} {f.n:>8} {f.library:>12,.{places}f} {f.baseline:>12,.{places}f} "
+            f"  {f.what:<48} {f.n:>8} {f.library:>12,.{places}f} {f.baseline:>12,.{places}f} "
             f"{f.unit:<11} {f.ratio:5.2f}x {spread:<11}  {goal}"
         )
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,17 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+import pytest
 from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
-from benchmarks.common import ACME, Figure, account_number, postgres_storage, print_table, seed_sql
+from benchmarks.common import (
+    ACME,
+    Figure,
+    account_number,
+    postgres_dsn,
+    postgres_storage,
+    print_table,
+    seed_sql,
+)
 from benchmarks.overview_data import Shape, agency_of, expected_account, generate, other_agency
 
 from resell_core.adapters.sql import SqlStorage, schema
@@ -79,6 +89,99 @@ def test_the_raw_sqlite_loop_writes_what_the_service_run_writes(tmp_path: Path) 
     service, raw = written
     for part in ("invoices", "movements", "events", "accounts", "balances"):
         assert raw[part] == service[part], part
+
+
+_PAGES = 2 * bench_billing.BATCH + 50
+"""Accounts the byte-for-byte comparisons bill: three pages, the last one short."""
+
+Dump = dict[str, list[tuple[object, ...]]]
+
+
+def _every_row(tables: list[str], select: Callable[[str], list[tuple[object, ...]]]) -> Dump:
+    """Every row of every table, in an order that does not depend on the writer's."""
+    return {table: sorted(select(table), key=repr) for table in tables}
+
+
+def _sqlite_dump(path: Path) -> Dump:
+    """Every row of every table of the SQLite file, each column as stored."""
+    db = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return _every_row(tables, lambda t: db.execute(f'SELECT * FROM "{t}"').fetchall())
+    finally:
+        db.close()
+
+
+def _postgres_dump(storage: SqlStorage) -> Dump:
+    """Every row of every table of the storage's PostgreSQL schema."""
+    with storage.engine.connect() as connection:
+        tables = list(
+            connection.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema() ORDER BY table_name"
+            ).scalars()
+        )
+
+        def select(table: str) -> list[tuple[object, ...]]:
+            return [tuple(r) for r in connection.exec_driver_sql(f'SELECT * FROM "{table}"')]
+
+        return _every_row(tables, select)
+
+
+def _assert_same_rows(tight: Dump, service: Dump) -> None:
+    assert len(service["invoices"]) == _PAGES  # the run billed: the dumps are not empty
+    assert sorted(tight) == sorted(service)
+    for table, rows in service.items():
+        assert tight[table] == rows, table
+
+
+def test_the_tight_sqlite_loop_writes_the_service_runs_rows_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    """After the service run and after the tight sqlite3 loop, over three pages of
+    accounts, every table holds the same rows, column for column, text for text."""
+    dumps = []
+    for side in ("service", "tight"):
+        path = tmp_path / f"{side}.db"
+        storage = SqlStorage(f"sqlite:///{path}")
+        seed_sql(storage, _PAGES)
+        if side == "service":
+            bench_billing.service_run(storage, _PAGES)
+            storage.dispose()
+        else:
+            storage.dispose()
+            bench_billing.tight_sqlite_loop(str(path), _PAGES)
+        dumps.append(_sqlite_dump(path))
+
+    service, tight = dumps
+    _assert_same_rows(tight, service)
+
+
+def test_the_tight_psycopg_loop_writes_the_service_runs_rows_byte_for_byte() -> None:
+    """After the service run and after the tight psycopg loop, over three pages of
+    accounts, every table of the PostgreSQL schema holds the same rows."""
+    dsn = postgres_dsn()
+    if dsn is None:
+        pytest.skip("PostgreSQL not configured: set RESELL_CORE_POSTGRES_URL")
+    dumps = []
+    for side in ("service", "tight"):
+        with postgres_storage() as storage:
+            assert storage is not None
+            seed_sql(storage, _PAGES)
+            if side == "service":
+                bench_billing.service_run(storage, _PAGES)
+            else:
+                options = bench_billing.session_options(storage)
+                bench_billing.tight_psycopg_loop(dsn, options, _PAGES)
+            dumps.append(_postgres_dump(storage))
+
+    service, tight = dumps
+    _assert_same_rows(tight, service)
 
 
 def test_domain_benchmark_measures_each_operation() -> None:
