@@ -270,7 +270,8 @@ def print_table(title: str, figures: list[Figure]) -> None:
     for f in figures:
         goal = "-" if f.goal is None else f"<={f.goal:g}x {f.verdict}"
         spread = "" if f.spread is None else f"{f.spread[0]:.2f}-{f.spread[1]:.2f}x"
-        places = 3 if f.unit == "µs" else 1  # an operation's microseconds need more
+        # An operation's microseconds need more places, and so do a peak's MiB.
+        places = 3 if f.unit == "µs" else 2 if f.unit == "MiB" else 1
         print(
             f"  {f.what:<48} {f.n:>8} {f.library:>12,.{places}f} {f.baseline:>12,.{places}f} "
             f"{f.unit:<11} {f.ratio:5.2f}x {spread:<11}  {goal}"

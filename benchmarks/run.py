@@ -2,8 +2,9 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only GROUP ...] [--size N ...]`` from the
 repository root. Without options every group runs at N = 10k and 100k (``--quick``: 1k and
-10k). The billing rows of both adapters are judged against the tight hand-written
-loops (bench_billing.py), the earlier reference loops printed beside them without a goal.
+10k) but memory, which runs at 10k, 100k and 1M (``--quick``: 10k and 100k). The
+billing rows of both adapters are judged against the tight hand-written loops
+(bench_billing.py), the earlier reference loops printed beside them without a goal.
 ``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``; repeat it for more
 than one); ``--size`` replaces the sizes (repeat it for several). PostgreSQL figures are
 added when ``RESELL_CORE_POSTGRES_URL`` is set.
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         type=_positive,
         metavar="N",
         help="accounts to run at, replacing the default sizes (repeatable); billing runs "
-        "at each, memory at the smallest (and 10x it); the overview has its own sizes "
-        "(1.1M accounts on PostgreSQL, 100k on SQLite; --quick: 20k and 10k)",
+        "at each, memory at the smallest, 10x and (without --quick) 100x it; the overview "
+        "has its own sizes (1.1M accounts on PostgreSQL, 100k on SQLite; --quick: 20k and 10k)",
     )
     parser.add_argument(
         "--service-only",
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> None:
         memory_n = sizes[0]
     else:
         sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
-        memory_n = 500 if args.quick else 2_000
+        memory_n = 10_000
+    # Memory: at N, 10N and (without --quick) 100N, i.e. 10k, 100k and 1M by default.
+    memory_sizes = 2 if args.quick else 3
     print(
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {_postgres_version()}, {os.cpu_count()} CPUs"
@@ -96,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
             bench_billing.run(sizes, storage_loops=not args.service_only, repeat=args.repeat),
         )
     if "memory" in groups:
-        print_table("Peak memory of the billing run (ratio = 10N / N)", bench_memory.run(memory_n))
+        print_table(
+            "Peak memory of the billing run (MiB; ratio = the larger size / the smaller)",
+            bench_memory.run(memory_n, sizes=memory_sizes),
+        )
     if "domain" in groups:
         print_table(
             "The pure domain (µs an operation; ratio = library / baseline)", bench_domain.run()

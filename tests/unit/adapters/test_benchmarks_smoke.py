@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-import pytest
 from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
 from benchmarks.common import (
     ACME,
