@@ -230,7 +230,11 @@ class Ledger:
     def _write_batched(self, connection: Connection) -> None:
         """Write the pending movements and their balance changes, a batch per statement."""
         rows = []
-        adds = []
+        # What is added to each balance row, summed a row: one upsert of a row a batch
+        # instead of one a movement (a page's movements all credit the one "spent"
+        # wallet). Credits only raise a row that must stay positive, so their sum leaves
+        # it where they would one by one; rows appear in the order first written.
+        adds: dict[_BalanceKey, int] = {}
         debits = []
         for movement, quantity in zip(self.pending, self._quantities, strict=True):
             rows.append(_movement_row(movement))
@@ -240,12 +244,16 @@ class Ledger:
             # spend) changes no row. Credits, and debits of "outside", add to the row or
             # create it.
             if movement.source == OUTSIDE:
-                adds.append((agency, OUTSIDE, kind, -quantity))
+                key = (agency, OUTSIDE, kind)
+                adds[key] = adds.get(key, 0) - quantity
             else:
                 debits.append((-quantity, agency, movement.source, kind))
-            adds.append((agency, movement.destination, kind, quantity))
+            key = (agency, movement.destination, kind)
+            adds[key] = adds.get(key, 0) + quantity
         run_batch_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
-        run_batch_values(connection, self._add, _ADD_COLUMNS, adds)
+        run_batch_values(
+            connection, self._add, _ADD_COLUMNS, [(*key, amount) for key, amount in adds.items()]
+        )
         if debits:
             run_batch_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
 
