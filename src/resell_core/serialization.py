@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -37,7 +37,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from resell_core._codec import Codec, encode
+from resell_core._codec import Codec, encode, quote
 from resell_core.billing.credit_notes import CreditNote
 from resell_core.errors import (
     CatalogError,
@@ -420,6 +420,42 @@ def _selection_json(selection: PlanSelection) -> str:
     return text
 
 
+# A billing page writes the same few days in every invoice and movement (the issue day,
+# the period's ends) and one instant in every audit entry (the command's "now"); an ISO
+# text costs more than looking it up (an aware datetime's about 1 µs). A plain date's text
+# is its value's: kept by value, in a table cleared when full. A datetime's depends on its
+# zone too (equal instants in two zones are written apart): only the very object written
+# last is served, and only one with a fixed-offset zone or none (a zone that could change
+# its answer is written afresh each time).
+_DATE_TEXTS: dict[date, str] = {}
+_DATES_KEPT = 512
+_NOTHING_WRITTEN = object()
+_LAST_INSTANT: list[tuple[object, str]] = [(_NOTHING_WRITTEN, "")]
+
+
+def _date_text(value: date) -> str:
+    """Return ``quote(date.isoformat(value))``, kept for a plain date."""
+    text = quote(date.isoformat(value))
+    if value.__class__ is date:
+        if len(_DATE_TEXTS) >= _DATES_KEPT:
+            _DATE_TEXTS.clear()
+        _DATE_TEXTS[value] = text
+    return text
+
+
+def _datetime_text(value: datetime) -> str:
+    """Return ``quote(datetime.isoformat(value))``, the last one written served again."""
+    kept = _LAST_INSTANT[0]
+    if kept[0] is value:
+        return kept[1]
+    text = quote(datetime.isoformat(value))
+    zone = value.tzinfo
+    if value.__class__ is datetime and (zone is None or zone.__class__ is timezone):
+        # One assignment of a (value, text) pair: a thread reading it sees one or the other.
+        _LAST_INSTANT[0] = (value, text)
+    return text
+
+
 def _frozen_selection(selection: PlanSelection) -> bool:
     """Tell whether nothing inside ``selection`` can change (its text is then for good)."""
     return (
@@ -480,16 +516,18 @@ _CODEC = Codec(
     # What the converter's hooks registered above give, written as the encoder writes it.
     write_inline={
         str: lambda v: f"_quote(str({v}))",  # decimals
-        date.isoformat: lambda v: f"_quote(_date_iso({v}))",
-        datetime.isoformat: lambda v: f"_quote(_datetime_iso({v}))",
+        # A kept date's text is looked up inline (no call), any other made by _date_text.
+        date.isoformat: lambda v: f"(_date_texts({v}) or _date_text({v}))",
+        datetime.isoformat: lambda v: f"_datetime_text({v})",
         _unstructure_money: _write_money,
         _unstructure_selection: lambda v: f"_selection_json({v})",
     },
     # What those hooks give for well-formed stored data (a string, a two-key mapping).
     read_inline={_date: _read_date, _decimal: _read_decimal, _money: _read_money},
     names={
-        "_date_iso": date.isoformat,
-        "_datetime_iso": datetime.isoformat,
+        "_date_texts": _DATE_TEXTS.get,
+        "_date_text": _date_text,
+        "_datetime_text": _datetime_text,
         "_selection_json": _selection_json,
     },
 )

@@ -11,7 +11,7 @@ import copy
 import itertools
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, cast
 
@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 from resell_core import serialization
 from resell_core.agency import PortalUser
+from resell_core.audit import AuditEvent
 from resell_core.billing.commissions import CommissionStatement, StatementStatus
 from resell_core.billing.gateway import PayoutRequest
 from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind
-from resell_core.billing.ledger import Movement
+from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice, NoticeKind
 from resell_core.errors import CatalogError, FieldProblem, InvalidInput
 from resell_core.lifecycle.account import Account, AccountStatus
@@ -718,3 +719,84 @@ def test_a_kept_plan_is_only_shared_with_an_identical_raw_plan(plan: dict[str, A
 
             reference = _outcome(serialization._checked_selection, second)
             assert _same_outcome(mine, reference), (where, first_value, second_value)
+
+
+# -- kept texts of days and instants ----------------------------------------------------------
+
+
+def test_a_kept_day_is_written_as_its_value_whatever_object_holds_it() -> None:
+    """Equal days held by different objects, a day subclass among them, are written as the
+    reference writes each; a day after many others still is."""
+
+    class Day(date):
+        def isoformat(self) -> str:  # the encoder's date hook does not call it
+            return "never"
+
+    lines: list[Movement] = []
+    for day in (date(2024, 3, 1), date(2024, 3, 1), Day(2024, 3, 1), date(2024, 3, 2)):
+        lines.append(attrs.evolve(_a_movement(), on=day))
+    lines += [attrs.evolve(_a_movement(), on=date(2000, 1, 1) + _days(i)) for i in range(600)]
+    lines.append(attrs.evolve(_a_movement(), on=date(2024, 3, 1)))
+
+    assert [to_json(m) for m in lines] == [_reference_to_json(m) for m in lines]
+
+
+def test_an_instant_written_again_in_another_zone_gets_its_own_text() -> None:
+    """The same instant in UTC and at +01:00 (equal in Python) is written with each zone."""
+    utc = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    paris = utc.astimezone(timezone(timedelta(hours=1)))
+    assert utc == paris
+    entries = [_an_entry(at) for at in (utc, utc, paris, paris, utc)]
+
+    texts = [to_json(e) for e in entries]
+
+    assert texts == [_reference_to_json(e) for e in entries]
+    assert '"at": "2024-03-01T10:00:00+01:00"' in texts[2]
+
+
+def test_an_instant_whose_zone_can_change_its_answer_is_written_afresh() -> None:
+    """An instant in a zone whose offset moves is written with the offset of the moment of
+    writing, each time (its text is never served again)."""
+
+    class Moving(tzinfo):
+        offset = timedelta(0)
+
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            return self.offset
+
+        def dst(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+        def tzname(self, dt: datetime | None) -> str:
+            return "moving"
+
+    zone = Moving()
+    entry = _an_entry(datetime(2024, 3, 1, 9, tzinfo=zone))
+    first = to_json(entry)
+    zone.offset = timedelta(hours=2)
+
+    assert '"at": "2024-03-01T09:00:00+00:00"' in first
+    assert to_json(entry) == _reference_to_json(entry)
+    assert '"at": "2024-03-01T09:00:00+02:00"' in to_json(entry)
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+def _a_movement() -> Movement:
+    return Movement(
+        "invoice-1/earmarked",
+        "agency-acme",
+        CreditKind.PREPAID,
+        Decimal("96.00"),
+        "account:north-bakery",
+        "spent",
+        date(2024, 3, 1),
+        "invoice 1",
+        "invoice-1",
+    )
+
+
+def _an_entry(at: datetime) -> AuditEvent:
+    return AuditEvent(at, "agency-acme", "billing", "invoice_paid", "invoice-1", None, "96.00 USD")

@@ -44,12 +44,13 @@ _ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
 _SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
 
 
-def _movement_row(movement: Movement) -> tuple[object, ...]:
-    """Return a movement's row, as values of :data:`_MOVEMENT_COLUMNS`."""
+def _movement_row(movement: Movement, kind: str) -> tuple[object, ...]:
+    """Return a movement's row, as values of :data:`_MOVEMENT_COLUMNS` (``kind``: its
+    kind's value, which the caller has at hand: an enum's value is a property to run)."""
     return (
         movement.id,
         movement.agency_id,
-        movement.kind.value,
+        kind,
         movement.source,
         movement.destination,
         to_json(movement),
@@ -113,12 +114,13 @@ class Ledger:
         quantity = millionths(movement)
         if recorded_before(movement, known):
             return False
-        source = (movement.agency_id, movement.source, movement.kind.value)
+        kind = movement.kind.value
+        source = (movement.agency_id, movement.source, kind)
         if movement.source != OUTSIDE:
             available = self._available(source)
             if available < quantity:
                 raise overdrawn(movement, from_micro(available))
-        destination = (movement.agency_id, movement.destination, movement.kind.value)
+        destination = (movement.agency_id, movement.destination, kind)
         self._deltas[source] = self._deltas.get(source, 0) - quantity
         self._deltas[destination] = self._deltas.get(destination, 0) + quantity
         self.pending.append(movement)
@@ -184,12 +186,12 @@ class Ledger:
                 if stored != movement:
                     raise IdempotencyConflict(movement.id)
                 continue
-            row = dict(zip(_MOVEMENT_COLUMNS, _movement_row(movement), strict=True))
+            kind = movement.kind.value
+            row = dict(zip(_MOVEMENT_COLUMNS, _movement_row(movement, kind), strict=True))
             try:
                 connection.execute(self._insert, row)
             except IntegrityError as error:
                 raise IdempotencyConflict(movement.id) from error
-            kind = movement.kind.value
             if movement.source == OUTSIDE:
                 connection.execute(
                     self._add,
@@ -230,22 +232,30 @@ class Ledger:
     def _write_batched(self, connection: Connection) -> None:
         """Write the pending movements and their balance changes, a batch per statement."""
         rows = []
-        adds = []
+        # What is added to each balance row, summed a row: one upsert of a row a batch
+        # instead of one a movement (a page's movements all credit the one "spent"
+        # wallet). Credits only raise a row that must stay positive, so their sum leaves
+        # it where they would one by one; rows appear in the order first written.
+        adds: dict[_BalanceKey, int] = {}
         debits = []
         for movement, quantity in zip(self.pending, self._quantities, strict=True):
-            rows.append(_movement_row(movement))
             agency, kind = movement.agency_id, movement.kind.value
+            rows.append(_movement_row(movement, kind))
             # A debit of a wallet that must stay positive is an UPDATE: the database
             # checks the new amount against the CHECK, and a missing row (nothing to
             # spend) changes no row. Credits, and debits of "outside", add to the row or
             # create it.
             if movement.source == OUTSIDE:
-                adds.append((agency, OUTSIDE, kind, -quantity))
+                key = (agency, OUTSIDE, kind)
+                adds[key] = adds.get(key, 0) - quantity
             else:
                 debits.append((-quantity, agency, movement.source, kind))
-            adds.append((agency, movement.destination, kind, quantity))
+            key = (agency, movement.destination, kind)
+            adds[key] = adds.get(key, 0) + quantity
         run_batch_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
-        run_batch_values(connection, self._add, _ADD_COLUMNS, adds)
+        run_batch_values(
+            connection, self._add, _ADD_COLUMNS, [(*key, amount) for key, amount in adds.items()]
+        )
         if debits:
             run_batch_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
 

@@ -1,0 +1,101 @@
+"""A commit writes each balance row its movements credit once, with what they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from resell_core.adapters.sql import SqlStorage
+from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
+from resell_core.billing.ledger import OUTSIDE, CreditKind
+from resell_core.testing.contracts.samples import ACME, a_movement, an_agency
+
+POOL = "profile:profile-visa"
+EARMARKS = [f"account:shop-{i}" for i in range(3)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
+    """A fresh SQL storage with the agency: a SQLite file, or a scratch PostgreSQL schema."""
+    if request.param == "sqlite":
+        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
+    else:
+        url = postgres_url()
+        if url is None:
+            pytest.skip(skip_reason())
+        scratch = ScratchSchema(url)
+        built = scratch.storage()
+    with built.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.commit()
+    yield built
+    if request.param == "sqlite":
+        built.dispose()
+    else:
+        scratch.drop()
+
+
+def _buy_earmarks(storage: SqlStorage) -> None:
+    with storage.unit_of_work() as uow:
+        uow.ledger.append_many(
+            [a_movement(f"m-buy-{w}", quantity="50", destination=w) for w in EARMARKS]
+        )
+        uow.commit()
+
+
+def test_C3_spends_of_many_earmarks_into_one_wallet_add_up_in_its_row(
+    storage: SqlStorage,
+) -> None:
+    """Three accounts' spends, a refund into "spent" and a pool top-up in one commit: each
+    row ends where the movements one by one would leave it."""
+    _buy_earmarks(storage)
+    spends = [
+        a_movement(f"m-spend-{i}", quantity=q, source=w, destination="spent")
+        for i, (w, q) in enumerate(zip(EARMARKS, ["10.5", "20", "0.25"], strict=True))
+    ]
+    refund = a_movement("m-refund", quantity="4", source=OUTSIDE, destination="spent")
+    top_up = a_movement("m-top-up", quantity="7")
+
+    with storage.unit_of_work() as uow:
+        uow.ledger.append_many([*spends, refund, top_up])
+        uow.commit()
+
+    with storage.unit_of_work() as uow:
+        balance = uow.ledger.balance
+        assert balance(ACME, "spent", CreditKind.PREPAID) == Decimal("34.75")
+        assert balance(ACME, POOL, CreditKind.PREPAID) == Decimal(7)
+        assert balance(ACME, OUTSIDE, CreditKind.PREPAID) == Decimal(-161)
+        assert [balance(ACME, w, CreditKind.PREPAID) for w in EARMARKS] == [
+            Decimal("39.5"),
+            Decimal(30),
+            Decimal("49.75"),
+        ]
+
+
+def test_C3_a_commit_writes_the_spent_wallet_once_for_all_its_spends(tmp_path: Path) -> None:
+    """Three spends into "spent": one upsert of its row (SQLite runs each statement of a
+    batch on its own, so each is seen), and one debit of each earmark."""
+    storage = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
+    with storage.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.commit()
+    _buy_earmarks(storage)
+    spends = [
+        a_movement(f"m-spend-{i}", quantity="5", source=w, destination="spent")
+        for i, w in enumerate(EARMARKS)
+    ]
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the unit of work below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    with storage.unit_of_work() as uow:
+        uow.ledger.append_many(spends)
+        uow.commit()
+    storage.dispose()
+
+    writes = [s for s in seen if "balances" in s and not s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in writes if "INSERT" in s.upper()]) == 1
+    assert len([s for s in writes if s.lstrip().upper().startswith("UPDATE")]) == len(EARMARKS)
