@@ -285,19 +285,25 @@ class Row:
         return "meets" if clean and self.ratio >= self.goal else "misses"
 
 
-def run(n: int, *, repeat: int = 3, settings: tuple[str, ...] = ("latency", "cpu")) -> list[Row]:
-    """Bill N accounts of one agency with 1, 2 and 4 workers per setting; [] without
-    PostgreSQL."""
+def run(
+    n: int,
+    *,
+    repeat: int = 3,
+    settings: tuple[str, ...] = ("latency", "cpu"),
+    counts: tuple[int, ...] = WORKERS,
+) -> list[Row]:
+    """Bill N accounts of one agency with 1, 2 and 4 workers (``counts``, one first) per
+    setting; [] without PostgreSQL."""
     url = postgres_url()
     if url is None:
         return []
     rows: list[Row] = []
     for setting in settings:
-        runs: dict[int, list[dict[str, Any]]] = {w: [] for w in WORKERS}
+        runs: dict[int, list[dict[str, Any]]] = {w: [] for w in counts}
         for _ in range(repeat):
-            for workers in WORKERS:
+            for workers in counts:
                 runs[workers].append(_one_run(url, n, setting, workers))
-        for workers in WORKERS:
+        for workers in counts:
             mine = runs[workers]
             ratios = [
                 runs[1][i]["seconds"] / mine[i]["seconds"] for i in range(repeat)

@@ -2,9 +2,11 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only GROUP ...] [--size N ...]`` from the
 repository root. Without options every group runs at N = 10k and 100k (``--quick``: 1k and
-10k). ``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``; repeat it for more
-than one); ``--size`` replaces the sizes (repeat it for several). PostgreSQL figures are
-added when ``RESELL_CORE_POSTGRES_URL`` is set.
+10k). ``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``,
+``workers``; repeat it for more than one); ``--size`` replaces the sizes (repeat it for
+several). PostgreSQL figures are added when ``RESELL_CORE_POSTGRES_URL`` is set (the
+``workers`` group, several worker processes on one agency, needs it: 20k accounts, 2k
+with ``--quick``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview, bench_workers
 from benchmarks.common import postgres_storage, print_table
 from resell_core.adapters.sql.testing import postgres_url
 
-GROUPS = ("billing", "memory", "overview", "domain")
+GROUPS = ("billing", "memory", "overview", "domain", "workers")
 """The benchmark groups, in the order they run."""
 
 
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         type=_positive,
         default=3,
         metavar="R",
-        help="billing: runs of each side a figure is the median of (default 3); the "
-        "spread column shows the lowest and highest ratio of a pair",
+        help="billing and workers: runs of each side a figure is the median of (default "
+        "3); the spread column shows the lowest and highest ratio of a pair",
     )
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
@@ -102,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
             "Overview query (ms a query; ratio = library / baseline)",
             bench_overview.run(sizes[-1]),
         )
+    if "workers" in groups:
+        workers_n = sizes[-1] if args.size else (2_000 if args.quick else 20_000)
+        bench_workers.print_rows(bench_workers.run(workers_n, repeat=args.repeat))
 
 
 if __name__ == "__main__":

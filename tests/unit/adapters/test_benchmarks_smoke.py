@@ -9,10 +9,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
+import pytest
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview, bench_workers
 from benchmarks.common import Figure, print_table, seed_sql
 
 from resell_core.adapters.sql import SqlStorage
+from resell_core.adapters.sql.testing import postgres_url, skip_reason
 
 
 def test_billing_benchmarks_bill_every_account_on_each_side() -> None:
@@ -78,3 +80,18 @@ def test_domain_benchmark_measures_each_operation() -> None:
 
     assert [f.unit for f in figures] == ["µs"] * 4
     assert all(f.library > 0 and f.baseline > 0 and f.goal is not None for f in figures)
+
+
+def test_workers_benchmark_bills_one_agency_with_one_and_two_processes() -> None:
+    """One and two worker processes bill the agency's 30 accounts: no error, nothing
+    left due, numbers 1..30 (PostgreSQL only: nothing to run without it)."""
+    if postgres_url() is None:
+        pytest.skip(skip_reason())
+    rows = bench_workers.run(30, repeat=1, settings=("cpu",), counts=(1, 2))
+
+    bench_workers.print_rows(rows)
+    assert [(r.workers, r.errors, r.unbilled, r.gapless) for r in rows] == [
+        (1, 0, 0, True),
+        (2, 0, 0, True),
+    ]
+    assert all(r.rate > 0 for r in rows)
