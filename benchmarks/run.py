@@ -5,9 +5,11 @@ repository root. Without options every group runs at N = 10k and 100k (``--quick
 10k) but memory, which runs at 10k, 100k and 1M (``--quick``: 10k and 100k). The
 billing rows of both adapters are judged against the tight hand-written loops
 (bench_billing.py), the earlier reference loops printed beside them without a goal.
-``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``; repeat it for more
-than one); ``--size`` replaces the sizes (repeat it for several). PostgreSQL figures are
-added when ``RESELL_CORE_POSTGRES_URL`` is set.
+``--only`` picks groups (``billing``, ``memory``, ``overview``, ``domain``, ``workers``;
+repeat it for more than one); ``--size`` replaces the sizes (repeat it for several).
+PostgreSQL figures are added when ``RESELL_CORE_POSTGRES_URL`` is set (the ``workers``
+group, several worker processes on one agency, needs it: 20k accounts, 2k with
+``--quick``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview, bench_workers
 from benchmarks.common import postgres_storage, print_table
 from resell_core.adapters.sql.testing import postgres_url
 
-GROUPS = ("billing", "memory", "overview", "domain")
+GROUPS = ("billing", "memory", "overview", "domain", "workers")
 """The benchmark groups, in the order they run."""
 
 
@@ -75,8 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         type=_positive,
         default=3,
         metavar="R",
-        help="billing: runs of each side a figure is the median of (default 3); the "
-        "spread column shows the lowest and highest ratio of a pair",
+        help="billing and workers: runs of each side a figure is the median of (default "
+        "3); the spread column shows the lowest and highest ratio of a pair",
     )
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
@@ -112,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
             "The overview at a million accounts (ms a page; ratio = median / reference)",
             bench_overview.run(bench_overview.QUICK if args.quick else bench_overview.FULL),
         )
+    if "workers" in groups:
+        workers_n = sizes[-1] if args.size else (2_000 if args.quick else 20_000)
+        bench_workers.print_rows(bench_workers.run(workers_n, repeat=args.repeat))
 
 
 if __name__ == "__main__":

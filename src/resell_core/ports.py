@@ -246,6 +246,21 @@ class AgencyRepository(Protocol):
         """Return the agency whose referral link carries ``code``, or None."""
         ...
 
+    def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
+        """Return the agencies among ``agency_ids`` (those that exist), by id, as last
+        committed (or as this unit of work changed them), and hold them for this unit of
+        work until it commits or rolls back.
+
+        What the billing run takes before it numbers a page's invoices and spends the
+        agency's prepaid pools (docs/scaling.md): on PostgreSQL a row lock
+        (``SELECT … FOR UPDATE``, in id order), so that another unit of work locking one
+        of them waits until this one ends and then reads what it committed, and the
+        agencies' invoice counters never conflict at commit. Storages that serialise
+        their commits without row locks (memory, SQLite) return the agencies as
+        :meth:`get` does; the version checked at commit stays the guard there.
+        """
+        ...
+
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         """Return up to ``limit`` agencies with ids greater than ``after_id``, by id."""
         ...

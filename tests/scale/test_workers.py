@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,9 +26,12 @@ import pytest
 import resell_core as rc
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url
+from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, profile_wallet
 
 from .seeding import AGENCIES, BILLING_DAY, seed_due_accounts
 from .sql_gateway import SqlGateway
+
+ACME = AGENCIES[0]
 
 ACCOUNTS = 3000
 WORKERS = 4
@@ -58,8 +62,16 @@ class Worker:
         return figures
 
 
-def start_worker(scratch: ScratchSchema, name: str, tmp_path: Path, stall_after: int = 0) -> Worker:
-    """Start a worker process billing the scratch schema until the billing day."""
+def start_worker(
+    scratch: ScratchSchema,
+    name: str,
+    tmp_path: Path,
+    stall_after: int = 0,
+    *,
+    stall_in_commit: int = 0,
+) -> Worker:
+    """Start a worker process billing the scratch schema until the billing day (see
+    :mod:`scale.worker` for where it may stall)."""
     url = postgres_url()
     assert url is not None
     stderr = (tmp_path / f"{name}.err").open("w+")
@@ -72,6 +84,7 @@ def start_worker(scratch: ScratchSchema, name: str, tmp_path: Path, stall_after:
         f"--until={BILLING_DAY}",
         f"--name={name}",
         f"--stall-after={stall_after}",
+        f"--stall-in-commit={stall_in_commit}",
     ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), *sys.path])}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
@@ -156,3 +169,124 @@ def test_workers_killed_mid_run_charge_every_period_exactly_once(
         numbers = sorted(i.number for i in invoices if i.agency_id == agency_id)
         assert numbers == list(range(1, len(numbers) + 1))
         assert counters[agency_id] == len(numbers) + 1
+
+
+ONE_AGENCY = 2000
+PRICE = Decimal("96.00")
+"""What each seeded account's period costs."""
+
+
+def pool_for(count: int) -> Decimal:
+    """The prepaid pool that pays nine tenths of ``count`` invoices, the card the rest:
+    most pages charge few cards, so the workers' pages of one agency are computed and
+    stored at the same time (where they raced for its counter and pool)."""
+    return PRICE * (count * 9 // 10)
+
+
+def seed_one_agency(storage: SqlStorage, count: int) -> None:
+    """``count`` accounts of one agency due on the billing day, its card's pool holding
+    :func:`pool_for` them."""
+    seed_due_accounts(storage, count, agencies=(ACME,))
+    with storage.unit_of_work() as uow:
+        uow.ledger.append(
+            Movement(
+                "movement-pool",
+                ACME,
+                CreditKind.PREPAID,
+                pool_for(count),
+                OUTSIDE,
+                profile_wallet(f"profile-{ACME}"),
+                BILLING_DAY,
+                "prepaid credit for the pool",
+            )
+        )
+        uow.commit()
+
+
+def assert_billed_once_with_gapless_numbers(
+    storage: SqlStorage, gateway: SqlGateway, count: int
+) -> None:
+    """Every account invoiced once and paid (pool first, then one card charge), the
+    pool spent exactly, the agency's numbers 1..count, nothing left due."""
+    with storage.unit_of_work() as uow:
+        invoices = uow.invoices.list(ACME)
+        counter = uow.agencies.get(ACME).next_invoice_number
+        pool_left = uow.ledger.balance(ACME, profile_wallet(f"profile-{ACME}"), CreditKind.PREPAID)
+        due_left = uow.accounts.due(BILLING_DAY.replace(day=2), limit=count)
+    keys = gateway.charged_keys()
+    charged = Counter(key.split(":")[1] for key in keys)
+    assert len(invoices) == count
+    assert len({i.account_id for i in invoices}) == count
+    assert [i.number for i in invoices] == list(range(1, count + 1))
+    assert counter == count + 1
+    assert due_left == []
+    assert all(i.status is rc.InvoiceStatus.PAID for i in invoices)
+    assert all(i.paid_pool + i.paid_card == i.total for i in invoices)
+    assert sum((i.paid_pool.amount for i in invoices), Decimal(0)) == pool_for(count)
+    assert pool_left == 0
+    assert set(charged) == {i.id for i in invoices if i.paid_card.is_positive()}
+    assert max(charged.values()) == 1
+
+
+def test_B7_two_workers_on_one_agency_finish_with_no_error_and_gapless_numbers(
+    scratch: ScratchSchema, tmp_path: Path
+) -> None:
+    """Two worker processes bill 2,000 accounts of one agency sharing its invoice counter
+    and its card's prepaid pool (which pays nine in ten): neither reports an error nor
+    has a page refused, every account is invoiced once in the run itself (no re-run),
+    the numbers run 1..2,000 and the pool is spent once."""
+    storage = scratch.storage()
+    gateway = SqlGateway(scratch.engine, worker="checker")
+    seed_one_agency(storage, ONE_AGENCY)
+    workers = [start_worker(scratch, f"w{n}", tmp_path) for n in (1, 2)]
+    try:
+        reports = [w.finish() for w in workers]
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+            worker.stderr.close()
+
+    assert [r["errors"] for r in reports] == [[], []]
+    # Pages of one agency wait for each other's lock instead of racing: none is refused.
+    assert [r["refused_pages"] for r in reports] == [0, 0]
+    assert sum(r["created"] for r in reports) == ONE_AGENCY
+    assert all(r["created"] > 0 for r in reports)
+    assert_billed_once_with_gapless_numbers(storage, gateway, ONE_AGENCY)
+
+
+def test_B7_a_worker_killed_holding_the_agency_before_its_commit_loses_no_number(
+    scratch: ScratchSchema, tmp_path: Path
+) -> None:
+    """A worker is killed (SIGKILL) in its second page's commit, every write sent and the
+    page's invoice numbers taken under the agency's lock, before COMMIT. PostgreSQL rolls
+    its transaction back and lets the lock go: the other worker goes on at once, a re-run
+    finishes, and the numbers run 1..n with no gap where the dead page's were."""
+    count = 600
+    storage = scratch.storage()
+    gateway = SqlGateway(scratch.engine, worker="checker")
+    seed_one_agency(storage, count)
+    victim = start_worker(scratch, "w1", tmp_path, stall_in_commit=2)
+    workers = [victim]
+    try:
+        stalled = next(victim.lines())
+        assert stalled.strip() == "stalled commit", stalled
+        workers.append(start_worker(scratch, "w2", tmp_path))
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait(timeout=TIMEOUT)
+        survivor = workers[1].finish()
+        rerun = start_worker(scratch, "w3", tmp_path)
+        workers.append(rerun)
+        final = rerun.finish()
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+            worker.stderr.close()
+
+    assert survivor["errors"] == []
+    assert final["errors"] == []
+    assert survivor["created"] + final["created"] == count - 100  # the victim's first page
+    assert_billed_once_with_gapless_numbers(storage, gateway, count)

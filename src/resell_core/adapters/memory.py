@@ -460,6 +460,11 @@ class _Agencies:
         agency = self._view.holding(0, code)
         return None if agency is None else attrs.evolve(agency)
 
+    def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
+        # No row locks: commits are serialised and checked for conflicts (the version).
+        found = (self._view.get(key) for key in sorted(set(agency_ids)))
+        return [self._view.table.copy(agency) for agency in found if agency is not None]
+
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         rows = self._view.items(after=after_id)
         return [attrs.evolve(a) for a in _page(rows, lambda _: True, limit)]

@@ -782,6 +782,7 @@ def _store_page(
         claimed[:] = [due[-1].id] if due else []
         if not due:
             return None
+        _hold_agencies(uow, due)
         reads = PageReads(uow, due)
         policy = ctx.policies.lifecycle
         catalog = ctx.catalog
@@ -814,6 +815,20 @@ def _store_page(
 
     command = Command("bill_page", PLATFORM, {"until": before, "after": page.after})
     return run_command(ctx, command, body, None)
+
+
+def _hold_agencies(uow: UnitOfWork, due: list[Account]) -> None:
+    """Lock the page's agencies before their invoice numbers and prepaid pools are read
+    (docs/scaling.md, "Invoice numbers").
+
+    Held until the page commits or rolls back: the pages of one agency number their
+    invoices and split their payments one after another, each reading what the one
+    before it committed, instead of all reading the same counter and pool and all but one
+    being refused at commit. Their claims, card charges and answers still run side by
+    side. On PostgreSQL a row lock in id order; elsewhere a fresh read, the version
+    checked at commit being the guard (a page that loses is run again).
+    """
+    uow.agencies.lock(sorted({account.agency_id for account in due}))
 
 
 def _bill_page(ctx: Context, before: date, until: date, page: _Page, tally: _Tally) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview
+from benchmarks import bench_billing, bench_domain, bench_memory, bench_overview, bench_workers
 from benchmarks.common import (
     ACME,
     Figure,
@@ -27,7 +27,7 @@ from benchmarks.common import (
 from benchmarks.overview_data import Shape, agency_of, expected_account, generate, other_agency
 
 from resell_core.adapters.sql import SqlStorage, schema
-from resell_core.adapters.sql.testing import skip_reason
+from resell_core.adapters.sql.testing import postgres_url, skip_reason
 from resell_core.lifecycle.account import Account
 from resell_core.serialization import to_json
 
@@ -228,3 +228,18 @@ def test_generated_overview_accounts_are_the_rows_the_adapter_writes(dialect: st
 def _written_row(account: Account) -> dict[str, object]:
     """The row the adapter writes for an account: its columns and its JSON."""
     return {**schema.account_columns(account), "data": to_json(account)}
+
+
+def test_workers_benchmark_bills_one_agency_with_one_and_two_processes() -> None:
+    """One and two worker processes bill the agency's 30 accounts: no error, nothing
+    left due, numbers 1..30 (PostgreSQL only: nothing to run without it)."""
+    if postgres_url() is None:
+        pytest.skip(skip_reason())
+    rows = bench_workers.run(30, repeat=1, settings=("cpu",), counts=(1, 2))
+
+    bench_workers.print_rows(rows)
+    assert [(r.workers, r.errors, r.unbilled, r.gapless) for r in rows] == [
+        (1, 0, 0, True),
+        (2, 0, 0, True),
+    ]
+    assert all(r.rate > 0 for r in rows)

@@ -86,6 +86,9 @@ class Agencies:
     def by_referral_code(self, code: str) -> Agency | None:
         return self._rows.where_unique("uq_agencies_referral_code", code)
 
+    def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
+        return self._rows.locked(agency_ids)
+
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         return self._rows.select(true(), lambda _: True, after_id=after_id, limit=limit)
 

@@ -70,6 +70,10 @@ class VersionedStatements:
     """The update of the cursor's columns alone (None without a cursor)."""
     cursor_columns: tuple[str, ...]
     """The parameters of ``cursor_update``, in the order of :meth:`VersionedRows._cursor_values`."""
+    among_ids: Any
+    """The rows among a list of ids (parameter ``ids``), by id, with their id."""
+    locked: Any
+    """``among_ids`` locked ``FOR UPDATE`` (PostgreSQL), in id order."""
 
 
 @functools.cache
@@ -98,6 +102,11 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
             update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
         )
         cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
+    among_ids = (
+        select(table.c.id, *read)
+        .where(*fixed, table.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.id)
+    )
     return VersionedStatements(
         by_id=select(*read).where(*fixed, key),
         clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
@@ -111,6 +120,8 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
         set_names=tuple((n, f"new_{n}") for n in row_columns),
         cursor_update=cursor_update,
         cursor_columns=cursor_columns,
+        among_ids=among_ids,
+        locked=among_ids.with_for_update(),
     )
 
 

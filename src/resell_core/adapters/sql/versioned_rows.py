@@ -141,6 +141,34 @@ class VersionedRows(Generic[V]):
                 return value
         return None
 
+    def locked(self, keys: Sequence[str]) -> list[V]:
+        """Return the visible rows among ``keys``, by id, read again, and on PostgreSQL
+        lock them until the unit of work ends (``FOR UPDATE``, waiting for a holder, in id
+        order so that two units of work locking the same rows never deadlock on them).
+
+        A row this unit of work changed is locked too and returned as changed.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        uow = self.uow
+        lock = uow.storage.dialect == "postgresql"
+        if lock:
+            # The reads' transaction now holds rows: nothing may commit it early
+            # (:meth:`Tokens.increment` takes a connection of its own then).
+            uow.claimed = True
+        rows = uow.rows(self.sql.locked if lock else self.sql.among_ids, {"ids": wanted})
+        stored = {row.id: row for row in rows}
+        found: list[V] = []
+        for key in wanted:
+            change = self.changes.get(key)
+            if change is not None:
+                if not isinstance(change, _Deleted):
+                    found.append(copy_aggregate(change))
+            elif key in stored:
+                found.append(self.loaded(stored[key]))
+        return found
+
     def select(
         self,
         condition: ColumnElement[bool],

@@ -185,6 +185,72 @@ class AgenciesContract:
         with storage.unit_of_work() as uow:
             assert (stored.version, uow.agencies.get(ACME).next_invoice_number) == (1, 2)
 
+    def test_B7_lock_returns_the_agencies_as_last_committed_by_id(self, storage: Storage) -> None:
+        """lock() reads the agencies again, whatever this unit of work read before: the
+        counter another unit of work committed meanwhile, so that numbering from it
+        commits; unknown ids are left out, each agency comes once, by id."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            assert uow.agencies.get(ACME).next_invoice_number == 1
+            with storage.unit_of_work() as other:
+                _, moved = other.agencies.get(ACME).numbered()
+                other.agencies.update(moved)
+                other.commit()
+            locked = uow.agencies.lock([GLOBEX, ACME, "agency-nobody", ACME])
+            assert [(a.id, a.next_invoice_number) for a in locked] == [(ACME, 2), (GLOBEX, 1)]
+            number, moved = locked[0].numbered()
+            uow.agencies.update(moved)
+            uow.commit()
+        assert number == 2
+        with storage.unit_of_work() as uow:
+            assert uow.agencies.get(ACME).next_invoice_number == 3
+            assert uow.agencies.lock([]) == []
+
+    def test_B7_lock_returns_this_units_own_change(self, storage: Storage) -> None:
+        """An agency this unit of work changed (or added) is locked as it changed it."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            _, moved = uow.agencies.get(ACME).numbered()
+            uow.agencies.update(moved)
+            uow.agencies.add(an_agency("agency-initech"))
+            locked = uow.agencies.lock([ACME, "agency-initech"])
+            assert [(a.id, a.next_invoice_number, a.version) for a in locked] == [
+                (ACME, 2, 1),
+                ("agency-initech", 1, 0),
+            ]
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.agencies.get(ACME).next_invoice_number == 2
+
+    def test_B7_numbers_taken_under_the_lock_are_never_skipped_or_repeated(
+        self, storage: Storage
+    ) -> None:
+        """Eight units of work at once each lock the agency, take its next invoice number
+        and store an invoice under it (a unit that loses a race runs again): the numbers
+        are 1..8, each once, and the counter stands at 9."""
+        _seeded(storage)
+
+        def take_a_number(i: int) -> int:
+            for _ in range(50):
+                try:
+                    with storage.unit_of_work() as uow:
+                        [agency] = uow.agencies.lock([ACME])
+                        number, moved = agency.numbered()
+                        uow.agencies.update(moved)
+                        uow.invoices.add(an_invoice(f"invoice-{i}", number=number, period_key=None))
+                        uow.commit()
+                        return number
+                except (VersionConflict, AlreadyExists, Conflict):
+                    continue
+            raise AssertionError("no number after 50 tries")
+
+        outcomes = race_threads(8, take_a_number)
+        assert tally(outcomes) == {"ok": 8}
+        assert sorted(o.value for o in outcomes) == list(range(1, 9))
+        with storage.unit_of_work() as uow:
+            assert uow.agencies.get(ACME).next_invoice_number == 9
+            assert [i.number for i in uow.invoices.list(ACME)] == list(range(1, 9))
+
     def test_agencies_come_in_pages_by_id(self, storage: Storage) -> None:
         """page() walks every agency once, ordered by id."""
         _seeded(storage)
