@@ -185,7 +185,13 @@ def estimate_statement(condition: ColumnElement[bool], dialect: Dialect) -> tupl
     """Return PostgreSQL's ``EXPLAIN`` of the uncounted statement and its parameters: the
     planner's estimate of how many accounts match, from its statistics, without reading
     them (O11)."""
-    compiled = select(accounts.c.id).where(condition).compile(dialect=dialect)
+    # Rendered whole ("expanding" lists such as a unit of work's own ids included), as the
+    # statement is sent as text.
+    compiled = (
+        select(accounts.c.id)
+        .where(condition)
+        .compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    )
     return f"EXPLAIN (FORMAT JSON) {compiled.string}", compiled.params
 
 
