@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import attrs
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage, schema
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.due import due_periods
 from resell_core.errors import VersionConflict
 from resell_core.lifecycle.account import Account
@@ -20,22 +17,6 @@ from resell_core.serialization import to_json
 from resell_core.testing.contracts.samples import ACME, an_account, an_agency
 
 UNTIL = date(2024, 3, 1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database: a SQLite file, or a scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
-        yield built
-        built.dispose()
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(skip_reason())
-    scratch = ScratchSchema(url)
-    yield scratch.engine
-    scratch.drop()
 
 
 def _stored(engine: Engine, account_id: str = "account-north") -> dict[str, object]:

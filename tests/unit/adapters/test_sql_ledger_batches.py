@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from resell_core.adapters.sql import SqlStorage
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.ledger import OUTSIDE, CreditKind
 from resell_core.testing.contracts.samples import ACME, a_movement, an_agency
 
 POOL = "profile:profile-visa"
 EARMARKS = [f"account:shop-{i}" for i in range(3)]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
-    """A fresh SQL storage with the agency: a SQLite file, or a scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
-    else:
-        url = postgres_url()
-        if url is None:
-            pytest.skip(skip_reason())
-        scratch = ScratchSchema(url)
-        built = scratch.storage()
-    with built.unit_of_work() as uow:
-        uow.agencies.add(an_agency(ACME))
-        uow.commit()
-    yield built
-    if request.param == "sqlite":
-        built.dispose()
-    else:
-        scratch.drop()
 
 
 def _buy_earmarks(storage: SqlStorage) -> None:
@@ -46,6 +23,7 @@ def _buy_earmarks(storage: SqlStorage) -> None:
         uow.commit()
 
 
+@pytest.mark.usefixtures("stored_acme")
 def test_C3_spends_of_many_earmarks_into_one_wallet_add_up_in_its_row(
     storage: SqlStorage,
 ) -> None:

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from resell_core.adapters.sql import SqlStorage
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing.ledger import OUTSIDE, CreditKind
-from resell_core.testing.contracts.samples import ACME, a_movement, an_agency
+from resell_core.testing.contracts.samples import ACME, a_movement
 
 POOL = "profile:profile-visa"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
-    """A fresh SQL storage with the agency: a SQLite file, or a scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
-    else:
-        url = postgres_url()
-        if url is None:
-            pytest.skip(skip_reason())
-        scratch = ScratchSchema(url)
-        built = scratch.storage()
-    with built.unit_of_work() as uow:
-        uow.agencies.add(an_agency(ACME))
-        uow.commit()
-    yield built
-    if request.param == "sqlite":
-        built.dispose()
-    else:
-        scratch.drop()
-
-
+@pytest.mark.usefixtures("stored_acme")
 def test_C2_a_movement_committed_meanwhile_is_skipped_and_the_others_written(
     storage: SqlStorage,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -15,50 +15,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from benchmarks.overview_data import Shape, generate
 
-from resell_core.adapters.sql import SqlStorage, query_translation, schema
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
+from resell_core.adapters.sql import SqlStorage, schema
+from resell_core.adapters.sql.testing import ScratchSchema
 from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.testing.contracts.samples import ACME, an_account, an_agency
 
-
-@pytest.fixture
-def scratch() -> Iterator[ScratchSchema]:
-    """An empty scratch PostgreSQL schema."""
-    url = postgres_url()
-    if url is None:
-        pytest.skip(skip_reason())
-    made = ScratchSchema(url)
-    yield made
-    made.drop()
+IndexNames = Callable[[SqlStorage], set[str]]
+OverviewPlan = Callable[..., str]
 
 
-def _indexes(storage: SqlStorage) -> set[str]:
-    with storage.engine.connect() as connection:
-        found = connection.execute(
-            text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
-        )
-        return set(found.scalars())
-
-
-def _plan(storage: SqlStorage, search: str, *, count: bool = False) -> str:
-    query = AccountQuery(status="active", search=search, sort="-name")
-    condition = query_translation.where_clause(ACME, query, date(2024, 3, 1))
-    statement = (
-        query_translation.count_statement(condition)
-        if count
-        else query_translation.page_statement(condition, query)
-    )
-    compiled = statement.compile(dialect=storage.engine.dialect)
-    with storage.engine.connect() as connection:
-        lines = connection.exec_driver_sql(f"EXPLAIN {compiled.string}", compiled.params)
-        return "\n".join(lines.scalars())
-
-
-def test_O5_the_upgrade_creates_the_trigram_index(scratch: ScratchSchema) -> None:
+def test_O5_the_upgrade_creates_the_trigram_index(
+    scratch: ScratchSchema, index_names: IndexNames
+) -> None:
     """A new database has the search's trigram index, and pg_trgm is installed."""
     storage = scratch.storage()
 
-    assert schema.SEARCH_INDEX in _indexes(storage)
+    assert schema.SEARCH_INDEX in index_names(storage)
     with storage.engine.connect() as connection:
         installed = connection.execute(
             text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
@@ -66,7 +38,9 @@ def test_O5_the_upgrade_creates_the_trigram_index(scratch: ScratchSchema) -> Non
     assert installed == 1
 
 
-def test_O5_a_version_4_database_gets_the_index_on_upgrade(scratch: ScratchSchema) -> None:
+def test_O5_a_version_4_database_gets_the_index_on_upgrade(
+    scratch: ScratchSchema, index_names: IndexNames
+) -> None:
     """Upgrading from version 4 adds the index; its accounts are still found by search."""
     storage = scratch.storage()
     with storage.unit_of_work() as uow:
@@ -79,29 +53,32 @@ def test_O5_a_version_4_database_gets_the_index_on_upgrade(scratch: ScratchSchem
 
     assert storage.upgrade() == 4
 
-    assert schema.SEARCH_INDEX in _indexes(storage)
+    assert schema.SEARCH_INDEX in index_names(storage)
     with storage.unit_of_work() as uow:
         page = uow.accounts.query(ACME, AccountQuery(search="Bakery"), date(2024, 3, 1))
     assert [a.id for a in page.rows] == ["account-north"]
 
 
 def test_O5_a_search_of_three_characters_or_more_uses_the_trigram_index(
-    scratch: ScratchSchema,
+    scratch: ScratchSchema, overview_plan: OverviewPlan
 ) -> None:
     """On 20,000 accounts over 11 agencies, '1357' is looked up in the trigram index; '13'
     and '1-3', which hold no trigram, are never (the index would be read whole)."""
     storage = scratch.storage()
     generate(storage, Shape(2_000, 10, 1_800))
 
-    assert schema.SEARCH_INDEX in _plan(storage, "1357")
-    assert schema.SEARCH_INDEX in _plan(storage, "1357", count=True)
+    assert schema.SEARCH_INDEX in overview_plan(storage, "1357")
+    assert schema.SEARCH_INDEX in overview_plan(storage, "1357", count=True)
     for short in ("13", "1-3"):
-        assert schema.SEARCH_INDEX not in _plan(storage, short)
-        assert schema.SEARCH_INDEX not in _plan(storage, short, count=True)
+        assert schema.SEARCH_INDEX not in overview_plan(storage, short)
+        assert schema.SEARCH_INDEX not in overview_plan(storage, short, count=True)
 
 
 def test_O5_without_the_extension_the_search_works_and_a_warning_says_why(
-    scratch: ScratchSchema, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    scratch: ScratchSchema,
+    index_names: IndexNames,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """When the extension cannot be created, the schema is made without the index, a
     warning names the extension, and the search finds the same accounts."""
@@ -116,7 +93,7 @@ def test_O5_without_the_extension_the_search_works_and_a_warning_says_why(
     with storage.unit_of_work() as uow:
         page = uow.accounts.query(ACME, AccountQuery(search="NORTH-bak"), date(2024, 3, 1))
 
-    assert schema.SEARCH_INDEX not in _indexes(storage)
+    assert schema.SEARCH_INDEX not in index_names(storage)
     assert "resell_core_no_such_extension" in caplog.text
     assert "without its trigram index" in caplog.text
     assert [a.id for a in page.rows] == ["account-north"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
@@ -23,23 +21,6 @@ from resell_core.testing.contracts.samples import ACME, a_movement, an_account, 
 
 POOL = "profile:profile-visa"
 NOON = datetime(2024, 2, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
-    """A fresh SQL storage: a SQLite file (WAL, one connection per unit of work), or a
-    scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
-        yield built
-        built.dispose()
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(skip_reason())
-    scratch = ScratchSchema(url)
-    yield scratch.storage()
-    scratch.drop()
 
 
 def _seeded(storage: SqlStorage, accounts: int = 0) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,26 +11,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage, schema
-from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.errors import SchemaVersionError
 from resell_core.serialization import to_json
 from resell_core.testing.contracts.samples import ACME, an_account
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database: a SQLite file, or a scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
-        yield built
-        built.dispose()
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(skip_reason())
-    scratch = ScratchSchema(url)
-    yield scratch.engine
-    scratch.drop()
 
 
 def _version_1_database(engine: Engine) -> None:
