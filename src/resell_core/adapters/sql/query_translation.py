@@ -26,7 +26,18 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, Select, and_, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import UnaryExpression
 
 from resell_core.adapters.sql.schema import accounts, search_text
@@ -177,7 +188,9 @@ def count_statement(condition: ColumnElement[bool]) -> Select[Any]:
     """Return the statement counting the accounts that match, up to one more than
     :data:`~resell_core.lifecycle.account_query.COUNT_LIMIT` (O11): the database stops
     reading at that many instead of counting the whole agency."""
-    matching = select(accounts.c.id).where(condition).limit(COUNT_LIMIT + 1).subquery()
+    # A constant, not a column: on SQLite the matches are then counted from the overview's
+    # index alone (schema.OVERVIEW_INDEX), which does not hold the account id.
+    matching = select(literal_column("1")).where(condition).limit(COUNT_LIMIT + 1).subquery()
     return select(func.count()).select_from(matching)
 
 

@@ -21,6 +21,11 @@ extension on the server, or no right to create it) it logs a warning and goes on
 index: the search still finds the same accounts, by reading the agency's rows. Each later
 start looks again, so the index appears once a database administrator has created the
 extension (``CREATE EXTENSION pg_trgm``).
+
+On SQLite the overview has an index of its own (:data:`OVERVIEW_INDEX`) over the agency,
+the status, the name and the searched columns' folded copies: the count of an agency's
+matches is answered from that index alone, and a page reads from the table only the rows
+that match.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     CheckConstraint,
     Column,
@@ -46,6 +52,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    event,
     exc,
     func,
     inspect,
@@ -68,6 +75,7 @@ __all__ = [
     "CURRENT_VERSION",
     "MIGRATIONS",
     "OUTSIDE_WALLET",
+    "OVERVIEW_INDEX",
     "SEARCH_INDEX",
     "TRIGRAM_EXTENSION",
     "account_columns",
@@ -92,17 +100,20 @@ __all__ = [
     "views",
 ]
 
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 """The schema version this library writes (1: first release; 2: ``next_billing_on``; 3:
 ``next_billing_on`` also for cancelled accounts that still owe a period; 4: the billing
 cursor's own columns, ``next_period`` and ``paid_through``; 5: on PostgreSQL, the
-overview search's trigram index)."""
+overview search's trigram index; 6: on SQLite, the overview's own index)."""
 
 TRIGRAM_EXTENSION = "pg_trgm"
 """The PostgreSQL extension whose trigram index serves the overview's substring search."""
 
 SEARCH_INDEX = "ix_accounts_search_trgm"
 """The name of that index (PostgreSQL only)."""
+
+OVERVIEW_INDEX = "ix_accounts_overview"
+"""The name of the overview's index on SQLite (SQLite only)."""
 
 _log = logging.getLogger(__name__)
 
@@ -207,6 +218,21 @@ accounts = Table(
     Index(None, "next_billing_on"),
     Index(None, "trial_ends_on"),
 )
+
+# SQLite: every column the overview's count reads (its agency, status and search filters)
+# and the name it pages by, so that the count is read from this index alone and a page
+# looks up in the table only the rows that match. PostgreSQL has its trigram index instead.
+_OVERVIEW_COLUMNS = (
+    "agency_id",
+    "status",
+    "name",
+    *(f"{column.value}_folded" for column in SEARCHED_COLUMNS),
+)
+# (sqlalchemy's DDL constructor is untyped)
+_OVERVIEW_INDEX_DDL = DDL(  # type: ignore[no-untyped-call]
+    f"CREATE INDEX IF NOT EXISTS {OVERVIEW_INDEX} ON accounts ({', '.join(_OVERVIEW_COLUMNS)})"
+)
+event.listen(accounts, "after_create", _OVERVIEW_INDEX_DDL.execute_if(dialect="sqlite"))
 
 profiles = Table(
     "profiles",
@@ -547,11 +573,18 @@ def _add_search_index(connection: Connection) -> None:
     _ensure_search_index(connection)
 
 
+def _add_overview_index(connection: Connection) -> None:
+    """Version 5 → 6: the overview's own index on SQLite (nothing on PostgreSQL)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(_OVERVIEW_INDEX_DDL)
+
+
 MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {
     1: _add_next_billing_on,
     2: _fill_next_billing_on,
     3: _add_billing_cursor,
     4: _add_search_index,
+    5: _add_overview_index,
 }
 """Each step, keyed by the version it upgrades from, to the next version."""
 
