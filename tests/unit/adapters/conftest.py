@@ -2,8 +2,9 @@
 
 ``engine`` and ``storage`` are new, empty databases, once a SQLite file and once a scratch
 PostgreSQL schema (skipped without ``RESELL_CORE_POSTGRES_URL``); ``stored_acme`` adds
-ACME-DIGITAL to the test's ``storage``. ``index_names`` and ``overview_plan`` read a
-database's indexes and the plan of the overview's statements, in either dialect.
+ACME-DIGITAL to the test's ``storage``, ``older_schema`` turns it back to an older schema
+version. ``index_names`` and ``overview_plan`` read a database's indexes and the plan of
+the overview's statements, in either dialect.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -18,7 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 from resell_core.adapters.sql import SqlStorage, query_translation
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.lifecycle.account_query import AccountQuery
-from resell_core.testing.contracts.samples import ACME, an_agency
+from resell_core.testing.contracts.samples import ACME, an_account, an_agency
 
 _DIALECTS = ["sqlite", "postgresql"]
 
@@ -38,31 +40,59 @@ def scratch() -> Iterator[ScratchSchema]:
     made.drop()
 
 
-@pytest.fixture(params=_DIALECTS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database: a SQLite file, or a scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = create_engine(f"sqlite:///{tmp_path / 'agency.db'}")
+class _Disposable(Protocol):
+    def dispose(self) -> None: ...
+
+
+_T = TypeVar("_T", bound=_Disposable)
+
+
+def _database(
+    dialect: str,
+    folder: Path,
+    on_file: Callable[[str], _T],
+    on_scratch: Callable[[ScratchSchema], _T],
+) -> Iterator[_T]:
+    """Yield ``on_file(url)`` of a SQLite file in ``folder``, or ``on_scratch`` of a
+    scratch PostgreSQL schema; dispose of the one, drop the other."""
+    if dialect == "sqlite":
+        built = on_file(f"sqlite:///{folder / 'agency.db'}")
         yield built
         built.dispose()
         return
     made = _scratch()
-    yield made.engine
+    yield on_scratch(made)
     made.drop()
+
+
+@pytest.fixture(params=_DIALECTS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database: a SQLite file, or a scratch PostgreSQL schema."""
+    yield from _database(request.param, tmp_path, create_engine, lambda made: made.engine)
 
 
 @pytest.fixture(params=_DIALECTS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
     """A fresh SQL storage: a SQLite file (WAL, one connection per unit of work), or a
     scratch PostgreSQL schema."""
-    if request.param == "sqlite":
-        built = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
-        yield built
-        built.dispose()
-        return
-    made = _scratch()
-    yield made.storage()
-    made.drop()
+    yield from _database(request.param, tmp_path, SqlStorage, ScratchSchema.storage)
+
+
+@pytest.fixture
+def older_schema() -> Callable[[SqlStorage, str, int], None]:
+    """``older_schema(storage, index, version)``: store ACME's north-bakery account, then
+    make the schema look as it was at ``version``, before ``index`` (dropped)."""
+
+    def make(storage: SqlStorage, index: str, version: int) -> None:
+        with storage.unit_of_work() as uow:
+            uow.agencies.add(an_agency())
+            uow.accounts.add(an_account())
+            uow.commit()
+        with storage.engine.begin() as connection:
+            connection.execute(text(f"DROP INDEX {index}"))
+            connection.execute(text(f"UPDATE schema_version SET version = {version}"))
+
+    return make
 
 
 @pytest.fixture

@@ -18,10 +18,11 @@ from benchmarks.overview_data import Shape, agency_of, expected_account, generat
 from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage, schema
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, Page, run_query
-from resell_core.testing.contracts.samples import ACME, an_account, an_agency
+from resell_core.testing.contracts.samples import ACME
 
 IndexNames = Callable[[SqlStorage], set[str]]
 OverviewPlan = Callable[..., str]
+OlderSchema = Callable[[SqlStorage, str, int], None]
 
 TODAY = date(2024, 3, 1)
 SHAPE = Shape(3_000, 2, 1_500)
@@ -78,17 +79,11 @@ def test_O11_a_new_database_has_the_overview_index_on_sqlite_only(
 
 @on_sqlite
 def test_O11_a_version_5_database_gets_the_overview_index_on_upgrade(
-    storage: SqlStorage, index_names: IndexNames
+    storage: SqlStorage, index_names: IndexNames, older_schema: OlderSchema
 ) -> None:
     """Upgrading a SQLite database from version 5 creates the index and the version; its
     accounts are still found by search."""
-    with storage.unit_of_work() as uow:
-        uow.agencies.add(an_agency())
-        uow.accounts.add(an_account())
-        uow.commit()
-    with storage.engine.begin() as connection:
-        connection.execute(text(f"DROP INDEX {schema.OVERVIEW_INDEX}"))
-        connection.execute(text("UPDATE schema_version SET version = 5"))
+    older_schema(storage, schema.OVERVIEW_INDEX, 5)
 
     assert storage.upgrade() == 5
 

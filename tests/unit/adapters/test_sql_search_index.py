@@ -22,6 +22,7 @@ from resell_core.testing.contracts.samples import ACME, an_account, an_agency
 
 IndexNames = Callable[[SqlStorage], set[str]]
 OverviewPlan = Callable[..., str]
+OlderSchema = Callable[[SqlStorage, str, int], None]
 
 
 def test_O5_the_upgrade_creates_the_trigram_index(
@@ -39,17 +40,11 @@ def test_O5_the_upgrade_creates_the_trigram_index(
 
 
 def test_O5_a_version_4_database_gets_the_index_on_upgrade(
-    scratch: ScratchSchema, index_names: IndexNames
+    scratch: ScratchSchema, index_names: IndexNames, older_schema: OlderSchema
 ) -> None:
     """Upgrading from version 4 adds the index; its accounts are still found by search."""
     storage = scratch.storage()
-    with storage.unit_of_work() as uow:
-        uow.agencies.add(an_agency())
-        uow.accounts.add(an_account())
-        uow.commit()
-    with storage.engine.begin() as connection:
-        connection.execute(text(f"DROP INDEX {schema.SEARCH_INDEX}"))
-        connection.execute(text("UPDATE schema_version SET version = 4"))
+    older_schema(storage, schema.SEARCH_INDEX, 4)
 
     assert storage.upgrade() == 4
 
