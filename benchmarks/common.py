@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -55,6 +56,7 @@ __all__ = [
     "print_table",
     "seed_sql",
     "seed_storage",
+    "sql_storage",
 ]
 
 UNTIL = date(2024, 3, 1)
@@ -193,6 +195,30 @@ def postgres_storage() -> Iterator[SqlStorage | None]:
         yield scratch.storage()
     finally:
         scratch.drop()
+
+
+@contextmanager
+def sql_storage(backend: str, path: Path) -> Iterator[SqlStorage]:
+    """Yield a new storage of ``backend``: on ``"sqlite"`` the SQLite file at ``path``, else
+    a scratch PostgreSQL schema (see :func:`postgres_storage`); dispose of it after.
+
+    Raises:
+        RuntimeError: PostgreSQL was asked for and RESELL_CORE_POSTGRES_URL is not set.
+    """
+    if backend == "sqlite":
+        storage = SqlStorage(f"sqlite:///{path}")
+        try:
+            yield storage
+        finally:
+            storage.dispose()
+        return
+    with postgres_storage() as found:
+        if found is None:
+            raise RuntimeError("RESELL_CORE_POSTGRES_URL is not set")
+        try:
+            yield found
+        finally:
+            found.dispose()
 
 
 def postgres_dsn() -> str | None:

@@ -4,8 +4,7 @@ benchmarks seed from Python, byte for byte."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from benchmarks.common import ACME, postgres_storage, seed_sql
+from benchmarks.common import ACME, seed_sql, sql_storage
 from benchmarks.generated import seed_generated
 
 from resell_core.adapters.sql import SqlStorage, schema
@@ -30,23 +29,6 @@ _BACKENDS = [
         marks=pytest.mark.skipif(postgres_url() is None, reason="RESELL_CORE_POSTGRES_URL unset"),
     ),
 ]
-
-
-@contextmanager
-def _storage(backend: str, path: Path) -> Iterator[SqlStorage]:
-    if backend == "sqlite":
-        storage = SqlStorage(f"sqlite:///{path}")
-        try:
-            yield storage
-        finally:
-            storage.dispose()
-        return
-    with postgres_storage() as found:
-        assert found is not None
-        try:
-            yield found
-        finally:
-            found.dispose()
 
 
 _LATER = Movement(
@@ -63,7 +45,7 @@ _LATER = Movement(
 
 
 def _stored(backend: str, path: Path, seed: Callable[[SqlStorage, int], None], n: int) -> Any:
-    with _storage(backend, path) as storage, storage.engine.connect() as connection:
+    with sql_storage(backend, path) as storage, storage.engine.connect() as connection:
         seed(storage, n)
         with storage.unit_of_work() as uow:
             uow.ledger.append(_LATER)

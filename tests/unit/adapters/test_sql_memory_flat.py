@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from benchmarks.common import portal_on, postgres_storage, seed_sql
+from benchmarks.common import portal_on, seed_sql, sql_storage
 
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql import compiled as compiled_statements
@@ -37,28 +37,11 @@ _BACKENDS = [
 ]
 
 
-@contextmanager
-def _storage(backend: str, folder: Path) -> Iterator[SqlStorage]:
-    if backend == "sqlite":
-        storage = SqlStorage(f"sqlite:///{folder / 'billing.db'}")
-        try:
-            yield storage
-        finally:
-            storage.dispose()
-        return
-    with postgres_storage() as found:
-        assert found is not None
-        try:
-            yield found
-        finally:
-            found.dispose()
-
-
 def _bill(backend: str, folder: Path, pages: int, during: Callable[[], object] = list) -> Any:
     """Bill ``pages`` pages of seeded accounts on a new database; return ``during()``'s
     answer, asked right after the run (the storage still open)."""
     folder.mkdir()
-    with _storage(backend, folder) as storage:
+    with sql_storage(backend, folder / "billing.db") as storage:
         seed_sql(storage, pages * PAGE)
         report = portal_on(storage).run_billing(page_size=PAGE)
         assert report.invoices_created == pages * PAGE
