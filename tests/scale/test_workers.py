@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -91,6 +92,21 @@ def start_worker(
     return Worker(name, process, stderr)
 
 
+@contextmanager
+def reaped() -> Iterator[list[Worker]]:
+    """Yield the list of the block's workers; when the block ends, however it ends, kill
+    those still running, wait for them and close their error output."""
+    workers: list[Worker] = []
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+            worker.stderr.close()
+
+
 def invoices_of(storage: SqlStorage) -> list[rc.Invoice]:
     """Every invoice of every seeded agency."""
     with storage.unit_of_work() as uow:
@@ -111,8 +127,7 @@ def test_workers_killed_mid_run_charge_every_period_exactly_once(
     storage = scratch.storage()
     gateway = SqlGateway(scratch.engine, worker="checker")
     seed_due_accounts(storage, ACCOUNTS)
-    workers: list[Worker] = []
-    try:
+    with reaped() as workers:
         victim = start_worker(scratch, "w1", tmp_path, stall_after=STALL_AFTER)
         workers.append(victim)
         workers += [start_worker(scratch, f"w{n}", tmp_path) for n in range(2, WORKERS + 1)]
@@ -128,12 +143,6 @@ def test_workers_killed_mid_run_charge_every_period_exactly_once(
         rerun = start_worker(scratch, "w5", tmp_path)
         workers.append(rerun)
         final = rerun.finish()
-    finally:
-        for worker in workers:
-            if worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait()
-            worker.stderr.close()
 
     invoices = invoices_of(storage)
     keys = gateway.charged_keys()
@@ -238,15 +247,9 @@ def test_B7_two_workers_on_one_agency_finish_with_no_error_and_gapless_numbers(
     storage = scratch.storage()
     gateway = SqlGateway(scratch.engine, worker="checker")
     seed_one_agency(storage, ONE_AGENCY)
-    workers = [start_worker(scratch, f"w{n}", tmp_path) for n in (1, 2)]
-    try:
+    with reaped() as workers:
+        workers += [start_worker(scratch, f"w{n}", tmp_path) for n in (1, 2)]
         reports = [w.finish() for w in workers]
-    finally:
-        for worker in workers:
-            if worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait()
-            worker.stderr.close()
 
     assert [r["errors"] for r in reports] == [[], []]
     # Pages of one agency wait for each other's lock instead of racing: none is refused.
@@ -267,9 +270,9 @@ def test_B7_a_worker_killed_holding_the_agency_before_its_commit_loses_no_number
     storage = scratch.storage()
     gateway = SqlGateway(scratch.engine, worker="checker")
     seed_one_agency(storage, count)
-    victim = start_worker(scratch, "w1", tmp_path, stall_in_commit=2)
-    workers = [victim]
-    try:
+    with reaped() as workers:
+        victim = start_worker(scratch, "w1", tmp_path, stall_in_commit=2)
+        workers.append(victim)
         stalled = next(victim.lines())
         assert stalled.strip() == "stalled commit", stalled
         workers.append(start_worker(scratch, "w2", tmp_path))
@@ -279,12 +282,6 @@ def test_B7_a_worker_killed_holding_the_agency_before_its_commit_loses_no_number
         rerun = start_worker(scratch, "w3", tmp_path)
         workers.append(rerun)
         final = rerun.finish()
-    finally:
-        for worker in workers:
-            if worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait()
-            worker.stderr.close()
 
     assert survivor["errors"] == []
     assert final["errors"] == []
