@@ -35,6 +35,10 @@ class _Printer(Protocol):
 _CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 """The library's own arithmetic context: a caller's ambient context never changes a figure."""
 
+# Bound once: a sum or a difference is on every line of a bill.
+_add = _CONTEXT.add
+_subtract = _CONTEXT.subtract
+
 
 @cache
 def _known_currencies() -> frozenset[str]:
@@ -127,7 +131,7 @@ def _to_currency(value: object) -> str:
     return code
 
 
-@attrs.frozen(repr=False, order=False)
+@attrs.frozen(init=False, repr=False, order=False)
 class Money:
     """An exact amount of one currency.
 
@@ -140,8 +144,33 @@ class Money:
         Money('12.50', 'USD')
     """
 
-    amount: Decimal = attrs.field(converter=_to_decimal)
-    currency: str = attrs.field(converter=_to_currency)
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: object, currency: object) -> None:
+        # Money is built for every sum, so the usual cases are checked here without a
+        # call: a finite Decimal (what arithmetic gives) is kept, an int is exact, a str
+        # is parsed as _to_decimal parses it, a spelling of a currency checked before is
+        # its code. Anything else, and every refusal, goes through _to_decimal and
+        # _to_currency, amount first, so errors and their order are theirs.
+        value: Decimal | None = None
+        if type(amount) is Decimal:
+            if amount.is_finite():
+                value = amount
+        elif type(amount) is int:
+            value = Decimal(amount)
+        elif type(amount) is str:
+            try:
+                value = Decimal(amount.strip())
+            except decimal.InvalidOperation:
+                value = None
+            if value is not None and not value.is_finite():
+                value = None
+        code = _CHECKED_CURRENCIES.get(currency) if type(currency) is str else None
+        self.__attrs_init__(
+            value if value is not None else _to_decimal(amount),
+            code if code is not None else _to_currency(currency),
+        )
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -281,14 +310,16 @@ class Money:
             return NotImplemented
         if self.currency != other.currency:
             raise CurrencyMismatch(self.currency, other.currency, "add")
-        return Money(_CONTEXT.add(self.amount, other.amount), self.currency)
+        # Built through __init__ still: a sum of finite amounts can overflow _CONTEXT to
+        # an infinity, which Money refuses as it always did.
+        return Money(_add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         if self.currency != other.currency:
             raise CurrencyMismatch(self.currency, other.currency, "subtract")
-        return Money(_CONTEXT.subtract(self.amount, other.amount), self.currency)
+        return Money(_subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
         return Money(_CONTEXT.minus(self.amount), self.currency)

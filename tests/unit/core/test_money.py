@@ -85,6 +85,23 @@ def test_money_scaled_rounds_once_from_an_exact_fraction() -> None:
     assert rc.Money("10.00", "USD").scaled(Fraction(2, 3)) == rc.Money("6.67", "USD")
 
 
+def test_money_sum_beyond_any_exponent_is_refused() -> None:
+    """Two finite amounts whose sum overflows to an infinity are refused as not finite."""
+    vast = rc.Money("9E+999999", "USD")
+    with pytest.raises(rc.InvalidInput) as caught:
+        _ = vast + vast
+    assert "is not a finite number" in str(caught.value)
+
+
+def test_money_from_a_word_is_refused_when_the_ambient_context_does_not_trap() -> None:
+    """Without the caller's InvalidOperation trap, a word still is not an amount."""
+    with decimal.localcontext() as ctx:
+        ctx.traps[decimal.InvalidOperation] = False
+        with pytest.raises(rc.InvalidInput) as caught:
+            rc.Money("twelve", "USD")
+    assert caught.value.problems[0].field == "amount"
+
+
 def test_round_half_up_of_a_negative_fraction() -> None:
     """Negative exact values round away from zero on a tie."""
     assert round_half_up(Fraction(-1, 8), 2) == Decimal("-0.13")
