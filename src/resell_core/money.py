@@ -35,9 +35,21 @@ class _Printer(Protocol):
 _CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 """The library's own arithmetic context: a caller's ambient context never changes a figure."""
 
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    rounding=ROUND_HALF_UP,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.Overflow, decimal.Underflow],
+)
+"""A context wide enough that a product or a rounding at a named point is exact whatever
+the amount's digits (60 would round a longer product silently); an exponent beyond its
+range raises instead of giving an infinity or a zero."""
+
 # Bound once: a sum or a difference is on every line of a bill.
 _add = _CONTEXT.add
 _subtract = _CONTEXT.subtract
+_multiply = _EXACT.multiply
 
 
 @cache
@@ -68,7 +80,7 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
         magnitude = abs(value) * scale
         units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
         signed = -units if value < 0 else units
-        return _CONTEXT.scaleb(Decimal(signed), -digits)
+        return _EXACT.scaleb(Decimal(signed), -digits)
     return Decimal(value).quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_CONTEXT)
 
 
@@ -226,8 +238,22 @@ class Money:
         """
         if isinstance(factor, float):
             raise FloatNotAllowed("scale money by a Fraction or Decimal, never a float")
+        digits = minor_unit_digits(self.currency)
+        if (type(factor) is Decimal and factor.is_finite()) or type(factor) is int:
+            # The product of two finite Decimals has at most the digits of both, which
+            # _EXACT holds, so it is the exact value, rounded once here as a Fraction
+            # would be; an exponent beyond _EXACT's range takes the Fraction way.
+            try:
+                rounded = _multiply(self.amount, factor).quantize(
+                    _quantum(digits), ROUND_HALF_UP, _EXACT
+                )
+            except (decimal.Overflow, decimal.Underflow):
+                pass
+            else:
+                # The Fraction way never gives a negative zero (-0.001 * 1 is 0.00)
+                return Money(rounded if rounded else rounded.copy_abs(), self.currency)
         exact = Fraction(self.amount) * Fraction(factor)
-        return Money(round_half_up(exact, self.digits), self.currency)
+        return Money(round_half_up(exact, digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
         """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import resell_core as rc
+from resell_core.money import minor_unit_digits
 from resell_core.periods import add_months
 from resell_core.testing import strategies as rs
 
@@ -21,6 +23,29 @@ def test_addition_is_associative_and_commutative(a: rc.Money, b: rc.Money, c: rc
     assert (a + b) + c == a + (b + c)
     assert a + b == b + a
     assert a - a == rc.Money.zero("USD")
+
+
+def _half_up(exact: Fraction, digits: int) -> Decimal:
+    """The oracle: ``exact`` to ``digits`` places, a tie away from zero, written out."""
+    units = (abs(exact) * 10**digits + Fraction(1, 2)).__floor__()
+    sign = "-" if exact < 0 and units else ""
+    return Decimal(f"{sign}{units}E-{digits}")
+
+
+@given(
+    st.one_of(rs.money(), st.builds(rc.Money, rs.wide_decimals(), rs.currencies)),
+    rs.scale_factors,
+)
+def test_scaled_is_the_exact_product_rounded_once_half_up(
+    amount: rc.Money, factor: Fraction | Decimal | int
+) -> None:
+    """Scaling equals the Fraction product rounded half-up, digit for digit, however long."""
+    expected = _half_up(
+        Fraction(amount.amount) * Fraction(factor), minor_unit_digits(amount.currency)
+    )
+    scaled = amount.scaled(factor)
+    assert scaled.currency == amount.currency
+    assert scaled.amount.as_tuple() == expected.as_tuple()
 
 
 @given(rs.money(), st.lists(st.integers(0, 1000), min_size=1, max_size=12))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 from hypothesis import strategies as st
@@ -85,8 +86,10 @@ __all__ = [
     "plan_selections",
     "prepaid_amounts",
     "reseller_rates",
+    "scale_factors",
     "sort_keys",
     "tax_lines",
+    "wide_decimals",
 ]
 
 # -- foundation -------------------------------------------------------------------------
@@ -119,6 +122,27 @@ def money(draw: st.DrawFn, currency: str | None = None, min_value: int = -(10**9
     if value < min_value:
         value = Decimal(min_value)
     return Money(value, code)
+
+
+def wide_decimals(max_digits: int = 80, max_exponent: int = 30) -> st.SearchStrategy[Decimal]:
+    """Finite Decimals of up to ``max_digits`` digits, more than a decimal context's usual
+    precision holds, with an exponent within ``max_exponent`` of 0."""
+    lengths = st.integers(1, max_digits)
+    return st.builds(
+        lambda sign, coefficient, exponent: Decimal(f"{sign}{coefficient}E{exponent}"),
+        st.sampled_from(["", "-"]),
+        lengths.flatmap(lambda n: st.integers(10 ** (n - 1), 10**n - 1)),
+        st.integers(-max_exponent, max_exponent),
+    )
+
+
+scale_factors: st.SearchStrategy[Fraction | Decimal | int] = st.one_of(
+    amounts(max_value=10, places=6),
+    wide_decimals(),
+    st.integers(-(10**40), 10**40),
+    st.fractions(max_denominator=10**6),
+)
+"""What money may be scaled by: rates, wide Decimals, ints and exact fractions."""
 
 
 @st.composite

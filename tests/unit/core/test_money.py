@@ -85,6 +85,32 @@ def test_money_scaled_rounds_once_from_an_exact_fraction() -> None:
     assert rc.Money("10.00", "USD").scaled(Fraction(2, 3)) == rc.Money("6.67", "USD")
 
 
+def test_money_scaled_by_a_rate_ignores_the_ambient_decimal_context() -> None:
+    """A Decimal or int factor gives the same figure under a caller's 3-digit context."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = decimal.ROUND_DOWN
+        assert rc.Money("123456.78", "USD").scaled(Decimal("0.15")).amount == Decimal("18518.52")
+        assert rc.Money("123456.785", "USD").scaled(3).amount == Decimal("370370.36")
+
+
+def test_money_scaled_keeps_every_digit_of_a_long_product() -> None:
+    """A product longer than any usual decimal precision is exact, not rounded to 60 digits."""
+    ones = rc.Money("1" * 70, "USD")
+    assert ones.scaled(Decimal("0.5")).amount == Decimal("5" * 69 + ".50")
+    assert ones.scaled(Fraction(1, 3)).amount == Decimal("370" * 23 + ".33")
+    huge_rate = rc.Money("12.34", "USD").scaled(Decimal("9" * 80 + ".995"))
+    # 12.34 x (10**83 - 5) / 1000 is 1234 x 10**80 - 6.17 cents
+    assert huge_rate.amount == Decimal(f"{1234 * 10**80 - 6}E-2")
+
+
+def test_money_scaled_never_gives_a_negative_zero() -> None:
+    """A negative amount scaled to less than half a cent is 0.00, whatever the factor."""
+    assert repr(rc.Money("-0.001", "USD").scaled(Decimal(1))) == "Money('0.00', 'USD')"
+    assert repr(rc.Money("-0.001", "USD").scaled(1)) == "Money('0.00', 'USD')"
+    assert repr(rc.Money("-0.001", "USD").scaled(Fraction(1))) == "Money('0.00', 'USD')"
+
+
 def test_money_sum_beyond_any_exponent_is_refused() -> None:
     """Two finite amounts whose sum overflows to an infinity are refused as not finite."""
     vast = rc.Money("9E+999999", "USD")
