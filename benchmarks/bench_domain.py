@@ -2,9 +2,10 @@
 
 Each figure is the best of several ``timeit`` repeats (the least disturbed by the rest of
 the machine), in microseconds an operation. Money arithmetic is judged against the same
-operation on Decimals, measured in the same run; a quote and a transition against fixed
-budgets (the baseline column then holds the budget itself, so the ratio is the share of
-it used).
+operation on Decimals, measured in the same run; beside it, without a goal, the floor: the
+``+`` of a plain slotted class against Decimal's, what any pure-Python value type costs
+over Decimal. A quote and a transition are judged against fixed budgets (the baseline
+column then holds the budget itself, so the ratio is the share of it used).
 """
 
 from __future__ import annotations
@@ -38,20 +39,37 @@ def micro_seconds(operation: Callable[[], object], number: int = _NUMBER) -> flo
     return best / number * 1e6
 
 
+class _Plain:
+    """The least a pure-Python value type can be: a slotted amount and currency whose
+    ``+`` checks the currency and builds a new one, with no conversion or check else."""
+
+    __slots__ = ("amount", "currency")
+
+    def __init__(self, amount: Decimal, currency: str) -> None:
+        self.amount = amount
+        self.currency = currency
+
+    def __add__(self, other: _Plain) -> _Plain:
+        if self.currency != other.currency:
+            raise TypeError("currencies differ")
+        return _Plain(self.amount + other.amount, self.currency)
+
+
 def _per_op(what: str, library: float, baseline: float, goal: float | None) -> Figure:
     return Figure(what, 1, library, baseline, "µs", higher_is_better=False, goal=goal)
 
 
 def run(number: int = _NUMBER) -> list[Figure]:
-    """Measure Money's addition and subtraction against Decimal's, a quote and a
-    transition against their budgets, ``number`` calls a repeat; return the figures (µs
-    an operation)."""
+    """Measure Money's addition and subtraction against Decimal's, the floor of any
+    pure-Python value type's addition against Decimal's, a quote and a transition against
+    their budgets, ``number`` calls a repeat; return the figures (µs an operation)."""
 
     def us(operation: Callable[[], object]) -> float:
         return micro_seconds(operation, number)
 
     a, b = Money("96.00", "USD"), Money("24.50", "USD")
     x, y = Decimal("96.00"), Decimal("24.50")
+    p, q = _Plain(x, "USD"), _Plain(y, "USD")
     catalog = Catalog.sample()
     plus = PlanSelection("V3", "marketing", "plus", 2500, "monthly")
     rate = Decimal("0.15")
@@ -72,6 +90,12 @@ def run(number: int = _NUMBER) -> list[Figure]:
             us(lambda: a - b),
             us(lambda: x - y),
             3.0,
+        ),
+        _per_op(
+            "floor: a plain slotted class's + vs Decimal +",
+            us(lambda: p + q),
+            us(lambda: x + y),
+            None,
         ),
         _per_op(
             "a quote (plus, migration) vs its budget",

@@ -184,11 +184,13 @@ def test_the_tight_psycopg_loop_writes_the_service_runs_rows_byte_for_byte() -> 
 
 
 def test_domain_benchmark_measures_each_operation() -> None:
-    """Money against Decimal, a quote and a transition each give a positive time."""
+    """Money against Decimal, the floor, a quote and a transition each give a positive time;
+    only the floor has no goal."""
     figures = bench_domain.run(number=50)
 
-    assert [f.unit for f in figures] == ["µs"] * 4
-    assert all(f.library > 0 and f.baseline > 0 and f.goal is not None for f in figures)
+    assert [f.unit for f in figures] == ["µs"] * 5
+    assert all(f.library > 0 and f.baseline > 0 for f in figures)
+    assert [f.goal is None for f in figures] == [False, False, True, False, False]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
