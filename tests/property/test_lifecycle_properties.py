@@ -6,7 +6,7 @@ import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import attrs
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from resell_core.errors import AccessDenied, InvalidInput, InvalidTransition
@@ -60,6 +60,25 @@ def test_rejected_action_changes_nothing(account: Account, action: Action, days:
     with contextlib.suppress(InvalidTransition, InvalidInput):
         apply(account, action, on=account.created_on + timedelta(days=days), policy=POLICY)
     assert attrs.asdict(account) == before
+
+
+@given(lifecycle_accounts(), lifecycle_actions, st.integers(0, 800))
+def test_an_accepted_action_builds_the_account_attrs_evolve_would(
+    account: Account, action: Action, days: int
+) -> None:
+    """The moved account holds every field attrs.evolve gives it from the move's changes."""
+    on = account.created_on + timedelta(days=days)
+    try:
+        result = apply(account, action, on=on, policy=POLICY)
+    except (InvalidTransition, InvalidInput):
+        assume(False)
+        raise
+    move = TRANSITIONS[account.status, action.name]
+    changes, _ = move.effect(account, action, on, POLICY, move.target)
+
+    expected = attrs.evolve(account, status=move.target, **changes)
+    assert attrs.astuple(result.account, recurse=False) == attrs.astuple(expected, recurse=False)
+    assert type(result.account) is Account
 
 
 @given(lifecycle_accounts(), st.integers(0, 800))
