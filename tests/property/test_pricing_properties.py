@@ -64,6 +64,27 @@ def test_cycle_price_parts_add_up(
     assert price.list_value == price.list_value.rounded()
 
 
+@given(rs.plan_selections(), rs.reseller_rates, st.none() | rs.migration_discounts)
+def test_a_quote_holds_the_lines_and_cycle_price_of_its_plan(
+    plan: rc.PlanSelection, rate: Decimal, migration: rc.MigrationDiscount | None
+) -> None:
+    """A new account's quote shows price_lines and the first cycle_price, figure for figure."""
+    catalog = rc.Catalog.sample()
+
+    details = catalog.quote(plan, reseller_rate=rate, migration=migration)
+    price = catalog.cycle_price(plan, reseller_rate=rate, migration=migration)
+
+    assert details.lines == catalog.price_lines(plan)
+    assert (details.list_value, details.migration_discount) == (
+        price.list_value,
+        price.migration_discount,
+    )
+    assert (details.reseller_discount, details.due_today) == (price.reseller_discount, price.net)
+    assert details.recurring == price.list_value - price.reseller_discount
+    written = price.list_value - price.migration_discount - price.reseller_discount
+    assert str(price.net.amount) == str(written.amount)  # the same digits, not only the value
+
+
 @given(rs.catalogs().flatmap(lambda c: st.tuples(st.just(c), rs.plan_selections(c))))
 def test_options_only_offer_choices_that_validate(
     case: tuple[rc.Catalog, rc.PlanSelection],

@@ -304,7 +304,9 @@ class Catalog:
             >>> cat.recurring_price(PlanSelection("V3", "marketing", "plus", 2500, "monthly"))
             Money('120.00', 'USD')
         """
-        lines = self.price_lines(selection)
+        return self._list_value(self.price_lines(selection))
+
+    def _list_value(self, lines: tuple[PriceLine, ...]) -> Money:
         return Money.total((line.amount for line in lines), self.currency).rounded()
 
     def annualised_price(self, selection: PlanSelection) -> Money:
@@ -339,18 +341,19 @@ class Catalog:
             InvalidInput: When the selection is not valid or a rate is out of range.
         """
         rate = _rate(reseller_rate, "reseller_rate", upper_inclusive=False)
-        list_value = self.recurring_price(selection)
+        return self._discounted(self.recurring_price(selection), rate, migration, cycle)
+
+    def _discounted(
+        self, list_value: Money, rate: Decimal, migration: MigrationDiscount | None, cycle: int
+    ) -> CyclePrice:
+        """Price a cycle of list value ``list_value``; ``rate`` is already checked."""
         reseller = list_value.scaled(rate)
-        migration_off = Money.zero(self.currency)
-        if migration is not None and migration.applies_to(cycle):
-            m_rate = _rate(migration.rate, "migration.rate", upper_inclusive=True)
-            migration_off = list_value.scaled(m_rate).min(list_value - reseller)
-        return CyclePrice(
-            list_value=list_value,
-            migration_discount=migration_off,
-            reseller_discount=reseller,
-            net=list_value - migration_off - reseller,
-        )
+        rest = list_value - reseller
+        if migration is None or not migration.applies_to(cycle):
+            return CyclePrice(list_value, Money.zero(self.currency), reseller, rest)
+        m_rate = _rate(migration.rate, "migration.rate", upper_inclusive=True)
+        migration_off = list_value.scaled(m_rate).min(rest)
+        return CyclePrice(list_value, migration_off, reseller, rest - migration_off)
 
     # -- plan changes ------------------------------------------------------------------
     def change_kinds(self, current: PlanSelection, new: PlanSelection) -> tuple[ChangeKind, ...]:
@@ -415,8 +418,10 @@ class Catalog:
             raise InvalidInput.one(
                 "quote", "migration", "a migration discount applies to new accounts only"
             )
-        price = self.cycle_price(selection, reseller_rate=reseller_rate, migration=migration)
-        zero = Money.zero(self.currency)
+        # What cycle_price does, in its order (the rate, then the selection), keeping the lines.
+        rate = _rate(reseller_rate, "reseller_rate", upper_inclusive=False)
+        lines = self.price_lines(selection)
+        price = self._discounted(self._list_value(lines), rate, migration, 0)
         recurring = price.list_value - price.reseller_discount
         prorated: ProratedChange | None = None
         rule: ChangeRule | None = None
@@ -424,6 +429,7 @@ class Catalog:
         due_today = price.net
         if change is not None:
             rule = self.change_rule(change.current, selection)
+            zero = Money.zero(self.currency)
             if rule.timing is ChangeTiming.END_OF_TERM:
                 effective_on = change.period.end
                 due_today = zero
@@ -435,11 +441,11 @@ class Catalog:
         return PackageDetails(
             selection=selection,
             label=self.label,
-            lines=self.price_lines(selection),
+            lines=lines,
             list_value=price.list_value,
             migration_discount=price.migration_discount,
             reseller_discount=price.reseller_discount,
-            reseller_rate=Decimal(reseller_rate),
+            reseller_rate=rate,
             migration_rate=migration.rate if migration is not None else Decimal(0),
             recurring=recurring,
             prorated=prorated,

@@ -203,6 +203,49 @@ def test_A10_invalid_selection_is_refused_before_pricing(catalog: rc.Catalog) ->
         catalog.quote(rc.PlanSelection("V3", "marketing", "plus"))
 
 
+_NO_CONTACTS = rc.PlanSelection("V3", "marketing", "plus", None, "monthly")
+_BAD_MIGRATION = rc.MigrationDiscount(Decimal("1.5"))
+_SAME_PLAN = PlanChange(_NO_CONTACTS, rc.Money("89", USD), APRIL, date(2024, 4, 26))
+
+
+_Asked = tuple[rc.PlanSelection, Decimal, rc.MigrationDiscount | None, PlanChange | None]
+
+
+@pytest.mark.parametrize(
+    ("asked", "reported"),
+    [
+        ((_NO_CONTACTS, Decimal(2), _BAD_MIGRATION, _SAME_PLAN), ("quote", "migration")),
+        ((_NO_CONTACTS, Decimal(2), _BAD_MIGRATION, None), ("quote", "reseller_rate")),
+        ((_NO_CONTACTS, RESELLER_RATE, _BAD_MIGRATION, None), ("plan selection", "contacts")),
+        ((_NO_CONTACTS, RESELLER_RATE, None, _SAME_PLAN), ("plan selection", "contacts")),
+        ((_plus(), RESELLER_RATE, _BAD_MIGRATION, None), ("quote", "migration.rate")),
+    ],
+    ids=[
+        "change-with-migration-first",
+        "then-reseller-rate",
+        "then-selection-before-migration-rate",
+        "selection-before-change",
+        "migration-rate-last",
+    ],
+)
+def test_A10_a_quote_with_several_problems_reports_them_in_a_fixed_order(
+    catalog: rc.Catalog, asked: _Asked, reported: tuple[str, str]
+) -> None:
+    """A migration with a change, then the reseller rate, the selection, the migration rate."""
+    selection, rate, migration, change = asked
+
+    with pytest.raises(rc.InvalidInput) as raised:
+        catalog.quote(selection, reseller_rate=rate, migration=migration, change=change)
+
+    assert (raised.value.what, raised.value.problems[0].field) == reported
+
+
+def test_A10_a_float_rate_is_refused_before_the_selection_is_checked(catalog: rc.Catalog) -> None:
+    """A float reseller rate is refused even when the selection is bad too."""
+    with pytest.raises(rc.FloatNotAllowed):
+        catalog.quote(_NO_CONTACTS, reseller_rate=0.15)  # type: ignore[arg-type]
+
+
 def test_migration_discount_lasts_only_its_cycles(catalog: rc.Catalog) -> None:
     """A two-cycle migration discount applies to cycles 0 and 1, not 2."""
     migration = rc.MigrationDiscount(Decimal("0.5"), cycles=2)
