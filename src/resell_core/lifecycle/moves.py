@@ -319,9 +319,7 @@ def _cancel(
     a: Account, x: Cancel, on: date, _p: LifecyclePolicy, t: S
 ) -> tuple[Changes, list[AccountEvent]]:
     changes: Changes = {"cancelled_on": on, "pending_change": None}
-    return changes, [
-        AccountCancelled(*_stamp(a, on, t), reason=x.reason, paid_through=a.paid_through)
-    ]
+    return changes, [AccountCancelled(a.id, on, a.status, t, x.reason, a.paid_through)]
 
 
 def _disable(
@@ -497,8 +495,10 @@ def apply(account: Account, action: Action, *, on: date, policy: LifecyclePolicy
     if move is None:
         advice = _ADVICE.get(action.name, "see docs/lifecycle.md for the allowed actions")
         raise InvalidTransition(status_label(account, on), action.name, advice)
-    refusal = move.guard(account, on, policy) if move.guard is not None else None
-    if refusal is not None:
+    guard = move.guard
+    if guard is not None and (refusal := guard(account, on, policy)) is not None:
         raise InvalidTransition(status_label(account, on), action.name, refusal)
-    changes, events = move.effect(account, cast(Any, action), on, policy, move.target)
-    return Transition(_moved(account, move.target, changes), tuple(events))
+    target = move.target
+    # An effect takes the action as Any: the table pairs each effect with its own action.
+    changes, events = move.effect(account, action, on, policy, target)
+    return Transition(_moved(account, target, changes), tuple(events))
