@@ -24,10 +24,12 @@ registered as hook factories on the converter, so that the hook the converter an
 a field (``get_structure_hook``, ``get_unstructure_hook``) is recognised by identity; so
 are the scalar hooks the caller registered and hands over with the code writing or reading
 them inline, and the reading hook of strings and integers registered here
-(``kind(value)``, as cattrs' own). Any other hook (reading an optional field or a tuple,
-a hook a host registers for its own class, which wins over a factory) is called as it
-is. Like the converter's generated hooks, a writer or reader follows the hooks registered
-before its first use.
+(``kind(value)``, as cattrs' own). The converter's own reading hook of optional fields
+(``None``, or what the other type's hook gives) is recognised as the method of the
+converter it answers for an optional type nothing is registered for, and read inline.
+Any other hook (reading a tuple, a hook a host registers for its own class or optional
+type, which wins over a factory) is called as it is. Like the converter's generated
+hooks, a writer or reader follows the hooks registered before its first use.
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ def _item_of(kind: Any) -> Any:
     if get_origin(kind) is not tuple or len(args) != 2 or args[1] is not Ellipsis:
         return None
     return None if args[0] is Any or isinstance(args[0], TypeVar) else args[0]
+
+
+class _Unhooked:
+    """A type no hook is registered for: the converter's hook of ``_Unhooked | None`` is
+    its own hook of optional types."""
 
 
 def _call(value: Any, kind: Any) -> Any:
@@ -402,4 +409,29 @@ class Codec:
             nested = self.reader(kind)
             if nested is not None:
                 return [f"    {target} = {_named(env, nested)}({source})"]
+        other = _optional_of(kind)
+        if other is not None and self._is_generic_optional(hook):
+            return self._structure_or_none(other, target, source, env)
         return [f"    {target} = {_named(env, hook)}({source}, {_named(env, kind)})"]
+
+    def _is_generic_optional(self, hook: Any) -> bool:
+        """Whether ``hook`` is the converter's own hook of every ``X | None``: a method of
+        the converter, the one it answers for an optional type no hook is registered for
+        (``_Unhooked | None``). A hook a host registers for an optional type is neither."""
+        generic = self._converter.get_structure_hook(_Unhooked | None, cache_result=False)
+        return getattr(hook, "__self__", None) is self._converter and bool(hook == generic)
+
+    def _structure_or_none(
+        self, other: Any, target: str, source: str, env: dict[str, Any]
+    ) -> list[str]:
+        """Lines doing what the converter's hook of ``other | None`` does: ``None`` stays
+        ``None``, any other value is read as the hook of ``other`` reads it (inline, where
+        that hook is one read inline)."""
+        inner = self._converter.get_structure_hook(other, cache_result=False)
+        # Read from the name itself: the inner code's "target = target" is left out.
+        body = self._read_code(inner, other, target, target, env)
+        return [
+            f"    {target} = {source}",
+            f"    if {target} is not None:",
+            *(f"    {line}" for line in body if line.strip() != f"{target} = {target}"),
+        ]

@@ -482,6 +482,44 @@ def test_a_value_with_a_hook_of_its_own_is_written_and_read_with_that_hook() -> 
     assert loader(_Holder)(text) == holder
 
 
+class _Stamp(str):
+    """A host's text with a hook of its own for when it may be missing."""
+
+
+@attrs.frozen
+class _Stamped:
+    """A host's value with an optional field whose optional type has the host's hook."""
+
+    stamp: _Stamp | None
+    since: date | None
+
+
+converter.register_structure_hook(
+    _Stamp | None, lambda data, _: _Stamp("unstamped" if data is None else data.upper())
+)
+
+
+def test_a_hook_a_host_registers_for_an_optional_type_is_used_by_the_reader() -> None:
+    """An optional field is read inline only where its hook is the converter's own."""
+    data = {"stamp": None, "since": None}
+
+    assert structure(data, _Stamped) == _Stamped(_Stamp("unstamped"), None)
+    assert loader(_Stamped)('{"stamp": "gold", "since": "2024-02-29"}') == _Stamped(
+        _Stamp("GOLD"), date(2024, 2, 29)
+    )
+
+
+def test_an_accounts_optional_fields_are_read_inline() -> None:
+    """The account's reader names no hook of the converter's own for its optional fields:
+    a cattrs whose hook of optional types is no longer recognised fails here."""
+    read = serialization._reader(Account)
+    assert read is not None
+
+    hooks = [g for g in read.__globals__.values() if getattr(g, "__self__", None) is converter]
+
+    assert hooks == []
+
+
 def test_a_class_whose_types_cannot_be_resolved_fails_as_the_converter_fails() -> None:
     """No generated code hides the converter's own error for a class it cannot handle."""
     value = _Unresolved("gold")
