@@ -9,7 +9,6 @@ refused action changes nothing.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, cast
@@ -18,7 +17,13 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from resell_core.errors import InvalidInput, InvalidTransition, SandboxNotConvertible
-from resell_core.lifecycle.account import Account, AccountKind, AccountStatus, PendingChange
+from resell_core.lifecycle.account import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    PendingChange,
+    account_with,
+)
 from resell_core.lifecycle.actions import (
     IMMEDIATE,
     Action,
@@ -128,23 +133,11 @@ def _profile(a: Account, given: str | None) -> str | None:
     return profile
 
 
-# The account's __init__ arguments, in order, read with one call. A move builds the moved
-# account with Account(...) itself (every check of __init__ runs), but without what
-# attrs.evolve does on every call: looking the fields up and going through keywords.
-_ACCOUNT_FIELDS = tuple(field.name for field in attrs.fields(Account) if field.init)
-_POSITION = {name: i for i, name in enumerate(_ACCOUNT_FIELDS)}
-_STATUS = _POSITION["status"]
-_read_account = operator.attrgetter(*_ACCOUNT_FIELDS)
-
-
 def _moved(a: Account, target: S, changes: Changes) -> Account:
     """Return a new account like ``a`` in status ``target`` with ``changes`` applied
     (what ``attrs.evolve(a, status=target, **changes)`` returns)."""
-    values = list(_read_account(a))
-    values[_STATUS] = target
-    for name, value in changes.items():
-        values[_POSITION[name]] = value
-    return Account(*values)
+    changes["status"] = target
+    return account_with(a, changes)
 
 
 def _new_term(a: Account, on: date, target: S, changes: Changes) -> list[AccountEvent]:

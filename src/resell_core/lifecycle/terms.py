@@ -11,7 +11,7 @@ from datetime import date
 import attrs
 
 from resell_core.errors import InvalidInput
-from resell_core.lifecycle.account import Account, AccountStatus
+from resell_core.lifecycle.account import Account, AccountStatus, account_with
 from resell_core.lifecycle.events import PeriodBilled, TermStarted
 from resell_core.lifecycle.transition import Transition
 from resell_core.periods import Period, period_containing
@@ -68,7 +68,8 @@ def record_period_billed(account: Account, index: int, period: Period) -> Transi
             f"{account.next_period}; bill the periods in order, each once",
         )
     status = account.status
-    changed = attrs.evolve(account, next_period=index + 1, paid_through=period.end)
+    # Run once an account every billing run: built by __init__, not attrs.evolve.
+    changed = account_with(account, {"next_period": index + 1, "paid_through": period.end})
     return Transition(
         changed, (PeriodBilled(account.id, period.start, status, status, index, period),)
     )
