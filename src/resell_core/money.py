@@ -4,6 +4,12 @@ Floats are refused (they cannot hold cents exactly). Arithmetic mixes only amoun
 one currency. Rounding happens only where a caller asks for it (:meth:`Money.rounded`,
 :meth:`Money.scaled`), half-up to the currency's minor unit as babel knows it, under a
 private decimal context, so that the ambient context never changes a figure.
+
+Money holds amounts of at most 10**24 in size with at most 24 decimal places (rule M1):
+within that range every sum and difference of two amounts is exact in the library's
+60-digit context, and nothing an amount does can take unbounded time or memory. An
+amount, a sum, a product or a scaling beyond it is refused with
+:class:`~resell_core.errors.InvalidInput` naming ``amount``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
 
-__all__ = ["Amount", "Money", "Taken", "minor_unit_digits", "round_half_up"]
+__all__ = ["LARGEST", "Amount", "Money", "Taken", "minor_unit_digits", "round_half_up"]
 
 Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
@@ -32,8 +38,17 @@ class _Printer(Protocol):
     def text(self, text: str) -> None: ...
 
 
-_CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
-"""The library's own arithmetic context: a caller's ambient context never changes a figure."""
+_CONTEXT = decimal.Context(
+    prec=60,
+    rounding=ROUND_HALF_UP,
+    traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Overflow],
+)
+"""The library's own arithmetic context: a caller's ambient context never changes a figure,
+and a sum, difference or product that 60 digits cannot hold exactly raises rather than
+rounds (two amounts with at most 24 decimal places always add up exactly in it)."""
+
+_ROUNDING = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
+"""Where rounding at a named point is meant: half-up, whatever the ambient context."""
 
 _EXACT = decimal.Context(
     prec=decimal.MAX_PREC,
@@ -50,6 +65,31 @@ range raises instead of giving an infinity or a zero."""
 _add = _CONTEXT.add
 _subtract = _CONTEXT.subtract
 _multiply = _EXACT.multiply
+
+LARGEST = Decimal(10) ** 24
+"""The largest amount money holds, in size (M1): 10**24, a septillion."""
+
+# An amount's size is its adjusted() exponent: money holds those from -24 (10**-24) to
+# 23 (below 10**24), 10**24 itself and zero. Two comparisons check it, where a count of
+# decimal places would need the digits: money is built for every sum.
+
+
+def _beyond_range(value: object) -> InvalidInput:
+    return InvalidInput.one(
+        "money",
+        "amount",
+        f"{value} is beyond what money holds: amounts from 10**-24 to 10**24 in size, "
+        "or zero; round it or split it",
+    )
+
+
+def _inexact(what: str) -> InvalidInput:
+    return InvalidInput.one(
+        "money",
+        "amount",
+        f"{what} needs more than 60 significant digits, or is beyond what money holds; "
+        "round the amounts first",
+    )
 
 
 @cache
@@ -74,14 +114,14 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
         The rounded Decimal with exactly ``digits`` places.
     """
     if type(value) is Decimal:
-        return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_CONTEXT)
+        return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
     if isinstance(value, Fraction):
         scale = 10**digits
         magnitude = abs(value) * scale
         units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
         signed = -units if value < 0 else units
         return _EXACT.scaleb(Decimal(signed), -digits)
-    return Decimal(value).quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_CONTEXT)
+    return Decimal(value).quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
 
 
 @lru_cache(maxsize=64)
@@ -91,10 +131,7 @@ def _quantum(digits: int) -> Decimal:
 
 
 def _to_decimal(value: object) -> Decimal:
-    """Return the amount as a Decimal. A finite Decimal, what arithmetic gives, is checked
-    first and kept as it is: money is built for every sum, so that case must cost little."""
-    if type(value) is Decimal and value.is_finite():
-        return value
+    """Return the amount as a Decimal within money's range, or raise what is wrong with it."""
     if isinstance(value, bool):
         raise InvalidInput.one("money", "amount", "a boolean is not an amount")
     if isinstance(value, float):
@@ -119,7 +156,14 @@ def _to_decimal(value: object) -> Decimal:
         )
     if not result.is_finite():
         raise InvalidInput.one("money", "amount", f"{value!r} is not a finite number")
+    if not _held(result):
+        raise _beyond_range(result)
     return result
+
+
+def _held(value: Decimal) -> bool:
+    """Tell whether a finite Decimal is an amount money holds (see :data:`LARGEST`)."""
+    return -25 < value.adjusted() < 24 or not value or value.copy_abs() == LARGEST
 
 
 _CHECKED_CURRENCIES: dict[str, str] = {}
@@ -148,7 +192,9 @@ class Money:
     """An exact amount of one currency.
 
     Args:
-        amount: A ``str``, ``int`` or ``Decimal``; a float raises :class:`FloatNotAllowed`.
+        amount: A ``str``, ``int`` or ``Decimal`` from 10**-24 to :data:`LARGEST`
+            (10**24) in size, or zero; a float raises :class:`FloatNotAllowed`, an amount
+            beyond that range :class:`InvalidInput`.
         currency: An ISO 4217 code such as ``"USD"`` (case-insensitive).
 
     Example:
@@ -160,15 +206,14 @@ class Money:
     currency: str
 
     def __init__(self, amount: object, currency: object) -> None:
-        # Money is built for every sum, so the usual cases are checked here without a
-        # call: a finite Decimal (what arithmetic gives) is kept, an int is exact, a str
-        # is parsed as _to_decimal parses it, a spelling of a currency checked before is
-        # its code. Anything else, and every refusal, goes through _to_decimal and
-        # _to_currency, amount first, so errors and their order are theirs.
+        # The usual cases are checked here without a call: a finite Decimal of a size
+        # money holds is kept as it is, an int or a str of one is converted, a spelling
+        # of a currency checked before is its code. Anything else, and every refusal,
+        # goes through _to_decimal and _to_currency, amount first, so errors and their
+        # order are theirs.
         value: Decimal | None = None
         if type(amount) is Decimal:
-            if amount.is_finite():
-                value = amount
+            value = amount
         elif type(amount) is int:
             value = Decimal(amount)
         elif type(amount) is str:
@@ -176,8 +221,10 @@ class Money:
                 value = Decimal(amount.strip())
             except decimal.InvalidOperation:
                 value = None
-            if value is not None and not value.is_finite():
-                value = None
+        if value is not None and not (
+            value.is_finite() and (-25 < value.adjusted() < 24 or _held(value))
+        ):
+            value = None
         code = _CHECKED_CURRENCIES.get(currency) if type(currency) is str else None
         self.__attrs_init__(
             value if value is not None else _to_decimal(amount),
@@ -195,8 +242,10 @@ class Money:
     @classmethod
     def of_minor(cls, units: int, currency: str) -> Money:
         """Build money from a count of minor units (cents): ``of_minor(1050, "USD")`` is 10.50."""
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise InvalidInput.one("money", "units", "count minor units with an int")
         digits = minor_unit_digits(_to_currency(currency))
-        return cls(Decimal(units).scaleb(-digits), currency)
+        return cls(_ROUNDING.scaleb(Decimal(units), -digits), currency)
 
     # -- inspection ---------------------------------------------------------------
     @property
@@ -207,7 +256,7 @@ class Money:
     @property
     def minor_units(self) -> int:
         """The amount in whole minor units (cents), after rounding half-up."""
-        return int(self.rounded().amount.scaleb(self.digits))
+        return int(_ROUNDING.scaleb(self.rounded().amount, self.digits))
 
     def is_zero(self) -> bool:
         """Tell whether the amount is zero."""
@@ -225,7 +274,7 @@ class Money:
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit (a named rounding point)."""
         quantum = _quantum(minor_unit_digits(self.currency))
-        return Money(self.amount.quantize(quantum, ROUND_HALF_UP, _CONTEXT), self.currency)
+        return Money(self.amount.quantize(quantum, ROUND_HALF_UP, _ROUNDING), self.currency)
 
     def scaled(self, factor: Fraction | Decimal | int) -> Money:
         """Multiply by an exact factor and round once, half-up, to the minor unit.
@@ -242,17 +291,24 @@ class Money:
         if (type(factor) is Decimal and factor.is_finite()) or type(factor) is int:
             # The product of two finite Decimals has at most the digits of both, which
             # _EXACT holds, so it is the exact value, rounded once here as a Fraction
-            # would be; an exponent beyond _EXACT's range takes the Fraction way.
+            # would be. Its size is checked before it is rounded: rounding 9E+999999 to
+            # cents would write out a million digits.
             try:
-                rounded = _multiply(self.amount, factor).quantize(
-                    _quantum(digits), ROUND_HALF_UP, _EXACT
-                )
-            except (decimal.Overflow, decimal.Underflow):
-                pass
-            else:
-                # The Fraction way never gives a negative zero (-0.001 * 1 is 0.00)
-                return Money(rounded if rounded else rounded.copy_abs(), self.currency)
-        exact = Fraction(self.amount) * Fraction(factor)
+                product = _multiply(self.amount, factor)
+            except decimal.Overflow:
+                raise _beyond_range(f"{self.amount} x {factor}") from None
+            except decimal.Underflow:
+                product = _ZERO
+            if product.adjusted() > 24:
+                raise _beyond_range(product)
+            rounded = product.quantize(_quantum(digits), ROUND_HALF_UP, _EXACT)
+            # The Fraction way never gives a negative zero (-0.001 * 1 is 0.00)
+            return Money(rounded if rounded else rounded.copy_abs(), self.currency)
+        if not isinstance(factor, Fraction):
+            raise InvalidInput.one(
+                "money", "factor", f"{factor!r} is not a factor; use a Fraction, Decimal or int"
+            )
+        exact = Fraction(self.amount) * factor
         return Money(round_half_up(exact, digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
@@ -272,7 +328,7 @@ class Money:
         """
         if not ratios:
             raise InvalidInput.one("allocation", "ratios", "give at least one ratio")
-        weights = [Fraction(r) for r in ratios]
+        weights = [_ratio(r) for r in ratios]
         if any(w < 0 for w in weights) or sum(weights) == 0:
             raise InvalidInput.one(
                 "allocation", "ratios", "ratios must be non-negative and not all zero"
@@ -336,29 +392,41 @@ class Money:
             return NotImplemented
         if self.currency != other.currency:
             raise CurrencyMismatch(self.currency, other.currency, "add")
-        # Built through __init__ still: a sum of finite amounts can overflow _CONTEXT to
-        # an infinity, which Money refuses as it always did.
-        return Money(_add(self.amount, other.amount), self.currency)
+        # Exact or refused: _CONTEXT raises where 60 digits cannot hold the sum, and
+        # __init__ refuses a sum beyond the largest amount.
+        try:
+            amount = _add(self.amount, other.amount)
+        except decimal.DecimalException:
+            raise _inexact(f"{self.amount} + {other.amount}") from None
+        return Money(amount, self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         if self.currency != other.currency:
             raise CurrencyMismatch(self.currency, other.currency, "subtract")
-        return Money(_subtract(self.amount, other.amount), self.currency)
+        try:
+            amount = _subtract(self.amount, other.amount)
+        except decimal.DecimalException:
+            raise _inexact(f"{self.amount} - {other.amount}") from None
+        return Money(amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(_CONTEXT.minus(self.amount), self.currency)
+        return Money(_EXACT.minus(self.amount), self.currency)
 
     def __abs__(self) -> Money:
-        return Money(_CONTEXT.abs(self.amount), self.currency)
+        return Money(_EXACT.abs(self.amount), self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, float):
             raise FloatNotAllowed("multiply money by an int or Decimal, never a float")
         if isinstance(factor, bool) or not isinstance(factor, (int, Decimal)):
             return NotImplemented
-        return Money(_CONTEXT.multiply(self.amount, factor), self.currency)
+        try:
+            amount = _CONTEXT.multiply(self.amount, factor)
+        except decimal.DecimalException:
+            raise _inexact(f"{self.amount} x {factor}") from None
+        return Money(amount, self.currency)
 
     __rmul__ = __mul__
 
@@ -401,7 +469,10 @@ class Money:
         for amount in amounts:
             if amount.currency != code:
                 raise CurrencyMismatch(code, amount.currency, "add")
-            result = _CONTEXT.add(result, amount.amount)
+            try:
+                result = _add(result, amount.amount)
+            except decimal.DecimalException:
+                raise _inexact(f"{result} + {amount.amount}") from None
         return Money(result, code)
 
     def __repr__(self) -> str:
@@ -433,6 +504,21 @@ class Money:
         from resell_core.display import cell_text  # noqa: PLC0415 - display imports money
 
         printer.text(cell_text(self))
+
+
+def _ratio(value: int | Decimal | Fraction) -> Fraction:
+    """Return an allocation's ratio exactly, refusing what is not one: a Decimal ratio is of
+    a size money holds (Fraction(Decimal("1E+999999999")) would build a billion digits)."""
+    if isinstance(value, Fraction) or (type(value) is int):
+        return Fraction(value)
+    if type(value) is Decimal and value.is_finite() and _held(value):
+        return Fraction(value)
+    raise InvalidInput.one(
+        "allocation",
+        "ratios",
+        f"{value!r} is not a ratio; use an int, a Fraction or a Decimal from 10**-24 to "
+        "10**24 in size",
+    )
 
 
 class Taken(NamedTuple):

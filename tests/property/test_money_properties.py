@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import resell_core as rc
-from resell_core.money import minor_unit_digits
+from resell_core.money import LARGEST, minor_unit_digits
 from resell_core.periods import add_months
 from resell_core.testing import strategies as rs
 
@@ -39,10 +39,16 @@ def _half_up(exact: Fraction, digits: int) -> Decimal:
 def test_scaled_is_the_exact_product_rounded_once_half_up(
     amount: rc.Money, factor: Fraction | Decimal | int
 ) -> None:
-    """Scaling equals the Fraction product rounded half-up, digit for digit, however long."""
+    """Scaling equals the Fraction product rounded half-up, digit for digit, however long;
+    a product beyond what money holds is refused as an amount (M1)."""
     expected = _half_up(
         Fraction(amount.amount) * Fraction(factor), minor_unit_digits(amount.currency)
     )
+    if abs(expected) > LARGEST:
+        with pytest.raises(rc.InvalidInput) as refused:
+            amount.scaled(factor)
+        assert [p.field for p in refused.value.problems] == ["amount"]
+        return
     scaled = amount.scaled(factor)
     assert scaled.currency == amount.currency
     assert scaled.amount.as_tuple() == expected.as_tuple()

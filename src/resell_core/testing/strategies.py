@@ -124,15 +124,17 @@ def money(draw: st.DrawFn, currency: str | None = None, min_value: int = -(10**9
     return Money(value, code)
 
 
-def wide_decimals(max_digits: int = 80, max_exponent: int = 30) -> st.SearchStrategy[Decimal]:
+def wide_decimals(max_digits: int = 80) -> st.SearchStrategy[Decimal]:
     """Finite Decimals of up to ``max_digits`` digits, more than a decimal context's usual
-    precision holds, with an exponent within ``max_exponent`` of 0."""
+    precision holds, of every size money holds (from 10**-24 to below 10**24)."""
     lengths = st.integers(1, max_digits)
     return st.builds(
-        lambda sign, coefficient, exponent: Decimal(f"{sign}{coefficient}E{exponent}"),
+        lambda sign, coefficient, size: Decimal(
+            f"{sign}{coefficient}E{size - len(str(coefficient)) + 1}"
+        ),
         st.sampled_from(["", "-"]),
         lengths.flatmap(lambda n: st.integers(10 ** (n - 1), 10**n - 1)),
-        st.integers(-max_exponent, max_exponent),
+        st.integers(-24, 23),
     )
 
 

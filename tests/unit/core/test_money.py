@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -96,12 +97,12 @@ def test_money_scaled_by_a_rate_ignores_the_ambient_decimal_context() -> None:
 
 def test_money_scaled_keeps_every_digit_of_a_long_product() -> None:
     """A product longer than any usual decimal precision is exact, not rounded to 60 digits."""
-    ones = rc.Money("1" * 70, "USD")
-    assert ones.scaled(Decimal("0.5")).amount == Decimal("5" * 69 + ".50")
-    assert ones.scaled(Fraction(1, 3)).amount == Decimal("370" * 23 + ".33")
-    huge_rate = rc.Money("12.34", "USD").scaled(Decimal("9" * 80 + ".995"))
-    # 12.34 x (10**83 - 5) / 1000 is 1234 x 10**80 - 6.17 cents
-    assert huge_rate.amount == Decimal(f"{1234 * 10**80 - 6}E-2")
+    widest = rc.Money("9" * 23 + "." + "9" * 24, "USD")
+    assert widest.scaled(Decimal("0.5")).amount == Decimal("5" + "0" * 22 + ".00")
+    assert widest.scaled(Fraction(1, 3)).amount == Decimal("3" * 23 + ".33")
+    long_rate = rc.Money("12.34", "USD").scaled(Decimal("0." + "9" * 80 + "5"))
+    # 12.34 x (1 - 5 x 10**-82) is 12.34 less a hair: it rounds back up to 12.34
+    assert long_rate.amount == Decimal("12.34")
 
 
 def test_money_scaled_never_gives_a_negative_zero() -> None:
@@ -111,12 +112,107 @@ def test_money_scaled_never_gives_a_negative_zero() -> None:
     assert repr(rc.Money("-0.001", "USD").scaled(Fraction(1))) == "Money('0.00', 'USD')"
 
 
-def test_money_sum_beyond_any_exponent_is_refused() -> None:
-    """Two finite amounts whose sum overflows to an infinity are refused as not finite."""
-    vast = rc.Money("9E+999999", "USD")
+LARGEST = "1" + "0" * 24
+"""10**24, the largest amount money holds, written out."""
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "1" + "0" * 24 + ".01",
+        "-1" + "0" * 25,
+        "1E+25",
+        "9E+999999",
+        Decimal("9E+999999999999999999"),
+        10**24 + 1,
+        -(10**70),
+        "0." + "0" * 24 + "1",
+        "-0." + "0" * 30 + "1",
+        Decimal("1E-999999999999999999"),
+        Decimal("1" * 70),
+    ],
+)
+def test_M1_money_refuses_an_amount_beyond_its_range(amount: object) -> None:
+    """An amount above 10**24 or, but for zero, below 10**-24 in size is refused as an
+    amount, with a message that says what money holds."""
     with pytest.raises(rc.InvalidInput) as caught:
-        _ = vast + vast
-    assert "is not a finite number" in str(caught.value)
+        rc.Money(amount, "USD")
+    assert [p.field for p in caught.value.problems] == ["amount"]
+    assert "amounts from 10**-24 to 10**24 in size, or zero" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        LARGEST,
+        "-" + LARGEST,
+        "9" * 24 + "." + "9" * 24,
+        "0." + "0" * 23 + "1",
+        "-0.000",
+        "0E-999999999",
+        "1." + "1" * 100,
+    ],
+)
+def test_M1_money_holds_every_amount_up_to_its_range(amount: str) -> None:
+    """The edges of the range are amounts like any other: they print, round, count in
+    minor units, negate and compare exactly."""
+    money = rc.Money(amount, "USD")
+    assert money.amount == Decimal(amount)
+    assert str(money) == f"USD {money.rounded().amount}"
+    assert money.minor_units == int(money.rounded().amount.scaleb(2, decimal.Context(prec=60)))
+    assert (-money).amount == money.amount.copy_negate()
+    assert abs(money).amount == money.amount.copy_abs()
+    assert (money - money).is_zero()
+
+
+def test_M1_money_arithmetic_beyond_the_range_or_60_digits_is_refused() -> None:
+    """A sum, a difference, a product or a scaling past 10**24, or one that 60 significant
+    digits cannot hold exactly, is refused as an amount: not rounded, not an infinity."""
+    largest = rc.Money(LARGEST, "USD")
+    cent = rc.Money("0.01", "USD")
+    refusals: list[Callable[[], object]] = [
+        lambda: largest + cent,
+        lambda: -largest - cent,
+        lambda: rc.Money.total([largest, cent], "USD"),
+        lambda: largest * 2,
+        lambda: cent * Decimal("1E-23"),
+        lambda: cent * Decimal("1E+999999999999999999"),
+        lambda: largest.scaled(Decimal("1.000000000000000000000001")),
+        lambda: cent.scaled(Decimal("9E+999999999999999999")),
+        lambda: cent.scaled(Fraction(10**30, 3)),
+        lambda: rc.Money.of_minor(10**27, "USD"),
+        lambda: rc.Money("1E+23", "USD") + rc.Money("1." + "1" * 40, "USD"),
+        lambda: rc.Money("1E+23", "USD") - rc.Money("1." + "1" * 40, "USD"),
+        lambda: rc.Money("1." + "1" * 40, "USD") * 10**30,
+    ]
+    for refused in refusals:
+        with pytest.raises(rc.InvalidInput) as caught:
+            refused()
+        assert [p.field for p in caught.value.problems] == ["amount"]
+    assert largest + (-cent) == rc.Money("9" * 24 + ".99", "USD")
+
+
+def test_M1_money_scaled_by_a_vanishing_factor_is_zero() -> None:
+    """A factor so small that no exponent holds the product scales to nothing, at once."""
+    assert repr(rc.Money(LARGEST, "USD").scaled(Decimal("1E-999999999999999999"))) == (
+        "Money('0.00', 'USD')"
+    )
+
+
+def test_M1_allocation_refuses_a_ratio_beyond_the_range() -> None:
+    """A ratio beyond what money holds is refused before any arithmetic on it."""
+    for ratio in (Decimal("1E+999999999999"), Decimal("1E-999999999999")):
+        with pytest.raises(rc.InvalidInput) as caught:
+            rc.Money("1", "USD").allocate([1, ratio])
+        assert [p.field for p in caught.value.problems] == ["ratios"]
+
+
+def test_money_minor_units_ignore_the_ambient_decimal_context() -> None:
+    """Minor units, both ways, are exact under a caller's 3-digit context."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        assert rc.Money("123.45", "USD").minor_units == 12345
+        assert rc.Money.of_minor(123456, "USD") == rc.Money("1234.56", "USD")
 
 
 def test_money_from_a_word_is_refused_when_the_ambient_context_does_not_trap() -> None:
