@@ -5,11 +5,12 @@ one currency. Rounding happens only where a caller asks for it (:meth:`Money.rou
 :meth:`Money.scaled`), half-up to the currency's minor unit as babel knows it, under a
 private decimal context, so that the ambient context never changes a figure.
 
-Money holds amounts of at most 10**24 in size with at most 24 decimal places (rule M1):
-within that range every sum and difference of two amounts is exact in the library's
-60-digit context, and nothing an amount does can take unbounded time or memory. An
-amount, a sum, a product or a scaling beyond it is refused with
-:class:`~resell_core.errors.InvalidInput` naming ``amount``.
+Money holds amounts from 10**-24 to 10**24 in size, or zero (rule M1), so that nothing an
+amount does can take unbounded time or memory. Arithmetic is exact or refused: an
+amount, a sum, a product or a scaling beyond that range, or one that the library's
+60-digit context cannot hold exactly, is refused with
+:class:`~resell_core.errors.InvalidInput` naming ``amount``, never rounded. Two amounts
+with at most 24 decimal places always add up exactly.
 """
 
 from __future__ import annotations
@@ -509,7 +510,7 @@ class Money:
 def _ratio(value: int | Decimal | Fraction) -> Fraction:
     """Return an allocation's ratio exactly, refusing what is not one: a Decimal ratio is of
     a size money holds (Fraction(Decimal("1E+999999999")) would build a billion digits)."""
-    if isinstance(value, Fraction) or (type(value) is int):
+    if isinstance(value, Fraction) or type(value) is int:
         return Fraction(value)
     if type(value) is Decimal and value.is_finite() and _held(value):
         return Fraction(value)
