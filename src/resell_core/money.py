@@ -70,10 +70,6 @@ _multiply = _EXACT.multiply
 LARGEST = Decimal(10) ** 24
 """The largest amount money holds, in size (M1): 10**24, a septillion."""
 
-# An amount's size is its adjusted() exponent: money holds those from -24 (10**-24) to
-# 23 (below 10**24), 10**24 itself and zero. Two comparisons check it, where a count of
-# decimal places would need the digits: money is built for every sum.
-
 
 def _beyond_range(value: object) -> InvalidInput:
     return InvalidInput.one(
@@ -164,6 +160,9 @@ def _to_decimal(value: object) -> Decimal:
 
 def _held(value: Decimal) -> bool:
     """Tell whether a finite Decimal is an amount money holds (see :data:`LARGEST`)."""
+    # An amount's size is its adjusted() exponent: money holds those from -24 (10**-24)
+    # to 23 (below 10**24), 10**24 itself and zero. Two comparisons check it, where a
+    # count of decimal places would need the digits: money is built for every sum.
     return -25 < value.adjusted() < 24 or not value or value.copy_abs() == LARGEST
 
 
