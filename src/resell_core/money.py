@@ -27,7 +27,15 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
 
-__all__ = ["LARGEST", "Amount", "Money", "Taken", "minor_unit_digits", "round_half_up"]
+__all__ = [
+    "LARGEST",
+    "MOST_PARTS",
+    "Amount",
+    "Money",
+    "Taken",
+    "minor_unit_digits",
+    "round_half_up",
+]
 
 Amount: TypeAlias = Decimal | int | str
 """What an amount may be built from: never a float."""
@@ -70,6 +78,13 @@ _multiply = _EXACT.multiply
 LARGEST = Decimal(10) ** 24
 """The largest amount money holds, in size (M1): 10**24, a septillion."""
 
+_FINEST_PLACES = 24
+"""The most decimal places a rounding keeps: money's finest step is 10**-24."""
+
+MOST_PARTS = 10_000
+"""The most parts :meth:`Money.split` makes (M1): it builds every part, so a count is
+bounded where a list of ratios for :meth:`Money.allocate` is already the caller's."""
+
 
 def _beyond_range(value: object) -> InvalidInput:
     return InvalidInput.one(
@@ -104,21 +119,52 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
     """Round an exact value half-up (away from zero on a tie) to ``digits`` places.
 
     Args:
-        value: The exact value; a Fraction is rounded without an intermediate Decimal.
-        digits: Decimal places to keep.
+        value: The exact value, at most :data:`LARGEST` (10**24) in size; a Fraction is
+            rounded without an intermediate Decimal.
+        digits: Decimal places to keep, from 0 to 24 (the finest step money holds).
 
     Returns:
         The rounded Decimal with exactly ``digits`` places.
+
+    Raises:
+        FloatNotAllowed: When ``value`` is a float.
+        InvalidInput: Naming ``value`` when it is not a Fraction, Decimal or int, not
+            finite, or beyond :data:`LARGEST` in size; naming ``digits`` when it is not
+            an int from 0 to 24.
     """
-    if type(value) is Decimal:
-        return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
-    if isinstance(value, Fraction):
-        scale = 10**digits
-        magnitude = abs(value) * scale
-        units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
-        signed = -units if value < 0 else units
-        return _EXACT.scaleb(Decimal(signed), -digits)
-    return Decimal(value).quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
+    if type(digits) is not int or not 0 <= digits <= _FINEST_PLACES:
+        raise InvalidInput.one(
+            "rounding", "digits", f"{digits!r} is no count of places; keep 0 to 24 places"
+        )
+    if isinstance(value, float):
+        raise FloatNotAllowed(f"round a Fraction, Decimal or int, never the float {value!r}")
+    if isinstance(value, Decimal):
+        if value.is_finite() and (value.adjusted() < 24 or value.copy_abs() <= LARGEST):
+            return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
+    elif isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        if -LARGEST <= value <= LARGEST:
+            return _half_up(Fraction(value), digits)
+    else:
+        raise InvalidInput.one(
+            "rounding",
+            "value",
+            f"{type(value).__name__} is not an exact value; use a Fraction, Decimal or int",
+        )
+    # The value is not in the message: a Fraction this large may have more digits than
+    # str() writes of an int.
+    raise InvalidInput.one(
+        "rounding",
+        "value",
+        "the value is not finite or is beyond what money holds; round values of at most "
+        "10**24 in size",
+    )
+
+
+def _half_up(value: Fraction, digits: int) -> Decimal:
+    """Round ``value`` half-up to ``digits`` places with integers alone, whatever its size."""
+    magnitude = abs(value) * 10**digits
+    units = (magnitude.numerator * 2 + magnitude.denominator) // (2 * magnitude.denominator)
+    return _EXACT.scaleb(Decimal(-units if value < 0 else units), -digits)
 
 
 @lru_cache(maxsize=64)
@@ -309,7 +355,9 @@ class Money:
                 "money", "factor", f"{factor!r} is not a factor; use a Fraction, Decimal or int"
             )
         exact = Fraction(self.amount) * factor
-        return Money(round_half_up(exact, digits), self.currency)
+        if abs(exact) > LARGEST:
+            raise _beyond_range(f"{self.amount} scaled by that Fraction")
+        return Money(_half_up(exact, digits), self.currency)
 
     def allocate(self, ratios: Sequence[int | Decimal | Fraction]) -> list[Money]:
         """Split the rounded amount into parts proportional to ``ratios`` that add up exactly.
@@ -347,8 +395,13 @@ class Money:
 
     def split(self, parts: int) -> list[Money]:
         """Split into ``parts`` near-equal amounts that add up exactly to the rounded whole."""
-        if parts < 1:
-            raise InvalidInput.one("allocation", "parts", "split into at least one part")
+        if type(parts) is not int or not 1 <= parts <= MOST_PARTS:
+            raise InvalidInput.one(
+                "allocation",
+                "parts",
+                f"{parts!r} is no count of parts; split into 1 to {MOST_PARTS:,} parts, "
+                "or allocate a list of ratios",
+            )
         return self.allocate([1] * parts)
 
     def take_from(self, balances: Iterable[Money]) -> Taken:

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 import resell_core as rc
-from resell_core.money import round_half_up
+from resell_core.money import MOST_PARTS, round_half_up
 
 
 def test_money_from_str_int_and_decimal_is_exact() -> None:
@@ -180,6 +180,7 @@ def test_M1_money_arithmetic_beyond_the_range_or_60_digits_is_refused() -> None:
         lambda: largest.scaled(Decimal("1.000000000000000000000001")),
         lambda: cent.scaled(Decimal("9E+999999999999999999")),
         lambda: cent.scaled(Fraction(10**30, 3)),
+        lambda: cent.scaled(Fraction(10**10**4, 3)),
         lambda: rc.Money.of_minor(10**27, "USD"),
         lambda: rc.Money("1E+23", "USD") + rc.Money("1." + "1" * 40, "USD"),
         lambda: rc.Money("1E+23", "USD") - rc.Money("1." + "1" * 40, "USD"),
@@ -205,6 +206,68 @@ def test_M1_allocation_refuses_a_ratio_beyond_the_range() -> None:
         with pytest.raises(rc.InvalidInput) as caught:
             rc.Money("1", "USD").allocate([1, ratio])
         assert [p.field for p in caught.value.problems] == ["ratios"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("1E+25"),
+        Decimal("-" + "9" * 70),
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+        10**30,
+        Fraction(10**30, 7),
+        Fraction(-(10**10**4), 3),
+    ],
+)
+def test_M1_round_half_up_refuses_a_value_beyond_money_range(value: object) -> None:
+    """Rounding a value money could not hold, or no number at all, is refused as a value."""
+    with pytest.raises(rc.InvalidInput) as caught:
+        round_half_up(value, 2)  # type: ignore[arg-type]
+    assert [p.field for p in caught.value.problems] == ["value"]
+
+
+@pytest.mark.parametrize("digits", [-1, 25, 10**9, True, "2", 2.0, None])
+def test_M1_round_half_up_refuses_places_money_has_no_use_for(digits: object) -> None:
+    """Places to keep are an int from 0 to 24, the finest step money holds."""
+    with pytest.raises(rc.InvalidInput) as caught:
+        round_half_up(Fraction(1, 3), digits)  # type: ignore[arg-type]
+    assert [p.field for p in caught.value.problems] == ["digits"]
+
+
+def test_M1_round_half_up_refuses_what_is_not_an_exact_value() -> None:
+    """A float is refused as money refuses it; a bool or a str is no exact value."""
+    with pytest.raises(rc.FloatNotAllowed):
+        round_half_up(0.1, 2)  # type: ignore[arg-type]
+    for value in (True, "1.5", None):
+        with pytest.raises(rc.InvalidInput) as caught:
+            round_half_up(value, 2)  # type: ignore[arg-type]
+        assert [p.field for p in caught.value.problems] == ["value"]
+
+
+def test_M1_round_half_up_keeps_the_edges_of_money_range() -> None:
+    """The largest amount and the finest step round like any other value."""
+    assert round_half_up(Decimal(LARGEST), 2) == Decimal(LARGEST + ".00")
+    assert round_half_up(10**24, 1) == Decimal(LARGEST + ".0")
+    assert round_half_up(Fraction(-(10**24)), 0) == Decimal(-(10**24))
+    assert round_half_up(Decimal("0." + "0" * 23 + "5"), 24) == Decimal("0." + "0" * 23 + "5")
+    assert round_half_up(Fraction(5, 10**25), 24) == Decimal("0." + "0" * 23 + "1")
+
+
+@pytest.mark.parametrize("parts", [MOST_PARTS + 1, 10**12, True, 2.0, "3", None])
+def test_M1_split_refuses_more_parts_than_it_builds(parts: object) -> None:
+    """A split builds every part, so it takes an int of parts up to MOST_PARTS, and
+    refuses more at once instead of filling the memory."""
+    with pytest.raises(rc.InvalidInput) as caught:
+        rc.Money("10.00", "USD").split(parts)  # type: ignore[arg-type]
+    assert [p.field for p in caught.value.problems] == ["parts"]
+
+
+def test_M1_split_into_the_most_parts_adds_up() -> None:
+    """The largest split allowed still adds up exactly to the whole."""
+    parts = rc.Money("1000.01", "USD").split(MOST_PARTS)
+    assert len(parts) == MOST_PARTS
+    assert rc.Money.total(parts, "USD") == rc.Money("1000.01", "USD")
 
 
 def test_money_minor_units_ignore_the_ambient_decimal_context() -> None:
