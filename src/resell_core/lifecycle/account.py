@@ -109,7 +109,7 @@ class Account:
 # its fields read by name in __init__'s order: a plain attribute read each, where
 # attrs.evolve looks the fields up and goes through keywords on every call. A test holds
 # this list to attrs.fields(Account), so a field added to Account and not here fails it.
-_POSITION = {field.name: i for i, field in enumerate(attrs.fields(Account)) if field.init}
+_POSITION = {name: i for i, name in enumerate(f.name for f in attrs.fields(Account) if f.init)}
 
 
 def account_values(a: Account) -> list[Any]:

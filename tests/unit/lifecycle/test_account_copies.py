@@ -37,7 +37,7 @@ def test_an_event_refuses_writes() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         event.reason = "changed"  # type: ignore[misc]
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        del event.reason  # type: ignore[misc]
+        del event.reason
     assert event.reason == ""
 
 
