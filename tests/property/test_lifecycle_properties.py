@@ -23,6 +23,7 @@ from resell_core.lifecycle import (
     issue_reset,
     redeem_reset,
 )
+from resell_core.lifecycle.account import account_with
 from resell_core.testing.strategies import action_sequences, lifecycle_accounts, lifecycle_actions
 
 POLICY = LifecyclePolicy()
@@ -126,3 +127,19 @@ def test_S4_tokens_never_verify_twice_or_after_expiry(
             pass
         else:
             raise AssertionError("a reset token verified twice")
+
+
+_ACCOUNT_FIELDS = [field.name for field in attrs.fields(Account) if field.init]
+
+
+@given(lifecycle_accounts(), lifecycle_accounts(), st.sets(st.sampled_from(_ACCOUNT_FIELDS)))
+def test_account_with_equals_attrs_evolve(
+    account: Account, other: Account, names: set[str]
+) -> None:
+    """A changed account by account_with has every field attrs.evolve gives it."""
+    changes = {name: getattr(other, name) for name in names}
+    copied = account_with(account, changes)
+    assert copied is not account
+    assert attrs.asdict(copied, recurse=False) == attrs.asdict(
+        attrs.evolve(account, **changes), recurse=False
+    )

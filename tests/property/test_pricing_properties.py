@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,3 +124,25 @@ def test_every_change_between_paid_plans_has_a_rule(
     dearer = catalog.annualised_price(new) > catalog.annualised_price(current)
     if current.frequency is new.frequency:
         assert (rule.kind is rc.ChangeKind.UPGRADE) == dearer
+
+
+@st.composite
+def _catalog_and_selection(draw: st.DrawFn) -> tuple[rc.Catalog, rc.PlanSelection]:
+    catalog = draw(rs.catalogs())
+    return catalog, draw(rs.plan_selections(catalog))
+
+
+@given(_catalog_and_selection(), rs.reseller_rates, st.none() | rs.migration_discounts)
+def test_a_cached_price_equals_a_freshly_computed_one(
+    case: tuple[rc.Catalog, rc.PlanSelection],
+    rate: Decimal,
+    migration: rc.MigrationDiscount | None,
+) -> None:
+    """A second quote (lines and list value from the catalog's cache) equals a fresh one's."""
+    catalog, selection = case
+    first = catalog.quote(selection, reseller_rate=rate, migration=migration)
+    again = catalog.quote(selection, reseller_rate=rate, migration=migration)
+    fresh = attrs.evolve(catalog).quote(selection, reseller_rate=rate, migration=migration)
+    assert again == first == fresh
+    assert catalog.recurring_price(selection) == fresh.list_value
+    assert catalog.price_lines(selection) == fresh.lines

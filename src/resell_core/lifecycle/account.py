@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-import operator
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -14,7 +14,14 @@ from resell_core.periods import Frequency
 from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.selection import PlanSelection
 
-__all__ = ["Account", "AccountKind", "AccountStatus", "PendingChange", "account_with"]
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountStatus",
+    "PendingChange",
+    "account_values",
+    "account_with",
+]
 
 
 class AccountStatus(enum.StrEnum):
@@ -98,18 +105,53 @@ class Account:
         return hash(self.id)
 
 
-# The account's __init__ arguments, in order, read with one call. A changed account is
-# built with Account(...) itself (every check of __init__ runs), but without what
-# attrs.evolve does on every call: looking the fields up and going through keywords.
-_ACCOUNT_FIELDS = tuple(field.name for field in attrs.fields(Account) if field.init)
-_POSITION = {name: i for i, name in enumerate(_ACCOUNT_FIELDS)}
-_read_account = operator.attrgetter(*_ACCOUNT_FIELDS)
+# A changed account is built with Account(...) itself (every check of __init__ runs), from
+# its fields read by name in __init__'s order: a plain attribute read each, where
+# attrs.evolve looks the fields up and goes through keywords on every call. A test holds
+# this list to attrs.fields(Account), so a field added to Account and not here fails it.
+_POSITION = {name: i for i, name in enumerate(f.name for f in attrs.fields(Account) if f.init)}
+
+
+def account_values(a: Account) -> list[Any]:
+    """Return the account's ``__init__`` arguments, in order."""
+    return [
+        a.id,
+        a.agency_id,
+        a.name,
+        a.client_name,
+        a.notification_email,
+        a.country,
+        a.region,
+        a.language,
+        a.timezone,
+        a.plan,
+        a.created_on,
+        a.status,
+        a.kind,
+        a.custom_domain,
+        a.billing_profile_id,
+        a.purchased_on,
+        a.trial_ends_on,
+        a.anchor,
+        a.next_period,
+        a.paid_through,
+        a.cancelled_on,
+        a.archived_on,
+        a.expired_on,
+        a.disabled_message,
+        a.pending_change,
+        a.extra_trial_used,
+        a.snapshot_id,
+        a.version,
+        a.branding,
+        a.migration,
+    ]
 
 
 def account_with(account: Account, changes: Mapping[str, object]) -> Account:
     """Return a new account like ``account`` with ``changes`` applied (what
     ``attrs.evolve(account, **changes)`` returns), built by ``Account``'s own ``__init__``."""
-    values = list(_read_account(account))
+    values = account_values(account)
     for name, value in changes.items():
         values[_POSITION[name]] = value
     return Account(*values)

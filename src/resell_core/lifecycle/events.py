@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountEvent:
     """Base of every account event."""
 
@@ -51,24 +51,24 @@ class AccountEvent:
     after: AccountStatus
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountProvisioned(AccountEvent):
     """The account is ready; the agency can now receive its login once (A12)."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountProvisioningFailed(AccountEvent):
     """Provisioning failed; nothing is charged; ``reason`` is told to the agency (A12)."""
 
     reason: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class TrialEnded(AccountEvent):
     """The trial ran out and the account expired (TR2)."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountUpgraded(AccountEvent):
     """The plan grew at once (U1)."""
 
@@ -76,7 +76,7 @@ class AccountUpgraded(AccountEvent):
     new_plan: PlanSelection
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class DowngradeScheduled(AccountEvent):
     """A smaller plan waits for the end of the term (U1)."""
 
@@ -84,7 +84,7 @@ class DowngradeScheduled(AccountEvent):
     effective_on: date
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class UpgradeScheduled(AccountEvent):
     """A bigger plan waits for the end of the term (the catalog's change rule said so)."""
 
@@ -92,14 +92,14 @@ class UpgradeScheduled(AccountEvent):
     effective_on: date
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PendingChangeWithdrawn(AccountEvent):
     """A scheduled downgrade was dropped."""
 
     withdrawn_plan: PlanSelection
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PlanChanged(AccountEvent):
     """The account's plan is now ``new_plan`` (a downgrade applied, or a new plan chosen)."""
 
@@ -107,14 +107,14 @@ class PlanChanged(AccountEvent):
     new_plan: PlanSelection
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class TermStarted(AccountEvent):
     """A new paid term starts on ``anchor``: billing counts periods from there again."""
 
     anchor: date
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountCancelled(AccountEvent):
     """The account was cancelled (R7); it works until ``paid_through``."""
 
@@ -122,43 +122,43 @@ class AccountCancelled(AccountEvent):
     paid_through: date | None
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountDisabled(AccountEvent):
     """The client lost access; ``message`` is what the client sees."""
 
     message: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountEnabled(AccountEvent):
     """The client has access again."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountArchived(AccountEvent):
     """The account was put away; its data is kept for the archive window."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountRenewed(AccountEvent):
     """The account was renewed (R1)."""
 
     billing_profile_id: str | None
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ExtraTrialGranted(AccountEvent):
     """An archived trial came back with its one extra free trial, until ``trial_ends_on``."""
 
     trial_ends_on: date
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class AccountExpired(AccountEvent):
     """The account expired because its payments failed to the end of the retry schedule."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class NotificationEmailChanged(AccountEvent):
     """The notification email changed (A5)."""
 
@@ -166,7 +166,7 @@ class NotificationEmailChanged(AccountEvent):
     new_email: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class BillingProfileChanged(AccountEvent):
     """Another billing profile pays for the account (B6)."""
 
@@ -174,21 +174,21 @@ class BillingProfileChanged(AccountEvent):
     new_profile_id: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class BrandingChanged(AccountEvent):
     """The account's branding changed (BR1); None means it was removed."""
 
     branding: Branding | None
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class CustomDomainChanged(AccountEvent):
     """The account's custom domain changed (A3)."""
 
     custom_domain: str | None
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PeriodBilled(AccountEvent):
     """Period ``index`` of the term was billed; the account is paid through its end."""
 

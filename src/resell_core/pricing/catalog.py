@@ -11,8 +11,9 @@ which tiers and products the overview filters on. A host loads its own catalog w
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -41,7 +42,7 @@ from resell_core.pricing.price_book import AddOn, MigrationDiscount, PlanKind, V
 from resell_core.pricing.quote import CyclePrice, PackageDetails, PriceLine
 from resell_core.pricing.selection import PlanSelection
 
-__all__ = ["Catalog"]
+__all__ = ["PRICE_CACHE_SIZE", "Catalog"]
 
 _DEFAULT_TRIAL_DAYS = 14
 _NO_MIGRATION_DISCOUNT = MigrationDiscount(Decimal(0), 1)
@@ -65,6 +66,55 @@ def _rate(value: object, field: str, *, upper_inclusive: bool) -> Decimal:
         bounds = "[0, 1]" if upper_inclusive else "[0, 1)"
         raise InvalidInput.one("quote", field, f"{value} is not a rate in {bounds}")
     return rate
+
+
+PRICE_CACHE_SIZE = 1024
+"""How many selections' lines and list values each catalog keeps (docs/pricing.md#cache)."""
+
+
+class _Priced(NamedTuple):
+    lines: tuple[PriceLine, ...]
+    list_value: Money
+
+
+def _price_cycle(index: CatalogIndex, currency: str, selection: PlanSelection) -> _Priced:
+    """Price one cycle of ``selection``: its lines (band, custom limits, add-ons) and their
+    total, rounded; validated first (A9)."""
+    problems = selection_problems(index, selection)
+    if problems:
+        raise InvalidInput("plan selection", problems)
+    found = index.tier(selection.version, selection.product, selection.tier)
+    assert found is not None  # the selection has no problem, so the path exists
+    lines = [] if selection.contacts is None else _lines(found, selection, selection.contacts)
+    return _Priced(tuple(lines), Money.total((line.amount for line in lines), currency).rounded())
+
+
+def _lines(found: TierIndex, selection: PlanSelection, contacts: int) -> list[PriceLine]:
+    frequency = selection.frequency
+    if frequency is None:
+        return []
+    lines = [
+        PriceLine(
+            f"{selection.tier}, {contacts:,} contacts",
+            found.bands[contacts].price(frequency),
+        )
+    ]
+    for name, value in selection.limits:
+        terms = found.limits[name]
+        units = terms.extra_units(value)
+        if units and terms.unit_price is not None:
+            lines.append(
+                PriceLine(
+                    f"custom {name}: {units} above {terms.options[-1]} "
+                    f"at {terms.unit_price} a month",
+                    terms.unit_price * (units * frequency.months),
+                )
+            )
+    lines.extend(
+        PriceLine(f"add-on {name}", found.addons[name].price(frequency))
+        for name in selection.addons
+    )
+    return lines
 
 
 @attrs.frozen
@@ -261,38 +311,23 @@ class Catalog:
         )
 
     # -- prices ------------------------------------------------------------------------
+    @functools.cached_property
+    def _priced(self) -> Callable[[PlanSelection], _Priced]:
+        # The catalog and a selection are immutable, so a valid selection's lines and list
+        # value never change: they are kept for the last PRICE_CACHE_SIZE selections
+        # priced, however many accounts share them. The cache holds the catalog's index,
+        # never the catalog, so it goes with the catalog; a refused selection is not kept.
+        return functools.lru_cache(maxsize=PRICE_CACHE_SIZE)(
+            functools.partial(_price_cycle, self._index, self.currency)
+        )
+
     def price_lines(self, selection: PlanSelection) -> tuple[PriceLine, ...]:
         """Return the parts of the list price of one cycle: band, add-ons, custom limits.
 
         Raises:
             InvalidInput: When the selection is not valid.
         """
-        found = self._tier(selection)
-        frequency = selection.frequency
-        if frequency is None or selection.contacts is None:
-            return ()
-        lines = [
-            PriceLine(
-                f"{selection.tier}, {selection.contacts:,} contacts",
-                found.bands[selection.contacts].price(frequency),
-            )
-        ]
-        for name, value in selection.limits:
-            terms = found.limits[name]
-            units = terms.extra_units(value)
-            if units and terms.unit_price is not None:
-                lines.append(
-                    PriceLine(
-                        f"custom {name}: {units} above {terms.options[-1]} "
-                        f"at {terms.unit_price} a month",
-                        terms.unit_price * (units * frequency.months),
-                    )
-                )
-        lines.extend(
-            PriceLine(f"add-on {name}", found.addons[name].price(frequency))
-            for name in selection.addons
-        )
-        return tuple(lines)
+        return self._priced(selection).lines
 
     def recurring_price(self, selection: PlanSelection) -> Money:
         """Return the list price of one billing cycle, add-ons and custom limits included.
@@ -304,10 +339,7 @@ class Catalog:
             >>> cat.recurring_price(PlanSelection("V3", "marketing", "plus", 2500, "monthly"))
             Money('120.00', 'USD')
         """
-        return self._list_value(self.price_lines(selection))
-
-    def _list_value(self, lines: tuple[PriceLine, ...]) -> Money:
-        return Money.total((line.amount for line in lines), self.currency).rounded()
+        return self._priced(selection).list_value
 
     def annualised_price(self, selection: PlanSelection) -> Money:
         """Return the list price of a year of the plan, to compare plans of any frequency."""
@@ -341,19 +373,20 @@ class Catalog:
             InvalidInput: When the selection is not valid or a rate is out of range.
         """
         rate = _rate(reseller_rate, "reseller_rate", upper_inclusive=False)
-        return self._discounted(self.recurring_price(selection), rate, migration, cycle)
+        return self._discounted(self.recurring_price(selection), rate, migration, cycle)[0]
 
     def _discounted(
         self, list_value: Money, rate: Decimal, migration: MigrationDiscount | None, cycle: int
-    ) -> CyclePrice:
-        """Price a cycle of list value ``list_value``; ``rate`` is already checked."""
+    ) -> tuple[CyclePrice, Money]:
+        """Price a cycle of list value ``list_value``; ``rate`` is already checked. Return
+        the price and what each cycle costs (list value minus reseller discount)."""
         reseller = list_value.scaled(rate)
         rest = list_value - reseller
         if migration is None or not migration.applies_to(cycle):
-            return CyclePrice(list_value, Money.zero(self.currency), reseller, rest)
+            return CyclePrice(list_value, Money.zero(self.currency), reseller, rest), rest
         m_rate = _rate(migration.rate, "migration.rate", upper_inclusive=True)
         migration_off = list_value.scaled(m_rate).min(rest)
-        return CyclePrice(list_value, migration_off, reseller, rest - migration_off)
+        return CyclePrice(list_value, migration_off, reseller, rest - migration_off), rest
 
     # -- plan changes ------------------------------------------------------------------
     def change_kinds(self, current: PlanSelection, new: PlanSelection) -> tuple[ChangeKind, ...]:
@@ -420,9 +453,8 @@ class Catalog:
             )
         # What cycle_price does, in its order (the rate, then the selection), keeping the lines.
         rate = _rate(reseller_rate, "reseller_rate", upper_inclusive=False)
-        lines = self.price_lines(selection)
-        price = self._discounted(self._list_value(lines), rate, migration, 0)
-        recurring = price.list_value - price.reseller_discount
+        lines, list_value = self._priced(selection)
+        price, recurring = self._discounted(list_value, rate, migration, 0)
         prorated: ProratedChange | None = None
         rule: ChangeRule | None = None
         effective_on = None

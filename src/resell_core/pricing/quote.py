@@ -51,7 +51,7 @@ def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class PackageDetails:
     """What an agency sees before adding or changing an account (rule A10).
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from decimal import Decimal
+from typing import Any, cast
 
+import attrs
 import pytest
 
 import resell_core as rc
 from resell_core.pricing import PlanChange, ProratedChange
+from resell_core.pricing.catalog import PRICE_CACHE_SIZE
 
 USD = "USD"
 RESELLER_RATE = Decimal("0.15")  # ACME-DIGITAL's partner level
@@ -296,3 +300,33 @@ def test_R4_moving_to_annual_starts_a_new_annual_term(catalog: rc.Catalog) -> No
         net=rc.Money("969.00", USD),
     )
     assert details.due_today == rc.Money("969.00", USD)
+
+
+def test_package_details_refuse_writes() -> None:
+    """Package details are frozen: a figure can be neither set nor deleted."""
+    plus = rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly")
+    details = rc.Catalog.sample().quote(plus)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        details.due_today = details.list_value  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del details.label
+
+
+def test_each_catalog_keeps_a_bounded_cache_of_its_own() -> None:
+    """More selections than the bound leave the cache at the bound; a copy starts empty."""
+    catalog = attrs.evolve(rc.Catalog.sample())
+    for contacts in (500, 1500, 2500):
+        for frequency in ("monthly", "annual"):
+            catalog.quote(rc.PlanSelection("V3", "marketing", "plus", contacts, frequency))
+    info = cast(Any, catalog)._priced.cache_info()
+    assert (info.maxsize, info.currsize) == (PRICE_CACHE_SIZE, 6)
+    assert cast(Any, attrs.evolve(catalog))._priced.cache_info().currsize == 0
+
+
+def test_the_price_cache_does_not_keep_its_catalog_alive() -> None:
+    """A catalog that was priced is freed as soon as nothing else holds it."""
+    catalog = attrs.evolve(rc.Catalog.sample())
+    catalog.quote(rc.PlanSelection("V3", "marketing", "plus", 2500, "monthly"))
+    gone = weakref.ref(catalog)
+    del catalog
+    assert gone() is None
