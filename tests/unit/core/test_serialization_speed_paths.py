@@ -317,7 +317,22 @@ _JSON_TEXTS = st.one_of(
         max_leaves=8,
     ).map(json.dumps),
     st.sampled_from(
-        ['{"amount": 12.50}', "\ufeff{}", "{north-bakery", "", "[1, 2", "NaN", '"\\ud800"']
+        [
+            '{"amount": 12.50}',
+            "\ufeff{}",
+            "{north-bakery",
+            "",
+            "[1, 2",
+            "NaN",
+            '"\\ud800"',
+            # Whitespace around a document, and data after one.
+            ' {"id": "north-bakery"}',
+            '{"id": "north-bakery"}\n',
+            "\t[1] ",
+            "{} {}",
+            "1 x",
+            "   ",
+        ]
     ),
     st.text(max_size=12),
 )
