@@ -150,7 +150,7 @@ def _invoice_columns(invoice: Invoice) -> dict[str, object]:
         "agency_id": invoice.agency_id,
         "number": invoice.number,
         "account_id": invoice.account_id,
-        "status": invoice.status.value,
+        "status": str(invoice.status),  # a StrEnum's str() is its value, read faster
         "next_retry_on": invoice.next_retry_on,
         "period_key": invoice.period_key,
     }
