@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import inspect
 import json
 import types
 import typing
@@ -199,6 +200,28 @@ def _plain_fields(cls: type) -> list[attrs.Attribute[Any]] | None:
             return None
         found.append(field)
     return found
+
+
+def _by_position(cls: type, fields: list[attrs.Attribute[Any]]) -> list[bool]:
+    """Tell, field by field, whether a reader passes it to ``cls`` by position: those
+    before the first keyword-only field, when the fields not keyword-only are exactly the
+    parameters ``cls(...)`` takes by position, in that order; else every field by keyword
+    (a hand-written ``__init__``). Matching some thirty keywords to their parameters
+    costs more than the rest of the call."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: keywords, as cattrs passes them
+        return [False] * len(fields)
+    positional = [
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if positional != [field.alias for field in fields if not field.kw_only]:
+        return [False] * len(fields)
+    # Up to the first keyword-only field: none may come by position after a keyword.
+    taken = next((n for n, field in enumerate(fields) if field.kw_only), len(fields))
+    return [n < taken for n in range(len(fields))]
 
 
 def _identity_code(kind: Any, value: str) -> str:
@@ -390,7 +413,10 @@ class Codec:
             if hook is raise_error:
                 return None
             lines += self._read_code(hook, field.type, f"x{n}", f"data[{field.name!r}]", env)
-        arguments = ", ".join(f"{field.alias}=x{n}" for n, field in enumerate(fields))
+        by_position = _by_position(cls, fields)
+        arguments = ", ".join(
+            f"x{n}" if by_position[n] else f"{field.alias}=x{n}" for n, field in enumerate(fields)
+        )
         lines.append(f"    return _cls({arguments})")
         read: Callable[[Any], Any] = _function("read", "reader", cls, lines, env)
         return read

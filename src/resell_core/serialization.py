@@ -591,15 +591,25 @@ def loader(cls: type[T]) -> Callable[[str | bytes], T]:
     return load
 
 
-_decode = json.JSONDecoder(parse_float=Decimal).decode
+_decoder = json.JSONDecoder(parse_float=Decimal)
 # json.loads(text, parse_float=Decimal) builds a new decoder on every call, which costs
 # about as much as reading a small document; this one is built once.
+_decode = _decoder.decode
+_raw_decode = _decoder.raw_decode
 
 
 def parse_json(text: str | bytes) -> Any:
     """Return ``json.loads(text, parse_float=Decimal)``: the same value or the same error."""
     if type(text) is str and not text.startswith("\ufeff"):
-        return _decode(text)
+        # The text storage wrote (no whitespace around the document) is read with
+        # raw_decode alone: decode would also match the whitespace before and after it
+        # with a regular expression, at every read. Any other text takes decode's way,
+        # which skips that whitespace or raises its own error.
+        try:
+            found, end = _raw_decode(text)
+        except json.JSONDecodeError:
+            return _decode(text)
+        return found if end == len(text) else _decode(text)
     # Bytes are decoded, and a leading byte order mark refused, by json.loads itself.
     return json.loads(text, parse_float=Decimal)
 

@@ -95,7 +95,9 @@ def next_billing_day(account: Account) -> date | None:
     anchor, frequency = account.anchor, account.plan.frequency
     if anchor is None or frequency is None or not is_billable(account):
         return None
-    start = _period_start(anchor, Frequency(frequency), account.next_period)
+    # A plan's frequency is a Frequency already (its converter parses it): calling the
+    # enum again would cost more than the cached lookup below.
+    start = _period_start(anchor, frequency, account.next_period)
     if account.status is AccountStatus.CANCELLED and (
         account.cancelled_on is None or start >= account.cancelled_on
     ):

@@ -37,7 +37,6 @@ from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.moves import apply
 from resell_core.lifecycle.policy import LifecyclePolicy
 from resell_core.money import Money
-from resell_core.periods import Period
 from resell_core.ports import TaxCalculator, UnitOfWork
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.price_book import MigrationDiscount
@@ -133,7 +132,7 @@ class PageReads:
         self._pools: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}
         self._prices: dict[tuple[object, ...], CyclePrice] = {}
-        self._lines: dict[tuple[int, Period], tuple[CyclePrice, tuple[InvoiceLine, ...]]] = {}
+        self._lines: dict[tuple[int, date, date], tuple[CyclePrice, tuple[InvoiceLine, ...]]] = {}
 
     def agency(self, agency_id: str) -> Agency:
         """Return the agency as read at its first use in the page.
@@ -216,8 +215,10 @@ class PageReads:
             InvalidInput: The figures do not add up.
         """
         # By the figures' identity: :meth:`price` gives one object per plan, rate and
-        # cycle; the figures are kept with the lines, so their id is never reused.
-        key = (id(figures), due.period)
+        # cycle; the figures are kept with the lines, so their id is never reused. The
+        # period by its days, which hash in C (a Period's hash is a Python call).
+        period = due.period
+        key = (id(figures), period.start, period.end)
         found = self._lines.get(key)
         if found is None or found[0] is not figures:
             found = (figures, recurring_lines(due, figures))

@@ -445,8 +445,10 @@ class Work:
                     actor,
                     _ACTIONS.get(type(event)) or event_action(event),
                     event.account_id,
-                    event.before.value,
-                    event.after.value,
+                    # A StrEnum member's str() is its value, without Enum.value's
+                    # Python-level property (a billing page audits every account).
+                    str(event.before),
+                    str(event.after),
                 )
             )
 

@@ -317,7 +317,22 @@ _JSON_TEXTS = st.one_of(
         max_leaves=8,
     ).map(json.dumps),
     st.sampled_from(
-        ['{"amount": 12.50}', "\ufeff{}", "{north-bakery", "", "[1, 2", "NaN", '"\\ud800"']
+        [
+            '{"amount": 12.50}',
+            "\ufeff{}",
+            "{north-bakery",
+            "",
+            "[1, 2",
+            "NaN",
+            '"\\ud800"',
+            # Whitespace around a document, and data after one.
+            ' {"id": "north-bakery"}',
+            '{"id": "north-bakery"}\n',
+            "\t[1] ",
+            "{} {}",
+            "1 x",
+            "   ",
+        ]
     ),
     st.text(max_size=12),
 )
@@ -518,6 +533,43 @@ def test_an_accounts_optional_fields_are_read_inline() -> None:
     hooks = [g for g in read.__globals__.values() if getattr(g, "__self__", None) is converter]
 
     assert hooks == []
+
+
+@attrs.frozen
+class _Shop:
+    name: str
+    city: str
+    opened_on: date = attrs.field(kw_only=True)
+    rating: int = 0
+
+
+@attrs.frozen(init=False)
+class _Bakery:
+    name: str
+    city: str
+
+    def __init__(self, city: str, name: str) -> None:
+        self.__attrs_init__(name.upper(), city)
+
+
+def test_a_generated_reader_passes_keyword_only_fields_by_keyword() -> None:
+    """A class with keyword-only fields among positional ones is built as cattrs builds it."""
+    data = {"name": "north-bakery", "city": "Lyon", "opened_on": "2024-02-29", "rating": 4}
+
+    assert serialization._reader(_Shop) is not None
+    assert structure(dict(data), _Shop) == _reference_structure(dict(data), _Shop)
+    assert structure(dict(data), _Shop) == _Shop(
+        "north-bakery", "Lyon", opened_on=date(2024, 2, 29), rating=4
+    )
+
+
+def test_a_generated_reader_passes_fields_by_keyword_to_a_hand_written_init() -> None:
+    """An __init__ whose parameters are not the fields in order gets every field by its name."""
+    data = {"name": "north-bakery", "city": "Lyon"}
+
+    assert serialization._reader(_Bakery) is not None
+    assert structure(dict(data), _Bakery) == _reference_structure(dict(data), _Bakery)
+    assert structure(dict(data), _Bakery) == _Bakery("Lyon", "north-bakery")
 
 
 def test_a_class_whose_types_cannot_be_resolved_fails_as_the_converter_fails() -> None:

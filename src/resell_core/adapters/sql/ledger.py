@@ -114,7 +114,9 @@ class Ledger:
         quantity = millionths(movement)
         if recorded_before(movement, known):
             return False
-        kind = movement.kind.value
+        # A StrEnum member's str() is its value, without Enum.value's Python-level
+        # property (two calls a read, for every movement of a billing page).
+        kind = str(movement.kind)
         source = (movement.agency_id, movement.source, kind)
         if movement.source != OUTSIDE:
             available = self._available(source)
@@ -239,7 +241,7 @@ class Ledger:
         adds: dict[_BalanceKey, int] = {}
         debits = []
         for movement, quantity in zip(self.pending, self._quantities, strict=True):
-            agency, kind = movement.agency_id, movement.kind.value
+            agency, kind = movement.agency_id, str(movement.kind)  # its value, as in _append
             rows.append(_movement_row(movement, kind))
             # A debit of a wallet that must stay positive is an UPDATE: the database
             # checks the new amount against the CHECK, and a missing row (nothing to
