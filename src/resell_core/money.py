@@ -134,7 +134,7 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
     """
     if type(digits) is not int or not 0 <= digits <= _FINEST_PLACES:
         raise InvalidInput.one(
-            "rounding", "digits", f"{digits!r} is no count of places; keep 0 to 24 places"
+            "rounding", "digits", "give the places to keep as an int from 0 to 24"
         )
     if isinstance(value, float):
         raise FloatNotAllowed(f"round a Fraction, Decimal or int, never the float {value!r}")
@@ -399,8 +399,7 @@ class Money:
             raise InvalidInput.one(
                 "allocation",
                 "parts",
-                f"{parts!r} is no count of parts; split into 1 to {MOST_PARTS:,} parts, "
-                "or allocate a list of ratios",
+                f"give the parts as an int from 1 to {MOST_PARTS:,}, or allocate a list of ratios",
             )
         return self.allocate([1] * parts)
 
