@@ -313,7 +313,8 @@ def test_package_details_refuse_writes() -> None:
 
 
 def test_each_catalog_keeps_a_bounded_cache_of_its_own() -> None:
-    """More selections than the bound leave the cache at the bound; a copy starts empty."""
+    """The cache is bounded at PRICE_CACHE_SIZE, keeps each selection priced once, and a
+    copy of the catalog starts empty."""
     catalog = attrs.evolve(rc.Catalog.sample())
     for contacts in (500, 1500, 2500):
         for frequency in ("monthly", "annual"):
