@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from resell_core.errors import FieldProblem, FloatNotAllowed, InvalidInput
+from resell_core.errors import FieldProblem, FloatNotAllowed, InvalidInput, quoted
 
 __all__ = ["checked_arguments", "type_problems"]
 
@@ -223,8 +223,8 @@ def _mapping_check(description: str, args: tuple[object, ...]) -> _Check:
             problems.append(FieldProblem(field, f"give {description}, not {_got(value)}"))
             return
         for key, item in value.items():
-            key_check(key, f"{field}[{key!r}]", problems)
-            value_check(item, f"{field}[{key!r}]", problems)
+            key_check(key, f"{field}[{quoted(key)}]", problems)
+            value_check(item, f"{field}[{quoted(key)}]", problems)
 
     return mapping
 
@@ -301,7 +301,7 @@ def _build_plain(hint: object) -> _Check:
 
         def literal(value: object, field: str, problems: list[FieldProblem]) -> None:
             if not any(value == a and type(value) is type(a) for a in allowed):
-                problems.append(FieldProblem(field, f"give {description}, not {value!r}"))
+                problems.append(FieldProblem(field, f"give {description}, not {quoted(value)}"))
 
         return literal
     if origin is not None:

@@ -43,7 +43,7 @@ from dateutil.relativedelta import relativedelta
 from resell_core.adapters.clock import ManualClock
 from resell_core.billing.invoices import Invoice, InvoiceStatus, LineKind
 from resell_core.billing.ledger import CreditKind
-from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
+from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound, quoted
 from resell_core.formatting import format_money
 from resell_core.lifecycle.account_query import AccountQuery, OverviewColumn
 from resell_core.lifecycle.validation import NewAccount
@@ -701,11 +701,13 @@ def _commission_months(start: date, end: date) -> list[date]:
 def _check(months: int, accounts: int, portal: PartnerPortal) -> None:
     problems = []
     if not 1 <= months <= MAX_MONTHS:
-        problems.append(FieldProblem("months", f"replay 1 to {MAX_MONTHS} months, not {months}"))
+        problems.append(
+            FieldProblem("months", f"replay 1 to {MAX_MONTHS} months, not {quoted(months)}")
+        )
     if not 0 <= accounts <= MAX_ACCOUNTS:
         problems.append(
             FieldProblem(
-                "accounts", f"add 0 to {MAX_ACCOUNTS:,} generated accounts, not {accounts}"
+                "accounts", f"add 0 to {MAX_ACCOUNTS:,} generated accounts, not {quoted(accounts)}"
             )
         )
     with portal.storage.unit_of_work() as uow:

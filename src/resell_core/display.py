@@ -34,7 +34,7 @@ import attrs
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
 
-from resell_core.errors import InvalidInput, MissingExtra
+from resell_core.errors import InvalidInput, MissingExtra, quoted
 from resell_core.money import Money
 from resell_core.periods import Period
 
@@ -90,7 +90,7 @@ def set_locale(locale: str) -> None:
         Locale.parse(locale)
     except (ValueError, TypeError, UnknownLocaleError) as error:
         raise InvalidInput.one(
-            "display", "locale", f"{locale!r} is not a locale babel knows (e.g. 'de_DE')"
+            "display", "locale", f"{quoted(locale)} is not a locale babel knows (e.g. 'de_DE')"
         ) from error
     _CHOSEN["locale"] = locale
 

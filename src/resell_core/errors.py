@@ -3,6 +3,11 @@
 Every error raised to a caller is a :class:`ResellError`. Its ``code`` is stable and
 machine readable (hosts map it to HTTP statuses or API results); its message says what
 was wrong and what to do instead. A command that raises changes nothing.
+
+A message is short whatever the input: it quotes a caller's value through :func:`quoted`
+(at most :data:`QUOTED_LENGTH` characters of it), lists at most ten problems and thirty
+values of a list (a field's allowed values, the accounts a profile pays for); the
+error's attributes keep them all.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import ClassVar
 import attrs
 
 __all__ = [
+    "QUOTED_LENGTH",
     "AccessDenied",
     "AlreadyExists",
     "CatalogError",
@@ -37,7 +43,54 @@ __all__ = [
     "SchemaVersionError",
     "StorageUnavailable",
     "VersionConflict",
+    "quoted",
 ]
+
+QUOTED_LENGTH = 60
+"""How many characters of a caller's value a message quotes (:func:`quoted`)."""
+
+_LISTED_PROBLEMS = 10
+"""How many of its problems an :class:`InvalidInput`'s message lists."""
+
+_LISTED_VALUES = 30
+"""How many values a message lists: a field's allowed values, the accounts a profile
+pays for."""
+
+_LARGEST_SHOWN_INT = 10**QUOTED_LENGTH
+
+
+def quoted(value: object) -> str:
+    """Return ``repr(value)`` for a message, cut to :data:`QUOTED_LENGTH` characters.
+
+    A longer text is cut and its length said, and an int too large to show is described,
+    so a message stays short however large the input (the error keeps the value itself
+    where it has an attribute for it).
+
+    Example:
+        >>> quoted("acct-1")
+        "'acct-1'"
+        >>> quoted("a" * 1_000_000)
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'… (1,000,000 characters)"
+        >>> quoted(10**100_000)
+        'an int of 332,193 bits'
+    """
+    if isinstance(value, int) and not -_LARGEST_SHOWN_INT < value < _LARGEST_SHOWN_INT:
+        # repr of a huge int takes time quadratic in its digits, and raises past 4,300
+        return f"an {type(value).__name__} of {value.bit_length():,} bits"
+    if isinstance(value, str | bytes) and len(value) > QUOTED_LENGTH:
+        return f"{value[:QUOTED_LENGTH]!r}… ({len(value):,} characters)"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an int past repr's limit
+        return f"a {type(value).__name__} too large to show"
+    if len(text) <= QUOTED_LENGTH:
+        return text
+    return f"{text[:QUOTED_LENGTH]}… ({len(text):,} characters)"
+
+
+def _listed(items: tuple[object, ...], most: int, sep: str) -> str:
+    shown = sep.join(str(item) for item in items[:most])
+    return shown if len(items) <= most else f"{shown}{sep}and {len(items) - most:,} more"
 
 
 class ResellError(Exception):
@@ -75,7 +128,7 @@ class FieldProblem:
     def __str__(self) -> str:
         text = f"{self.field}: {self.message}"
         if self.allowed:
-            text += f" (allowed: {', '.join(self.allowed)})"
+            text += f" (allowed: {_listed(self.allowed, _LISTED_VALUES, ', ')})"
         return text
 
 
@@ -87,7 +140,7 @@ class InvalidInput(ResellError, ValueError):
     def __init__(self, what: str, problems: Iterable[FieldProblem]) -> None:
         self.problems: tuple[FieldProblem, ...] = tuple(problems)
         self.what = what
-        listed = "; ".join(str(p) for p in self.problems)
+        listed = _listed(self.problems, _LISTED_PROBLEMS, "; ")
         super().__init__(f"{what} is not valid: {listed}. Correct these fields and try again.")
 
     @classmethod
@@ -130,7 +183,7 @@ class NotFound(ResellError, LookupError):
     def __init__(self, kind: str, key: object) -> None:
         self.kind = kind
         self.key = key
-        super().__init__(f"no {kind} {key!r} was found: check the identifier and the agency")
+        super().__init__(f"no {kind} {quoted(key)} was found: check the identifier and the agency")
 
 
 class Conflict(ResellError):
@@ -150,7 +203,7 @@ class VersionConflict(Conflict):
         self.expected = expected
         self.found = found
         super().__init__(
-            f"{kind} {key!r} was changed by someone else (expected version {expected}, "
+            f"{kind} {quoted(key)} was changed by someone else (expected version {expected}, "
             f"found {found}): read it again and retry"
         )
 
@@ -163,7 +216,7 @@ class DuplicateName(Conflict):
     def __init__(self, kind: str, name: str) -> None:
         self.kind = kind
         self.name = name
-        super().__init__(f"the {kind} {name!r} is already taken: choose another one")
+        super().__init__(f"the {kind} {quoted(name)} is already taken: choose another one")
 
 
 class IdempotencyConflict(Conflict):
@@ -174,7 +227,7 @@ class IdempotencyConflict(Conflict):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the idempotency key {key!r} was already used for a different request: "
+            f"the idempotency key {quoted(key)} was already used for a different request: "
             "use a new key for a new request"
         )
 
@@ -232,7 +285,8 @@ class ProfileInUse(Conflict):
         self.profile_id = profile_id
         self.account_names: tuple[str, ...] = tuple(account_names)
         super().__init__(
-            f"billing profile {profile_id!r} still pays for {', '.join(self.account_names)}: "
+            f"billing profile {quoted(profile_id)} still pays for "
+            f"{_listed(self.account_names, _LISTED_VALUES, ', ')}: "
             "move those accounts to another profile first, then delete it"
         )
 
@@ -245,7 +299,7 @@ class CreditNotAllowed(ResellError):
     def __init__(self, kind: str, account_name: str, advice: str) -> None:
         self.kind = kind
         self.account_name = account_name
-        super().__init__(f"{kind} credits cannot be assigned to {account_name!r}: {advice}")
+        super().__init__(f"{kind} credits cannot be assigned to {quoted(account_name)}: {advice}")
 
 
 class PaymentInFlight(PaymentError):
@@ -261,8 +315,8 @@ class PaymentInFlight(PaymentError):
         self.invoice_id = invoice_id
         self.key = key
         super().__init__(
-            f"invoice {invoice_id!r} has a charge in flight (key {key!r}): reconcile it with "
-            "the gateway by that key instead of charging again"
+            f"invoice {quoted(invoice_id)} has a charge in flight (key {quoted(key)}): "
+            "reconcile it with the gateway by that key instead of charging again"
         )
 
 
@@ -275,7 +329,7 @@ class AlreadyExists(Conflict):
         self.kind = kind
         self.key = key
         super().__init__(
-            f"a {kind} {key!r} is already stored: read the stored one instead of adding it "
+            f"a {kind} {quoted(key)} is already stored: read the stored one instead of adding it "
             "again, or use a new key"
         )
 

@@ -25,7 +25,7 @@ from typing import NamedTuple, Protocol, TypeAlias
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
 
-from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput
+from resell_core.errors import CurrencyMismatch, FloatNotAllowed, InvalidInput, quoted
 
 __all__ = [
     "LARGEST",
@@ -86,11 +86,14 @@ MOST_PARTS = 10_000
 bounded where a list of ratios for :meth:`Money.allocate` is already the caller's."""
 
 
-def _beyond_range(value: object) -> InvalidInput:
+def _beyond_range(value: Decimal | str) -> InvalidInput:
+    """The refusal of an amount, or of a sum or product described by ``value``, too large
+    or too small for money (a Decimal of a million digits is described, not written)."""
+    shown = quoted(value) if isinstance(value, Decimal) else value
     return InvalidInput.one(
         "money",
         "amount",
-        f"{value} is beyond what money holds: amounts from 10**-24 to 10**24 in size, "
+        f"{shown} is beyond what money holds: amounts from 10**-24 to 10**24 in size, "
         "or zero; round it or split it",
     )
 
@@ -137,7 +140,7 @@ def round_half_up(value: Fraction | Decimal | int, digits: int) -> Decimal:
             "rounding", "digits", "give the places to keep as an int from 0 to 24"
         )
     if isinstance(value, float):
-        raise FloatNotAllowed(f"round a Fraction, Decimal or int, never the float {value!r}")
+        raise FloatNotAllowed(f"round a Fraction, Decimal or int, never the float {quoted(value)}")
     if isinstance(value, Decimal):
         if value.is_finite() and (value.adjusted() < 24 or value.copy_abs() <= LARGEST):
             return value.quantize(_quantum(digits), rounding=ROUND_HALF_UP, context=_ROUNDING)
@@ -179,7 +182,7 @@ def _to_decimal(value: object) -> Decimal:
         raise InvalidInput.one("money", "amount", "a boolean is not an amount")
     if isinstance(value, float):
         raise FloatNotAllowed(
-            f"cannot build money from the float {value!r}: pass a str or Decimal such as "
+            f"cannot build money from the float {quoted(value)}: pass a str or Decimal such as "
             f"'{value}' so that no cent is lost"
         )
     if isinstance(value, Decimal):
@@ -191,14 +194,14 @@ def _to_decimal(value: object) -> Decimal:
             result = Decimal(value.strip())
         except decimal.InvalidOperation:
             raise InvalidInput.one(
-                "money", "amount", f"{value!r} is not a number; write it like '12.50'"
+                "money", "amount", f"{quoted(value)} is not a number; write it like '12.50'"
             ) from None
     else:
         raise InvalidInput.one(
             "money", "amount", f"{type(value).__name__} is not an amount; use str, int or Decimal"
         )
     if not result.is_finite():
-        raise InvalidInput.one("money", "amount", f"{value!r} is not a finite number")
+        raise InvalidInput.one("money", "amount", f"{quoted(value)} is not a finite number")
     if not _held(result):
         raise _beyond_range(result)
     return result
@@ -227,7 +230,7 @@ def _to_currency(value: object) -> str:
     code = value.strip().upper()
     if code not in _known_currencies():
         raise InvalidInput.one(
-            "money", "currency", f"{value!r} is not an ISO 4217 currency code (e.g. 'USD')"
+            "money", "currency", f"{quoted(value)} is not an ISO 4217 currency code (e.g. 'USD')"
         )
     _CHECKED_CURRENCIES[value] = code
     return code
@@ -342,7 +345,7 @@ class Money:
             try:
                 product = _multiply(self.amount, factor)
             except decimal.Overflow:
-                raise _beyond_range(f"{self.amount} x {factor}") from None
+                raise _beyond_range(f"{self.amount} x {quoted(factor)}") from None
             except decimal.Underflow:
                 product = _ZERO
             if product.adjusted() > 24:
@@ -352,7 +355,9 @@ class Money:
             return Money(rounded if rounded else rounded.copy_abs(), self.currency)
         if not isinstance(factor, Fraction):
             raise InvalidInput.one(
-                "money", "factor", f"{factor!r} is not a factor; use a Fraction, Decimal or int"
+                "money",
+                "factor",
+                f"{quoted(factor)} is not a factor; use a Fraction, Decimal or int",
             )
         exact = Fraction(self.amount) * factor
         if abs(exact) > LARGEST:
@@ -477,7 +482,7 @@ class Money:
         try:
             amount = _CONTEXT.multiply(self.amount, factor)
         except decimal.DecimalException:
-            raise _inexact(f"{self.amount} x {factor}") from None
+            raise _inexact(f"{self.amount} x {quoted(factor)}") from None
         return Money(amount, self.currency)
 
     __rmul__ = __mul__
@@ -568,7 +573,7 @@ def _ratio(value: int | Decimal | Fraction) -> Fraction:
     raise InvalidInput.one(
         "allocation",
         "ratios",
-        f"{value!r} is not a ratio; use an int, a Fraction or a Decimal from 10**-24 to "
+        f"{quoted(value)} is not a ratio; use an int, a Fraction or a Decimal from 10**-24 to "
         "10**24 in size",
     )
 

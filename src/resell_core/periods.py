@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import attrs
 
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.money import Money
 
 __all__ = [
@@ -50,7 +50,7 @@ class Frequency(enum.StrEnum):
             raise InvalidInput.one(
                 "frequency",
                 "frequency",
-                f"{value!r} is not a billing frequency",
+                f"{quoted(value)} is not a billing frequency",
                 [f.value for f in cls],
             ) from None
 

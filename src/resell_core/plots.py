@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from resell_core.display import require
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.money import Money
 
 if TYPE_CHECKING:
@@ -32,13 +32,13 @@ def _amount(record: Mapping[str, object], key: str) -> Decimal:
         return value.amount
     if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
         return Decimal(value)
-    raise InvalidInput.one("plot", key, f"{value!r} is not an amount (give Decimal or Money)")
+    raise InvalidInput.one("plot", key, f"{quoted(value)} is not an amount (give Decimal or Money)")
 
 
 def _day(record: Mapping[str, object], key: str) -> date:
     value = record.get(key)
     if not isinstance(value, date):
-        raise InvalidInput.one("plot", key, f"{value!r} is not a date")
+        raise InvalidInput.one("plot", key, f"{quoted(value)} is not a date")
     return value
 
 

@@ -72,7 +72,7 @@ from resell_core.billing.ledger import CreditKind, Movement
 from resell_core.billing.notices import Notice
 from resell_core.billing.profiles import BillingProfile
 from resell_core.billing.taxes import TaxableLine, TaxLine
-from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput
+from resell_core.errors import IdempotencyConflict, InsufficientCredit, InvalidInput, quoted
 from resell_core.feed import FeedEvent
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, Page, SavedView
@@ -519,14 +519,15 @@ def millionths(movement: Movement) -> int:
         raise InvalidInput.one(
             "movement",
             "quantity",
-            f"{quantity} is not positive; move a positive "
+            f"{quoted(quantity)} is not positive; move a positive "
             "quantity from the source wallet to the destination wallet",
         )
     if not quantity < LEDGER_RANGE:
         raise InvalidInput.one(
             "movement",
             "quantity",
-            f"{quantity} is beyond the ledger's range (below {LEDGER_RANGE}); move less at once",
+            f"{quoted(quantity)} is beyond the ledger's "
+            f"range (below {LEDGER_RANGE}); move less at once",
         )
     scaled = quantity.scaleb(6)
     if scaled != scaled.to_integral_value():
@@ -553,7 +554,8 @@ def recorded_before(movement: Movement, known: Movement | None) -> bool:
 def overdrawn(movement: Movement, balance: Decimal) -> InsufficientCredit:
     """The error of a movement its source wallet, holding ``balance``, cannot pay."""
     return InsufficientCredit(
-        f"the wallet {movement.source!r} holds {balance} {movement.kind} credit, less than the "
+        f"the wallet {quoted(movement.source)} holds "
+        f"{balance} {movement.kind} credit, less than the "
         f"{movement.quantity} to move: buy or assign more credit first, or charge the card"
     )
 

@@ -45,6 +45,7 @@ from resell_core.errors import (
     FloatNotAllowed,
     InvalidInput,
     ResellError,
+    quoted,
 )
 from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.money import Money
@@ -73,15 +74,19 @@ converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 # -- scalars ------------------------------------------------------------------------------
 def _decimal(value: object, _: object) -> Decimal:
     if isinstance(value, float):
-        raise FloatNotAllowed(f"{value!r} is a float; write decimals as strings such as '0.15'")
+        raise FloatNotAllowed(
+            f"{quoted(value)} is a float; write decimals as strings such as '0.15'"
+        )
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise InvalidInput.one("decimal", "value", f"{value!r} is not a decimal number")
+        raise InvalidInput.one("decimal", "value", f"{quoted(value)} is not a decimal number")
     try:
         result = Decimal(value)
     except InvalidOperation:
-        raise InvalidInput.one("decimal", "value", f"{value!r} is not a decimal number") from None
+        raise InvalidInput.one(
+            "decimal", "value", f"{quoted(value)} is not a decimal number"
+        ) from None
     if not result.is_finite():
-        raise InvalidInput.one("decimal", "value", f"{value!r} is not a finite number")
+        raise InvalidInput.one("decimal", "value", f"{quoted(value)} is not a finite number")
     return result
 
 
@@ -92,7 +97,9 @@ def _money(value: object, _: object) -> Money:
         )
     amount = value["amount"]
     if isinstance(amount, float):
-        raise FloatNotAllowed(f"{amount!r} is a float; write amounts as strings such as '12.50'")
+        raise FloatNotAllowed(
+            f"{quoted(amount)} is a float; write amounts as strings such as '12.50'"
+        )
     return Money(amount, value["currency"])
 
 
@@ -103,7 +110,7 @@ def _date(value: object, _: object) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput.one(
-            "date", "date", f"{value!r} is not an ISO date (YYYY-MM-DD)"
+            "date", "date", f"{quoted(value)} is not an ISO date (YYYY-MM-DD)"
         ) from None
 
 
@@ -112,11 +119,11 @@ def _datetime(value: object, _: object) -> datetime:
         result = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput.one(
-            "datetime", "datetime", f"{value!r} is not an ISO 8601 date and time"
+            "datetime", "datetime", f"{quoted(value)} is not an ISO 8601 date and time"
         ) from None
     if result.tzinfo is None:
         raise InvalidInput.one(
-            "datetime", "datetime", f"{value!r} has no time zone; add one, e.g. '+00:00'"
+            "datetime", "datetime", f"{quoted(value)} has no time zone; add one, e.g. '+00:00'"
         )
     return result
 
@@ -138,13 +145,15 @@ converter.register_structure_hook(Frequency, lambda v, _: Frequency.parse(v))
 
 def _fraction(value: object, _: object) -> Fraction:
     if isinstance(value, float):
-        raise FloatNotAllowed(f"{value!r} is a float; write fractions as strings such as '7/30'")
+        raise FloatNotAllowed(
+            f"{quoted(value)} is a float; write fractions as strings such as '7/30'"
+        )
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, Fraction)):
-        raise InvalidInput.one("fraction", "value", f"{value!r} is not a fraction")
+        raise InvalidInput.one("fraction", "value", f"{quoted(value)} is not a fraction")
     try:
         return Fraction(value)
     except (ValueError, ZeroDivisionError, OverflowError):
-        raise InvalidInput.one("fraction", "value", f"{value!r} is not a fraction") from None
+        raise InvalidInput.one("fraction", "value", f"{quoted(value)} is not a fraction") from None
 
 
 converter.register_unstructure_hook(Fraction, str)
@@ -270,7 +279,7 @@ def _checked_selection(value: object) -> PlanSelection:
     frequency = value.get("frequency")
     if frequency is not None and frequency not in tuple(Frequency):
         problems.append(
-            FieldProblem("frequency", f"{frequency!r} is not a frequency", tuple(Frequency))
+            FieldProblem("frequency", f"{quoted(frequency)} is not a frequency", tuple(Frequency))
         )
     limits = value.get("limits", {})
     if not isinstance(limits, Mapping):
@@ -648,12 +657,12 @@ def load_catalog(data_or_path: Mapping[str, Any] | str | Path) -> Catalog:
             data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
         except OSError as exc:
             raise CatalogError(
-                f"the catalog file {str(path)!r}",
+                f"the catalog file {quoted(str(path))}",
                 [FieldProblem("$", f"cannot be read ({exc.strerror}); check the path")],
             ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CatalogError(
-                f"the catalog file {str(path)!r}",
+                f"the catalog file {quoted(str(path))}",
                 [FieldProblem("$", f"is not valid JSON: {exc}")],
             ) from None
     return structure(data, Catalog, what="the catalog")

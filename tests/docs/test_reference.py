@@ -29,6 +29,7 @@ FUNCTIONS = frozenset(
         "period_containing",
         "prorate",
         "proration_fraction",
+        "quoted",
     }
 )
 """The functions at the top level: the foundation's, and those a host calls to build a

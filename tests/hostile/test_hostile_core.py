@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 
-from resell_core.errors import NotFound
+from resell_core.errors import NotFound, ResellError
 from resell_core.testing.hostile import (
     HOSTILE,
+    LONGEST_REFUSAL,
     HostileCase,
     Intended,
     changed_parts,
@@ -84,6 +85,28 @@ def test_E1_runner_treats_uncoded_codes_as_raw() -> None:
     report = run_cases(portal, [case], uncoded=frozenset({"not_found"}))
 
     assert (report.coded, len(report.failures)) == (0, 1)
+
+
+def test_E1_runner_fails_a_refusal_that_quotes_a_megabyte() -> None:
+    """A coded error whose message is longer than LONGEST_REFUSAL fails; the library's
+    own refusal of the same megabyte id passes."""
+    portal = sample_portal()
+    key = "a" * 1_000_000
+
+    def verbose() -> None:
+        raise ResellError(f"no account {key} was found")
+
+    cases = [
+        HostileCase("agency", "agency_id", hostile(key), lambda: portal.agency(key)),
+        HostileCase("verbose", "account_id", hostile(key), verbose),
+    ]
+
+    report = run_cases(portal, cases)
+
+    assert (report.tried, report.coded, report.unchanged) == (2, 2, 2)
+    assert [r.case.command for r in report.failures] == ["verbose"]
+    assert report.failures[0].refusal_length > LONGEST_REFUSAL
+    assert "a refusal of 1,000,021 characters" in str(report.failures[0])
 
 
 @settings(max_examples=50)

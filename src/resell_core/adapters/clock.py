@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 
 __all__ = ["ManualClock", "SystemClock"]
 
@@ -25,7 +25,9 @@ def _zone(tz: tzinfo | str) -> tzinfo:
         return ZoneInfo(tz)
     except (KeyError, ValueError) as error:
         raise InvalidInput.one(
-            "time zone", "tz", f"{tz!r} is not a known IANA time zone; use e.g. 'Europe/Paris'"
+            "time zone",
+            "tz",
+            f"{quoted(tz)} is not a known IANA time zone; use e.g. 'Europe/Paris'",
         ) from error
 
 

@@ -53,7 +53,7 @@ from resell_core.billing.gateway import (
     RefundRequest,
     RefundResult,
 )
-from resell_core.errors import IdempotencyConflict, InvalidInput
+from resell_core.errors import IdempotencyConflict, InvalidInput, quoted
 from resell_core.money import Money
 
 __all__ = ["SimulatedGateway"]
@@ -107,7 +107,7 @@ class Replies(Generic[_Request, _Result]):
         known = self.by_key.get(key)
         if known is None or not waiting(known[1]):
             raise InvalidInput.one(
-                "settlement", "idempotency_key", f"no pending {what} has the key {key!r}"
+                "settlement", "idempotency_key", f"no pending {what} has the key {quoted(key)}"
             )
         return known
 
@@ -171,7 +171,7 @@ class SimulatedGateway:
             answer = recorded = ChargeResult(ChargeOutcome.DECLINED, None, "card declined")
         else:
             answer = recorded = ChargeResult(
-                ChargeOutcome.DECLINED, None, f"unknown card token {token!r}"
+                ChargeOutcome.DECLINED, None, f"unknown card token {quoted(token)}"
             )
         return answer, recorded
 
@@ -226,7 +226,7 @@ class SimulatedGateway:
         """Why the refund cannot be made, or None."""
         charged = self._results.by_key.get(request.charge_key)
         if charged is None or charged[1].outcome is not ChargeOutcome.SUCCEEDED:
-            return f"no charge succeeded under {request.charge_key!r}"
+            return f"no charge succeeded under {quoted(request.charge_key)}"
         amount = charged[1].amount or charged[0].amount
         refunded = self._refunded(request.charge_key)
         left = amount if refunded is None else amount - refunded
@@ -234,7 +234,7 @@ class SimulatedGateway:
             return f"{request.amount} is more than the {left} left to refund of the charge"
         token = request.card_token
         if not (token.startswith("tok_ok") or token in _REFUNDABLE):
-            return f"the card {token!r} takes no refund"
+            return f"the card {quoted(token)} takes no refund"
         return None
 
     def _refund(self, request: RefundRequest) -> tuple[RefundResult, RefundResult | None]:

@@ -41,6 +41,7 @@ from resell_core.errors import (
     NotFound,
     ResellError,
     VersionConflict,
+    quoted,
 )
 from resell_core.feed import FeedEvent, feed_event
 from resell_core.lifecycle.account import Account, AccountStatus
@@ -356,7 +357,7 @@ def _same(value: V) -> V:
 def _version_changed(kind: str) -> Callable[[Any, Any, Any], ResellError]:
     def error(key: Any, written: Any, committed: Any) -> ResellError:
         if committed is None or isinstance(written, _Deleted):
-            return Conflict(f"the {kind} {key!r} was changed by someone else: read it again")
+            return Conflict(f"the {kind} {quoted(key)} was changed by someone else: read it again")
         if getattr(written, "version", 0) == 0 and getattr(committed, "version", 0) == 0:
             return AlreadyExists(kind, key)
         return VersionConflict(kind, key, written.version - 1, committed.version)
@@ -367,7 +368,9 @@ def _version_changed(kind: str) -> Callable[[Any, Any, Any], ResellError]:
 def _taken_meanwhile(kind: str) -> Callable[[Any, Any, Any], ResellError]:
     def error(key: Any, written: Any, committed: Any) -> ResellError:
         if isinstance(written, _Deleted) or committed is None:
-            return Conflict(f"the {kind} {key!r} was used or changed by someone else meanwhile")
+            return Conflict(
+                f"the {kind} {quoted(key)} was used or changed by someone else meanwhile"
+            )
         return AlreadyExists(kind, key)
 
     return error

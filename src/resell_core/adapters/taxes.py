@@ -23,7 +23,7 @@ from resell_core.billing.taxes import (
     eu_vat,
     tax_line,
 )
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.lifecycle.account import Account
 
 __all__ = ["EuVat", "NoTax"]
@@ -43,7 +43,7 @@ class NoTax:
 def _vendor_country(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str) or value.upper() not in EU_STANDARD_RATES:
         raise InvalidInput.one(
-            "EU VAT", "vendor_country", f"{value!r} is not an EU member state (e.g. 'IE')"
+            "EU VAT", "vendor_country", f"{quoted(value)} is not an EU member state (e.g. 'IE')"
         )
 
 

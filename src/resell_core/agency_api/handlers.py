@@ -22,7 +22,7 @@ from resell_core.agency_api.plans import parse_plan_id, plan_id
 from resell_core.agency_api.schema import check, request_schema
 from resell_core.billing.change_preview import PreviewInvoice
 from resell_core.billing.ledger import CreditKind
-from resell_core.errors import FieldProblem, InvalidInput, NotFound, ResellError
+from resell_core.errors import FieldProblem, InvalidInput, NotFound, ResellError, quoted
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.account_query import (
     MAX_LIMIT,
@@ -102,7 +102,9 @@ def _day(text: str, problems: list[FieldProblem]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems.append(FieldProblem("on", f"{text!r} is no day of the calendar (YYYY-MM-DD)"))
+        problems.append(
+            FieldProblem("on", f"{quoted(text)} is no day of the calendar (YYYY-MM-DD)")
+        )
         return None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from resell_core.errors import FieldProblem
+from resell_core.errors import FieldProblem, quoted
 from resell_core.periods import Frequency
 from resell_core.pricing.selection import PlanSelection
 
@@ -74,6 +74,6 @@ def parse_plan_id(text: str, field: str = "plan") -> PlanSelection | FieldProble
     version, product, tier, contacts, frequency = parts
     if frequency not in tuple(Frequency):
         return FieldProblem(
-            field, f"{frequency!r} is not a billing frequency", tuple(map(str, Frequency))
+            field, f"{quoted(frequency)} is not a billing frequency", tuple(map(str, Frequency))
         )
     return PlanSelection(version, product, tier, int(contacts), frequency, addons=addons)

@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from resell_core.billing.gateway import PayoutOutcome, PayoutRequest, PayoutResult
 from resell_core.billing.notices import Notice, NoticeKind, agency_notice
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, quoted
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.money import Money
 from resell_core.periods import Period
@@ -302,7 +302,7 @@ def carried_after_payout(statement: CommissionStatement, result: PayoutResult) -
         raise InvalidInput.one(
             "payout result",
             "outcome",
-            f"look the payout up by its key {statement.payout.idempotency_key!r} first",
+            f"look the payout up by its key {quoted(statement.payout.idempotency_key)} first",
         )
     if result.outcome in (PayoutOutcome.SUCCEEDED, PayoutOutcome.PENDING):
         return Money.zero(statement.due.currency)

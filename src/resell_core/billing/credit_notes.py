@@ -41,7 +41,7 @@ from resell_core.billing.gateway import RefundOutcome, RefundRequest, RefundResu
 from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, TaxLine
 from resell_core.billing.ledger import OUTSIDE, CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import charge_key
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, quoted
 from resell_core.lifecycle.actions import MAX_MESSAGE
 from resell_core.lifecycle.text import text_problem
 from resell_core.money import Money
@@ -279,7 +279,8 @@ def _asked(
             problems.append(
                 FieldProblem(
                     f"{field}.quantity",
-                    f"{quantity} is more than the {left_quantity} left to credit of the line",
+                    f"{quoted(quantity)} is more than the "
+                    f"{left_quantity} left to credit of the line",
                 )
             )
             return None

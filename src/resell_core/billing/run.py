@@ -20,7 +20,7 @@ from resell_core.billing.invoices import (
     InvoiceLine,
     build_recurring_invoice,
 )
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.terms import record_period_billed
@@ -75,7 +75,7 @@ def run_until(until: object, *, today: date, policy: BillingRunPolicy) -> date:
         return today
     if isinstance(until, datetime) or not isinstance(until, date):
         raise InvalidInput.one(
-            "billing run", "until", f"{until!r} is not a date: give a datetime.date or None"
+            "billing run", "until", f"{quoted(until)} is not a date: give a datetime.date or None"
         )
     ahead = (until - today).days
     if ahead > policy.horizon_days:

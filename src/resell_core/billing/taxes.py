@@ -26,7 +26,7 @@ from types import MappingProxyType
 import attrs
 
 from resell_core.billing.invoices import Invoice, InvoiceLine, LineKind, TaxLine
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, quoted
 from resell_core.money import Money
 
 __all__ = [
@@ -109,7 +109,9 @@ def tax_line(
         Money('17.10', 'USD')
     """
     if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 1:
-        raise InvalidInput.one("tax line", "rate", f"{rate!r} is not a Decimal rate in [0, 1]")
+        raise InvalidInput.one(
+            "tax line", "rate", f"{quoted(rate)} is not a Decimal rate in [0, 1]"
+        )
     base = taxable.amount
     amount = Money.zero(base.currency) if reverse_charge else base.scaled(rate)
     return TaxLine(taxable.index, name, jurisdiction, rate, base, amount, reverse_charge)
@@ -229,7 +231,9 @@ def eu_vat(
     home = vendor_country.upper()
     if home not in rates:
         raise InvalidInput.one(
-            "EU VAT", "vendor_country", f"{vendor_country!r} is not an EU member state of the table"
+            "EU VAT",
+            "vendor_country",
+            f"{quoted(vendor_country)} is not an EU member state of the table",
         )
     where = home if country is None else country.upper()
     rate = rates.get(where)

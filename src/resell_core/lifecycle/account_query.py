@@ -41,7 +41,7 @@ import attrs
 
 from resell_core import views
 from resell_core.display import Record, Shown, View
-from resell_core.errors import FieldProblem, InvalidInput, NotFound
+from resell_core.errors import FieldProblem, InvalidInput, NotFound, quoted
 from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.affordances import allowed_actions, primary_action
 from resell_core.lifecycle.text import text_problem
@@ -354,18 +354,18 @@ def _scalar_problem(spec: ColumnSpec, value: object) -> str | None:
     """Say what is wrong with one compared value of a column, or None when it fits."""
     if spec.type is ColumnType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"{value!r} is not a whole number"
+            return f"{quoted(value)} is not a whole number"
         if not 0 <= value <= MAX_NUMBER:
-            return f"{value} is outside 0 to {MAX_NUMBER}"
+            return f"{quoted(value)} is outside 0 to {MAX_NUMBER}"
     elif spec.type is ColumnType.DATE:
         if type(value) is not date:
-            return f"{value!r} is not a date (use a datetime.date or an ISO day 'YYYY-MM-DD')"
+            return f"{quoted(value)} is not a date (use a datetime.date or an ISO day 'YYYY-MM-DD')"
     elif not isinstance(value, str):
-        return f"{value!r} is not text"
+        return f"{quoted(value)} is not text"
     elif problem := text_problem(value):
         return problem
     elif spec.type is ColumnType.CHOICE and spec.choices and value not in spec.choices:
-        return f"{value!r} is not one of the column's values"
+        return f"{quoted(value)} is not one of the column's values"
     return None
 
 
@@ -405,13 +405,15 @@ def _check_filter(
         problems.append(
             FieldProblem(
                 f"{prefix}column",
-                f"{column!r} is not an overview column",
+                f"{quoted(column)} is not an overview column",
                 _allowed(OverviewColumn),
             )
         )
     if not _named(op, _OP_NAMES):
         problems.append(
-            FieldProblem(f"{prefix}op", f"{op!r} is not a filter operator", _allowed(FilterOp))
+            FieldProblem(
+                f"{prefix}op", f"{quoted(op)} is not a filter operator", _allowed(FilterOp)
+            )
         )
     if problems:
         return None, problems
@@ -426,7 +428,7 @@ def _check_filter(
     field = f"{prefix}value"
     if the_op is FilterOp.IS_NULL:
         if not isinstance(value, bool):
-            return None, [FieldProblem(field, f"is_null takes True or False, not {value!r}")]
+            return None, [FieldProblem(field, f"is_null takes True or False, not {quoted(value)}")]
         return (the_column, the_op, value), []
     items: tuple[object, ...]
     if the_op is FilterOp.IN:
@@ -538,7 +540,7 @@ def _parse_sort_key(text: object, field: str) -> SortKey | FieldProblem:
             return SortKey(OverviewColumn(name), descending)
     return FieldProblem(
         field,
-        f"{text!r} is not a sort key: name a column, with '-' in front for descending",
+        f"{quoted(text)} is not a sort key: name a column, with '-' in front for descending",
         _allowed(OverviewColumn),
     )
 
@@ -561,7 +563,7 @@ FilterLike: TypeAlias = Filter | tuple[str, str, object]
 def _choice(kind: type[enum.StrEnum], value: object, field: str, what: str) -> FieldProblem | None:
     if value in kind.__members__.values():
         return None
-    return FieldProblem(field, f"{value!r} is not {what}", _allowed(kind))
+    return FieldProblem(field, f"{quoted(value)} is not {what}", _allowed(kind))
 
 
 @attrs.frozen(init=False)
@@ -620,7 +622,7 @@ class AccountQuery:
                 problems.append(problem)
         the_filters = _check_filters(filters, problems)
         if not isinstance(cast(object, search), str | None):
-            problems.append(FieldProblem("search", f"{search!r} is not text"))
+            problems.append(FieldProblem("search", f"{quoted(search)} is not text"))
             search = None
         elif search is not None and (unsafe := text_problem(search)):
             problems.append(FieldProblem("search", unsafe))
@@ -629,9 +631,11 @@ class AccountQuery:
         the_sort = _check_sort(sort, problems)
         the_columns = _check_columns(columns, problems)
         if isinstance(limit, bool) or not isinstance(limit, int):
-            problems.append(FieldProblem("limit", f"{limit!r} is not a whole number"))
+            problems.append(FieldProblem("limit", f"{quoted(limit)} is not a whole number"))
         elif not 1 <= limit <= MAX_LIMIT:
-            problems.append(FieldProblem("limit", f"{limit} is outside 1 to {MAX_LIMIT} rows"))
+            problems.append(
+                FieldProblem("limit", f"{quoted(limit)} is outside 1 to {MAX_LIMIT} rows")
+            )
         sort_ok = not any(p.field.startswith("sort") for p in problems)
         if cursor is not None and sort_ok:
             problem = _cursor_problem(cursor, the_sort)
@@ -663,7 +667,7 @@ class AccountQuery:
 
 def _plan_problem(plan: object) -> FieldProblem | None:
     if not isinstance(plan, str):
-        return FieldProblem("plan", f"{plan!r} is not a plan filter: 'all' or a tier's name")
+        return FieldProblem("plan", f"{quoted(plan)} is not a plan filter: 'all' or a tier's name")
     problem = text_problem(plan) or _text_problem(plan)
     if problem is None and not plan.strip():
         problem = "name a tier, or 'all'"
@@ -704,7 +708,7 @@ def check_query(query: AccountQuery, catalog: Catalog) -> AccountQuery:
         problems.append(
             FieldProblem(
                 "plan",
-                f"{query.plan!r} is not a tier of the catalog",
+                f"{quoted(query.plan)} is not a tier of the catalog",
                 (ALL_PLANS, *names[OverviewColumn.PLAN]),
             )
         )
@@ -718,7 +722,7 @@ def check_query(query: AccountQuery, catalog: Catalog) -> AccountQuery:
                 problems.append(
                     FieldProblem(
                         f"filters[{index}].value",
-                        f"{value!r} is not a {item.column} of the catalog",
+                        f"{quoted(value)} is not a {item.column} of the catalog",
                         known,
                     )
                 )
@@ -732,7 +736,7 @@ def _check_filters(
 ) -> tuple[Filter, ...]:
     built: list[Filter] = []
     if _not_a_list(filters):
-        problems.append(FieldProblem("filters", f"give a list of filters, not {filters!r}"))
+        problems.append(FieldProblem("filters", f"give a list of filters, not {quoted(filters)}"))
         return ()
     for index, item in enumerate(cast(Iterable[object], filters)):
         if isinstance(item, Filter):
@@ -742,7 +746,7 @@ def _check_filters(
             problems.append(
                 FieldProblem(
                     f"filters[{index}]",
-                    f"{item!r} is not a filter: give a Filter or (column, op, value)",
+                    f"{quoted(item)} is not a filter: give a Filter or (column, op, value)",
                 )
             )
             continue
@@ -757,7 +761,7 @@ def _check_sort(
     sort: str | SortKey | Iterable[str | SortKey], problems: list[FieldProblem]
 ) -> tuple[SortKey, ...]:
     if not isinstance(sort, str | SortKey) and _not_a_list(sort):
-        problems.append(FieldProblem("sort", f"give sort keys, not {sort!r}"))
+        problems.append(FieldProblem("sort", f"give sort keys, not {quoted(sort)}"))
         return ()
     items = [sort] if isinstance(sort, str | SortKey) else list(sort)
     if not items:
@@ -779,7 +783,7 @@ def _check_columns(
 ) -> tuple[OverviewColumn, ...]:
     chosen: list[OverviewColumn] = []
     if _not_a_list(columns):
-        problems.append(FieldProblem("columns", f"give a list of columns, not {columns!r}"))
+        problems.append(FieldProblem("columns", f"give a list of columns, not {quoted(columns)}"))
         return ()
     items = list(columns)
     for index, column in enumerate(items):
@@ -787,7 +791,7 @@ def _check_columns(
             problems.append(
                 FieldProblem(
                     f"columns[{index}]",
-                    f"{column!r} is not an overview column",
+                    f"{quoted(column)} is not an overview column",
                     _allowed(OverviewColumn),
                 )
             )

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.lifecycle.branding import Branding
 from resell_core.lifecycle.text import text_problem
 from resell_core.pricing.selection import PlanSelection
@@ -60,7 +60,7 @@ def _text(what: str, *, lines: bool = False) -> Callable[[Any, Any, Any], None]:
 
 def _timing(_instance: object, _attribute: object, value: str) -> None:
     if value not in TIMINGS:
-        raise InvalidInput.one("plan change", "timing", f"{value!r} is not a timing", TIMINGS)
+        raise InvalidInput.one("plan change", "timing", f"{quoted(value)} is not a timing", TIMINGS)
 
 
 @attrs.frozen

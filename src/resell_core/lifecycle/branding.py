@@ -12,7 +12,7 @@ import re
 import attrs
 
 from resell_core.arguments import type_problems
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, quoted
 from resell_core.lifecycle.names import host_name_problem
 from resell_core.lifecycle.text import text_problem
 
@@ -74,7 +74,7 @@ class Branding:
 
     def __attrs_post_init__(self) -> None:
         problems = [
-            FieldProblem("mode", f"{self.mode!r} is not a branding mode", tuple(BrandingMode))
+            FieldProblem("mode", f"{quoted(self.mode)} is not a branding mode", tuple(BrandingMode))
             if problem.field == "mode"
             else problem
             for problem in type_problems(self)
@@ -86,7 +86,9 @@ class Branding:
         for name in ("primary_colour", "accent_colour"):
             if name not in wrong and not _COLOUR.fullmatch(getattr(self, name)):
                 problems.append(
-                    FieldProblem(name, f"{getattr(self, name)!r} is not a colour", ("#RRGGBB",))
+                    FieldProblem(
+                        name, f"{quoted(getattr(self, name))} is not a colour", ("#RRGGBB",)
+                    )
                 )
         unsafe = None if "product_name" in wrong else text_problem(self.product_name)
         name_ok = "product_name" in wrong or (

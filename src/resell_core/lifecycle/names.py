@@ -12,6 +12,7 @@ import re
 
 import attrs
 
+from resell_core.errors import quoted
 from resell_core.lifecycle.text import text_problem
 
 __all__ = [
@@ -95,13 +96,13 @@ def host_name_problem(host: str) -> str | None:
         return f"a host name has 1 to {_MAX_HOST} characters"
     labels = host.split(".")
     if len(labels) < 2:
-        return f"{host!r} needs a dot and a top-level domain (e.g. mail.example.com)"
+        return f"{quoted(host)} needs a dot and a top-level domain (e.g. mail.example.com)"
     for label in labels:
         problems = _label_problems(label)
         if problems:
-            return f"the part {label!r} of {host!r} is not valid: {problems[0]}"
+            return f"the part {quoted(label)} of {quoted(host)} is not valid: {problems[0]}"
     if labels[-1].isdigit():
-        return f"{host!r} ends in a number, not a top-level domain"
+        return f"{quoted(host)} ends in a number, not a top-level domain"
     return None
 
 
@@ -111,9 +112,9 @@ def email_problem(email: str) -> str | None:
         return problem
     local, at, domain = email.rpartition("@")
     if not at or not local or len(local) > 64 or any(c.isspace() or c == "@" for c in local):
-        return f"{email!r} is not an email address (name@domain.tld)"
+        return f"{quoted(email)} is not an email address (name@domain.tld)"
     problem = host_name_problem(domain)
-    return None if problem is None else f"{email!r} has a bad domain: {problem}"
+    return None if problem is None else f"{quoted(email)} has a bad domain: {problem}"
 
 
 def custom_domain_problem(domain: str, *, hosting_domain: str) -> str | None:
@@ -139,7 +140,7 @@ def custom_domain_problem(domain: str, *, hosting_domain: str) -> str | None:
     hosting = hosting_domain.lower().rstrip(".")
     if host == hosting or host.endswith("." + hosting):
         return (
-            f"{host!r} is under {hosting}, where the accounts' sites are: "
+            f"{quoted(host)} is under {hosting}, where the accounts' sites are: "
             "use a domain of the agency or the client"
         )
     return None

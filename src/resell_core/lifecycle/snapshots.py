@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import attrs
 
-from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound
+from resell_core.errors import FieldProblem, InvalidInput, InvalidTransition, NotFound, quoted
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.text import text_problem
 
@@ -77,7 +77,7 @@ def request_template_share(
         raise NotFound("account", account.id)
     problems: list[FieldProblem] = []
     if not share_link.startswith("https://") or len(share_link) <= len("https://"):
-        problems.append(FieldProblem("share_link", f"{share_link!r} is not an https link"))
+        problems.append(FieldProblem("share_link", f"{quoted(share_link)} is not an https link"))
     if at.tzinfo is None:
         problems.append(FieldProblem("at", "give a datetime with its time zone"))
     if problems:

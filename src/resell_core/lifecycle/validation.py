@@ -14,7 +14,7 @@ import attrs
 import babel
 from babel.core import UnknownLocaleError
 
-from resell_core.errors import FieldProblem, InvalidInput
+from resell_core.errors import FieldProblem, InvalidInput, quoted
 from resell_core.lifecycle.account import AccountKind
 from resell_core.lifecycle.names import (
     check_account_name,
@@ -161,14 +161,18 @@ def validate_new_account(
     country = new.country.strip().upper()
     if "country" not in bad and country not in _countries():
         problems.append(
-            FieldProblem("country", f"{new.country!r} is not an ISO 3166 country code (e.g. DE)")
+            FieldProblem(
+                "country", f"{quoted(new.country)} is not an ISO 3166 country code (e.g. DE)"
+            )
         )
     language = None if "language" in bad else _language(new.language)
     if language is None and "language" not in bad:
-        problems.append(FieldProblem("language", f"{new.language!r} is not a known locale"))
+        problems.append(FieldProblem("language", f"{quoted(new.language)} is not a known locale"))
     if "timezone" not in bad and new.timezone not in _timezones():
         problems.append(
-            FieldProblem("timezone", f"{new.timezone!r} is not an IANA time zone (Europe/Paris)")
+            FieldProblem(
+                "timezone", f"{quoted(new.timezone)} is not an IANA time zone (Europe/Paris)"
+            )
         )
     book = catalog or Catalog.sample()
     problems += _plan_problems(new, book)
@@ -189,10 +193,16 @@ def _plan_problems(new: NewAccount, catalog: Catalog) -> list[FieldProblem]:
     plan = new.plan
     version = next((v for v in catalog.versions if v.name == plan.version), None)
     if version is None:
-        return [FieldProblem("plan.version", f"{plan.version!r} is unknown", catalog.version_names)]
+        return [
+            FieldProblem(
+                "plan.version", f"{quoted(plan.version)} is unknown", catalog.version_names
+            )
+        ]
     tiers = tuple(sorted({t.name for p in version.products for t in p.tiers}))
     if plan.tier not in tiers:
-        return [FieldProblem("plan.tier", f"{plan.tier!r} is not a {plan.version} tier", tiers)]
+        return [
+            FieldProblem("plan.tier", f"{quoted(plan.tier)} is not a {plan.version} tier", tiers)
+        ]
     paid = version.paid  # every tier of a paid version is marked paid
     if paid and plan.frequency is None:
         return [FieldProblem("plan.frequency", "a paid plan needs a billing frequency")]

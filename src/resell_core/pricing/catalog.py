@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import attrs
 
-from resell_core.errors import CatalogError, FieldProblem, FloatNotAllowed, InvalidInput
+from resell_core.errors import CatalogError, FieldProblem, FloatNotAllowed, InvalidInput, quoted
 from resell_core.money import Money
 from resell_core.periods import Frequency
 from resell_core.pricing.changes import (
@@ -60,11 +60,11 @@ def _rate(value: object, field: str, *, upper_inclusive: bool) -> Decimal:
     try:
         rate = Decimal(value)
     except ArithmeticError:
-        raise InvalidInput.one("quote", field, f"{value!r} is not a number") from None
+        raise InvalidInput.one("quote", field, f"{quoted(value)} is not a number") from None
     ok = Decimal(0) <= rate <= 1 if upper_inclusive else Decimal(0) <= rate < 1
     if not rate.is_finite() or not ok:
         bounds = "[0, 1]" if upper_inclusive else "[0, 1)"
-        raise InvalidInput.one("quote", field, f"{value} is not a rate in {bounds}")
+        raise InvalidInput.one("quote", field, f"{quoted(value)} is not a rate in {bounds}")
     return rate
 
 
@@ -150,7 +150,7 @@ class Catalog:
             change_rules=self.change_rules,
         )
         if problems:
-            raise CatalogError(f"the catalog {self.label!r}", problems)
+            raise CatalogError(f"the catalog {quoted(self.label)}", problems)
 
     @classmethod
     def sample(cls) -> Catalog:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from resell_core.errors import FieldProblem
+from resell_core.errors import FieldProblem, quoted
 from resell_core.periods import Frequency
 from resell_core.pricing.price_book import AddOn, Band, LimitTerms, Tier, Version
 from resell_core.pricing.selection import PlanSelection
@@ -102,7 +102,9 @@ def selection_problems(index: CatalogIndex, selection: PlanSelection) -> list[Fi
     if version is None:
         problems.append(
             FieldProblem(
-                "version", f"{selection.version!r} is not a pricing version", tuple(index.versions)
+                "version",
+                f"{quoted(selection.version)} is not a pricing version",
+                tuple(index.versions),
             )
         )
         return problems
@@ -111,7 +113,7 @@ def selection_problems(index: CatalogIndex, selection: PlanSelection) -> list[Fi
         problems.append(
             FieldProblem(
                 "product",
-                f"{selection.product!r} is not a product of {version.name}",
+                f"{quoted(selection.product)} is not a product of {version.name}",
                 products,
             )
         )
@@ -122,7 +124,7 @@ def selection_problems(index: CatalogIndex, selection: PlanSelection) -> list[Fi
         problems.append(
             FieldProblem(
                 "tier",
-                f"{selection.tier!r} is not a tier of {version.name} {selection.product}",
+                f"{quoted(selection.tier)} is not a tier of {version.name} {selection.product}",
                 tuple(tiers),
             )
         )
@@ -160,7 +162,7 @@ def _paid_problems(
         problems.append(
             FieldProblem(
                 "contacts",
-                f"{selection.contacts} is not a contact band of {plan}",
+                f"{quoted(selection.contacts)} is not a contact band of {plan}",
                 tuple(map(_text, found.bands)),
             )
         )
@@ -181,7 +183,7 @@ def _paid_problems(
                 problems.append(
                     FieldProblem(
                         f"limits.{name}",
-                        f"{name!r} is not an account limit of {plan}",
+                        f"{quoted(name)} is not an account limit of {plan}",
                         tuple(found.limits),
                     )
                 )
@@ -198,7 +200,7 @@ def _paid_problems(
             if name == "sms" and selection.tier == "starter":
                 message = "the SMS add-on is not available for starter plans; choose plus or above"
             else:
-                message = f"the add-on {name!r} is not available for {plan}"
+                message = f"the add-on {quoted(name)} is not available for {plan}"
             problems.append(FieldProblem("addons", message, tuple(found.addons)))
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from resell_core.errors import FieldProblem
+from resell_core.errors import FieldProblem, quoted
 from resell_core.money import Money
 from resell_core.pricing.changes import ChangeKind, ChangeRule
 from resell_core.pricing.price_book import (
@@ -30,7 +30,7 @@ def _duplicates(names: Iterable[str]) -> list[str]:
 def _listed_once(field: str, part: str, names: Iterable[str], out: list[FieldProblem]) -> None:
     """Add a problem for each name that the list of ``part`` at ``field`` holds twice."""
     for name in _duplicates(names):
-        out.append(FieldProblem(field, f"the {part} {name!r} is listed twice"))
+        out.append(FieldProblem(field, f"the {part} {quoted(name)} is listed twice"))
 
 
 def _money(field: str, money: Money | None, currency: str, out: list[FieldProblem]) -> None:
@@ -116,7 +116,7 @@ def _addons(
                 out.append(
                     FieldProblem(
                         f"{apath}.tiers",
-                        f"{tier_name!r} is not a paid tier",
+                        f"{quoted(tier_name)} is not a paid tier",
                         tuple(sorted(paid_tiers)),
                     )
                 )
@@ -129,7 +129,9 @@ def _terms(
 ) -> None:
     rate = migration_discount.rate
     if not Decimal(0) <= rate <= Decimal(1):
-        out.append(FieldProblem("migration_discount.rate", f"{rate} is not a rate in [0, 1]"))
+        out.append(
+            FieldProblem("migration_discount.rate", f"{quoted(rate)} is not a rate in [0, 1]")
+        )
     if migration_discount.cycles < 1:
         out.append(
             FieldProblem("migration_discount.cycles", "the discount lasts at least one cycle")
@@ -137,7 +139,9 @@ def _terms(
     kinds = [rule.kind for rule in change_rules]
     for kind in _duplicates(kinds):
         out.append(
-            FieldProblem("change_rules", f"a second {kind!r} rule would never match; remove it")
+            FieldProblem(
+                "change_rules", f"a second {quoted(kind)} rule would never match; remove it"
+            )
         )
     missing = [k.value for k in ChangeKind if k not in kinds and k is not ChangeKind.FREQUENCY]
     if missing:

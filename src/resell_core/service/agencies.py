@@ -12,7 +12,7 @@ import babel
 
 from resell_core.agency import Agency, PortalUser
 from resell_core.display import Listing
-from resell_core.errors import DuplicateName, FieldProblem, InvalidInput
+from resell_core.errors import DuplicateName, FieldProblem, InvalidInput, quoted
 from resell_core.lifecycle.names import email_problem
 from resell_core.lifecycle.text import text_problem, text_problems
 from resell_core.service.context import (
@@ -48,7 +48,7 @@ def _rate(value: object, problems: list[FieldProblem]) -> Decimal:
     except InvalidOperation:
         rate = Decimal(-1)
     if not rate.is_finite() or not Decimal(0) <= rate < 1:
-        problems.append(FieldProblem("reseller_rate", f"{value!r} is not a rate in [0, 1)"))
+        problems.append(FieldProblem("reseller_rate", f"{quoted(value)} is not a rate in [0, 1)"))
         return Decimal(0)
     return rate
 
@@ -88,7 +88,7 @@ def register_agency(
         problems.append(
             FieldProblem(
                 "currency",
-                f"{currency!r} is not the catalog's currency; agencies are billed in it",
+                f"{quoted(currency)} is not the catalog's currency; agencies are billed in it",
                 (ctx.catalog.currency,),
             )
         )
@@ -259,7 +259,7 @@ def _tax_details(country: str | None, tax_id: str | None) -> tuple[str | None, s
     code = country.strip().upper() if country is not None and "country" not in bad else None
     if code is not None and code not in _countries():
         problems.append(
-            FieldProblem("country", f"{country!r} is not an ISO 3166 country code (e.g. DE)")
+            FieldProblem("country", f"{quoted(country)} is not an ISO 3166 country code (e.g. DE)")
         )
     cleaned = None
     if tax_id is not None and "tax_id" not in bad:

@@ -72,6 +72,7 @@ from resell_core.errors import (
     PaymentError,
     ResellError,
     VersionConflict,
+    quoted,
 )
 from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.actions import DunningExhausted, EndTrial
@@ -1122,7 +1123,7 @@ def _status(status: InvoiceStatus | str | None) -> InvoiceStatus | None:
         return InvoiceStatus(status)
     except ValueError as error:
         raise InvalidInput.one(
-            "invoice filter", "status", f"{status!r} is unknown", tuple(InvoiceStatus)
+            "invoice filter", "status", f"{quoted(status)} is unknown", tuple(InvoiceStatus)
         ) from error
 
 
@@ -1168,7 +1169,7 @@ def confirm_payment(ctx: Context, agency_id: str, invoice_id: str) -> Invoice:
         looked = ctx.gateway.lookup(key)
         if looked is None:
             raise PaymentError(
-                f"the gateway knows no charge under {key!r} yet: run billing to reconcile it"
+                f"the gateway knows no charge under {quoted(key)} yet: run billing to reconcile it"
             )
         confirm(current, looked, today=work.today, policy=ctx.policies.dunning)
         return _settle(work, current, looked).invoice

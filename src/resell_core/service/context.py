@@ -37,6 +37,7 @@ from resell_core.errors import (
     InvalidInput,
     ResellError,
     VersionConflict,
+    quoted,
 )
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import Action
@@ -119,7 +120,7 @@ def _destination(value: CreditDestination | str | None) -> CreditDestination | N
         raise InvalidInput.one(
             "policies",
             "refund_unused_on_cancel",
-            f"{value!r} is not where a refund goes (None: nothing given back)",
+            f"{quoted(value)} is not where a refund goes (None: nothing given back)",
             tuple(CreditDestination),
         ) from error
 

@@ -36,7 +36,7 @@ from resell_core.billing.credit_notes import (
 from resell_core.billing.due import billed_period_on, period_key
 from resell_core.billing.gateway import RefundOutcome, RefundResult
 from resell_core.billing.invoices import Invoice, InvoiceStatus
-from resell_core.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
+from resell_core.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict, quoted
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.actions import Cancel
 from resell_core.ports import Record, UnitOfWork
@@ -93,7 +93,7 @@ def _destination(to: CreditDestination | str) -> CreditDestination:
         return CreditDestination(to)
     except ValueError as error:
         raise InvalidInput.one(
-            "credit note", "to", f"{to!r} is not a destination", tuple(CreditDestination)
+            "credit note", "to", f"{quoted(to)} is not a destination", tuple(CreditDestination)
         ) from error
 
 

@@ -30,7 +30,13 @@ from resell_core.billing.ledger import (
     profile_wallet,
 )
 from resell_core.display import Listing, Record, Shown, View
-from resell_core.errors import FieldProblem, FloatNotAllowed, InsufficientCredit, InvalidInput
+from resell_core.errors import (
+    FieldProblem,
+    FloatNotAllowed,
+    InsufficientCredit,
+    InvalidInput,
+    quoted,
+)
 from resell_core.lifecycle.text import text_problem
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
@@ -120,7 +126,7 @@ def _kind(kind: CreditKind | str) -> CreditKind:
         return CreditKind(kind)
     except ValueError as error:
         raise InvalidInput.one(
-            "credits", "kind", f"{kind!r} is not a kind of credit", tuple(CreditKind)
+            "credits", "kind", f"{quoted(kind)} is not a kind of credit", tuple(CreditKind)
         ) from error
 
 
@@ -139,14 +145,16 @@ def _quantity(
         amount = value.amount
     elif isinstance(value, str) and not is_plain_number(value):
         raise InvalidInput.one(
-            "credits purchase", "quantity", f"write the quantity as a plain number, not {value!r}"
+            "credits purchase",
+            "quantity",
+            f"write the quantity as a plain number, not {quoted(value)}",
         )
     else:
         try:
             amount = Decimal(value)
         except ArithmeticError as error:
             raise InvalidInput.one(
-                "credits purchase", "quantity", f"{value!r} is not a number"
+                "credits purchase", "quantity", f"{quoted(value)} is not a number"
             ) from error
     problems = []
     if not amount.is_finite() or amount <= 0:
@@ -440,7 +448,9 @@ def _unit_kind(kind: CreditKind | str) -> CreditKind:
         found = None
     if found is None or found not in unit_kinds():
         names = tuple(k.value for k in unit_kinds())
-        raise InvalidInput.one("credit usage", "kind", f"{kind!r} is not a unit credit", names)
+        raise InvalidInput.one(
+            "credit usage", "kind", f"{quoted(kind)} is not a unit credit", names
+        )
     return found
 
 

@@ -21,7 +21,7 @@ from resell_core.billing.usage_forecast import (
     UnitCreditForecast,
     unit_credit_forecast,
 )
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.money import Money
 from resell_core.ports import UnitOfWork
 from resell_core.service.context import Context, read
@@ -82,7 +82,7 @@ def upcoming(ctx: Context, agency_id: str, until: date) -> Upcoming:
     """
     today = ctx.today()
     if isinstance(until, datetime) or not isinstance(until, date):
-        raise InvalidInput.one("upcoming", "until", f"{until!r} is not a date: give a date")
+        raise InvalidInput.one("upcoming", "until", f"{quoted(until)} is not a date: give a date")
     latest = months_from(today, MAX_FORECAST_MONTHS)[-1].end
     if not today <= until < latest:
         raise InvalidInput.one(
@@ -144,13 +144,17 @@ def forecast(
             not one from 1 to 366.
     """
     if isinstance(months, bool) or not isinstance(months, int):
-        raise InvalidInput.one("forecast", "months", f"{months!r} is not a whole number")
+        raise InvalidInput.one("forecast", "months", f"{quoted(months)} is not a whole number")
     if not 1 <= months <= MAX_FORECAST_MONTHS:
         raise InvalidInput.one(
-            "forecast", "months", f"forecast 1 to {MAX_FORECAST_MONTHS} months, not {months}"
+            "forecast",
+            "months",
+            f"forecast 1 to {MAX_FORECAST_MONTHS} months, not {quoted(months)}",
         )
     if isinstance(usage_days, bool) or not isinstance(usage_days, int):
-        raise InvalidInput.one("forecast", "usage_days", f"{usage_days!r} is not a whole number")
+        raise InvalidInput.one(
+            "forecast", "usage_days", f"{quoted(usage_days)} is not a whole number"
+        )
     if not 1 <= usage_days <= MAX_USAGE_DAYS:
         raise InvalidInput.one(
             "forecast", "usage_days", f"take the rate over 1 to {MAX_USAGE_DAYS} days"

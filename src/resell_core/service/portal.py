@@ -35,7 +35,7 @@ from resell_core.adapters.taxes import NoTax
 from resell_core.agency import Agency, PortalUser
 from resell_core.arguments import checked_arguments
 from resell_core.billing.profiles import BillingProfile
-from resell_core.errors import InvalidInput
+from resell_core.errors import InvalidInput, quoted
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.account_query import AccountQuery, OverviewRow, Page
 from resell_core.lifecycle.actions import (
@@ -132,7 +132,7 @@ def _zone(name: str | ZoneInfo) -> ZoneInfo:
         return ZoneInfo(name)
     except (KeyError, ValueError) as error:
         raise InvalidInput.one(
-            "portal", "billing_timezone", f"{name!r} is not an IANA time zone (e.g. 'UTC')"
+            "portal", "billing_timezone", f"{quoted(name)} is not an IANA time zone (e.g. 'UTC')"
         ) from error
 
 
@@ -253,7 +253,10 @@ class PartnerPortal:
         """
         if provisioning not in _PROVISIONING:
             raise InvalidInput.one(
-                "embedded portal", "provisioning", f"{provisioning!r} is unknown", _PROVISIONING
+                "embedded portal",
+                "provisioning",
+                f"{quoted(provisioning)} is unknown",
+                _PROVISIONING,
             )
         moment = start if isinstance(start, datetime) else datetime.combine(start, time(9), UTC)
         secrets = SeededSecrets(seed)

@@ -409,3 +409,24 @@ def test_money_take_from_refuses_a_balance_of_another_currency() -> None:
     with pytest.raises(rc.CurrencyMismatch) as caught:
         rc.Money("10", "USD").take_from([rc.Money("5", "USD"), rc.Money("5", "EUR")])
     assert (caught.value.left, caught.value.right) == ("EUR", "USD")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: rc.Money("1" * 1_000_000, "USD"),
+        lambda: rc.Money("x" * 1_000_000, "USD"),
+        lambda: rc.Money("1.00", "X" * 1_000_000),
+        lambda: rc.Money("1.00", "USD").scaled(Decimal("9" * 100_000)),
+        lambda: rc.Money("1.00", "USD") * Decimal("1." + "1" * 100_000),
+        lambda: rc.Money("1.00", "USD") * 10**100_000,
+        lambda: rc.Money("1.00", "USD").allocate([Decimal("1" * 100_000)]),
+    ],
+)
+def test_M1_a_refusal_of_huge_input_has_a_short_message(build: Callable[[], object]) -> None:
+    """A megabyte of digits or text, or an int of 100,000 digits, is refused with a
+    message that quotes a few dozen characters of it."""
+    with pytest.raises(rc.InvalidInput) as refused:
+        build()
+
+    assert len(str(refused.value)) < 400, str(refused.value)[:500]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from resell_core.adapters.sql.batches import run_batch
 from resell_core.adapters.sql.statements import keyed_statements
-from resell_core.errors import Conflict, ResellError
+from resell_core.errors import Conflict, ResellError, quoted
 from resell_core.serialization import to_json
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class KeyedRows(Generic[V]):
                     raise self.clash(key, value) from error  # type: ignore[arg-type]
                 if op == TAKE and changed != 1:
                     raise Conflict(
-                        f"the access record {key[-1]!r} was used or changed by someone else "
+                        f"the access record {quoted(key[-1])} was used or changed by someone else "
                         "meanwhile"
                     )
 

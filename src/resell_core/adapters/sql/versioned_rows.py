@@ -28,7 +28,14 @@ from resell_core.adapters.sql.statements import (
     versioned_statements,
 )
 from resell_core.agency import Agency
-from resell_core.errors import AlreadyExists, Conflict, NotFound, ResellError, VersionConflict
+from resell_core.errors import (
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    ResellError,
+    VersionConflict,
+    quoted,
+)
 from resell_core.serialization import to_json
 
 if TYPE_CHECKING:
@@ -530,7 +537,7 @@ class VersionedRows(Generic[V]):
         row = connection.execute(self.sql.by_id, {"id": key}).first()
         if row is None:
             return Conflict(
-                f"the {self.spec.kind} {key!r} was removed by someone else: read it again"
+                f"the {self.spec.kind} {quoted(key)} was removed by someone else: read it again"
             )
         return VersionConflict(self.spec.kind, key, int(str(params["old_version"])), row.version)
 

@@ -5,16 +5,18 @@ a coded :class:`~resell_core.errors.ResellError` and changes nothing. This modul
 what every half of the suite shares:
 
 - :data:`HOSTILE` lists bad values for each intended type of a field (:class:`Intended`):
-  wrong Python types, values of the right type that break naive code (``2**63``,
-  ``date(9999, 12, 31)``, NaN, a lone surrogate, a million characters), text that looks
-  like SQL. The Hypothesis strategies of the same values are
-  :func:`resell_core.testing.strategies.hostile_values` and its neighbours.
+  wrong Python types, values of the right type that break naive code (``2**63``, an int
+  of 100,000 digits that ``str()`` refuses, ``date(9999, 12, 31)``, NaN, a lone surrogate,
+  a million characters or digits), text that looks like SQL. The Hypothesis strategies of
+  the same values are :func:`resell_core.testing.strategies.hostile_values` and its
+  neighbours.
 - :func:`snapshot` captures what a portal holds and did, through public reads only:
   the storage's aggregates, balances, movements, audit entries and reachable access
   records, and what the simulated gateway charged, the recording notifier sent and the
   simulated provisioner was asked to start.
 - :func:`run_cases` calls each :class:`HostileCase`, classifies its outcome (a coded
-  error, a raw exception, or accepted) and checks the snapshot is unchanged; the
+  error, a raw exception, or accepted), checks the snapshot is unchanged and that a
+  refusal's text is at most :data:`LONGEST_REFUSAL` characters, whatever the input; the
   :class:`HostileReport` counts what was tried, what was coded and what left the state
   unchanged, and lists the failures.
 
@@ -51,6 +53,7 @@ from resell_core.service.portal import PartnerPortal
 
 __all__ = [
     "HOSTILE",
+    "LONGEST_REFUSAL",
     "CaseResult",
     "Hostile",
     "HostileCase",
@@ -150,6 +153,8 @@ HOSTILE: Mapping[Intended, tuple[Hostile, ...]] = {
         hostile(-1),
         hostile(0),
         hostile(2**63, "2**63"),
+        hostile("9" * 1_000_000, "'9'*1_000_000"),
+        hostile(Decimal("9" * 100_000), "Decimal('9'*100_000)"),
         hostile("10\n", "'10\\n'"),
         hostile(b"10"),
         hostile([]),
@@ -163,6 +168,7 @@ HOSTILE: Mapping[Intended, tuple[Hostile, ...]] = {
         hostile(0),
         hostile(2**63, "2**63"),
         hostile(10**30, "10**30"),
+        hostile(10**100_000, "10**100_000"),
         hostile(Decimal("5")),
         hostile([]),
     ),
@@ -370,6 +376,12 @@ def snapshot(portal: PartnerPortal) -> PortalState:
 Outcome = Literal["coded", "raw", "accepted"]
 """How a call answered: a coded library error, a raw exception, or a result."""
 
+LONGEST_REFUSAL = 2_000
+"""The most characters a refusal's text may have (an error's message, or what a
+``refusal_text`` function reads off a refused answer): a longer one quotes the caller's
+input instead of naming it, and a megabyte of input must not become a megabyte of
+message."""
+
 
 @attrs.frozen
 class HostileCase:
@@ -410,23 +422,32 @@ class CaseResult:
         detail: The error's code (coded), its type and message (raw), or the result's
             short repr (accepted).
         changed: The parts of the state that changed (empty when none did).
+        refusal_length: How many characters the refusal's text has: a coded error's
+            message, or a refused answer's text (0 for an answer that accepts).
     """
 
     case: HostileCase
     outcome: Outcome
     detail: str
     changed: tuple[str, ...]
+    refusal_length: int = 0
 
     @property
     def passed(self) -> bool:
-        """True when the call was refused with a code (or, for a case that accepts, was
-        answered) and nothing changed."""
+        """True when the call was refused with a code and a text of at most
+        :data:`LONGEST_REFUSAL` characters (or, for a case that accepts, was answered),
+        and nothing changed."""
         answered = self.outcome == "coded" or (self.outcome == "accepted" and self.case.accepts)
-        return answered and not self.changed
+        return answered and not self.changed and self.refusal_length <= LONGEST_REFUSAL
 
     def __str__(self) -> str:
         changed = f", changed {', '.join(self.changed)}" if self.changed else ""
-        return f"{self.case.name}: {self.outcome} {self.detail}{changed}"
+        long = (
+            f", a refusal of {self.refusal_length:,} characters"
+            if self.refusal_length > LONGEST_REFUSAL
+            else ""
+        )
+        return f"{self.case.name}: {self.outcome} {self.detail}{changed}{long}"
 
 
 @attrs.frozen
@@ -475,12 +496,17 @@ def _no_refusal(_answer: object) -> str | None:
     return None
 
 
+def _no_text(_answer: object) -> str:
+    return ""
+
+
 def run_case(
     case: HostileCase,
     before: PortalState,
     state: Callable[[], PortalState],
     *,
     refusal: Callable[[object], str | None] = _no_refusal,
+    refusal_text: Callable[[object], str] = _no_text,
     uncoded: frozenset[str] = frozenset(),
 ) -> tuple[CaseResult, PortalState]:
     """Call one case and classify it against the state ``before``.
@@ -491,16 +517,20 @@ def run_case(
         state: Reads the state after it.
         refusal: Tells the refusal code of an answer (an API result carrying an error),
             None for an answer that accepts.
+        refusal_text: Reads the text of an answer that ``refusal`` gave a code (an API
+            result's message), measured against :data:`LONGEST_REFUSAL`; by default none.
         uncoded: Codes that count as raw (``"internal_error"``).
 
     Returns:
         The result, and the state after the call (the next case's ``before``).
     """
     outcome: Outcome
+    length = 0
     try:
         answer = case.call()
     except ResellError as error:
         outcome, detail = ("raw" if error.code in uncoded else "coded"), error.code
+        length = len(error.message)
     except Exception as error:
         outcome, detail = "raw", f"{type(error).__name__}: {_short(str(error))}"
     else:
@@ -509,8 +539,9 @@ def run_case(
             outcome, detail = "accepted", _short(answer)
         else:
             outcome, detail = ("raw" if code in uncoded else "coded"), code
+            length = len(refusal_text(answer))
     after = state()
-    return CaseResult(case, outcome, detail, changed_parts(before, after)), after
+    return CaseResult(case, outcome, detail, changed_parts(before, after), length), after
 
 
 def run_cases(
@@ -518,6 +549,7 @@ def run_cases(
     cases: Iterable[HostileCase],
     *,
     refusal: Callable[[object], str | None] = _no_refusal,
+    refusal_text: Callable[[object], str] = _no_text,
     uncoded: frozenset[str] = frozenset(),
 ) -> HostileReport:
     """Call every case on ``portal`` and check each is refused with a code, changing nothing.
@@ -529,6 +561,7 @@ def run_cases(
         portal: The portal the cases call.
         cases: The cases.
         refusal: As :func:`run_case` (for calls that answer a coded result).
+        refusal_text: As :func:`run_case`.
         uncoded: As :func:`run_case`.
 
     Returns:
@@ -540,7 +573,12 @@ def run_cases(
     known: list[CaseResult] = []
     for case in cases:
         result, before = run_case(
-            case, before, lambda: snapshot(portal), refusal=refusal, uncoded=uncoded
+            case,
+            before,
+            lambda: snapshot(portal),
+            refusal=refusal,
+            refusal_text=refusal_text,
+            uncoded=uncoded,
         )
         tried += 1
         coded += result.outcome == "coded"

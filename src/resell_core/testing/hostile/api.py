@@ -246,6 +246,14 @@ def _code(answered: object) -> str | None:
     return ANSWERED if answered.reads else None
 
 
+def _message(answered: object) -> str:
+    """A refused answer's text: its message and its problems' (what a caller reads)."""
+    if not isinstance(answered, _Answered) or answered.answer.get("result_code") != 0:
+        return ""
+    problems = answered.answer.get("problems") or ()
+    return "".join([str(answered.answer.get("result_message", "")), *map(str, problems)])
+
+
 def _case(
     world: ApiWorld,
     name: str,
@@ -301,7 +309,9 @@ def run_api_suite(storage_factory: Callable[[], Storage | None]) -> HostileRepor
         The counts (tried, coded, state unchanged), the failures and the known cases.
     """
     world = api_world(storage_factory())
-    return run_cases(world.portal, api_cases(world), refusal=_code, uncoded=_UNCODED)
+    return run_cases(
+        world.portal, api_cases(world), refusal=_code, refusal_text=_message, uncoded=_UNCODED
+    )
 
 
 def run_api_generated(
@@ -345,7 +355,12 @@ def run_api_generated(
         case = _case(world, name, parameter, hostile(value), params)
         before = snapshot(world.portal)
         result, _after = run_case(
-            case, before, lambda: snapshot(world.portal), refusal=_code, uncoded=_UNCODED
+            case,
+            before,
+            lambda: snapshot(world.portal),
+            refusal=_code,
+            refusal_text=_message,
+            uncoded=_UNCODED,
         )
         failed = result.outcome == "raw" or (result.outcome == "coded" and bool(result.changed))
         report += HostileReport(
