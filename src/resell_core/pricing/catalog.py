@@ -77,14 +77,21 @@ class _Priced(NamedTuple):
     list_value: Money
 
 
-def _price_cycle(index: CatalogIndex, currency: str, selection: PlanSelection) -> _Priced:
-    """Price one cycle of ``selection``: its lines (band, custom limits, add-ons) and their
-    total, rounded; validated first (A9)."""
+def _valid_tier(index: CatalogIndex, selection: PlanSelection) -> TierIndex:
+    """Return the tier ``selection`` names, once it is checked (A9), or raise every problem
+    of it."""
     problems = selection_problems(index, selection)
     if problems:
         raise InvalidInput("plan selection", problems)
     found = index.tier(selection.version, selection.product, selection.tier)
     assert found is not None  # the selection has no problem, so the path exists
+    return found
+
+
+def _price_cycle(index: CatalogIndex, currency: str, selection: PlanSelection) -> _Priced:
+    """Price one cycle of ``selection``: its lines (band, custom limits, add-ons) and their
+    total, rounded; validated first (A9)."""
+    found = _valid_tier(index, selection)
     lines = [] if selection.contacts is None else _lines(found, selection, selection.contacts)
     return _Priced(tuple(lines), Money.total((line.amount for line in lines), currency).rounded())
 
@@ -182,9 +189,7 @@ class Catalog:
         Raises:
             InvalidInput: Listing every violation, each naming its field and allowed values.
         """
-        problems = selection_problems(self._index, selection)
-        if problems:
-            raise InvalidInput("plan selection", problems)
+        _valid_tier(self._index, selection)
         return selection
 
     def options(self, partial: PlanSelection | Mapping[str, object] | None = None) -> Options:
@@ -211,12 +216,6 @@ class Catalog:
         else:
             chosen = partial
         return options_for(self._index, chosen)
-
-    def _tier(self, selection: PlanSelection) -> TierIndex:
-        self.validate(selection)
-        found = self._index.tier(selection.version, selection.product, selection.tier)
-        assert found is not None  # validate() proved the path exists
-        return found
 
     @property
     def trial_days(self) -> int:
@@ -350,7 +349,7 @@ class Catalog:
 
     def plan_size(self, selection: PlanSelection) -> int:
         """Return the plan's contact limit (a free tier's comes from the catalog)."""
-        found = self._tier(selection)
+        found = _valid_tier(self._index, selection)
         if selection.contacts is not None:
             return selection.contacts
         return found.tier.contact_limit or 0

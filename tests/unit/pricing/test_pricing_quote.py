@@ -331,3 +331,28 @@ def test_the_price_cache_does_not_keep_its_catalog_alive() -> None:
     gone = weakref.ref(catalog)
     del catalog
     assert gone() is None
+
+
+def test_the_price_cache_evicts_the_oldest_selection_past_its_bound() -> None:
+    """PRICE_CACHE_SIZE + 100 selections priced: the cache holds PRICE_CACHE_SIZE, the
+    first one is priced again (a miss) and gives the same price, the last is a hit."""
+    catalog = attrs.evolve(rc.Catalog.sample())
+    selections = [
+        rc.PlanSelection(
+            "V3", "marketing", "plus", 2500, "monthly", limits={"email_sends": 50_001 + n}
+        )
+        for n in range(PRICE_CACHE_SIZE + 100)
+    ]
+    first_price = catalog.recurring_price(selections[0])
+    for selection in selections[1:]:
+        catalog.recurring_price(selection)
+    priced = cast(Any, catalog)._priced
+    assert priced.cache_info().currsize == PRICE_CACHE_SIZE
+
+    misses = priced.cache_info().misses
+    assert catalog.recurring_price(selections[0]) == first_price
+    assert priced.cache_info().misses == misses + 1
+    hits = priced.cache_info().hits
+    catalog.recurring_price(selections[-1])
+    assert priced.cache_info().hits == hits + 1
+    assert priced.cache_info().currsize == PRICE_CACHE_SIZE
