@@ -371,6 +371,15 @@ class VersionedRows(Generic[V]):
 
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""
+        return copy_aggregate(self._journal_update(value))
+
+    def store(self, value: V) -> None:
+        """Journal a changed row (version + 1) as :meth:`update`, handing back no copy."""
+        self._journal_update(value)
+
+    def _journal_update(self, value: V) -> V:
+        """Journal a changed row (version + 1); return the value journalled (not a copy:
+        the journal's own, never to be handed out)."""
         key: str = value.id  # type: ignore[attr-defined]
         spec = self.spec
         current = self.changes.get(key)
@@ -399,7 +408,7 @@ class VersionedRows(Generic[V]):
                 old_claims = dict(zip(spec.errors, held, strict=True))
             self._check_claims(key, stored, new=False, old=old_claims, claims=claims)
         self._journal(key, stored, base, claims)
-        return copy_aggregate(stored)
+        return stored
 
     def remove(self, agency_id: str, key: str) -> None:
         """Journal the deletion of the agency's row; raise NotFound if there is none."""
