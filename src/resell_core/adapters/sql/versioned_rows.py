@@ -91,10 +91,10 @@ class VersionedRows(Generic[V]):
         # The agency, version and unique claims (their values, in the order of
         # ``spec.errors``) of each row read: an update checks them without reading the row
         # again (the commit checks the version in the database). With a cursor, the row's
-        # other fields as read follow, so that the commit writes the cursor alone when
-        # nothing else changed. One flat tuple a row: a page's rows stay alive until its
-        # commit, and every container kept is more work for the garbage collector.
-        self.seen: dict[str, tuple[Any, ...]] = {}
+        # other fields as read (``spec.cursor.rest``, kept as it returns them, None
+        # without a cursor), so that the commit writes the cursor alone when nothing else
+        # changed: compared whole, never sliced out of a longer tuple.
+        self.seen: dict[str, tuple[Any, int, tuple[object, ...], tuple[object, ...] | None]] = {}
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
@@ -108,10 +108,8 @@ class VersionedRows(Generic[V]):
         value = spec.read(row)
         key: str = value.id  # type: ignore[attr-defined]
         held = spec.claim_values(value)
-        if spec.cursor is None:
-            self.seen[key] = (_agency_of(value), row.version, held)
-        else:
-            self.seen[key] = (_agency_of(value), row.version, held, *spec.cursor.rest(value))
+        rest = None if spec.cursor is None else spec.cursor.rest(value)
+        self.seen[key] = (_agency_of(value), row.version, held, rest)
         return value
 
     def visible(self, key: str) -> V | None:
@@ -393,7 +391,7 @@ class VersionedRows(Generic[V]):
         else:
             if key not in self.seen and self.visible(key) is None:
                 raise NotFound(spec.kind, key)
-            agency, version, held = self.seen[key][:3]
+            agency, version, held, _ = self.seen[key]
             if agency != _agency_of(value):
                 raise NotFound(spec.kind, key)
             base = version
@@ -523,7 +521,7 @@ class VersionedRows(Generic[V]):
         if cursor is None:
             return False
         read = self.seen.get(key)
-        return read is not None and read[1] == base and cursor.rest(value) == read[3:]
+        return read is not None and read[1] == base and cursor.rest(value) == read[3]
 
     def _cursor_values(self, key: str, value: V, base: int) -> tuple[object, ...]:
         """Return the parameters of the cursor's update of one row, as values of
