@@ -88,13 +88,14 @@ class VersionedRows(Generic[V]):
         # row kept alive until the commit.
         self.changes: dict[str, V | _Deleted] = {}
         self.bases: dict[str, int | None] = {}
-        # The agency, version and unique claims (their values, in the order of
-        # ``spec.errors``) of each row read: an update checks them without reading the row
-        # again (the commit checks the version in the database). With a cursor, the row's
+        # The agency, version and unique claims (``spec.claims`` of it, kept as that
+        # returns them) of each row read: an update compares its own with them, without
+        # reading the row again (the commit checks the version in the database); a
+        # dict of strings is nothing the garbage collector walks. With a cursor, the row's
         # other fields as read (``spec.cursor.rest``, kept as it returns them, None
         # without a cursor), so that the commit writes the cursor alone when nothing else
         # changed: compared whole, never sliced out of a longer tuple.
-        self.seen: dict[str, tuple[Any, int, tuple[object, ...], tuple[object, ...] | None]] = {}
+        self.seen: dict[str, tuple[Any, int, dict[str, object], tuple[object, ...] | None]] = {}
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
@@ -107,7 +108,7 @@ class VersionedRows(Generic[V]):
         spec = self.spec
         value = spec.read(row)
         key: str = value.id  # type: ignore[attr-defined]
-        held = spec.claim_values(value)
+        held = spec.claims(value)
         rest = None if spec.cursor is None else spec.cursor.rest(value)
         self.seen[key] = (_agency_of(value), row.version, held, rest)
         return value
@@ -381,7 +382,7 @@ class VersionedRows(Generic[V]):
         key: str = value.id  # type: ignore[attr-defined]
         spec = self.spec
         current = self.changes.get(key)
-        held: tuple[object, ...] | None = None
+        held: dict[str, object] | None = None
         if current is not None:
             if isinstance(current, _Deleted) or _agency_of(current) != _agency_of(value):
                 raise NotFound(spec.kind, key)
@@ -401,9 +402,9 @@ class VersionedRows(Generic[V]):
         claims = spec.claims(stored)
         # A row as read holding the same unique keys takes none: nothing to check (most
         # updates, such as a billed account's, change no name).
-        if held is None or tuple(map(claims.__getitem__, spec.errors)) != held:
+        if held is None or claims != held:
             if held is not None:
-                old_claims = dict(zip(spec.errors, held, strict=True))
+                old_claims = held
             self._check_claims(key, stored, new=False, old=old_claims, claims=claims)
         self._journal(key, stored, base, claims)
         return stored
