@@ -344,6 +344,18 @@ class AccountRepository(Protocol):
         """
         ...
 
+    def store(self, account: Account) -> None:
+        """Store a changed account as :meth:`update` does (version + 1, the same checks
+        and errors), without handing back the stored copy: for a caller that does not use
+        it (the billing run, an account a time), where the copy is work for nothing.
+
+        Raises:
+            NotFound: No such account in ``account.agency_id``.
+            VersionConflict: The stored version is not ``account.version``.
+            DuplicateName: The account was renamed to a taken name.
+        """
+        ...
+
     def name_taken(self, name: str) -> bool:
         """Tell whether an account anywhere on the platform has this name
         (case-insensitive); the answer includes this unit of work's writes."""

@@ -381,6 +381,12 @@ def _last_writer_wins(key: Any, written: Any, committed: Any) -> ResellError:
 
 
 def _versioned_update(view: _View[str, _Versioned], kind: str, value: _Versioned) -> _Versioned:
+    return view.table.copy(_versioned_write(view, kind, value))
+
+
+def _versioned_write(view: _View[str, _Versioned], kind: str, value: _Versioned) -> _Versioned:
+    """Journal ``value`` at version + 1 with the update's checks; return the journal's own
+    value (never to be handed out: :func:`_versioned_update` copies it)."""
     current = view.get(value.id)
     if current is None or _agency_of(current) != _agency_of(value):
         raise NotFound(kind, value.id)
@@ -389,7 +395,7 @@ def _versioned_update(view: _View[str, _Versioned], kind: str, value: _Versioned
     stored = attrs.evolve(value, version=value.version + 1)
     view.check_unique(value.id, stored)
     view.write(value.id, stored)
-    return view.table.copy(stored)
+    return stored
 
 
 def _agency_of(value: object) -> str | None:
@@ -515,6 +521,9 @@ class _Accounts:
 
     def update(self, account: Account) -> Account:
         return _versioned_update(self._view, "account", account)
+
+    def store(self, account: Account) -> None:
+        _versioned_write(self._view, "account", account)
 
     def name_taken(self, name: str) -> bool:
         return self._named(name) is not None

@@ -11,11 +11,10 @@ prepaid credit. Listing helpers filter a sequence; storage does the same at scal
 from __future__ import annotations
 
 import enum
-import operator
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -41,6 +40,7 @@ __all__ = [
     "carried_line",
     "filter_invoices",
     "history",
+    "invoice_values",
     "next_number",
     "recurring_lines",
     "settle_negative",
@@ -308,10 +308,11 @@ def with_payment_state(
     """Return ``invoice`` with a new status, prepaid parts and next retry day, every other
     field kept.
 
-    Built by ``Invoice``'s own ``__init__`` from its fields read in one call, by position:
-    the same invoice as ``attrs.evolve`` (whose field-by-field look-ups cost more than the
+    Built by ``Invoice``'s own ``__init__`` from its fields read by name, by position
+    (:func:`invoice_values`, as ``lifecycle.account.account_with`` builds an account): the
+    same invoice as ``attrs.evolve`` (whose field-by-field look-ups cost more than the
     copy itself on the payment path), without matching eighteen keywords."""
-    values = list(_read_invoice(invoice))
+    values = invoice_values(invoice)
     values[_STATUS] = status
     values[_PAID_EARMARKED] = paid_earmarked
     values[_PAID_POOL] = paid_pool
@@ -319,9 +320,35 @@ def with_payment_state(
     return Invoice(*values)
 
 
-# The invoice's __init__ arguments, in order (none is keyword-only), read with one call.
+def invoice_values(i: Invoice) -> list[Any]:
+    """Return the invoice's ``__init__`` arguments, in order (none is keyword-only).
+
+    A plain attribute read each; a test holds this list to ``attrs.fields(Invoice)``, so
+    a field added to Invoice and not here fails it.
+    """
+    return [
+        i.id,
+        i.agency_id,
+        i.number,
+        i.account_id,
+        i.profile_id,
+        i.issued_on,
+        i.currency,
+        i.lines,
+        i.status,
+        i.paid_earmarked,
+        i.paid_pool,
+        i.paid_card,
+        i.attempts,
+        i.next_retry_on,
+        i.dunning_ends_on,
+        i.period_key,
+        i.version,
+        i.taxes,
+    ]
+
+
 _INVOICE_FIELDS = tuple(field.name for field in attrs.fields(Invoice) if field.init)
-_read_invoice = operator.attrgetter(*_INVOICE_FIELDS)
 _STATUS = _INVOICE_FIELDS.index("status")
 _PAID_EARMARKED = _INVOICE_FIELDS.index("paid_earmarked")
 _PAID_POOL = _INVOICE_FIELDS.index("paid_pool")

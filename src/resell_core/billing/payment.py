@@ -175,6 +175,7 @@ def start_payment(
     earmarked: Money,
     pool: Money,
     on: date,
+    total: Money | None = None,
 ) -> PaymentStart:
     """Decide how to pay an open invoice: prepaid credit first, then one card charge.
 
@@ -191,6 +192,8 @@ def start_payment(
         earmarked: The account's earmarked prepaid balance (the ledger's, C3).
         pool: The profile's prepaid pool balance (the ledger's, C2).
         on: The day of payment.
+        total: ``invoice.total`` when the caller has it already (a billing page adds up
+            once the lines its invoices alike share); added up here when None.
 
     Returns:
         The invoice with its prepaid parts recorded (paid when nothing is left), the
@@ -209,7 +212,9 @@ def start_payment(
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: tuple[Movement, ...] = ()
     paid = _paid(invoice)
-    due = invoice.total if paid is None else invoice.total - paid
+    if total is None:
+        total = invoice.total
+    due = total if paid is None else total - paid
     if invoice.attempts == 0 and invoice.next_retry_on is None and (paid is None or paid.is_zero()):
         (from_earmark, from_pool), due = due.take_from(_balances(invoice, earmarked, pool))
         paid_earmarked, paid_pool, movements = _spend_prepaid(invoice, from_earmark, from_pool, on)

@@ -754,7 +754,7 @@ def _write_bill(
             invoices.append(invoice)
         if bill.events:
             work.account_events(agency_id, bill.events)
-        work.uow.accounts.update(account)
+        work.uow.accounts.store(account)
     error = bill.error
     if error is not None:
         billed.errors.append(BillingFailure(account_id, error.code, error.message))

@@ -133,6 +133,7 @@ class PageReads:
         self._numbers: dict[str, int] = {}
         self._prices: dict[tuple[object, ...], CyclePrice] = {}
         self._lines: dict[tuple[int, date, date], tuple[CyclePrice, tuple[InvoiceLine, ...]]] = {}
+        self._totals: dict[tuple[int, str], tuple[tuple[InvoiceLine, ...], Money]] = {}
 
     def agency(self, agency_id: str) -> Agency:
         """Return the agency as read at its first use in the page.
@@ -223,6 +224,22 @@ class PageReads:
         if found is None or found[0] is not figures:
             found = (figures, recurring_lines(due, figures))
             self._lines[key] = found
+        return found[1]
+
+    def total(self, invoice: Invoice) -> Money:
+        """Return ``invoice.total``, added up once per tuple of lines and currency in the
+        page (the page's invoices alike share their lines, :meth:`lines`); an invoice
+        with taxes is added up on its own."""
+        if invoice.taxes:
+            return invoice.total
+        # By the tuple's identity, kept with the total so that its id is never reused
+        # while the page lives.
+        lines = invoice.lines
+        key = (id(lines), invoice.currency)
+        found = self._totals.get(key)
+        if found is None or found[0] is not lines:
+            found = (lines, invoice.total)
+            self._totals[key] = found
         return found[1]
 
     def number(self, agency_id: str) -> int:
@@ -331,6 +348,7 @@ def bill_account(
                 earmarked=Money(earmarked, currency) if earmarked else Money.zero(currency),
                 pool=Money(pool, currency) if pool else Money.zero(currency),
                 on=today,
+                total=reads.total(invoice),
             )
         except ResellError as error:
             return AccountBill(stored, loose, tuple(steps), error)

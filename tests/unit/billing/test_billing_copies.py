@@ -19,6 +19,7 @@ from resell_core.billing.invoices import (
     LineKind,
     TaxLine,
     build_recurring_invoice,
+    invoice_values,
     with_payment_state,
 )
 from resell_core.lifecycle.account import Account
@@ -135,6 +136,16 @@ def test_a_new_payment_state_is_the_invoice_evolve_returns(
     assert changed is not tried
     assert type(changed) is Invoice
     assert _fields(changed) == _fields(expected)
+
+
+def test_invoice_values_reads_every_field_of_invoice_in_init_order() -> None:
+    """A field added to Invoice and not to invoice_values fails here, by name."""
+    fields = [field.name for field in attrs.fields(Invoice) if field.init]
+    # Each field holds a marker of its name (lines a tuple of one: its converter makes a
+    # tuple of what it is given).
+    marks: dict[str, Any] = {name: f"<{name}>" for name in fields}
+    marks["lines"] = ("<lines>",)
+    assert invoice_values(Invoice(**marks)) == [marks[name] for name in fields]
 
 
 def test_a_new_payment_state_leaves_the_invoice_as_it_was() -> None:

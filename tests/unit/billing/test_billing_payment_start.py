@@ -236,6 +236,24 @@ def test_C2_C3_starting_a_payment_gives_what_money_arithmetic_gives(
     assert started == expected
 
 
+@given(_starts(), st.none() | rs.billing_profiles())
+def test_C2_C3_a_start_given_the_invoices_total_is_the_start_that_adds_it_up(
+    start: tuple[Invoice, Money, Money], profile: BillingProfile | None
+) -> None:
+    """Handed ``invoice.total`` (as a billing page does), the start is the same: invoice,
+    movements, charge (exponents included) and errors."""
+    invoice, earmarked, pool = start
+    expected = _outcome(
+        lambda: start_payment(invoice, profile=profile, earmarked=earmarked, pool=pool, on=_ON)
+    )
+    given_total = _outcome(
+        lambda: start_payment(
+            invoice, profile=profile, earmarked=earmarked, pool=pool, on=_ON, total=invoice.total
+        )
+    )
+    assert given_total == expected
+
+
 _AMOUNTS = st.decimals(min_value=-1000, max_value=1000, places=3)
 
 

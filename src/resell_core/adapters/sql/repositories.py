@@ -117,6 +117,9 @@ class Accounts:
     def update(self, account: Account) -> Account:
         return self._rows.update(account)
 
+    def store(self, account: Account) -> None:
+        self._rows.store(account)
+
     def name_taken(self, name: str) -> bool:
         return self._rows.where_unique("uq_accounts_name_key", name.casefold()) is not None
 

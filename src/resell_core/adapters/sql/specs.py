@@ -126,10 +126,6 @@ class Spec(Generic[V]):
         """Read the aggregate back from a row of :attr:`read_columns`."""
         return self.load(row.data) if self.cursor is None else self.cursor.load(row)
 
-    def claim_values(self, value: V) -> tuple[object, ...]:
-        """Return the unique keys ``value`` holds, in the order of :attr:`errors`."""
-        return tuple(map(self.claims(value).__getitem__, self.errors))
-
     def unique_columns(self, constraint: str) -> list[str]:
         """Return the columns of one of the table's unique constraints (the fixed ones aside)."""
         for found in self.table.constraints:

@@ -95,13 +95,14 @@ class VersionedRows(Generic[V]):
         # row kept alive until the commit.
         self.changes: dict[str, V | _Deleted] = {}
         self.bases: dict[str, int | None] = {}
-        # The agency, version and unique claims (their values, in the order of
-        # ``spec.errors``) of each row read: an update checks them without reading the row
-        # again (the commit checks the version in the database). With a cursor, the row's
-        # other fields as read follow, so that the commit writes the cursor alone when
-        # nothing else changed. One flat tuple a row: a page's rows stay alive until its
-        # commit, and every container kept is more work for the garbage collector.
-        self.seen: dict[str, tuple[Any, ...]] = {}
+        # The agency, version and unique claims (``spec.claims`` of it, kept as that
+        # returns them) of each row read: an update compares its own with them, without
+        # reading the row again (the commit checks the version in the database); a
+        # dict of strings is nothing the garbage collector walks. With a cursor, the row's
+        # other fields as read (``spec.cursor.rest``, kept as it returns them, None
+        # without a cursor), so that the commit writes the cursor alone when nothing else
+        # changed: compared whole, never sliced out of a longer tuple.
+        self.seen: dict[str, tuple[Any, int, dict[str, object], tuple[object, ...] | None]] = {}
         # Which journalled row claimed which unique key (possibly stale: confirmed
         # against ``changes``), so that checking a claim never scans the journal.
         self.claimed: dict[str, dict[object, str]] = {name: {} for name in spec.errors}
@@ -114,11 +115,9 @@ class VersionedRows(Generic[V]):
         spec = self.spec
         value = spec.read(row)
         key: str = value.id  # type: ignore[attr-defined]
-        held = spec.claim_values(value)
-        if spec.cursor is None:
-            self.seen[key] = (_agency_of(value), row.version, held)
-        else:
-            self.seen[key] = (_agency_of(value), row.version, held, *spec.cursor.rest(value))
+        held = spec.claims(value)
+        rest = None if spec.cursor is None else spec.cursor.rest(value)
+        self.seen[key] = (_agency_of(value), row.version, held, rest)
         return value
 
     def visible(self, key: str) -> V | None:
@@ -378,10 +377,19 @@ class VersionedRows(Generic[V]):
 
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""
+        return copy_aggregate(self._journal_update(value))
+
+    def store(self, value: V) -> None:
+        """Journal a changed row (version + 1) as :meth:`update`, handing back no copy."""
+        self._journal_update(value)
+
+    def _journal_update(self, value: V) -> V:
+        """Journal a changed row (version + 1); return the value journalled (not a copy:
+        the journal's own, never to be handed out)."""
         key: str = value.id  # type: ignore[attr-defined]
         spec = self.spec
         current = self.changes.get(key)
-        held: tuple[object, ...] | None = None
+        held: dict[str, object] | None = None
         if current is not None:
             if isinstance(current, _Deleted) or _agency_of(current) != _agency_of(value):
                 raise NotFound(spec.kind, key)
@@ -391,7 +399,7 @@ class VersionedRows(Generic[V]):
         else:
             if key not in self.seen and self.visible(key) is None:
                 raise NotFound(spec.kind, key)
-            agency, version, held = self.seen[key][:3]
+            agency, version, held, _ = self.seen[key]
             if agency != _agency_of(value):
                 raise NotFound(spec.kind, key)
             base = version
@@ -401,12 +409,12 @@ class VersionedRows(Generic[V]):
         claims = spec.claims(stored)
         # A row as read holding the same unique keys takes none: nothing to check (most
         # updates, such as a billed account's, change no name).
-        if held is None or tuple(map(claims.__getitem__, spec.errors)) != held:
+        if held is None or claims != held:
             if held is not None:
-                old_claims = dict(zip(spec.errors, held, strict=True))
+                old_claims = held
             self._check_claims(key, stored, new=False, old=old_claims, claims=claims)
         self._journal(key, stored, base, claims)
-        return copy_aggregate(stored)
+        return stored
 
     def remove(self, agency_id: str, key: str) -> None:
         """Journal the deletion of the agency's row; raise NotFound if there is none."""
@@ -521,7 +529,7 @@ class VersionedRows(Generic[V]):
         if cursor is None:
             return False
         read = self.seen.get(key)
-        return read is not None and read[1] == base and cursor.rest(value) == read[3:]
+        return read is not None and read[1] == base and cursor.rest(value) == read[3]
 
     def _cursor_values(self, key: str, value: V, base: int) -> tuple[object, ...]:
         """Return the parameters of the cursor's update of one row, as values of

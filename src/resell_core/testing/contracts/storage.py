@@ -335,6 +335,75 @@ class AccountsContract:
             again = uow.accounts.get(ACME, "account-north")
             assert (again.client_name, again.version) == ("North Bakery SAS", 1)
 
+    def test_store_keeps_the_change_at_version_plus_one_and_returns_nothing(
+        self, storage: Storage
+    ) -> None:
+        """store() stores as update() does (version + 1, seen by the same unit of work and
+        after commit) and hands back nothing; storing the old version again conflicts."""
+        _seeded(storage, accounts=[an_account()])
+        with storage.unit_of_work() as uow:
+            read = uow.accounts.get(ACME, "account-north")
+            read.client_name = "North Bakery SAS"
+            assert uow.accounts.store(read) is None  # type: ignore[func-returns-value]
+            seen = uow.accounts.get(ACME, "account-north")
+            assert (seen.client_name, seen.version) == ("North Bakery SAS", read.version + 1)
+            with pytest.raises(VersionConflict):
+                uow.accounts.store(read)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            again = uow.accounts.get(ACME, "account-north")
+            assert (again.client_name, again.version) == ("North Bakery SAS", 1)
+
+    def test_store_keeps_no_alias_of_the_account_given(self, storage: Storage) -> None:
+        """Changing the account after store() changes nothing stored."""
+        _seeded(storage, accounts=[an_account()])
+        with storage.unit_of_work() as uow:
+            read = uow.accounts.get(ACME, "account-north")
+            read.client_name = "North Bakery SAS"
+            uow.accounts.store(read)
+            read.client_name = "Changed After"
+            assert uow.accounts.get(ACME, "account-north").client_name == "North Bakery SAS"
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.get(ACME, "account-north").client_name == "North Bakery SAS"
+
+    def test_store_refuses_what_update_refuses(self, storage: Storage) -> None:
+        """store() raises update()'s errors: NotFound through another agency or for no
+        such account, DuplicateName for a taken name; nothing is stored."""
+        _seeded(
+            storage,
+            accounts=[
+                an_account("account-north", ACME, "north-bakery"),
+                an_account("account-south", ACME, "south-bakery"),
+            ],
+        )
+        with storage.unit_of_work() as uow:
+            north = uow.accounts.get(ACME, "account-north")
+            with pytest.raises(NotFound):
+                uow.accounts.store(attrs.evolve(north, agency_id=GLOBEX))
+            with pytest.raises(NotFound):
+                uow.accounts.store(attrs.evolve(north, id="account-nowhere"))
+            with pytest.raises(DuplicateName):
+                uow.accounts.store(attrs.evolve(north, name="SOUTH-bakery"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            stored = uow.accounts.get(ACME, "account-north")
+            assert (stored.name, stored.version) == ("north-bakery", 0)
+
+    def test_concurrent_stores_of_one_account_store_one(self, storage: Storage) -> None:
+        """Two units of work store the same version: the second commit is a VersionConflict."""
+        _seeded(storage, accounts=[an_account()])
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            mine = first.accounts.get(ACME, "account-north")
+            theirs = second.accounts.get(ACME, "account-north")
+            first.accounts.store(attrs.evolve(mine, client_name="First"))
+            second.accounts.store(attrs.evolve(theirs, client_name="Second"))
+            first.commit()
+            with pytest.raises(VersionConflict):
+                second.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.accounts.get(ACME, "account-north").client_name == "First"
+
     def test_concurrent_updates_of_one_account_store_one(self, storage: Storage) -> None:
         """Two units of work update the same version: the second commit is a VersionConflict."""
         _seeded(storage, accounts=[an_account()])
