@@ -390,28 +390,18 @@ class AccountsContract:
             stored = uow.accounts.get(ACME, "account-north")
             assert (stored.name, stored.version) == ("north-bakery", 0)
 
-    def test_concurrent_stores_of_one_account_store_one(self, storage: Storage) -> None:
-        """Two units of work store the same version: the second commit is a VersionConflict."""
+    @pytest.mark.parametrize("write", ["update", "store"])
+    def test_concurrent_updates_of_one_account_store_one(
+        self, storage: Storage, write: str
+    ) -> None:
+        """Two units of work update (or store) the same version: the second commit is a
+        VersionConflict."""
         _seeded(storage, accounts=[an_account()])
         with storage.unit_of_work() as first, storage.unit_of_work() as second:
             mine = first.accounts.get(ACME, "account-north")
             theirs = second.accounts.get(ACME, "account-north")
-            first.accounts.store(attrs.evolve(mine, client_name="First"))
-            second.accounts.store(attrs.evolve(theirs, client_name="Second"))
-            first.commit()
-            with pytest.raises(VersionConflict):
-                second.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.accounts.get(ACME, "account-north").client_name == "First"
-
-    def test_concurrent_updates_of_one_account_store_one(self, storage: Storage) -> None:
-        """Two units of work update the same version: the second commit is a VersionConflict."""
-        _seeded(storage, accounts=[an_account()])
-        with storage.unit_of_work() as first, storage.unit_of_work() as second:
-            mine = first.accounts.get(ACME, "account-north")
-            theirs = second.accounts.get(ACME, "account-north")
-            first.accounts.update(attrs.evolve(mine, client_name="First"))
-            second.accounts.update(attrs.evolve(theirs, client_name="Second"))
+            getattr(first.accounts, write)(attrs.evolve(mine, client_name="First"))
+            getattr(second.accounts, write)(attrs.evolve(theirs, client_name="Second"))
             first.commit()
             with pytest.raises(VersionConflict):
                 second.commit()

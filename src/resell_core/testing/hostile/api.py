@@ -38,6 +38,7 @@ from resell_core.ports import Storage
 from resell_core.service.portal import PartnerPortal
 from resell_core.testing.hostile import (
     HOSTILE,
+    LONGEST_REFUSAL,
     Hostile,
     HostileCase,
     HostileReport,
@@ -362,7 +363,9 @@ def run_api_generated(
             refusal_text=_message,
             uncoded=_UNCODED,
         )
-        failed = result.outcome == "raw" or (result.outcome == "coded" and bool(result.changed))
+        # A success may change the state; a refusal must change nothing and be short.
+        refused_badly = bool(result.changed) or result.refusal_length > LONGEST_REFUSAL
+        failed = result.outcome == "raw" or (result.outcome == "coded" and refused_badly)
         report += HostileReport(
             1,
             int(result.outcome != "raw"),
