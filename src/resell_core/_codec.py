@@ -112,6 +112,9 @@ def _known(table: Mapping[Any, Any], hook: Any) -> Any:
 
 _Made = TypeVar("_Made")
 
+_NOTHING = object()
+"""What a remembered field held before its writer's first call: never a field's value."""
+
 
 class _MadeOnce(dict[Any, _Made | None]):
     """The function ``make`` makes for each class, made on the first lookup; None when
@@ -262,6 +265,15 @@ class Codec:
         read_inline: Structure hooks the converter holds, with how to read inline, from
             well-formed data, what each gives.
         names: Objects the inline code names.
+        remembered: Declared field types whose values are often the very same object in a
+            row of values written one after another (a page's invoices share one tuple
+            of lines and one zero), each with a test telling whether a value of it can
+            never change (frozen all the way down, every part of its exact type). A
+            writer keeps, for each field of such a type, the last value it wrote there
+            that passed the test, with its text, and writes that text again for the
+            very same object (by identity: no hashing, no comparison). One value a
+            field: nothing grows with what is written. A value changed in place behind
+            its frozen class (``object.__setattr__``) is outside what this serves.
     """
 
     def __init__(
@@ -271,8 +283,10 @@ class Codec:
         write_inline: Mapping[Any, WriteInline],
         read_inline: Mapping[Any, ReadInline],
         names: Mapping[str, object],
+        remembered: Mapping[Any, Callable[[Any], bool]] | None = None,
     ) -> None:
         self._converter = converter
+        self._remembered = dict(remembered or {})
         self._write_inline = dict(write_inline)
         self._read_inline = dict(read_inline)
         self._names = dict(names)
@@ -355,7 +369,23 @@ class Codec:
         for n, field in enumerate(sorted(fields, key=lambda f: f.name)):
             hook = self._converter.get_unstructure_hook(field.type, cache_result=False)
             lines.append(f"    x{n} = value.{field.name}")
-            lines.append(f"    s{n} = {self._write_code(hook, field.type, f'x{n}', env, 0)}")
+            code = self._write_code(hook, field.type, f"x{n}", env, 0)
+            keep = self._remembered.get(field.type)
+            if keep is not None:
+                # The last value kept in this field and its text, one tuple: read and
+                # replaced whole, so that a thread never pairs one value with another's text.
+                last = _named(env, [(_NOTHING, "")])
+                lines += [
+                    f"    r{n} = {last}[0]",
+                    f"    if r{n}[0] is x{n}:",
+                    f"        s{n} = r{n}[1]",
+                    "    else:",
+                    f"        s{n} = {code}",
+                    f"        if {_named(env, keep)}(x{n}):",
+                    f"            {last}[0] = (x{n}, s{n})",
+                ]
+            else:
+                lines.append(f"    s{n} = {code}")
             parts.append(f'"{field.name}": {{s{n}}}')
         lines.append(f"    return f'{{{{{', '.join(parts)}}}}}'")
         write: Callable[[Any], str] = _function("write", "to_json", cls, lines, env)

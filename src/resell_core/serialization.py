@@ -39,6 +39,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from resell_core._codec import Codec, encode, quote
 from resell_core.billing.credit_notes import CreditNote
+from resell_core.billing.invoices import InvoiceLine, LineKind
 from resell_core.errors import (
     CatalogError,
     FieldProblem,
@@ -49,7 +50,7 @@ from resell_core.errors import (
 )
 from resell_core.lifecycle.account_query import AccountQuery
 from resell_core.money import Money
-from resell_core.periods import Frequency
+from resell_core.periods import Frequency, Period
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.selection import PlanSelection
 
@@ -484,6 +485,37 @@ def _frozen_selection(selection: PlanSelection) -> bool:
     )
 
 
+def _frozen_money(value: Any) -> bool:
+    """Tell whether ``value`` is a Money whose parts are of their exact, immutable types."""
+    return (
+        value.__class__ is Money
+        and value.amount.__class__ is Decimal
+        and value.currency.__class__ is str
+    )
+
+
+def _frozen_lines(lines: Any) -> bool:
+    """Tell whether ``lines`` is a tuple of invoice lines that can never change."""
+    return lines.__class__ is tuple and all(
+        line.__class__ is InvoiceLine
+        and line.kind.__class__ is LineKind
+        and line.description.__class__ is str
+        and line.quantity.__class__ is Decimal
+        and _frozen_money(line.unit_price)
+        and _frozen_money(line.amount)
+        and (line.period is None or _frozen_period(line.period))
+        for line in lines
+    )
+
+
+def _frozen_period(period: Any) -> bool:
+    return (
+        period.__class__ is Period
+        and period.start.__class__ is date
+        and period.end.__class__ is date
+    )
+
+
 def _write_money(value: str) -> str:
     return (
         f"""('{{"amount": ' + _quote(str({value}.amount)) + ', "currency": ' """
@@ -539,6 +571,10 @@ _CODEC = Codec(
         "_datetime_text": _datetime_text,
         "_selection_json": _selection_json,
     },
+    # Shared: a page's invoices hold one tuple of lines, and their amounts are often the
+    # same object (one zero of a currency, one total of the lines). Kept when frozen all
+    # the way down.
+    remembered={Money: _frozen_money, tuple[InvoiceLine, ...]: _frozen_lines},
 )
 _CODEC.install()
 

@@ -16,12 +16,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 import attrs
+import cattrs
 import pytest
 from cattrs.errors import ClassValidationError, IterableValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resell_core import serialization
+from resell_core._codec import Codec, encode
 from resell_core.agency import PortalUser
 from resell_core.audit import AuditEvent
 from resell_core.billing.commissions import CommissionStatement, StatementStatus
@@ -890,3 +892,135 @@ def _a_movement() -> Movement:
 
 def _an_entry(at: datetime) -> AuditEvent:
     return AuditEvent(at, "agency-acme", "billing", "invoice_paid", "invoice-1", None, "96.00 USD")
+
+
+# -- remembered fields: the last value written, by identity ---------------------------------
+
+
+@st.composite
+def _invoice_runs(draw: st.DrawFn) -> list[Invoice]:
+    """Invoices written one after another that share lines and amounts by identity, as a
+    billing page's do, with equal values held by distinct objects among them."""
+    currency = draw(rs.currencies)
+    shared = [tuple(draw(st.lists(_invoice_lines(currency), max_size=3))) for _ in range(2)]
+    shared.append(tuple(copy.copy(line) for line in shared[0]))  # equal, not the same
+    amounts = [draw(rs.money(currency)) for _ in range(2)]
+    amounts.append(Money(amounts[0].amount, currency))  # equal, not the same
+    picks = st.integers(0, 2)
+    return [
+        Invoice(
+            id=f"invoice-{n}",
+            agency_id="ACME-DIGITAL",
+            number=n,
+            account_id=None,
+            profile_id=None,
+            issued_on=date(2024, 3, 1),
+            currency=currency,
+            lines=shared[draw(picks)],
+            paid_earmarked=amounts[draw(picks)],
+            paid_pool=amounts[draw(picks)],
+            paid_card=amounts[draw(picks)],
+        )
+        for n in range(draw(st.integers(1, 8)))
+    ]
+
+
+@given(run=_invoice_runs())
+def test_invoices_sharing_lines_and_amounts_are_each_written_as_the_reference(
+    run: list[Invoice],
+) -> None:
+    """The text kept for the last lines and amounts serves the very same objects only."""
+    assert [to_json(invoice) for invoice in run] == [_reference_to_json(i) for i in run]
+
+
+def test_a_remembered_amount_with_a_part_that_can_change_is_written_afresh() -> None:
+    """An amount holding a list (attrs checks no types) is never kept: a change shows."""
+    parts = ["96"]
+    amount = copy.copy(Money("96.00", "EUR"))
+    object.__setattr__(amount, "amount", parts)
+    invoice = attrs.evolve(_an_invoice(), paid_card=amount)
+    first = to_json(invoice)
+
+    parts.append("00")
+
+    assert to_json(invoice) != first
+    assert to_json(invoice) == _reference_to_json(invoice)
+
+
+def test_remembered_lines_with_a_part_that_can_change_are_written_afresh() -> None:
+    """Lines one of which holds a list are never kept: a change shows."""
+    parts = ["1"]
+    line = copy.copy(_an_invoice().lines[0])
+    object.__setattr__(line, "quantity", parts)
+    invoice = attrs.evolve(_an_invoice(), lines=(line,))
+    first = to_json(invoice)
+
+    parts.append("2")
+
+    assert to_json(invoice) != first
+    assert to_json(invoice) == _reference_to_json(invoice)
+
+
+@attrs.frozen
+class _Label:
+    """A host's value written by a hook of its own."""
+
+    text: str
+
+
+@attrs.frozen
+class _Labelled:
+    """A host's value holding a label in a remembered field."""
+
+    label: _Label
+    count: int
+
+
+def test_a_remembered_field_runs_its_hook_once_for_the_same_kept_object() -> None:
+    """The same object written again in a remembered field takes its kept text; an equal
+    but different object, or one its test refuses, is written by the hook each time."""
+    host = cattrs.Converter()
+    written: list[_Label] = []
+
+    def unstructure_label(label: _Label) -> dict[str, str]:
+        written.append(label)
+        return {"text": label.text}
+
+    host.register_unstructure_hook(_Label, unstructure_label)
+    codec = Codec(
+        host,
+        write_inline={},
+        read_inline={},
+        names={},
+        remembered={_Label: lambda label: label.text != "fresh"},
+    )
+    codec.install()
+    write = codec.writer(_Labelled)
+    assert write is not None
+    kept, equal, fresh = _Label("kept"), _Label("kept"), _Label("fresh")
+
+    labels = [kept, kept, equal, fresh, fresh]
+
+    texts = [write(_Labelled(label, n)) for n, label in enumerate(labels)]
+
+    assert written == [kept, equal, fresh, fresh]
+    assert written[0] is kept
+    assert written[1] is equal
+    assert texts == [
+        encode({"count": n, "label": {"text": label.text}}) for n, label in enumerate(labels)
+    ]
+
+
+def _an_invoice() -> Invoice:
+    price = Money("96.00", "EUR")
+    line = InvoiceLine(LineKind.RECURRING, "Plus plan", Decimal(1), price, price)
+    return Invoice(
+        id="invoice-1",
+        agency_id="ACME-DIGITAL",
+        number=1,
+        account_id="acc-0000001",
+        profile_id=None,
+        issued_on=date(2024, 3, 1),
+        currency="EUR",
+        lines=(line,),
+    )
