@@ -487,20 +487,16 @@ def _frozen_selection(selection: PlanSelection) -> bool:
 
 def _frozen_money(value: Any) -> bool:
     """Tell whether ``value`` is a Money whose parts are of their exact, immutable types."""
-    return (
-        value.__class__ is Money
-        and value.amount.__class__ is Decimal
-        and value.currency.__class__ is str
-    )
+    return type(value) is Money and type(value.amount) is Decimal and type(value.currency) is str
 
 
 def _frozen_lines(lines: Any) -> bool:
     """Tell whether ``lines`` is a tuple of invoice lines that can never change."""
-    return lines.__class__ is tuple and all(
-        line.__class__ is InvoiceLine
-        and line.kind.__class__ is LineKind
-        and line.description.__class__ is str
-        and line.quantity.__class__ is Decimal
+    return type(lines) is tuple and all(
+        type(line) is InvoiceLine
+        and type(line.kind) is LineKind
+        and type(line.description) is str
+        and type(line.quantity) is Decimal
         and _frozen_money(line.unit_price)
         and _frozen_money(line.amount)
         and (line.period is None or _frozen_period(line.period))
@@ -509,11 +505,8 @@ def _frozen_lines(lines: Any) -> bool:
 
 
 def _frozen_period(period: Any) -> bool:
-    return (
-        period.__class__ is Period
-        and period.start.__class__ is date
-        and period.end.__class__ is date
-    )
+    """Tell whether ``period`` is a Period of two dates (of their exact type)."""
+    return type(period) is Period and type(period.start) is date and type(period.end) is date
 
 
 def _write_money(value: str) -> str:
