@@ -961,6 +961,28 @@ def test_remembered_lines_with_a_part_that_can_change_are_written_afresh() -> No
     assert to_json(invoice) == _reference_to_json(invoice)
 
 
+class _PosingAsDecimal(list[str]):
+    """A list that says it is a Decimal: its ``__class__`` lies, its ``type()`` does not."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return Decimal
+
+
+def test_a_remembered_amount_posing_as_a_decimal_is_written_afresh() -> None:
+    """The test of a kept amount asks an amount's type, which its ``__class__`` cannot fake."""
+    parts = _PosingAsDecimal(["96"])
+    amount = copy.copy(Money("96.00", "EUR"))
+    object.__setattr__(amount, "amount", parts)
+    invoice = attrs.evolve(_an_invoice(), paid_card=amount)
+    first = to_json(invoice)
+
+    parts.append("00")
+
+    assert to_json(invoice) != first
+    assert to_json(invoice) == _reference_to_json(invoice)
+
+
 @attrs.frozen
 class _Label:
     """A host's value written by a hook of its own."""
