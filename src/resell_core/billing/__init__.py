@@ -54,6 +54,7 @@ from resell_core.billing.gateway import (
     RefundRequest,
     RefundResult,
 )
+from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import (
     Invoice,
     InvoiceLine,
@@ -158,6 +159,7 @@ __all__ = [
     "DunningPolicy",
     "Invoice",
     "InvoiceLine",
+    "InvoiceMemo",
     "InvoiceStatus",
     "Ledger",
     "LineKind",

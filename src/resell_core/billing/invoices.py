@@ -14,7 +14,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -25,6 +25,9 @@ from resell_core.display import Record, Shown, View
 from resell_core.errors import FieldProblem, InvalidInput
 from resell_core.money import Money
 from resell_core.periods import Period
+
+if TYPE_CHECKING:
+    from resell_core.billing.invoice_memo import InvoiceMemo
 
 __all__ = [
     "ChangeFigures",
@@ -424,7 +427,7 @@ def build_recurring_invoice(
     number: int,
     issued_on: date,
     description: str | None = None,
-    lines: tuple[InvoiceLine, ...] | None = None,
+    memo: InvoiceMemo | None = None,
 ) -> Invoice:
     """Build the invoice of one due period: list value, then each discount (A10, A11, B7).
 
@@ -436,8 +439,8 @@ def build_recurring_invoice(
         number: The agency's next invoice number (:func:`next_number`).
         issued_on: The day of the run.
         description: The recurring line's text (default: tier and period).
-        lines: The lines :func:`recurring_lines` made already for an equal plan and
-            period, the same figures and description; made here when None.
+        memo: Where a run's invoices alike get their lines, made once
+            (:class:`~resell_core.billing.invoice_memo.InvoiceMemo`); made here when None.
 
     Returns:
         An open invoice whose total is ``figures.net``.
@@ -446,8 +449,11 @@ def build_recurring_invoice(
         InvalidInput: When the figures do not add up (list value minus discounts is not
             the net).
     """
-    if lines is None:
-        lines = recurring_lines(due, figures, description=description)
+    lines = (
+        recurring_lines(due, figures, description=description)
+        if memo is None
+        else memo.lines(due, figures, description=description)
+    )
     currency = figures.list_value.currency
     zero = Money.zero(currency)
     # Open, nothing paid, no attempt: the defaults, one zero for the three paid parts.

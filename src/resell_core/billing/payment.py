@@ -21,6 +21,7 @@ from datetime import date, timedelta
 import attrs
 
 from resell_core.billing.gateway import ChargeOutcome, ChargeRequest, ChargeResult
+from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import Invoice, InvoiceStatus, carried_line, with_payment_state
 from resell_core.billing.ledger import (
     OUTSIDE,
@@ -175,7 +176,7 @@ def start_payment(
     earmarked: Money,
     pool: Money,
     on: date,
-    total: Money | None = None,
+    memo: InvoiceMemo | None = None,
 ) -> PaymentStart:
     """Decide how to pay an open invoice: prepaid credit first, then one card charge.
 
@@ -192,8 +193,9 @@ def start_payment(
         earmarked: The account's earmarked prepaid balance (the ledger's, C3).
         pool: The profile's prepaid pool balance (the ledger's, C2).
         on: The day of payment.
-        total: ``invoice.total`` when the caller has it already (a billing page adds up
-            once the lines its invoices alike share); added up here when None.
+        memo: Where a run's invoices sharing their lines get their total, added up
+            once from those lines (:class:`~resell_core.billing.invoice_memo.InvoiceMemo`);
+            added up here when None.
 
     Returns:
         The invoice with its prepaid parts recorded (paid when nothing is left), the
@@ -212,8 +214,7 @@ def start_payment(
     paid_earmarked, paid_pool = invoice.paid_earmarked, invoice.paid_pool
     movements: tuple[Movement, ...] = ()
     paid = _paid(invoice)
-    if total is None:
-        total = invoice.total
+    total = invoice.total if memo is None else memo.total(invoice)
     due = total if paid is None else total - paid
     if invoice.attempts == 0 and invoice.next_retry_on is None and (paid is None or paid.is_zero()):
         (from_earmark, from_pool), due = due.take_from(_balances(invoice, earmarked, pool))

@@ -14,12 +14,8 @@ from decimal import Decimal
 import attrs
 
 from resell_core.billing.due import DuePeriod
-from resell_core.billing.invoices import (
-    CycleFigures,
-    Invoice,
-    InvoiceLine,
-    build_recurring_invoice,
-)
+from resell_core.billing.invoice_memo import InvoiceMemo
+from resell_core.billing.invoices import CycleFigures, Invoice, build_recurring_invoice
 from resell_core.errors import InvalidInput, quoted
 from resell_core.lifecycle.account import Account
 from resell_core.lifecycle.events import AccountEvent
@@ -121,13 +117,13 @@ def bill_period(
     invoice_id: str,
     number: int,
     issued_on: date,
-    lines: tuple[InvoiceLine, ...] | None = None,
+    memo: InvoiceMemo | None = None,
 ) -> BilledPeriod:
     """Invoice one due period and record it billed on the account (B1, B2, A11).
 
-    ``lines``: the invoice's lines when :func:`~resell_core.billing.invoices.recurring_lines`
-    made them already for an equal plan and period priced by ``figures`` (a billing page
-    shares them between its accounts alike); made here when None.
+    ``memo``: where a run's invoices alike get their lines, made once for an equal plan
+    and period priced by the very same figures
+    (:class:`~resell_core.billing.invoice_memo.InvoiceMemo`); made here when None.
 
     Raises:
         InvalidInput: When the period is not the account's next one to bill (it was
@@ -139,6 +135,6 @@ def bill_period(
         )
     transition = record_period_billed(account, due.index, due.period)
     invoice = build_recurring_invoice(
-        due, figures, invoice_id=invoice_id, number=number, issued_on=issued_on, lines=lines
+        due, figures, invoice_id=invoice_id, number=number, issued_on=issued_on, memo=memo
     )
     return BilledPeriod(transition.account, invoice, tuple(transition.events))

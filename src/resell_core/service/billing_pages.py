@@ -25,7 +25,8 @@ from resell_core.agency import Agency
 from resell_core.billing.collection import charge_in_flight
 from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.gateway import ChargeRequest
-from resell_core.billing.invoices import Invoice, InvoiceLine, recurring_lines
+from resell_core.billing.invoice_memo import InvoiceMemo
+from resell_core.billing.invoices import Invoice
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
 from resell_core.billing.payment import start_payment
 from resell_core.billing.profiles import BillingProfile
@@ -116,7 +117,8 @@ class PageReads:
     Agencies, billing profiles and prepaid pools are shared by many accounts of a page;
     they are read on first use and kept. Invoice numbers come from an in-page copy of
     each agency's counter: :meth:`agency_updates` gives the agencies to store once the
-    page is billed.
+    page is billed. ``memo`` makes the lines of the page's invoices alike once, and adds
+    them up once.
     """
 
     def __init__(self, uow: UnitOfWork, page: Sequence[Account] = ()) -> None:
@@ -132,8 +134,8 @@ class PageReads:
         self._pools: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}
         self._prices: dict[tuple[object, ...], CyclePrice] = {}
-        self._lines: dict[tuple[int, date, date], tuple[CyclePrice, tuple[InvoiceLine, ...]]] = {}
-        self._totals: dict[tuple[int, str], tuple[tuple[InvoiceLine, ...], Money]] = {}
+        # The page's invoices alike share their lines, made and added up once.
+        self.memo = InvoiceMemo()
 
     def agency(self, agency_id: str) -> Agency:
         """Return the agency as read at its first use in the page.
@@ -205,42 +207,6 @@ class PageReads:
             found = price_due(catalog, due, reseller_rate=agency.reseller_rate, migration=migration)
             self._prices[key] = found
         return found
-
-    def lines(self, due: DuePeriod, figures: CyclePrice) -> tuple[InvoiceLine, ...]:
-        """Return the invoice lines of a due period priced by ``figures`` (from
-        :meth:`price`), made once per price and period in the page: they are values of
-        those alone, so the page's invoices alike share them instead of each keeping its
-        own.
-
-        Raises:
-            InvalidInput: The figures do not add up.
-        """
-        # By the figures' identity: :meth:`price` gives one object per plan, rate and
-        # cycle; the figures are kept with the lines, so their id is never reused. The
-        # period by its days, which hash in C (a Period's hash is a Python call).
-        period = due.period
-        key = (id(figures), period.start, period.end)
-        found = self._lines.get(key)
-        if found is None or found[0] is not figures:
-            found = (figures, recurring_lines(due, figures))
-            self._lines[key] = found
-        return found[1]
-
-    def total(self, invoice: Invoice) -> Money:
-        """Return ``invoice.total``, added up once per tuple of lines and currency in the
-        page (the page's invoices alike share their lines, :meth:`lines`); an invoice
-        with taxes is added up on its own."""
-        if invoice.taxes:
-            return invoice.total
-        # By the tuple's identity, kept with the total so that its id is never reused
-        # while the page lives.
-        lines = invoice.lines
-        key = (id(lines), invoice.currency)
-        found = self._totals.get(key)
-        if found is None or found[0] is not lines:
-            found = (lines, invoice.total)
-            self._totals[key] = found
-        return found[1]
 
     def number(self, agency_id: str) -> int:
         """Return the agency's next invoice number in this page (not yet taken)."""
@@ -331,7 +297,7 @@ def bill_account(
                 invoice_id=invoice_id,
                 number=number,
                 issued_on=today,
-                lines=reads.lines(period, figures),
+                memo=reads.memo,
             )
             invoice = billed.invoice
             if taxes is not None:
@@ -348,7 +314,7 @@ def bill_account(
                 earmarked=Money(earmarked, currency) if earmarked else Money.zero(currency),
                 pool=Money(pool, currency) if pool else Money.zero(currency),
                 on=today,
-                total=reads.total(invoice),
+                memo=reads.memo,
             )
         except ResellError as error:
             return AccountBill(stored, loose, tuple(steps), error)

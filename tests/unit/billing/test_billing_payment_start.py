@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from resell_core.billing.gateway import ChargeRequest
+from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import Invoice, InvoiceLine, InvoiceStatus, LineKind
 from resell_core.billing.ledger import (
     SPENT,
@@ -237,21 +238,24 @@ def test_C2_C3_starting_a_payment_gives_what_money_arithmetic_gives(
 
 
 @given(_starts(), st.none() | rs.billing_profiles())
-def test_C2_C3_a_start_given_the_invoices_total_is_the_start_that_adds_it_up(
+def test_C2_C3_a_start_through_a_memo_is_the_start_that_adds_it_up(
     start: tuple[Invoice, Money, Money], profile: BillingProfile | None
 ) -> None:
-    """Handed ``invoice.total`` (as a billing page does), the start is the same: invoice,
-    movements, charge (exponents included) and errors."""
+    """Through a memo that added up the invoice's lines before (as a billing page's next
+    invoice alike), the start is the same: invoice, movements, charge (exponents
+    included) and errors."""
     invoice, earmarked, pool = start
+    memo = InvoiceMemo()
+    memo.total(invoice)
     expected = _outcome(
         lambda: start_payment(invoice, profile=profile, earmarked=earmarked, pool=pool, on=_ON)
     )
-    given_total = _outcome(
+    through_memo = _outcome(
         lambda: start_payment(
-            invoice, profile=profile, earmarked=earmarked, pool=pool, on=_ON, total=invoice.total
+            invoice, profile=profile, earmarked=earmarked, pool=pool, on=_ON, memo=memo
         )
     )
-    assert given_total == expected
+    assert through_memo == expected
 
 
 _AMOUNTS = st.decimals(min_value=-1000, max_value=1000, places=3)

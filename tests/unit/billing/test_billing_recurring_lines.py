@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from resell_core.billing.due import DuePeriod
+from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import build_recurring_invoice, recurring_lines
 from resell_core.errors import InvalidInput
 from resell_core.money import Money
@@ -39,8 +40,10 @@ def test_B7_recurring_lines_are_the_lines_of_the_recurring_invoice() -> None:
 
 
 def test_B7_an_invoice_built_on_lines_made_for_another_account_alike_is_the_same() -> None:
-    """South-florist's invoice on north-bakery's lines equals the one built from scratch."""
-    shared = recurring_lines(_due("north-bakery"), DISCOUNTED)
+    """South-florist's invoice built through the memo that made north-bakery's lines
+    shares them, and equals the one built from scratch."""
+    memo = InvoiceMemo()
+    shared = memo.lines(_due("north-bakery"), DISCOUNTED)
 
     given = build_recurring_invoice(
         _due("south-florist"),
@@ -48,7 +51,7 @@ def test_B7_an_invoice_built_on_lines_made_for_another_account_alike_is_the_same
         invoice_id="inv-2",
         number=2,
         issued_on=APRIL.start,
-        lines=shared,
+        memo=memo,
     )
     built = build_recurring_invoice(
         _due("south-florist"), DISCOUNTED, invoice_id="inv-2", number=2, issued_on=APRIL.start
