@@ -137,6 +137,14 @@ immutable value, so accounts anchored on one day (a billing run bills many) shar
 instead of each building its own. Errors are not kept."""
 
 
+@functools.lru_cache(maxsize=8192, typed=True)
+def _nth_of(anchor: date, frequency: Frequency | str, n: int) -> Period:
+    # nth_period's answers by the frequency as given: a hit costs one look-up, where
+    # parsing the frequency and reading its months first cost two calls more (the billing
+    # run checks each period it bills against its account's term).
+    return _nth(anchor, _frequency(frequency).months, n)
+
+
 def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     """Return period ``n`` (0 is the first, starting at ``anchor``) of a term.
 
@@ -154,7 +162,7 @@ def nth_period(anchor: date, frequency: Frequency | str, n: int) -> Period:
     """
     if n < 0:
         raise InvalidInput.one("period", "n", "period indexes start at 0")
-    return _nth(anchor, _frequency(frequency).months, n)
+    return _nth_of(anchor, frequency, n)
 
 
 def period_containing(anchor: date, frequency: Frequency | str, day: date) -> tuple[int, Period]:

@@ -25,7 +25,7 @@ from typing import Final, TypeGuard
 from resell_core.billing.due import DuePeriod
 from resell_core.billing.invoices import CycleFigures, Invoice, InvoiceLine, recurring_lines
 from resell_core.money import Money
-from resell_core.periods import Period
+from resell_core.periods import Frequency, Period
 from resell_core.pricing.quote import CyclePrice
 from resell_core.pricing.selection import PlanSelection
 
@@ -35,7 +35,7 @@ MEMO_SIZE: Final = 256
 """How many tuples of lines (and as many totals) one memo holds: a page of a run holds a
 few, one for each plan, price and period among its accounts."""
 
-_LinesKey = tuple[int, str, str, int, date, date, str | None]
+_LinesKey = tuple[int, str, str, Frequency | None, date, date, str | None]
 
 
 class InvoiceMemo:
@@ -111,9 +111,8 @@ def _lines_key(due: DuePeriod, figures: CycleFigures, description: str | None) -
         type(product) is str and type(tier) is str and type(start) is date and type(end) is date
     ):
         return None
-    # The frequency is a member of Frequency or None (PlanSelection converts it), one
-    # object each: by identity, as a member's hash is a Python call.
-    return (id(figures), product, tier, id(plan.frequency), start, end, description)
+    # The frequency is a member of Frequency or None: PlanSelection converts it.
+    return (id(figures), product, tier, plan.frequency, start, end, description)
 
 
 def _frozen_figures(figures: CycleFigures) -> TypeGuard[CyclePrice]:

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 import attrs
 
-from resell_core.billing.due import DuePeriod
+from resell_core.billing.due import DuePeriod, is_billable, period_key
 from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import CycleFigures, Invoice, build_recurring_invoice
 from resell_core.errors import InvalidInput, quoted
-from resell_core.lifecycle.account import Account
+from resell_core.lifecycle.account import Account, AccountStatus
 from resell_core.lifecycle.events import AccountEvent
 from resell_core.lifecycle.terms import record_period_billed
+from resell_core.periods import nth_period
 from resell_core.pricing.catalog import Catalog
 from resell_core.pricing.price_book import MigrationDiscount
 from resell_core.pricing.quote import CyclePrice
@@ -109,6 +110,65 @@ class BilledPeriod:
     events: tuple[AccountEvent, ...]
 
 
+_DUE_PARTS = ("period", "plan", "agency", "profile", "key")
+
+
+def _refuse_unless_due(account: Account, due: DuePeriod) -> None:
+    """Refuse a period of the account that is not the one ``due_periods`` gives for its
+    index: other days (a year billed at a month's price), plan, payer or key. The billing
+    run hands the very objects ``due_periods`` made, which are checked by identity."""
+    index = due.index
+    if type(index) is not int or index != account.next_period:
+        raise InvalidInput.one(
+            "billed period",
+            "index",
+            f"period {quoted(index)} cannot be billed: the next period to bill is "
+            f"{account.next_period}; bill the periods in order, each once",
+        )
+    anchor, frequency = account.anchor, account.frequency
+    if anchor is None or frequency is None or not is_billable(account):
+        raise InvalidInput.one(
+            "billed period",
+            "period",
+            f"account {quoted(account.id)} is not billed to its agency (a trial, a "
+            "sandbox, a commission account, or no longer active): bill the periods "
+            "due_periods gives",
+        )
+    expected = nth_period(anchor, frequency, index)
+    if account.status is AccountStatus.CANCELLED and (
+        account.cancelled_on is None or expected.start >= account.cancelled_on
+    ):
+        raise InvalidInput.one(
+            "billed period",
+            "period",
+            f"account {quoted(account.id)} was cancelled before period {index} started: "
+            "bill the periods due_periods gives",
+        )
+    pending = account.pending_change
+    plan = (
+        pending.plan
+        if pending is not None and expected.start >= pending.effective_on
+        else account.plan
+    )
+    checks = (
+        due.period is expected or due.period == expected,
+        due.plan is plan or due.plan == plan,
+        due.agency_id == account.agency_id,
+        due.profile_id == account.billing_profile_id,
+        due.key == period_key(account.id, expected),
+    )
+    if all(checks):
+        return
+    wrong = [name for name, ok in zip(_DUE_PARTS, checks, strict=True) if not ok]
+    raise InvalidInput.one(
+        "billed period",
+        wrong[0],
+        f"period {index} of account {quoted(account.id)} is {expected} on "
+        f"{quoted(plan.tier)}; this one differs in its {', '.join(wrong)}: bill the periods "
+        "due_periods gives",
+    )
+
+
 def bill_period(
     account: Account,
     due: DuePeriod,
@@ -127,12 +187,17 @@ def bill_period(
 
     Raises:
         InvalidInput: When the period is not the account's next one to bill (it was
-            billed already, or one was skipped), or belongs to another account.
+            billed already, or one was skipped), belongs to another account, or is not
+            the one :func:`~resell_core.billing.due.due_periods` gives for its index
+            (its days, plan, agency, billing profile and key).
     """
     if due.account_id != account.id:
         raise InvalidInput.one(
-            "billed period", "account", f"this period is {due.account_id}'s, not {account.id}'s"
+            "billed period",
+            "account",
+            f"this period is {quoted(due.account_id)}'s, not {quoted(account.id)}'s",
         )
+    _refuse_unless_due(account, due)
     transition = record_period_billed(account, due.index, due.period)
     invoice = build_recurring_invoice(
         due, figures, invoice_id=invoice_id, number=number, issued_on=issued_on, memo=memo

@@ -218,3 +218,91 @@ def test_A11_billing_a_period_out_of_order_is_refused() -> None:
             issued_on=date(2024, 1, 10),
         )
     assert Period(date(2024, 1, 10), date(2024, 2, 10)) == first.period
+
+
+def _first_due_and_price(account: Account) -> tuple[Any, Any]:
+    first = due_periods(account, account.anchor or date(2024, 1, 31))[0]
+    return first, price_due(Catalog.sample(), first, reseller_rate=Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("period", {"period": Period(date(2024, 1, 31), date(2025, 1, 31))}),  # a year
+        ("period", {"period": Period(date(2024, 2, 29), date(2024, 3, 31))}),  # next month's
+        ("plan", {"plan": STARTER}),
+        ("agency", {"agency_id": "OTHER-AGENCY"}),
+        ("profile", {"profile_id": "card-other"}),
+        ("key", {"key": "acc-north-bakery/again"}),
+    ],
+)
+def test_B1_B2_a_period_that_due_periods_would_not_give_is_refused(
+    field: str, changes: dict[str, Any]
+) -> None:
+    """A hand-made due period of the account's next index, but not the one its term and
+    plan give (a year billed at a month's price, another start, plan, payer or key), is
+    refused, naming what differs."""
+    account = _account()
+    first, figures = _first_due_and_price(account)
+    made = attrs.evolve(first, **changes)
+
+    with pytest.raises(InvalidInput, match="due_periods") as refused:
+        bill_period(account, made, figures, invoice_id="i", number=1, issued_on=first.period.start)
+
+    assert [problem.field for problem in refused.value.problems] == [field]
+
+
+@pytest.mark.parametrize(
+    ("what", "changes"),
+    [
+        ("no term", {"anchor": None}),
+        ("commission", {"kind": AccountKind.COMMISSION}),
+        ("expired", {"status": AccountStatus.EXPIRED}),
+        (
+            "cancelled before",
+            {"status": AccountStatus.CANCELLED, "cancelled_on": date(2024, 1, 31)},
+        ),
+    ],
+)
+def test_B1_K3_a_period_of_an_account_its_agency_is_not_billed_for_is_refused(
+    what: str, changes: dict[str, Any]
+) -> None:
+    """No anchor, a commission account (K3), an expired one, or a period starting on the
+    day the account was cancelled: due_periods gives nothing, and a hand-made period of
+    it is refused."""
+    account = _account(**changes)
+    first, figures = _first_due_and_price(_account())
+    assert due_periods(account, date(2025, 1, 1)) == [], what
+
+    with pytest.raises(InvalidInput, match="due_periods gives"):
+        bill_period(account, first, figures, invoice_id="i", number=1, issued_on=first.period.start)
+
+
+def test_B1_the_periods_due_periods_gives_are_billed_one_after_another() -> None:
+    """Every period due_periods gives (a pending downgrade taking effect in the third) is
+    billed in turn, each the one its term and plan give."""
+    change = PendingChange(STARTER, date(2024, 3, 31))
+    account = _account(pending_change=change)
+    for due in due_periods(account, date(2024, 4, 30)):
+        figures = price_due(Catalog.sample(), due, reseller_rate=Decimal(0))
+        account = bill_period(
+            account, due, figures, invoice_id=f"i-{due.index}", number=1, issued_on=due.period.start
+        ).account
+    assert (account.next_period, account.paid_through) == (4, date(2024, 5, 31))
+
+
+@pytest.mark.parametrize("index", [0.0, False, "0", None, 1, -1])
+def test_B1_an_index_that_is_not_the_next_int_is_refused(index: object) -> None:
+    """Period 0 named by a float, a bool or a text, or another index: a coded refusal."""
+    account = _account()
+    first, figures = _first_due_and_price(account)
+
+    with pytest.raises(InvalidInput, match="next period to bill is 0"):
+        bill_period(
+            account,
+            attrs.evolve(first, index=index),
+            figures,
+            invoice_id="i",
+            number=1,
+            issued_on=first.period.start,
+        )

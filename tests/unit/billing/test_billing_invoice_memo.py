@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resell_core.billing.due import DuePeriod
+from resell_core.billing.due import DuePeriod, due_periods
 from resell_core.billing.invoice_memo import MEMO_SIZE, InvoiceMemo
 from resell_core.billing.invoices import (
     Invoice,
@@ -163,14 +163,15 @@ def test_B7_another_period_plan_price_or_text_gets_lines_of_its_own() -> None:
 
 
 def test_B7_an_invoice_billed_through_a_memo_is_the_one_billed_without() -> None:
-    """bill_period with a memo and without: the same account, invoice and events."""
+    """bill_period with a memo and without: the same account, invoice and events, and
+    the lines of the first account alike."""
     memo, figures = InvoiceMemo(), _figures()
     first = an_account("north-bakery")
     second = an_account("south-florist")
-    due = _due(second.id, index=second.next_period)
-    bill_period(
+    due = due_periods(second, date(2030, 1, 1))[0]
+    before = bill_period(
         first,
-        _due(first.id, index=first.next_period),
+        due_periods(first, date(2030, 1, 1))[0],
         figures,
         invoice_id="i-1",
         number=1,
@@ -183,6 +184,7 @@ def test_B7_an_invoice_billed_through_a_memo_is_the_one_billed_without() -> None
     )
     plain = bill_period(second, due, figures, invoice_id="i-2", number=2, issued_on=_ON)
 
+    assert given_memo.invoice.lines is before.invoice.lines
     assert _exact(attrs.astuple(given_memo.invoice, recurse=False)) == _exact(
         attrs.astuple(plain.invoice, recurse=False)
     )
