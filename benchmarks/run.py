@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         type=_positive,
         default=3,
         metavar="R",
-        help="billing and workers: runs of each side a figure is the median of (default "
-        "3); the spread column shows the lowest and highest ratio of a pair",
+        help="billing, workers and domain: runs of each side a figure is the median of "
+        "(default 3; domain: fresh processes); the spread column shows the lowest and "
+        "highest ratio of a pair",
     )
     args = parser.parse_args(argv)
     groups = set(args.only or GROUPS)
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     if "domain" in groups:
         print_table(
-            "The pure domain (µs an operation; ratio = library / baseline)", bench_domain.run()
+            "The pure domain (µs an operation; ratio = library / baseline)",
+            bench_domain.run(processes=args.repeat),
         )
     if "overview" in groups:
         print_table(

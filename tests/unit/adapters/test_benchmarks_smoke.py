@@ -186,11 +186,25 @@ def test_the_tight_psycopg_loop_writes_the_service_runs_rows_byte_for_byte() -> 
 def test_domain_benchmark_measures_each_operation() -> None:
     """Money against Decimal, the floor, a quote and a transition each give a positive time;
     only the floor has no goal."""
-    figures = bench_domain.run(number=50)
+    figures = bench_domain.measure(number=50)
 
     assert [f.unit for f in figures] == ["µs"] * 5
     assert all(f.library > 0 and f.baseline > 0 for f in figures)
     assert [f.goal is None for f in figures] == [False, False, True, False, False]
+
+
+def test_domain_benchmark_prints_the_median_of_fresh_processes_and_their_spread() -> None:
+    """Two processes: each figure's ratio (of the medians of its sides: their means)
+    lies within the spread of the processes' ratios; one process prints no spread."""
+    figures = bench_domain.run(number=50, processes=2)
+    alone = bench_domain.run(number=50, processes=1)
+
+    assert [f.what for f in figures] == [f.what for f in bench_domain.measure(number=1)]
+    for figure in figures:
+        assert figure.spread is not None
+        low, high = figure.spread
+        assert low * (1 - 1e-9) <= figure.ratio <= high * (1 + 1e-9)
+    assert all(f.spread is None and f.library > 0 for f in alone)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
