@@ -12,9 +12,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from resell_core.adapters.sql.compiled import compile_once, driver_cursor
+from resell_core.adapters.sql.compiled import compile_once, driver_cursor, rows_at_once
 
-__all__ = ["PIPELINE_CHECKS", "BatchRefused", "count_changed", "run_batch", "run_batch_values"]
+__all__ = [
+    "PIPELINE_CHECKS",
+    "BatchRefused",
+    "count_changed",
+    "run_batch",
+    "run_batch_values",
+    "run_inserts",
+]
 
 
 class BatchRefused(Exception):
@@ -90,6 +97,24 @@ def run_batch_values(
             raise BatchRefused from error
     if exact and changed != len(rows):
         raise BatchRefused
+
+
+def run_inserts(
+    connection: Connection,
+    statement: Any,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Run a batched INSERT of plain rows (``insert(table)``, no ``ON CONFLICT``), as
+    :func:`run_batch_values`; in the commit's PostgreSQL pipeline, all the rows as one
+    statement (:class:`~resell_core.adapters.sql.compiled.RowsAtOnce`), refused whole
+    where one row would be (the row-by-row replay then names it)."""
+    if len(rows) > 1 and PIPELINE_CHECKS in connection.info:
+        at_once = rows_at_once(statement.table, connection.dialect, columns)
+        if at_once is not None:
+            at_once.send(driver_cursor(connection), rows)
+            return
+    run_batch_values(connection, statement, columns, rows)
 
 
 PIPELINE_CHECKS = "resell_core.pipeline_checks"

@@ -23,14 +23,14 @@ from datetime import date
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Date
+from sqlalchemy import Connection, Date, Integer, String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.types import TupleType
 
 from resell_core._construct import compile_function
 
-__all__ = ["Compiled", "compile_once", "driver_cursor", "padded"]
+__all__ = ["Compiled", "RowsAtOnce", "compile_once", "driver_cursor", "padded", "rows_at_once"]
 
 _Processor = Callable[[Any], Any]
 
@@ -301,6 +301,72 @@ def driver_cursor(connection: Connection) -> Any:
     if not connection.in_transaction():
         connection.begin()
     return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+@attrs.frozen
+class RowsAtOnce:
+    """An INSERT of many rows as one statement on PostgreSQL: each column bound as one
+    array, the rows unnested in the order given.
+
+    Run row by row, even pipelined, each row is a statement of its own for the server to
+    bind and execute (a billing page writes some six hundred); one statement a table a
+    page does that work once. The rows and the order their sequence values are taken in
+    are those of the rows given, as row by row.
+
+    Attributes:
+        sql: The statement's text (psycopg's binary placeholders, one a column).
+    """
+
+    sql: str
+
+    def send(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples of the columns it was built for) in one statement."""
+        cursor.execute(self.sql, [list(column) for column in zip(*rows, strict=True)])
+
+
+_ARRAY_TYPES: tuple[tuple[type[Any], str], ...] = (
+    (String, "text"),
+    (Integer, "bigint"),
+    (Date, "date"),
+)
+"""The array each kind of column is bound as (the insert converts to the column's own
+type, as it does a row's value): those of the columns written in batches."""
+
+
+def rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> RowsAtOnce | None:
+    """Return the INSERT of ``columns`` of ``table`` as one statement for many rows on
+    PostgreSQL, or None on another dialect or when a column is of a type not bound as an
+    array here (its rows are then written one a statement).
+
+    Kept by table and columns, the same for every PostgreSQL engine: as many as the
+    storage has batched inserts."""
+    if dialect.name != "postgresql":
+        return None
+    key = (table, columns)
+    found = _at_once.get(key, _MISSING)
+    if found is _MISSING:
+        found = _at_once[key] = _rows_at_once(table, dialect, columns)
+    return found  # type: ignore[return-value]
+
+
+_at_once: dict[tuple[Table, tuple[str, ...]], RowsAtOnce | None] = {}
+
+
+def _rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> RowsAtOnce | None:
+    arrays = []
+    for name in columns:
+        kind = table.c[name].type
+        array = next((a for t, a in _ARRAY_TYPES if isinstance(kind, t)), None)
+        if array is None or kind.dialect_impl(dialect).bind_processor(dialect) is not None:
+            return None
+        arrays.append(f"%b::{array}[]")
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    return RowsAtOnce(
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"SELECT {names} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
+        f"AS given ({names}, given_order) ORDER BY given_order"
+    )
 
 
 _row_types: dict[tuple[str, ...], type[Any]] = {}

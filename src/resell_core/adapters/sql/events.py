@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, func, insert, select
 
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.batches import PIPELINE_CHECKS, run_batch_values
+from resell_core.adapters.sql.batches import PIPELINE_CHECKS, run_inserts
 from resell_core.adapters.sql.compiled import driver_cursor
 from resell_core.audit import AuditEvent
 from resell_core.feed import FeedEvent, feed_event
@@ -106,7 +106,7 @@ class Events:
                 driver_cursor(connection).execute(_LOCK_AGENCIES, (FEED_LOCK_CLASS, keys))
             else:
                 connection.exec_driver_sql(_LOCK_AGENCIES, (FEED_LOCK_CLASS, keys))
-        run_batch_values(
+        run_inserts(
             connection,
             self._insert,
             _EVENT_COLUMNS,

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.batches import run_batch_values
+from resell_core.adapters.sql.batches import run_batch_values, run_inserts
 from resell_core.adapters.sql.statements import (
     CHUNK,
     among_params,
@@ -254,7 +254,7 @@ class Ledger:
                 debits.append((-quantity, agency, movement.source, kind))
             key = (agency, movement.destination, kind)
             adds[key] = adds.get(key, 0) + quantity
-        run_batch_values(connection, self._insert, _MOVEMENT_COLUMNS, rows)
+        run_inserts(connection, self._insert, _MOVEMENT_COLUMNS, rows)
         run_batch_values(
             connection, self._add, _ADD_COLUMNS, [(*key, amount) for key, amount in adds.items()]
         )

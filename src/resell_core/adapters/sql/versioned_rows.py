@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from resell_core._construct import copier, replacer
-from resell_core.adapters.sql.batches import count_changed, run_batch, run_batch_values
+from resell_core.adapters.sql.batches import count_changed, run_batch, run_batch_values, run_inserts
 from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.adapters.sql.specs import Spec
 from resell_core.adapters.sql.statements import (
@@ -484,7 +484,7 @@ class VersionedRows(Generic[V]):
                 given = columns(value)
                 rows.append((*given.values(), *fixed, key, value.version, to_json(value)))  # type: ignore[attr-defined]
             names = (*columns(inserts[0][1]), *self.spec.fixed, "id", "version", "data")
-            run_batch_values(connection, sql.insert, names, rows)
+            run_inserts(connection, sql.insert, names, rows)
 
     def _write_row_by_row(
         self,
