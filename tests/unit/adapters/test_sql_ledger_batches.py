@@ -9,6 +9,7 @@ import pytest
 
 from resell_core.adapters.sql import SqlStorage
 from resell_core.billing.ledger import OUTSIDE, CreditKind
+from resell_core.errors import InsufficientCredit
 from resell_core.testing.contracts.samples import ACME, a_movement, an_agency
 
 POOL = "profile:profile-visa"
@@ -77,3 +78,60 @@ def test_C3_a_commit_writes_the_spent_wallet_once_for_all_its_spends(tmp_path: P
     writes = [s for s in seen if "balances" in s and not s.lstrip().upper().startswith("SELECT")]
     assert len([s for s in writes if "INSERT" in s.upper()]) == 1
     assert len([s for s in writes if s.lstrip().upper().startswith("UPDATE")]) == len(EARMARKS)
+
+
+@pytest.mark.usefixtures("stored_acme")
+def test_C3_two_spends_of_one_earmark_in_a_commit_take_both(storage: SqlStorage) -> None:
+    """Two invoices of one account spend its $50 earmark in one commit ($20 and $25.50):
+    its row keeps $4.50, "spent" holds both."""
+    _buy_earmarks(storage)
+    earmark = EARMARKS[0]
+
+    with storage.unit_of_work() as uow:
+        uow.ledger.append_many(
+            [
+                a_movement("m-spend-1", quantity="20", source=earmark, destination="spent"),
+                a_movement("m-spend-2", quantity="25.50", source=earmark, destination="spent"),
+                a_movement("m-spend-3", quantity="1", source=EARMARKS[1], destination="spent"),
+            ]
+        )
+        uow.commit()
+
+    with storage.unit_of_work() as uow:
+        assert uow.ledger.balance(ACME, earmark, CreditKind.PREPAID) == Decimal("4.50")
+        assert uow.ledger.balance(ACME, EARMARKS[1], CreditKind.PREPAID) == Decimal(49)
+        assert uow.ledger.balance(ACME, "spent", CreditKind.PREPAID) == Decimal("46.50")
+
+
+@pytest.mark.usefixtures("stored_acme")
+def test_C3_two_spends_of_one_earmark_that_overdraw_it_since_read_are_refused(
+    storage: SqlStorage,
+) -> None:
+    """A commit spends $20 and $10 of a $50 earmark (enough when it read it) while
+    another spends $25 of it first: together they overdraw it, the commit is refused as
+    insufficient credit and changes nothing."""
+    _buy_earmarks(storage)
+    earmark = EARMARKS[0]
+
+    with storage.unit_of_work() as late, storage.unit_of_work() as first:
+        late.ledger.append_many(
+            [
+                a_movement("m-spend-1", quantity="20", source=earmark, destination="spent"),
+                a_movement("m-spend-2", quantity="1", source=EARMARKS[1], destination="spent"),
+                a_movement("m-spend-3", quantity="10", source=earmark, destination="spent"),
+            ]
+        )
+        first.ledger.append(
+            a_movement("m-first", quantity="25", source=earmark, destination="spent")
+        )
+        first.commit()
+        with pytest.raises(InsufficientCredit):
+            late.commit()
+
+    with storage.unit_of_work() as uow:
+        assert [uow.ledger.balance(ACME, w, CreditKind.PREPAID) for w in EARMARKS] == [
+            Decimal(25),
+            Decimal(50),
+            Decimal(50),
+        ]
+        assert uow.ledger.balance(ACME, "spent", CreditKind.PREPAID) == Decimal(25)

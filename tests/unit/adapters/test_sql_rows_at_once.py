@@ -1,16 +1,39 @@
-"""An INSERT of many rows as one statement on PostgreSQL writes the rows the same INSERT
-run a row a statement writes, in the same order."""
+"""An INSERT or UPDATE of many rows as one statement on PostgreSQL writes the rows the
+same statement run a row at a time writes (an INSERT's in the same order)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Numeric, Table, create_engine, insert, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    insert,
+    text,
+    update,
+)
 
 from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.batches import run_batch_values
-from resell_core.adapters.sql.compiled import driver_cursor, rows_at_once
+from resell_core.adapters.sql.compiled import (
+    ADD,
+    KEY,
+    SET,
+    compile_once,
+    driver_cursor,
+    rows_at_once,
+    updates_at_once,
+)
 from resell_core.adapters.sql.testing import ScratchSchema
 
 _POSTGRES = create_engine("postgresql+psycopg://").dialect
@@ -101,3 +124,81 @@ def test_rows_at_once_are_the_rows_written_a_row_a_statement(scratch: ScratchSch
         (seq, *event) for seq, event in enumerate(_EVENTS, start=1)
     ]
     assert [row[0] for row in at_once[1]] == [invoice[0] for invoice in _INVOICES]
+
+
+_CURSORS = Table(
+    "cursors",
+    MetaData(),
+    Column("id", String(200, collation="C"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("next_period", Integer, nullable=False),
+    Column("paid_through", Date),
+    Column("amount", BigInteger, nullable=False),
+)
+_MOVES = (("next_period", SET), ("paid_through", SET), ("version", SET), ("amount", ADD))
+_FOUND_BY = (("id", KEY), ("version", KEY))
+
+
+def test_an_update_sets_adds_and_finds_rows_by_their_keys() -> None:
+    """Given values are written, added to the stored ones, or find the row."""
+    at_once = updates_at_once(_CURSORS, _POSTGRES, (*_MOVES, *_FOUND_BY))
+
+    assert at_once is not None
+    assert "SET next_period = given.v0, paid_through = given.v1, version = given.v2, " in (
+        at_once.sql
+    )
+    assert "amount = target.amount + given.v3 FROM unnest(" in at_once.sql
+    assert at_once.sql.endswith("WHERE target.id = given.v4 AND target.version = given.v5")
+    assert updates_at_once(_CURSORS, _SQLITE, (*_MOVES, *_FOUND_BY)) is None
+
+
+def test_updates_at_once_change_the_rows_a_row_a_statement_changes(
+    scratch: ScratchSchema,
+) -> None:
+    """Thirty rows moved at once or one a statement: the same table; a row whose version
+    moved meanwhile is not found (the count falls short by one)."""
+    statement = (
+        update(_CURSORS)
+        .where(_CURSORS.c.id == bindparam("old_id"), _CURSORS.c.version == bindparam("old_v"))
+        .values(
+            next_period=bindparam("new_next_period"),
+            paid_through=bindparam("new_paid_through"),
+            version=bindparam("new_version"),
+            amount=_CURSORS.c.amount + bindparam("added"),
+        )
+    )
+    columns = ("new_next_period", "new_paid_through", "new_version", "added", "old_id", "old_v")
+    rows = [
+        (i + 1, None if i % 5 == 0 else date(2024, 3, i % 28 + 1), 2, -i * 100, f"shop-{i}", 1)
+        for i in range(30)
+    ]
+    stale = (99, date(2024, 4, 1), 3, -1, "shop-30", 1)  # its version is 2: not found
+    dumps, counts = [], []
+    for way in ("a row a statement", "at once"):
+        with scratch.engine.begin() as connection:
+            _CURSORS.drop(connection, checkfirst=True)
+            _CURSORS.create(connection)
+            connection.execute(
+                insert(_CURSORS),
+                [
+                    {"id": f"shop-{i}", "version": 2 if i == 30 else 1, "next_period": i}
+                    | {"amount": 5000}
+                    for i in range(31)
+                ],
+            )
+            cursor = driver_cursor(connection)
+            if way == "at once":
+                moved = updates_at_once(_CURSORS, connection.dialect, (*_MOVES, *_FOUND_BY))
+                assert moved is not None
+                moved.send(cursor, [*rows, stale])
+                counts.append(cursor.rowcount)
+            else:
+                compiled = compile_once(statement, connection.dialect, columns)
+                assert compiled is not None
+                counts.append(compiled.run_values(cursor, columns, [*rows, stale]))
+            dumps.append(_dump(connection, "cursors", "id"))
+
+    plain, at_once = dumps
+    assert at_once == plain
+    assert counts == [30, 30]
+    assert ("shop-29", 2, 30, date(2024, 3, 2), 2100) in at_once

@@ -12,7 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from resell_core.adapters.sql.compiled import compile_once, driver_cursor, rows_at_once
+from resell_core.adapters.sql.compiled import (
+    compile_once,
+    driver_cursor,
+    rows_at_once,
+    updates_at_once,
+)
 
 __all__ = [
     "PIPELINE_CHECKS",
@@ -21,6 +26,7 @@ __all__ = [
     "run_batch",
     "run_batch_values",
     "run_inserts",
+    "run_updates",
 ]
 
 
@@ -115,6 +121,31 @@ def run_inserts(
             at_once.send(driver_cursor(connection), rows)
             return
     run_batch_values(connection, statement, columns, rows)
+
+
+def run_updates(
+    connection: Connection,
+    statement: Any,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    roles: tuple[tuple[str, str], ...],
+) -> None:
+    """Run a batched UPDATE each row of which must change exactly one row, as
+    :func:`run_batch_values` with ``exact``; in the commit's PostgreSQL pipeline, all the
+    rows as one statement (:func:`~resell_core.adapters.sql.compiled.updates_at_once`
+    with ``roles``: the same columns, each row's column and what is done with it), whose
+    row count must be theirs (no ``roles``: a statement a row). Rows of one batch find
+    different rows."""
+    checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
+    if roles and len(rows) > 1 and checks is not None:
+        at_once = updates_at_once(statement.table, connection.dialect, roles)
+        if at_once is not None:
+            cursor = driver_cursor(connection)
+            at_once.send(cursor, rows)
+            checks.append((cursor, len(rows)))
+            return
+    run_batch_values(connection, statement, columns, rows, exact=True)
 
 
 PIPELINE_CHECKS = "resell_core.pipeline_checks"

@@ -30,7 +30,18 @@ from sqlalchemy.types import TupleType
 
 from resell_core._construct import compile_function
 
-__all__ = ["Compiled", "RowsAtOnce", "compile_once", "driver_cursor", "padded", "rows_at_once"]
+__all__ = [
+    "ADD",
+    "KEY",
+    "SET",
+    "Compiled",
+    "RowsAtOnce",
+    "compile_once",
+    "driver_cursor",
+    "padded",
+    "rows_at_once",
+    "updates_at_once",
+]
 
 _Processor = Callable[[Any], Any]
 
@@ -305,8 +316,8 @@ def driver_cursor(connection: Connection) -> Any:
 
 @attrs.frozen
 class RowsAtOnce:
-    """An INSERT of many rows as one statement on PostgreSQL: each column bound as one
-    array, the rows unnested in the order given.
+    """An INSERT or UPDATE of many rows as one statement on PostgreSQL: each column
+    bound as one array, the rows unnested in the order given.
 
     Run row by row, even pipelined, each row is a statement of its own for the server to
     bind and execute (a billing page writes some six hundred); one statement a table a
@@ -320,7 +331,7 @@ class RowsAtOnce:
     sql: str
 
     def send(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` (tuples of the columns it was built for) in one statement."""
+        """Write ``rows`` (tuples of the columns it was built for) in one statement."""
         cursor.execute(self.sql, [list(column) for column in zip(*rows, strict=True)])
 
 
@@ -349,10 +360,75 @@ def rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> Ro
     return found  # type: ignore[return-value]
 
 
-_at_once: dict[tuple[Table, tuple[str, ...]], RowsAtOnce | None] = {}
+_at_once: dict[tuple[Table, tuple[Any, ...]], RowsAtOnce | None] = {}
 
 
 def _rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> RowsAtOnce | None:
+    arrays = _arrays(table, dialect, columns)
+    if arrays is None:
+        return None
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    return RowsAtOnce(
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+        f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "
+        f"AS given ({names}, given_order) ORDER BY given_order"
+    )
+
+
+SET, ADD, KEY = "set", "add", "key"
+"""What an UPDATE does with a column's given value: writes it, adds it to the stored
+one, or finds the row by it."""
+
+
+def updates_at_once(
+    table: Table, dialect: Dialect, roles: tuple[tuple[str, str], ...]
+) -> RowsAtOnce | None:
+    """Return the UPDATE of many rows of ``table`` as one statement on PostgreSQL, or
+    None as :func:`rows_at_once`.
+
+    Args:
+        roles: Each given value's column and what is done with it (:data:`SET`,
+            :data:`ADD` or :data:`KEY`), in the order of the rows' tuples. A row is found
+            by its ``KEY`` columns all equal; rows of one batch must find different rows
+            (the row count then tells that each found its own).
+    """
+    if dialect.name != "postgresql":
+        return None
+    key = (table, roles)
+    found = _at_once.get(key, _MISSING)
+    if found is _MISSING:
+        found = _at_once[key] = _updates_at_once(table, dialect, roles)
+    return found  # type: ignore[return-value]
+
+
+def _updates_at_once(
+    table: Table, dialect: Dialect, roles: tuple[tuple[str, str], ...]
+) -> RowsAtOnce | None:
+    arrays = _arrays(table, dialect, tuple(column for column, _ in roles))
+    if arrays is None:
+        return None
+    quote = dialect.identifier_preparer.quote
+    sets, keys = [], []
+    for i, (column, role) in enumerate(roles):
+        name = quote(column)
+        if role == KEY:
+            keys.append(f"target.{name} = given.v{i}")
+        elif role == ADD:
+            sets.append(f"{name} = target.{name} + given.v{i}")
+        else:
+            sets.append(f"{name} = given.v{i}")
+    values = ", ".join(f"v{i}" for i in range(len(roles)))
+    return RowsAtOnce(
+        f"UPDATE {dialect.identifier_preparer.format_table(table)} AS target "
+        f"SET {', '.join(sets)} FROM unnest({arrays}) AS given ({values}) "
+        f"WHERE {' AND '.join(keys)}"
+    )
+
+
+def _arrays(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> str | None:
+    """The placeholders of ``columns`` bound as arrays, or None when one is of a type not
+    bound so here (or has a bind processor of its own)."""
     arrays = []
     for name in columns:
         kind = table.c[name].type
@@ -360,13 +436,7 @@ def _rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> R
         if array is None or kind.dialect_impl(dialect).bind_processor(dialect) is not None:
             return None
         arrays.append(f"%b::{array}[]")
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
-    return RowsAtOnce(
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
-        f"SELECT {names} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
-        f"AS given ({names}, given_order) ORDER BY given_order"
-    )
+    return ", ".join(arrays)
 
 
 _row_types: dict[tuple[str, ...], type[Any]] = {}

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.batches import run_batch_values, run_inserts
+from resell_core.adapters.sql.batches import run_batch_values, run_inserts, run_updates
+from resell_core.adapters.sql.compiled import ADD, KEY
 from resell_core.adapters.sql.statements import (
     CHUNK,
     among_params,
@@ -42,6 +43,8 @@ _BalanceKey = tuple[str, str, str]
 _MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
 _ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
 _SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
+_SPEND_ROLES = (("amount", ADD), ("agency_id", KEY), ("wallet", KEY), ("kind", KEY))
+"""The columns of ``_SPEND_COLUMNS`` and what a debit does with each (compiled.updates_at_once)."""
 
 
 def _movement_row(movement: Movement, kind: str) -> tuple[object, ...]:
@@ -239,7 +242,9 @@ class Ledger:
         # wallet). Credits only raise a row that must stay positive, so their sum leaves
         # it where they would one by one; rows appear in the order first written.
         adds: dict[_BalanceKey, int] = {}
-        debits = []
+        # Debits summed a wallet too: one row changed a debited wallet. Debits only lower
+        # a row, so their sum is refused by its CHECK exactly when one of them would be.
+        debits: dict[_BalanceKey, int] = {}
         for movement, quantity in zip(self.pending, self._quantities, strict=True):
             agency, kind = movement.agency_id, str(movement.kind)  # its value, as in _append
             rows.append(_movement_row(movement, kind))
@@ -251,7 +256,8 @@ class Ledger:
                 key = (agency, OUTSIDE, kind)
                 adds[key] = adds.get(key, 0) - quantity
             else:
-                debits.append((-quantity, agency, movement.source, kind))
+                key = (agency, movement.source, kind)
+                debits[key] = debits.get(key, 0) - quantity
             key = (agency, movement.destination, kind)
             adds[key] = adds.get(key, 0) + quantity
         run_inserts(connection, self._insert, _MOVEMENT_COLUMNS, rows)
@@ -259,7 +265,8 @@ class Ledger:
             connection, self._add, _ADD_COLUMNS, [(*key, amount) for key, amount in adds.items()]
         )
         if debits:
-            run_batch_values(connection, self._spend, _SPEND_COLUMNS, debits, exact=True)
+            spent = [(amount, *key) for key, amount in debits.items()]
+            run_updates(connection, self._spend, _SPEND_COLUMNS, spent, roles=_SPEND_ROLES)
 
     @property
     def dirty(self) -> bool:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.compiled import padded
+from resell_core.adapters.sql.compiled import KEY, SET, padded
 from resell_core.adapters.sql.specs import Spec
 
 __all__ = [
@@ -70,6 +70,9 @@ class VersionedStatements:
     """The update of the cursor's columns alone (None without a cursor)."""
     cursor_columns: tuple[str, ...]
     """The parameters of ``cursor_update``, in the order of :meth:`VersionedRows._cursor_values`."""
+    cursor_roles: tuple[tuple[str, str], ...]
+    """Each of those parameters' column and role, for the update of many rows as one
+    statement (``compiled.updates_at_once``); empty when the table has fixed columns."""
     among_ids: Any
     """The rows among a list of ids (parameter ``ids``), by id, with their id."""
     locked: Any
@@ -95,6 +98,7 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
             unique[name] = select(*read).where(*fixed, table.c[columns[0]] == bindparam("wanted"))
     cursor_update = None
     cursor_columns: tuple[str, ...] = ()
+    cursor_roles: tuple[tuple[str, str], ...] = ()
     if spec.cursor is not None:
         # Its columns: the cursor's, those derived from it, the version.
         names = [*spec.cursor.columns, "version"]
@@ -102,6 +106,8 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
             update(table).where(*fixed, *old).values({n: bindparam(f"new_{n}") for n in names})
         )
         cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
+        if not spec.fixed:
+            cursor_roles = (*((n, SET) for n in names), ("id", KEY), ("version", KEY))
     among_ids = (
         select(table.c.id, *read)
         .where(*fixed, table.c.id.in_(bindparam("ids", expanding=True)))
@@ -120,6 +126,7 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
         set_names=tuple((n, f"new_{n}") for n in row_columns),
         cursor_update=cursor_update,
         cursor_columns=cursor_columns,
+        cursor_roles=cursor_roles,
         among_ids=among_ids,
         locked=among_ids.with_for_update(),
     )

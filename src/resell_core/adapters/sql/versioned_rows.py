@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from resell_core._construct import copier, replacer
-from resell_core.adapters.sql.batches import count_changed, run_batch, run_batch_values, run_inserts
+from resell_core.adapters.sql.batches import count_changed, run_batch, run_inserts, run_updates
 from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.adapters.sql.specs import Spec
 from resell_core.adapters.sql.statements import (
@@ -475,7 +475,9 @@ class VersionedRows(Generic[V]):
         if cursors:
             # The hot rows (cursors alone, new ones) as tuples of values: no dict a row.
             values = [self._cursor_values(*one) for one in cursors]
-            run_batch_values(connection, sql.cursor_update, sql.cursor_columns, values, exact=True)
+            run_updates(
+                connection, sql.cursor_update, sql.cursor_columns, values, roles=sql.cursor_roles
+            )
         if inserts:
             columns = self.spec.columns
             fixed = tuple(self.spec.fixed.values())
