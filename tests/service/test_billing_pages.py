@@ -390,3 +390,31 @@ def test_a_page_billed_account_by_account_bills_what_the_page_would_have(
     assert attrs.asdict(refused_report) == attrs.asdict(paged_report)
     assert (paged_report.invoices_created, paged_report.payments_declined) == (5, 1)
     assert [e.code for e in paged_report.errors] == ["payment_error"]
+
+
+@pytest.mark.adapters("sqlite", reason="counts the statements SQLite's driver runs")
+def test_B1_a_page_reads_its_agency_once_with_its_lock(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Three shops due in one page: the run reads ACME-DIGITAL's row once, when it holds
+    it for the page's numbers, and numbers the invoices from that read."""
+    for name in SHOPS[:3]:
+        portal.add_account(acme.id, bakery_form(name, PLUS, card.id))
+        portal.process_provisioning()
+    portal.run_billing()  # their first periods: invoices 1 to 3
+    clock = portal.clock
+    assert isinstance(clock, rc.ManualClock)
+    clock.advance(days=31)
+    storage = portal.storage
+    assert isinstance(storage, SqlStorage)
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the run below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+
+    report = portal.run_billing()
+
+    reads = [s for s in seen if " ".join(s.split()).upper().startswith("SELECT")]
+    assert report.invoices_created == 3
+    assert len([s for s in reads if "FROM AGENCIES" in s.upper()]) == 1
+    assert sorted(i.number for i in portal.invoices(acme.id))[-3:] == [4, 5, 6]

@@ -40,6 +40,7 @@ from typing import Literal, TypeVar
 import attrs
 
 from resell_core import views
+from resell_core.agency import Agency
 from resell_core.billing.collection import answer_awaited, as_first_start, charge_in_flight
 from resell_core.billing.credits import credits_bought
 from resell_core.billing.final_failure import final_failure, is_credits_purchase
@@ -783,8 +784,7 @@ def _store_page(
         claimed[:] = [due[-1].id] if due else []
         if not due:
             return None
-        _hold_agencies(uow, due)
-        reads = PageReads(uow, due)
+        reads = PageReads(uow, due, _hold_agencies(uow, due))
         policy = ctx.policies.lifecycle
         catalog = ctx.catalog
         today = work.today
@@ -818,7 +818,7 @@ def _store_page(
     return run_command(ctx, command, body, None)
 
 
-def _hold_agencies(uow: UnitOfWork, due: list[Account]) -> None:
+def _hold_agencies(uow: UnitOfWork, due: list[Account]) -> list[Agency]:
     """Lock the page's agencies before their invoice numbers and prepaid pools are read
     (docs/scaling.md, "Invoice numbers").
 
@@ -828,8 +828,11 @@ def _hold_agencies(uow: UnitOfWork, due: list[Account]) -> None:
     being refused at commit. Their claims, card charges and answers still run side by
     side. On PostgreSQL a row lock in id order; elsewhere a fresh read, the version
     checked at commit being the guard (a page that loses is run again).
+
+    Returns:
+        The agencies as read with their lock (the page reads them no more).
     """
-    uow.agencies.lock(sorted({account.agency_id for account in due}))
+    return uow.agencies.lock(sorted({account.agency_id for account in due}))
 
 
 def _bill_page(ctx: Context, before: date, until: date, page: _Page, tally: _Tally) -> str | None:

@@ -121,7 +121,9 @@ class PageReads:
     them up once.
     """
 
-    def __init__(self, uow: UnitOfWork, page: Sequence[Account] = ()) -> None:
+    def __init__(
+        self, uow: UnitOfWork, page: Sequence[Account] = (), agencies: Sequence[Agency] = ()
+    ) -> None:
         self._uow = uow
         # The page's accounts by agency: their earmarked credit is read in one query per
         # agency at the first account's need, instead of one query an account.
@@ -129,7 +131,8 @@ class PageReads:
         for account in page:
             self._page.setdefault(account.agency_id, []).append(account.id)
         self._earmarked: dict[tuple[str, str], Decimal] = {}
-        self._agencies: dict[str, Agency | ResellError] = {}
+        # The page's agencies as already read (with their lock), the others on first use.
+        self._agencies: dict[str, Agency | ResellError] = {a.id: a for a in agencies}
         self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
         self._pools: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}

@@ -150,3 +150,32 @@ def test_B1_a_version_3_database_gets_its_cursor_columns_from_the_documents(
         found = uow.accounts.get(ACME, "account-north")
     assert (found.next_period, found.paid_through) == (3, date(2024, 4, 30))
     storage.dispose()
+
+
+def test_B1_a_batch_of_cursor_updates_with_one_row_changed_meanwhile_is_a_version_conflict(
+    engine: Engine,
+) -> None:
+    """Three accounts billed in one commit while another commit billed the middle one
+    first: the commit raises VersionConflict and writes none of the three; the middle
+    one's period is recorded once."""
+    storage = _with_account(engine)
+    ids = ["account-north", "account-middle", "account-south"]
+    with storage.unit_of_work() as uow:
+        for account_id in ids[1:]:
+            uow.accounts.add(an_account(account_id))
+        uow.commit()
+
+    with storage.unit_of_work() as late, storage.unit_of_work() as first:
+        for account_id in ids:
+            late.accounts.store(_billed(late.accounts.get(ACME, account_id)))
+        first.accounts.store(_billed(first.accounts.get(ACME, "account-middle")))
+        first.commit()
+        with pytest.raises(VersionConflict):
+            late.commit()
+
+    assert [(_stored(engine, i)["next_period"], _stored(engine, i)["version"]) for i in ids] == [
+        (1, 0),
+        (2, 1),
+        (1, 0),
+    ]
+    storage.dispose()

@@ -3,9 +3,12 @@ same statement run a row at a time writes (an INSERT's in the same order)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -29,13 +32,19 @@ from resell_core.adapters.sql.compiled import (
     ADD,
     KEY,
     SET,
+    RowsAtOnce,
     compile_once,
     driver_cursor,
     rows_at_once,
     updates_at_once,
 )
 from resell_core.adapters.sql.testing import ScratchSchema
+from resell_core.audit import AuditEvent
+from resell_core.billing.ledger import CreditKind
+from resell_core.testing.contracts.samples import ACME, a_movement, an_agency, an_invoice
 
+_NOON = datetime(2024, 2, 29, 12, tzinfo=UTC)
+_EARMARKS = ("account:north-bakery", "account:south-florist")
 _POSTGRES = create_engine("postgresql+psycopg://").dialect
 _SQLITE = create_engine("sqlite://").dialect
 _EVENT_COLUMNS = ("agency_id", "subject", "data")
@@ -202,3 +211,53 @@ def test_updates_at_once_change_the_rows_a_row_a_statement_changes(
     assert at_once == plain
     assert counts == [30, 30]
     assert ("shop-29", 2, 30, date(2024, 3, 2), 2100) in at_once
+
+
+def test_a_postgresql_commit_writes_each_batch_of_rows_as_one_statement(
+    scratch: ScratchSchema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two invoices, three audit entries and two spends of two earmarks in one commit:
+    one statement each for the invoices, the entries, the movements and the debits."""
+    storage = scratch.storage()
+    with storage.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.ledger.append_many(
+            [a_movement(f"m-buy-{w}", quantity="50", destination=w) for w in _EARMARKS]
+        )
+        uow.commit()
+    sent: list[str] = []
+    send = RowsAtOnce.send
+
+    def counted(self: RowsAtOnce, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        sent.append(self.sql.split(" (")[0].split(" AS ")[0])
+        send(self, cursor, rows)
+
+    monkeypatch.setattr(RowsAtOnce, "send", counted)
+
+    with storage.unit_of_work() as uow:
+        uow.invoices.add_many(
+            [
+                an_invoice("invoice-1", number=1, period_key="north/2024-02-29"),
+                an_invoice("invoice-2", number=2, period_key="south/2024-02-29"),
+            ]
+        )
+        for subject in ("invoice-1", "invoice-2", "invoice-2"):
+            uow.events.append(AuditEvent(_NOON, ACME, "system", "invoice_issued", subject))
+        uow.ledger.append_many(
+            [
+                a_movement(f"m-spend-{w}", quantity="5", source=w, destination="spent")
+                for w in _EARMARKS
+            ]
+        )
+        uow.commit()
+
+    assert sorted(sent) == [
+        "INSERT INTO events",
+        "INSERT INTO invoices",
+        "INSERT INTO movements",
+        "UPDATE balances",
+    ]
+    with storage.unit_of_work() as uow:
+        assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1", "invoice-2"]
+        assert len(uow.events.list(ACME)) == 3
+        assert uow.ledger.balance(ACME, _EARMARKS[0], CreditKind.PREPAID) == Decimal(45)

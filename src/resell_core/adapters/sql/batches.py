@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Insert, Table
 
 from resell_core.adapters.sql.compiled import (
     compile_once,
@@ -115,8 +115,10 @@ def run_inserts(
     :func:`run_batch_values`; in the commit's PostgreSQL pipeline, all the rows as one
     statement (:class:`~resell_core.adapters.sql.compiled.RowsAtOnce`), refused whole
     where one row would be (the row-by-row replay then names it)."""
-    if len(rows) > 1 and PIPELINE_CHECKS in connection.info:
-        at_once = rows_at_once(statement.table, connection.dialect, columns)
+    # Only a plain INSERT: a dialect's own (ON CONFLICT) is more than its rows.
+    table = statement.table if type(statement) is Insert else None
+    if len(rows) > 1 and isinstance(table, Table) and PIPELINE_CHECKS in connection.info:
+        at_once = rows_at_once(table, connection.dialect, columns)
         if at_once is not None:
             at_once.send(driver_cursor(connection), rows)
             return

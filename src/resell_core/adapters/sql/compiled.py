@@ -340,8 +340,10 @@ _ARRAY_TYPES: tuple[tuple[type[Any], str], ...] = (
     (Integer, "bigint"),
     (Date, "date"),
 )
-"""The array each kind of column is bound as (the insert converts to the column's own
-type, as it does a row's value): those of the columns written in batches."""
+"""The array each kind of column is bound as (the statement converts each element to the
+column's own type, as it does a row's value): those of the columns written in batches.
+A column of any other type, or one the statement cannot convert to, leaves the batch to
+a statement a row (a refusal sends the commit to its row-by-row replay)."""
 
 
 def rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> RowsAtOnce | None:
