@@ -353,16 +353,27 @@ def rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> Ro
 
     Kept by table and columns, the same for every PostgreSQL engine: as many as the
     storage has batched inserts."""
+    return _kept(_rows_at_once, table, dialect, columns)
+
+
+_at_once: dict[tuple[object, Table, tuple[Any, ...]], RowsAtOnce | None] = {}
+
+
+def _kept(
+    build: Callable[[Table, Dialect, Any], RowsAtOnce | None],
+    table: Table,
+    dialect: Dialect,
+    shape: tuple[Any, ...],
+) -> RowsAtOnce | None:
+    """Return ``build(table, dialect, shape)`` on PostgreSQL, built once for every engine
+    (kept by what builds it, the table and the shape), or None on another dialect."""
     if dialect.name != "postgresql":
         return None
-    key = (table, columns)
+    key = (build, table, shape)
     found = _at_once.get(key, _MISSING)
     if found is _MISSING:
-        found = _at_once[key] = _rows_at_once(table, dialect, columns)
+        found = _at_once[key] = build(table, dialect, shape)
     return found  # type: ignore[return-value]
-
-
-_at_once: dict[tuple[Table, tuple[Any, ...]], RowsAtOnce | None] = {}
 
 
 def _rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> RowsAtOnce | None:
@@ -395,13 +406,7 @@ def updates_at_once(
             by its ``KEY`` columns all equal; rows of one batch must find different rows
             (the row count then tells that each found its own).
     """
-    if dialect.name != "postgresql":
-        return None
-    key = (table, roles)
-    found = _at_once.get(key, _MISSING)
-    if found is _MISSING:
-        found = _at_once[key] = _updates_at_once(table, dialect, roles)
-    return found  # type: ignore[return-value]
+    return _kept(_updates_at_once, table, dialect, roles)
 
 
 def _updates_at_once(
