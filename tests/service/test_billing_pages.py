@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from types import TracebackType
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ from resell_core.adapters.notifier import RecordingNotifier
 from resell_core.adapters.sql import SqlStorage
 from resell_core.adapters.sql.testing import ScratchSchema, postgres_url, skip_reason
 from resell_core.billing import due_periods
-from resell_core.billing.ledger import CreditKind, account_wallet
+from resell_core.billing.ledger import CreditKind, account_wallet, profile_wallet
 from resell_core.billing.run import bill_period
 from resell_core.errors import InsufficientCredit
 from resell_core.ports import InvoiceRepository, Storage, UnitOfWork
@@ -418,3 +419,44 @@ def test_B1_a_page_reads_its_agency_once_with_its_lock(
     assert report.invoices_created == 3
     assert len([s for s in reads if "FROM AGENCIES" in s.upper()]) == 1
     assert sorted(i.number for i in portal.invoices(acme.id))[-3:] == [4, 5, 6]
+
+
+@pytest.mark.adapters("sqlite", reason="counts the statements SQLite's driver runs")
+def test_C3_a_page_reads_its_earmarked_credit_and_pools_in_one_query(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """Three shops of one page, paid by one profile: the bakery's USD 30 earmarked, the
+    profile's pool USD 100. The page reads both balances in one query; the bakery's
+    invoice takes its 30 and 66 from the pool, the florist's the pool's last 34 and 62
+    from the card, the butcher's card pays all 96."""
+    shops = []
+    for name in SHOPS[:3]:
+        shops.append(portal.add_account(acme.id, bakery_form(name, PLUS, card.id)))
+        portal.process_provisioning()
+    bakery, florist, butcher = (a.account.id for a in shops)
+    pool = attrs.evolve(
+        earmark_movement(acme.id, bakery, Decimal(100)),
+        id="movement-pool",
+        destination=profile_wallet(card.id),
+    )
+    with portal.storage.unit_of_work() as uow:
+        uow.ledger.append(earmark_movement(acme.id, bakery, Decimal(30)))
+        uow.ledger.append(pool)
+        uow.commit()
+    storage = portal.storage
+    assert isinstance(storage, SqlStorage)
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the run below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+
+    portal.run_billing()
+
+    reads = [" ".join(s.split()).upper() for s in seen]
+    balances = [s for s in reads if s.startswith("SELECT") and "FROM BALANCES" in s]
+    assert len(balances) == 1
+    invoices = {i.account_id: i for i in portal.invoices(acme.id)}
+    usd = partial(rc.Money, currency="USD")
+    assert (invoices[bakery].paid_earmarked, invoices[bakery].paid_pool) == (usd("30"), usd("66"))
+    assert (invoices[florist].paid_pool, invoices[florist].paid_card) == (usd("34"), usd("62"))
+    assert invoices[butcher].paid_card == usd("96.00")

@@ -128,8 +128,14 @@ class PageReads:
         # The page's accounts by agency: their earmarked credit is read in one query per
         # agency at the first account's need, instead of one query an account.
         self._page: dict[str, list[str]] = {}
+        # And the prepaid pools of their billing profiles, read in the same query.
+        self._page_profiles: dict[str, set[str]] = {}
         for account in page:
             self._page.setdefault(account.agency_id, []).append(account.id)
+            if account.billing_profile_id:
+                self._page_profiles.setdefault(account.agency_id, set()).add(
+                    account.billing_profile_id
+                )
         self._earmarked: dict[tuple[str, str], Decimal] = {}
         # The page's agencies as already read (with their lock), the others on first use.
         self._agencies: dict[str, Agency | ResellError] = {a.id: a for a in agencies}
@@ -172,7 +178,10 @@ class PageReads:
 
     def earmarked(self, agency_id: str, account_id: str) -> Decimal:
         """Return the account's earmarked prepaid credit as read before the page's writes
-        (each account is read once)."""
+        (each account is read once).
+
+        The first account of an agency reads them all, with the pools of the page's
+        billing profiles in that agency: one query an agency a page."""
         found = self._earmarked.pop((agency_id, account_id), None)
         if found is not None:
             return found
@@ -182,8 +191,11 @@ class PageReads:
                 agency_id, account_wallet(account_id), CreditKind.PREPAID
             )
         wallets = {account_wallet(i): i for i in ids}
-        read = self._uow.ledger.balances(agency_id, list(wallets), CreditKind.PREPAID)
-        self._earmarked.update(((agency_id, wallets[w]), amount) for w, amount in read.items())
+        pools = {profile_wallet(p): p for p in sorted(self._page_profiles.pop(agency_id, ()))}
+        read = self._uow.ledger.balances(agency_id, [*wallets, *pools], CreditKind.PREPAID)
+        self._earmarked.update(((agency_id, i), read[w]) for w, i in wallets.items())
+        for w, profile_id in pools.items():
+            self._pools.setdefault((agency_id, profile_id), read[w])
         return self._earmarked.pop((agency_id, account_id))
 
     def price(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -41,6 +42,7 @@ __all__ = [
     "LedgerStatements",
     "VersionedStatements",
     "among",
+    "among_ids_statement",
     "among_params",
     "among_size",
     "balances_statement",
@@ -73,10 +75,6 @@ class VersionedStatements:
     cursor_roles: tuple[tuple[str, str], ...]
     """Each of those parameters' column and role, for the update of many rows as one
     statement (``compiled.updates_at_once``); empty when the table has fixed columns."""
-    among_ids: Any
-    """The rows among a list of ids (parameter ``ids``), by id, with their id."""
-    locked: Any
-    """``among_ids`` locked ``FOR UPDATE`` (PostgreSQL), in id order."""
 
 
 @functools.cache
@@ -108,11 +106,6 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
         cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
         if not spec.fixed:
             cursor_roles = (*((n, SET) for n in names), ("id", KEY), ("version", KEY))
-    among_ids = (
-        select(table.c.id, *read)
-        .where(*fixed, table.c.id.in_(bindparam("ids", expanding=True)))
-        .order_by(table.c.id)
-    )
     return VersionedStatements(
         by_id=select(*read).where(*fixed, key),
         clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
@@ -127,9 +120,22 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
         cursor_update=cursor_update,
         cursor_columns=cursor_columns,
         cursor_roles=cursor_roles,
-        among_ids=among_ids,
-        locked=among_ids.with_for_update(),
     )
+
+
+@functools.cache
+def among_ids_statement(spec: Spec[Any], size: int | None, *, lock: bool) -> Any:
+    """Return the read of the rows among a list of ids (parameters ``ids``, see
+    :func:`among`), by id, with their id; with ``lock``, locked ``FOR UPDATE`` in id
+    order (PostgreSQL)."""
+    table = spec.table
+    fixed = [table.c[k] == v for k, v in spec.fixed.items()]
+    statement = (
+        select(table.c.id, *(table.c[c] for c in spec.read_columns))
+        .where(*fixed, among(table.c.id, "ids", size))
+        .order_by(table.c.id)
+    )
+    return statement.with_for_update() if lock else statement
 
 
 CHUNK = 500
@@ -156,6 +162,25 @@ def clash_statement(spec: Spec[Any], shape: tuple[tuple[str, tuple[int | None, .
     branches = []
     for k, (name, sizes) in enumerate(shape):
         columns = ["id"] if name == "id" else spec.unique_columns(name)
+        if len(columns) > 1 and all(size is None for size in sizes):
+            # A key over several columns, as arrays: the rows holding exactly one of the
+            # given tuples, joined to them (a nested loop over the key's own index). A
+            # column in its own array (``agency_id = ANY(..) AND number = ANY(..)``) was
+            # planned on the first column alone while the table's statistics were old,
+            # reading every invoice of the agency at each page.
+            given = (
+                func.unnest(
+                    *(
+                        bindparam(f"p{k}_{i}", type_=postgresql.ARRAY(_element(table.c[c])))
+                        for i, c in enumerate(columns)
+                    )
+                )
+                .table_valued(*(f"c{i}" for i in range(len(columns))))
+                .render_derived(name=f"given_{k}")
+            )
+            on = and_(*(table.c[c] == given.c[f"c{i}"] for i, c in enumerate(columns)))
+            branches.append(select(*columns_read).select_from(table.join(given, on)).where(fixed))
+            continue
         branches.append(
             select(*columns_read).where(
                 fixed,
@@ -220,9 +245,13 @@ def among(column: Any, name: str, size: int | None) -> ColumnElement[bool]:
     (``= ANY``: PostgreSQL plans it once for any number of values, where a list of a
     hundred parameters was planned again at every page)."""
     if size is None:
-        element = Integer if isinstance(column.type, Integer) else Text
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(element)))  # type: ignore[no-any-return]
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(_element(column))))  # type: ignore[no-any-return]
     return column.in_([bindparam(f"{name}_{j}") for j in range(size)])  # type: ignore[no-any-return]
+
+
+def _element(column: Any) -> type[Integer] | type[Text]:
+    """The element type of an array of ``column``'s values."""
+    return Integer if isinstance(column.type, Integer) else Text
 
 
 def among_params(name: str, values: Sequence[object], *, array: bool) -> dict[str, object]:

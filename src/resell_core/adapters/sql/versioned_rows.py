@@ -21,6 +21,7 @@ from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.adapters.sql.specs import Spec
 from resell_core.adapters.sql.statements import (
     CHUNK,
+    among_ids_statement,
     among_params,
     among_size,
     clash_statement,
@@ -158,12 +159,16 @@ class VersionedRows(Generic[V]):
         if not wanted:
             return []
         uow = self.uow
-        lock = uow.storage.dialect == "postgresql"
-        if lock:
+        postgres = uow.storage.dialect == "postgresql"
+        if postgres:
             # The reads' transaction now holds rows: nothing may commit it early
             # (:meth:`Tokens.increment` takes a connection of its own then).
             uow.claimed = True
-        rows = uow.rows(self.sql.locked if lock else self.sql.among_ids, {"ids": wanted})
+        rows = uow.rows(
+            among_ids_statement(self.spec, among_size(wanted, array=postgres), lock=postgres),
+            among_params("ids", wanted, array=postgres),
+            once=True,
+        )
         stored = {row.id: row for row in rows}
         found: list[V] = []
         for key in wanted:
@@ -353,6 +358,11 @@ class VersionedRows(Generic[V]):
                 claims = [c for c in (held[name] for held in chunk_claims) if c is not None]
                 if claims:
                     parts = [c if isinstance(c, tuple) else (c,) for c in claims]
+                    if array:
+                        # Arrays give the key's tuples exactly (clash_statement joins them).
+                        parts = list(dict.fromkeys(parts))
+                        lists.append((name, [[p[i] for p in parts] for i in range(len(columns))]))
+                        continue
                     # A key over several columns is matched column by column: a superset
                     # of the rows holding it, narrowed to exact claims by _Clashes.
                     lists.append(

@@ -669,6 +669,39 @@ class InvoicesContract:
         assert number.value.kind == "invoice number"
         assert same_id.value.kind == "invoice"
 
+    def test_add_many_matches_an_agency_and_its_number_together(self, storage: Storage) -> None:
+        """A batch's invoice numbers clash only with the same agency's: the one stored for
+        the same agency is refused among other numbers of the batch, and a number stored
+        for another agency is free."""
+        _seeded(
+            storage,
+            invoices=[
+                an_invoice("invoice-1", ACME, 1, period_key=None),
+                an_invoice("invoice-2", GLOBEX, 2, period_key=None),
+            ],
+        )
+        with storage.unit_of_work() as uow:
+            with pytest.raises(AlreadyExists) as clash:
+                uow.invoices.add_many(
+                    [
+                        an_invoice("invoice-3", ACME, 2, period_key=None),
+                        an_invoice("invoice-4", ACME, 3, period_key=None),
+                        an_invoice("invoice-5", GLOBEX, 2, period_key=None),
+                    ]
+                )
+            assert clash.value.kind == "invoice number"
+        with storage.unit_of_work() as uow:
+            uow.invoices.add_many(
+                [
+                    an_invoice("invoice-3", ACME, 2, period_key=None),
+                    an_invoice("invoice-5", GLOBEX, 1, period_key=None),
+                ]
+            )
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [i.number for i in uow.invoices.list(ACME)] == [1, 2]
+            assert [i.number for i in uow.invoices.list(GLOBEX)] == [1, 2]
+
     def test_B7_invoices_are_listed_by_number_and_filtered_by_account(
         self, storage: Storage
     ) -> None:
