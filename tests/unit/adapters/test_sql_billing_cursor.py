@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import attrs
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from resell_core.adapters.sql import CURRENT_VERSION, SqlStorage, schema
 from resell_core.billing.due import due_periods
@@ -177,5 +178,42 @@ def test_B1_a_batch_of_cursor_updates_with_one_row_changed_meanwhile_is_a_versio
         (1, 0),
         (2, 1),
         (1, 0),
+    ]
+    storage.dispose()
+
+
+def test_B1_accounts_moved_on_alike_are_one_update_on_sqlite(tmp_path: Path) -> None:
+    """Four accounts billed in one commit: three moved on to the same period from the same
+    version are one UPDATE finding them among a list; the fourth, billed twice, is a
+    statement of its own. Each ends as billed, its version one up."""
+    storage = _with_account(create_engine(f"sqlite:///{tmp_path / 'agency.db'}"))
+    ids = ["account-north", "account-east", "account-south", "account-west"]
+    with storage.unit_of_work() as uow:
+        for account_id in ids[1:]:
+            uow.accounts.add(an_account(account_id))
+        uow.commit()
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the unit of work below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+
+    with storage.unit_of_work() as uow:
+        for account_id in ids[:3]:
+            uow.accounts.store(_billed(uow.accounts.get(ACME, account_id)))
+        west = _billed(uow.accounts.get(ACME, "account-west"))
+        due = due_periods(west, date(2024, 4, 1))[0]
+        uow.accounts.store(record_period_billed(west, due.index, due.period).account)
+        uow.commit()
+
+    updates = [s for s in seen if s.lstrip().upper().startswith("UPDATE ACCOUNTS")]
+    assert len(updates) == 2
+    assert all(f"'{i}'" in updates[0] for i in ids[:3])
+    assert "'account-west'" not in updates[0]
+    stored = [_stored(storage.engine, i) for i in ids]
+    assert [(row["next_period"], row["version"]) for row in stored] == [
+        (2, 1),
+        (2, 1),
+        (2, 1),
+        (3, 1),
     ]
     storage.dispose()

@@ -55,8 +55,9 @@ def test_C3_spends_of_many_earmarks_into_one_wallet_add_up_in_its_row(
 
 
 def test_C3_a_commit_writes_the_spent_wallet_once_for_all_its_spends(tmp_path: Path) -> None:
-    """Three spends into "spent": one upsert of its row (SQLite runs each statement of a
-    batch on its own, so each is seen), and one debit of each earmark."""
+    """Three spends of USD 5 into "spent": one upsert of its row (SQLite runs each
+    statement of a batch on its own, so each is seen), and one debit finding the three
+    earmarks (debits alike are one statement), each left USD 5 lower."""
     storage = SqlStorage(f"sqlite:///{tmp_path / 'agency.db'}")
     with storage.unit_of_work() as uow:
         uow.agencies.add(an_agency(ACME))
@@ -77,7 +78,12 @@ def test_C3_a_commit_writes_the_spent_wallet_once_for_all_its_spends(tmp_path: P
 
     writes = [s for s in seen if "balances" in s and not s.lstrip().upper().startswith("SELECT")]
     assert len([s for s in writes if "INSERT" in s.upper()]) == 1
-    assert len([s for s in writes if s.lstrip().upper().startswith("UPDATE")]) == len(EARMARKS)
+    debits = [s for s in writes if s.lstrip().upper().startswith("UPDATE")]
+    assert len(debits) == 1
+    assert all(f"'{w}'" in debits[0] for w in EARMARKS)
+    with storage.unit_of_work() as uow:
+        left = [uow.ledger.balance(ACME, w, CreditKind.PREPAID) for w in EARMARKS]
+    assert left == [Decimal(45)] * len(EARMARKS)
 
 
 @pytest.mark.usefixtures("stored_acme")

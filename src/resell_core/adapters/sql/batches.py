@@ -13,11 +13,14 @@ from typing import Any
 from sqlalchemy import Connection, Insert, Table
 
 from resell_core.adapters.sql.compiled import (
+    ONE_OF,
     compile_once,
     driver_cursor,
+    padded,
     rows_at_once,
     updates_at_once,
 )
+from resell_core.adapters.sql.statements import alike_update, among_params
 
 __all__ = [
     "PIPELINE_CHECKS",
@@ -137,8 +140,9 @@ def run_updates(
     :func:`run_batch_values` with ``exact``; in the commit's PostgreSQL pipeline, all the
     rows as one statement (:func:`~resell_core.adapters.sql.compiled.updates_at_once`
     with ``roles``: the same columns, each row's column and what is done with it), whose
-    row count must be theirs (no ``roles``: a statement a row). Rows of one batch find
-    different rows."""
+    row count must be theirs (no ``roles``: a statement a row). Elsewhere, rows alike in
+    all but their ``ONE_OF`` key are one statement a group (:func:`_update_alike`), the
+    others a statement a row. Rows of one batch find different rows."""
     checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
     if roles and len(rows) > 1 and checks is not None:
         at_once = updates_at_once(statement.table, connection.dialect, roles)
@@ -147,7 +151,54 @@ def run_updates(
             at_once.send(cursor, rows)
             checks.append((cursor, len(rows)))
             return
+    if checks is None and len(rows) > 1 and any(role == ONE_OF for _, role in roles):
+        rows = _update_alike(connection, statement.table, roles, rows)
+        if not rows:
+            return
     run_batch_values(connection, statement, columns, rows, exact=True)
+
+
+def _update_alike(
+    connection: Connection,
+    table: Table,
+    roles: tuple[tuple[str, str], ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> Sequence[tuple[Any, ...]]:
+    """Update together the rows alike in every value but their ``ONE_OF`` key (a page's
+    accounts moved on to the same period, debits of the same amount): one statement a
+    group, found among a list, whose row count must be the group's. Return the rows
+    alike with no other, left to a statement a row.
+
+    Raises:
+        BatchRefused: A statement was refused or changed fewer rows than its group.
+    """
+    one = next(i for i, (_, role) in enumerate(roles) if role == ONE_OF)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault((*row[:one], *row[one + 1 :]), []).append(row[one])
+    if len(groups) == len(rows):
+        return rows
+    alone: list[tuple[Any, ...]] = []
+    names = [f"v{i}" for i in range(len(roles)) if i != one]
+    for rest, found_by in groups.items():
+        if len(found_by) == 1:
+            alone.append((*rest[:one], found_by[0], *rest[one:]))
+            continue
+        params = dict(zip(names, rest, strict=True))
+        params.update(among_params("one_of", found_by, array=False))
+        statement = alike_update(table, roles, len(padded(found_by)))
+        compiled = compile_once(statement, connection.dialect, tuple(params))
+        try:
+            if compiled is None:  # pragma: no cover - every batched write compiles once
+                changed = count_changed(connection, statement, [params])
+            else:
+                changed = compiled.run(driver_cursor(connection), [params])
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise BatchRefused from error
+        # A padded list repeats a value, which finds its row once.
+        if changed != len(found_by):
+            raise BatchRefused
+    return alone
 
 
 PIPELINE_CHECKS = "resell_core.pipeline_checks"

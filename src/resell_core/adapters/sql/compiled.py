@@ -33,6 +33,7 @@ from resell_core._construct import compile_function
 __all__ = [
     "ADD",
     "KEY",
+    "ONE_OF",
     "SET",
     "Compiled",
     "RowsAtOnce",
@@ -389,9 +390,11 @@ def _rows_at_once(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> R
     )
 
 
-SET, ADD, KEY = "set", "add", "key"
+SET, ADD, KEY, ONE_OF = "set", "add", "key", "one_of"
 """What an UPDATE does with a column's given value: writes it, adds it to the stored
-one, or finds the row by it."""
+one, or finds the row by it; ``ONE_OF`` finds it too, by the one key column whose value
+differs from row to row (rows alike in all else may then be updated together, found by
+it among a list: ``batches.run_updates``)."""
 
 
 def updates_at_once(
@@ -402,9 +405,10 @@ def updates_at_once(
 
     Args:
         roles: Each given value's column and what is done with it (:data:`SET`,
-            :data:`ADD` or :data:`KEY`), in the order of the rows' tuples. A row is found
-            by its ``KEY`` columns all equal; rows of one batch must find different rows
-            (the row count then tells that each found its own).
+            :data:`ADD`, :data:`KEY` or :data:`ONE_OF`), in the order of the rows'
+            tuples. A row is found by its ``KEY`` and ``ONE_OF`` columns all equal;
+            rows of one batch must find different rows (the row count then tells that
+            each found its own).
     """
     return _kept(_updates_at_once, table, dialect, roles)
 
@@ -419,7 +423,7 @@ def _updates_at_once(
     sets, keys = [], []
     for i, (column, role) in enumerate(roles):
         name = quote(column)
-        if role == KEY:
+        if role in (KEY, ONE_OF):
             keys.append(f"target.{name} = given.v{i}")
         elif role == ADD:
             sets.append(f"{name} = target.{name} + given.v{i}")

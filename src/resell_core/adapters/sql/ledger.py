@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from resell_core.adapters.sql import schema
 from resell_core.adapters.sql.batches import run_batch_values, run_inserts, run_updates
-from resell_core.adapters.sql.compiled import ADD, KEY
+from resell_core.adapters.sql.compiled import ADD, KEY, ONE_OF
 from resell_core.adapters.sql.statements import (
     CHUNK,
     among_params,
@@ -43,7 +43,7 @@ _BalanceKey = tuple[str, str, str]
 _MOVEMENT_COLUMNS = ("id", "agency_id", "kind", "source", "destination", "data")
 _ADD_COLUMNS = ("agency_id", "wallet", "kind", "amount")
 _SPEND_COLUMNS = ("amount", "b_agency_id", "b_wallet", "b_kind")
-_SPEND_ROLES = (("amount", ADD), ("agency_id", KEY), ("wallet", KEY), ("kind", KEY))
+_SPEND_ROLES = (("amount", ADD), ("agency_id", KEY), ("wallet", ONE_OF), ("kind", KEY))
 """The columns of ``_SPEND_COLUMNS`` and what a debit does with each (compiled.updates_at_once)."""
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from resell_core.adapters.sql import schema
-from resell_core.adapters.sql.compiled import KEY, SET, padded
+from resell_core.adapters.sql.compiled import ADD, KEY, ONE_OF, SET, padded
 from resell_core.adapters.sql.specs import Spec
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "KeyedStatements",
     "LedgerStatements",
     "VersionedStatements",
+    "alike_update",
     "among",
     "among_ids_statement",
     "among_params",
@@ -105,7 +106,7 @@ def versioned_statements(spec: Spec[Any]) -> VersionedStatements:
         )
         cursor_columns = (*(f"new_{n}" for n in names), "old_id", "old_version")
         if not spec.fixed:
-            cursor_roles = (*((n, SET) for n in names), ("id", KEY), ("version", KEY))
+            cursor_roles = (*((n, SET) for n in names), ("id", ONE_OF), ("version", KEY))
     return VersionedStatements(
         by_id=select(*read).where(*fixed, key),
         clashes=select(table.c.id, *read).where(*fixed, or_(key, *claims)),
@@ -339,3 +340,28 @@ def ledger_statements(dialect: str) -> LedgerStatements:
         )
         .values(amount=b.amount + bindparam("amount")),
     )
+
+
+@functools.cache
+def alike_update(table: Table, roles: tuple[tuple[str, str], ...], size: int) -> Any:
+    """Return the UPDATE of the rows alike in every value of ``roles`` but the ``ONE_OF``
+    column's, found among ``size`` values of it (parameters ``one_of_<n>``, a padded
+    ``IN`` list, see :func:`among`); each other value is parameter ``v<its position>``
+    (a column may be both set and a key: the cursor's new and old version).
+
+    ``roles`` as for ``compiled.updates_at_once``: the columns set, added to, and the
+    keys that find a row. Kept by table, roles and size: a few sizes (powers of two) of
+    the few batched updates."""
+    sets: dict[str, Any] = {}
+    keys = []
+    for i, (column, role) in enumerate(roles):
+        given: Any = bindparam(f"v{i}")
+        if role == SET:
+            sets[column] = given
+        elif role == ADD:
+            sets[column] = table.c[column] + given
+        elif role == KEY:
+            keys.append(table.c[column] == given)
+        else:
+            keys.append(among(table.c[column], "one_of", size))
+    return update(table).where(*keys).values(sets)
