@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Insert, Table
 
 from resell_core.adapters.sql.compiled import (
     ONE_OF,
+    Compiled,
     compile_once,
     driver_cursor,
     padded,
@@ -64,15 +65,29 @@ def run_batch(
         if exact:
             checks.append((cursor, len(params)))
         return
-    if compiled is None:
-        changed = count_changed(connection, statement, [dict(p) for p in params])
-    else:
-        try:
-            changed = compiled.run(driver_cursor(connection), params)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise BatchRefused from error
+    changed = _run_counted(connection, statement, compiled, params)
     if exact and changed != len(params):
         raise BatchRefused
+
+
+def _run_counted(
+    connection: Connection,
+    statement: Any,
+    compiled: Compiled | None,
+    params: Sequence[Mapping[str, object]],
+) -> int:
+    """Run a write outside a pipeline (``compiled``: ``statement`` compiled once, or None);
+    return the rows it changed.
+
+    Raises:
+        BatchRefused: The driver refused it.
+    """
+    if compiled is None:
+        return count_changed(connection, statement, [dict(p) for p in params])
+    try:
+        return compiled.run(driver_cursor(connection), params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise BatchRefused from error
 
 
 def run_batch_values(
@@ -188,15 +203,8 @@ def _update_alike(
         params.update(among_params("one_of", found_by, array=False))
         statement = alike_update(table, roles, len(padded(found_by)))
         compiled = compile_once(statement, connection.dialect, tuple(params))
-        try:
-            if compiled is None:  # pragma: no cover - every batched write compiles once
-                changed = count_changed(connection, statement, [params])
-            else:
-                changed = compiled.run(driver_cursor(connection), [params])
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise BatchRefused from error
         # A padded list repeats a value, which finds its row once.
-        if changed != len(found_by):
+        if _run_counted(connection, statement, compiled, [params]) != len(found_by):
             raise BatchRefused
     return alone
 
