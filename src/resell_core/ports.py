@@ -471,13 +471,17 @@ class InvoiceRepository(Protocol):
         ...
 
     def add_many(self, invoices: Sequence[Invoice]) -> None:
-        """Store new invoices, in order, exactly as :meth:`add` would one by one (a batch
-        of a billing page: a database adapter checks their ids and unique keys in one read).
+        """Store new invoices, in order (a billing page's, whose ids are new, numbers
+        taken from the agency's counter and periods due): each is checked against the
+        batch and this unit of work at once, and against the stored invoices by the
+        commit at the latest (a database adapter reads nothing for them: the table's
+        unique keys refuse a clash as the page commits).
 
         Raises:
-            AlreadyExists: As :meth:`add`, for the first invoice refused (against the
-                stored invoices or an earlier one of the batch); those before it are added
-                in this unit of work, as with :meth:`add`.
+            AlreadyExists: As :meth:`add`, for the first invoice refused: here against
+                this unit of work and the batch (those before it are added in this unit of
+                work, as with :meth:`add`), or, at :meth:`UnitOfWork.commit`, against the
+                stored invoices (the commit then writes nothing).
         """
         ...
 
@@ -598,18 +602,20 @@ class Ledger(Protocol):
         """
         ...
 
-    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
-        """Record movements, in order, exactly as :meth:`append` would one by one (a batch
-        of a billing page: a database adapter looks their ids up in one read). When one is
-        refused, those before it stay recorded in this unit of work, as with
-        :meth:`append`; the refused one and those after it are not.
-
-        Returns:
-            For each movement, what :meth:`append` returns: True when recorded, False when
-            the same movement was recorded before (or earlier in the batch).
+    def append_many(self, movements: Sequence[Movement]) -> None:
+        """Record new movements, in order (a billing page's, whose ids are made from its
+        new invoices' ids): each as :meth:`append` records one, except that an id
+        recorded before is refused even with the same content, for a batch of new
+        movements is never a retry. The ids are checked against the batch and this unit
+        of work at once, and against the stored movements by the commit at the latest (a
+        database adapter reads nothing for them). When one is refused here, those before
+        it stay recorded in this unit of work, as with :meth:`append`; the refused one
+        and those after it are not.
 
         Raises:
-            IdempotencyConflict: As :meth:`append`, for the first movement refused.
+            IdempotencyConflict: A movement's id is recorded already: in this unit of work
+                or earlier in the batch (here), or stored (here or at
+                :meth:`UnitOfWork.commit`, which then writes nothing).
             InsufficientCredit: As :meth:`append`, for the first movement refused.
             InvalidInput: As :meth:`append`, for the first movement refused.
         """

@@ -460,3 +460,37 @@ def test_C3_a_page_reads_its_earmarked_credit_and_pools_in_one_query(
     assert (invoices[bakery].paid_earmarked, invoices[bakery].paid_pool) == (usd("30"), usd("66"))
     assert (invoices[florist].paid_pool, invoices[florist].paid_card) == (usd("34"), usd("62"))
     assert invoices[butcher].paid_card == usd("96.00")
+
+
+@pytest.mark.adapters("sqlite", reason="reads the statements SQLite's driver runs")
+def test_B1_a_page_reads_no_invoice_or_movement_before_writing_its_own(
+    portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
+) -> None:
+    """A page's invoices and prepaid movements are new (new ids, numbers taken under the
+    agency's lock, due periods): the page writes them without reading the stored ones
+    first, the tables' unique keys refusing a clash at commit."""
+    shops = []
+    for name in SHOPS[:2]:
+        shops.append(portal.add_account(acme.id, bakery_form(name, PLUS, card.id)))
+        portal.process_provisioning()
+    bakery = shops[0].account.id
+    with portal.storage.unit_of_work() as uow:
+        uow.ledger.append(earmark_movement(acme.id, bakery, Decimal(30)))
+        uow.commit()
+    storage = portal.storage
+    assert isinstance(storage, SqlStorage)
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the run below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+
+    portal.run_billing()
+
+    statements = [" ".join(s.split()).upper() for s in seen]
+    written = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO INVOICES"))
+    # From the page's claim of its accounts to its first write.
+    claimed = max(i for i, s in enumerate(statements[:written]) if "FROM ACCOUNTS" in s)
+    page = statements[claimed:written]
+    assert any(s.startswith("INSERT INTO MOVEMENTS") for s in statements[written:])
+    assert [s for s in page if "FROM INVOICES" in s or "FROM MOVEMENTS" in s] == []
+    assert [i.number for i in portal.invoices(acme.id)] == [1, 2]

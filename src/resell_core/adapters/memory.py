@@ -798,8 +798,11 @@ class _Ledger:
     ) -> dict[str, Decimal]:
         return {w: self.balance(agency_id, w, kind) for w in wallets}
 
-    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
-        return [self.append(m) for m in movements]
+    def append_many(self, movements: Sequence[Movement]) -> None:
+        for movement in movements:
+            if movement.id in self._pending_ids or movement.id in self._state.by_id:
+                raise IdempotencyConflict(movement.id)
+            self.append(movement)
 
     def verify(self) -> dict[_BalanceKey, Decimal]:
         """Replay the pending movements over the committed state; return new balances."""

@@ -23,7 +23,6 @@ from resell_core.adapters.sql.statements import (
     among_params,
     among_size,
     balances_statement,
-    known_statement,
     ledger_statements,
 )
 from resell_core.adapters.sql.units import from_micro
@@ -69,6 +68,9 @@ class Ledger:
         # Each pending movement's quantity in millionths, worked out once when appended.
         self._quantities: list[int] = []
         self._pending_ids: dict[str, Movement] = {}
+        # The ids appended by append_many: new, so that one found stored is a conflict
+        # even with the same content (it is no retry).
+        self._new: set[str] = set()
         self._stored: dict[_BalanceKey, int] = {}
         self._deltas: dict[_BalanceKey, int] = {}
         sql = ledger_statements(uow.storage.dialect)
@@ -98,19 +100,15 @@ class Ledger:
             known = None if row is None else self._load(row.data)
         return self._append(movement, known)
 
-    def append_many(self, movements: Sequence[Movement]) -> list[bool]:
-        ids = [m.id for m in movements if m.id not in self._pending_ids]
-        stored: dict[str, Movement] = {}
-        array = self._uow.storage.dialect == "postgresql"
-        for start in range(0, len(ids), CHUNK):
-            wanted = ids[start : start + CHUNK]
-            found = self._uow.rows(
-                known_statement(among_size(wanted, array=array)),
-                among_params("id", wanted, array=array),
-                once=True,
-            )
-            stored.update((row.id, self._load(row.data)) for row in found)
-        return [self._append(m, self._pending_ids.get(m.id) or stored.get(m.id)) for m in movements]
+    def append_many(self, movements: Sequence[Movement]) -> None:
+        # New movements: nothing is read. One whose id is stored already is refused at
+        # commit by the movements' key, and the row-by-row replay raises for it (flush).
+        pending = self._pending_ids
+        for movement in movements:
+            if movement.id in pending:
+                raise IdempotencyConflict(movement.id)
+            self._append(movement, None)
+            self._new.add(movement.id)
 
     def _append(self, movement: Movement, known: Movement | None) -> bool:
         """Record ``movement``; ``known``: the movement already recorded under its id."""
@@ -178,9 +176,10 @@ class Ledger:
         if batched:
             self._write_batched(connection)
             return
-        # Every pending id was read and found absent when it was appended; one committed
-        # meanwhile makes the batched insert fail on the unique id, and this replay reads
-        # the ids again to tell a harmless retry from a conflict.
+        # An id appended by append() was read and found absent; one committed meanwhile,
+        # or one stored before append_many() took it unread, makes the batched insert fail
+        # on the unique id, and this replay reads the ids again to tell a harmless retry
+        # (the same movement appended again) from a conflict.
         known = {
             row.id: self._load(row.data)
             for row in connection.execute(self._known, {"ids": [m.id for m in self.pending]})
@@ -188,7 +187,7 @@ class Ledger:
         for movement, quantity in zip(self.pending, self._quantities, strict=True):
             stored = known.get(movement.id)
             if stored is not None:
-                if stored != movement:
+                if stored != movement or movement.id in self._new:
                     raise IdempotencyConflict(movement.id)
                 continue
             kind = movement.kind.value
@@ -276,5 +275,6 @@ class Ledger:
         self.pending.clear()
         self._quantities.clear()
         self._pending_ids.clear()
+        self._new.clear()
         self._stored.clear()
         self._deltas.clear()

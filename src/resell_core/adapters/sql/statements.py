@@ -22,12 +22,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
-    func,
     insert,
     or_,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,9 +45,7 @@ __all__ = [
     "among_params",
     "among_size",
     "balances_statement",
-    "clash_statement",
     "keyed_statements",
-    "known_statement",
     "ledger_statements",
     "select_statement",
     "versioned_statements",
@@ -144,57 +140,6 @@ CHUNK = 500
 
 
 @functools.cache
-def clash_statement(spec: Spec[Any], shape: tuple[tuple[str, tuple[int | None, ...]], ...]) -> Any:
-    """Return the read of the rows holding any of many ids or unique keys: per entry of
-    ``shape`` (``"id"`` or a constraint, and the size of each column's list, None for an
-    array), the rows whose columns are each in their list (parameters
-    ``p<entry>_<column>``, see :func:`among`)."""
-    table = spec.table
-    unique = sorted({c for name in spec.errors for c in spec.unique_columns(name)})
-    columns_read = (
-        table.c.id,
-        *(table.c[c] for c in spec.read_columns),
-        *(table.c[c] for c in unique if c not in spec.read_columns),
-    )
-    fixed = versioned_statements(spec).fixed
-    # One branch per key, each answered by its own unique index: PostgreSQL's generic plan
-    # of a prepared statement ORing them scanned the whole table (ever slower as
-    # invoices accumulate); a row found twice is read once by _Clashes.
-    branches = []
-    for k, (name, sizes) in enumerate(shape):
-        columns = ["id"] if name == "id" else spec.unique_columns(name)
-        if len(columns) > 1 and all(size is None for size in sizes):
-            # A key over several columns, as arrays: the rows holding exactly one of the
-            # given tuples, joined to them (a nested loop over the key's own index). A
-            # column in its own array (``agency_id = ANY(..) AND number = ANY(..)``) was
-            # planned on the first column alone while the table's statistics were old,
-            # reading every invoice of the agency at each page.
-            given = (
-                func.unnest(
-                    *(
-                        bindparam(f"p{k}_{i}", type_=postgresql.ARRAY(_element(table.c[c])))
-                        for i, c in enumerate(columns)
-                    )
-                )
-                .table_valued(*(f"c{i}" for i in range(len(columns))))
-                .render_derived(name=f"given_{k}")
-            )
-            on = and_(*(table.c[c] == given.c[f"c{i}"] for i, c in enumerate(columns)))
-            branches.append(select(*columns_read).select_from(table.join(given, on)).where(fixed))
-            continue
-        branches.append(
-            select(*columns_read).where(
-                fixed,
-                *(
-                    among(table.c[column], f"p{k}_{i}", size)
-                    for i, (column, size) in enumerate(zip(columns, sizes, strict=True))
-                ),
-            )
-        )
-    return union_all(*branches) if len(branches) > 1 else branches[0]
-
-
-@functools.cache
 def select_statement(
     spec: Spec[Any],
     condition: ColumnElement[bool],
@@ -230,14 +175,6 @@ def balances_statement(size: int | None) -> Any:
         b.kind == bindparam("kind"),
         among(b.wallet, "w", size),
     )
-
-
-@functools.cache
-def known_statement(size: int | None) -> Any:
-    """Return the read of the movements among a list of ids (``size`` as in
-    :func:`among`)."""
-    m = schema.movements.c
-    return select(m.id, m.data).where(among(m.id, "id", size))
 
 
 def among(column: Any, name: str, size: int | None) -> ColumnElement[bool]:

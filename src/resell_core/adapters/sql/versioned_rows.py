@@ -20,11 +20,9 @@ from resell_core.adapters.sql.batches import count_changed, run_batch, run_inser
 from resell_core.adapters.sql.errors import violated_constraint
 from resell_core.adapters.sql.specs import Spec
 from resell_core.adapters.sql.statements import (
-    CHUNK,
     among_ids_statement,
     among_params,
     among_size,
-    clash_statement,
     select_statement,
     versioned_statements,
 )
@@ -52,37 +50,6 @@ class _Deleted:
 
 
 _DELETED = _Deleted()
-
-
-class _Clashes:
-    """Stored rows that may clash with a batch of new rows, by id and by unique key."""
-
-    def __init__(self, columns: Mapping[str, list[str]]) -> None:
-        self.columns = columns
-        self._by_id: dict[str, Any] = {}
-        self._by_claim: dict[tuple[str, object], list[Any]] = {}
-
-    def extend(self, rows: Sequence[Any]) -> None:
-        """Index rows read (with their unique columns)."""
-        for row in rows:
-            self._by_id[row.id] = row
-            for name, columns in self.columns.items():
-                parts = tuple(getattr(row, c) for c in columns)
-                claim = parts[0] if len(parts) == 1 else parts
-                self._by_claim.setdefault((name, claim), []).append(row)
-
-    def candidates(self, key: str, claims: Mapping[str, object]) -> list[Any]:
-        """Return the rows holding ``key`` or one of ``claims``, each once."""
-        found: dict[str, Any] = {}
-        row = self._by_id.get(key)
-        if row is not None:
-            found[row.id] = row
-        if self._by_claim:
-            for name, claim in claims.items():
-                if claim is not None:
-                    for row in self._by_claim.get((name, claim), ()):
-                        found[row.id] = row
-        return list(found.values()) if found else []
 
 
 class VersionedRows(Generic[V]):
@@ -256,12 +223,12 @@ class VersionedRows(Generic[V]):
         new: bool,
         old: Mapping[str, object],
         claims: Mapping[str, object],
-        known: _Clashes | None = None,
+        read: bool = True,
     ) -> None:
         """Raise if the id (for a new row) or a unique key ``value`` takes is held.
 
         ``claims``: ``value``'s unique keys (``spec.claims(value)``).
-        ``known``: the rows that may clash, read for many values at once (else read here).
+        ``read``: look the stored rows up too (else this unit of work's journal only).
         """
         wanted = {n: v for n, v in claims.items() if v is not None and old.get(n) != v}
         if not wanted and not new:
@@ -270,18 +237,16 @@ class VersionedRows(Generic[V]):
             holder = self._holder(name, claim)
             if holder is not None and holder.id != key:  # type: ignore[attr-defined]
                 raise self.spec.errors[name](value)
-        if known is not None:
-            found = known.candidates(key, claims)
-        else:
-            params: dict[str, object] = {"id": key}
-            for name, claim in claims.items():
-                parts = claim if isinstance(claim, tuple) else (claim,)
-                params.update(
-                    (f"c_{c}", part)
-                    for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
-                )
-            found = self.uow.rows(self.sql.clashes, params, once=True)
-        for row in found:
+        if not read:
+            return
+        params: dict[str, object] = {"id": key}
+        for name, claim in claims.items():
+            parts = claim if isinstance(claim, tuple) else (claim,)
+            params.update(
+                (f"c_{c}", part)
+                for c, part in zip(self.spec.unique_columns(name), parts, strict=True)
+            )
+        for row in self.uow.rows(self.sql.clashes, params, once=True):
             if row.id in self.changes:
                 continue  # this unit of work's own state of the row decides
             if row.id == key:
@@ -322,68 +287,28 @@ class VersionedRows(Generic[V]):
 
     def add(self, value: V) -> None:
         """Journal a new row; raise if its id or a unique key is visibly taken."""
-        self._add(value, self.spec.claims(value), None)
+        self._add(value, self.spec.claims(value))
 
     def add_many(self, values: Sequence[V]) -> None:
-        """Journal new rows in order, as :meth:`add` each, reading the rows that may clash
-        with any of them in one query instead of one a row."""
-        claims_of = [self.spec.claims(value) for value in values]
-        known = self._clashes(values, claims_of)
-        for value, claims in zip(values, claims_of, strict=True):
-            self._add(value, claims, known)
+        """Journal new rows in order, checking each against this unit of work's journal
+        only, and reading nothing: one that clashes with a stored row is refused at commit
+        by the table's unique keys (the row-by-row replay names it), the commit writing
+        nothing. A billing page's invoices: their ids are new, their numbers taken under
+        the agency's lock and their period keys due, so a read before them found nothing
+        that the commit does not check again."""
+        spec = self.spec
+        for value in values:
+            self._add(value, spec.claims(value), read=False)
 
-    def _add(self, value: V, claims: Mapping[str, object], known: _Clashes | None) -> None:
-        """Journal a new row holding ``claims`` (``known`` as in :meth:`_check_claims`)."""
+    def _add(self, value: V, claims: Mapping[str, object], *, read: bool = True) -> None:
+        """Journal a new row holding ``claims`` (``read``: look the stored rows up too)."""
         key: str = value.id  # type: ignore[attr-defined]
         change = self.changes.get(key)
         if change is not None and not isinstance(change, _Deleted):
             raise AlreadyExists(self.spec.kind, key)
-        self._check_claims(key, value, new=change is None, old={}, claims=claims, known=known)
+        self._check_claims(key, value, new=change is None, old={}, claims=claims, read=read)
         base = self.bases[key] if change is not None else None
         self._journal(key, copy_aggregate(value), base, claims)
-
-    def _clashes(self, values: Sequence[V], claims_of: Sequence[Mapping[str, object]]) -> _Clashes:
-        """Read the stored rows holding the id or a unique key of any of ``values``
-        (``claims_of``: each one's unique keys)."""
-        spec = self.spec
-        array = self.uow.storage.dialect == "postgresql"
-        known = _Clashes({name: spec.unique_columns(name) for name in spec.errors})
-        for start in range(0, len(values), CHUNK):
-            chunk = values[start : start + CHUNK]
-            chunk_claims = claims_of[start : start + CHUNK]
-            lists: list[tuple[str, list[list[object]]]] = [
-                ("id", [[v.id for v in chunk]])  # type: ignore[attr-defined]
-            ]
-            for name, columns in known.columns.items():
-                claims = [c for c in (held[name] for held in chunk_claims) if c is not None]
-                if claims:
-                    parts = [c if isinstance(c, tuple) else (c,) for c in claims]
-                    if array:
-                        # Arrays give the key's tuples exactly (clash_statement joins them).
-                        parts = list(dict.fromkeys(parts))
-                        lists.append((name, [[p[i] for p in parts] for i in range(len(columns))]))
-                        continue
-                    # A key over several columns is matched column by column: a superset
-                    # of the rows holding it, narrowed to exact claims by _Clashes.
-                    lists.append(
-                        (
-                            name,
-                            [list(dict.fromkeys(p[i] for p in parts)) for i in range(len(columns))],
-                        )
-                    )
-            shape = tuple((n, tuple(among_size(v, array=array) for v in ls)) for n, ls in lists)
-            params: dict[str, object] = {}
-            for k, (_, ls) in enumerate(lists):
-                for i, values_in in enumerate(ls):
-                    params.update(among_params(f"p{k}_{i}", values_in, array=array))
-            # With IN lists, a generic plan of it cost a few times its custom plan (7 ms a
-            # page against 2.5 ms over 3,000 invoices) and grew with the table; arrays
-            # (PostgreSQL) are planned once.
-            found = self.uow.rows(
-                clash_statement(spec, shape), params, once=True, custom_plan=not array
-            )
-            known.extend(found)
-        return known
 
     def update(self, value: V) -> V:
         """Journal a changed row (version + 1); return the stored copy."""

@@ -7,9 +7,10 @@ empty storage; every test then runs against it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 
 import attrs
 import pytest
@@ -34,7 +35,14 @@ from resell_core.lifecycle.account import Account, AccountKind, AccountStatus
 from resell_core.lifecycle.account_query import COUNT_LIMIT, AccountQuery, SavedView, run_query
 from resell_core.money import Money
 from resell_core.periods import Frequency
-from resell_core.ports import LEDGER_RANGE, AccessRecord, IdempotencyRecord, Record, Storage
+from resell_core.ports import (
+    LEDGER_RANGE,
+    AccessRecord,
+    IdempotencyRecord,
+    Record,
+    Storage,
+    UnitOfWork,
+)
 from resell_core.testing.contracts.feed import EventFeedContract
 from resell_core.testing.contracts.samples import (
     ACME,
@@ -53,6 +61,19 @@ __all__ = ["StorageContract"]
 NOON = datetime(2024, 2, 1, 12, tzinfo=UTC)
 POOL = "profile:profile-visa"
 PREPAID = CreditKind.PREPAID
+
+
+def _committed(uow: UnitOfWork, step: Callable[[], object]) -> None:
+    """Run ``step`` in ``uow``, then commit (a refusal by either is the caller's to see)."""
+    step()
+    uow.commit()
+
+
+def _refused_by_commit(storage: Storage, invoices: Sequence[Invoice]) -> AlreadyExists:
+    """Add ``invoices`` as a batch and commit; return the AlreadyExists raised by either."""
+    with storage.unit_of_work() as uow, pytest.raises(AlreadyExists) as refused:
+        _committed(uow, lambda: uow.invoices.add_many(invoices))
+    return refused.value
 
 
 def _seeded(
@@ -633,23 +654,26 @@ class InvoicesContract:
     def test_B1_add_many_refuses_a_period_billed_before_or_twice_in_the_batch(
         self, storage: Storage
     ) -> None:
-        """add_many refuses a stored period key, and one taken earlier in the same batch."""
+        """add_many refuses a period key taken earlier in the same batch at once, and a
+        stored one by the commit at the latest, which then writes nothing."""
         _seeded(storage, invoices=[an_invoice("invoice-1", number=1)])
+        with storage.unit_of_work() as uow, pytest.raises(AlreadyExists) as twice:
+            uow.invoices.add_many(
+                [
+                    an_invoice("invoice-3", number=3, period_key="account-north/2024-03-29"),
+                    an_invoice("invoice-4", number=4, period_key="account-north/2024-03-29"),
+                ]
+            )
+        stored = _refused_by_commit(storage, [an_invoice("invoice-2", number=2)])
+        assert twice.value.kind == "recurring invoice"
+        assert stored.kind == "recurring invoice"
         with storage.unit_of_work() as uow:
-            with pytest.raises(AlreadyExists) as stored:
-                uow.invoices.add_many([an_invoice("invoice-2", number=2)])
-            with pytest.raises(AlreadyExists) as twice:
-                uow.invoices.add_many(
-                    [
-                        an_invoice("invoice-3", number=3, period_key="account-north/2024-03-29"),
-                        an_invoice("invoice-4", number=4, period_key="account-north/2024-03-29"),
-                    ]
-                )
-            assert stored.value.kind == "recurring invoice"
-            assert twice.value.kind == "recurring invoice"
+            assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1"]
 
     def test_add_many_stores_each_invoice_as_add_does(self, storage: Storage) -> None:
-        """Invoices added as a batch are stored; a taken id or number is AlreadyExists."""
+        """Invoices added as a batch are stored; a number or id taken in this unit of work
+        is AlreadyExists at once, one stored is AlreadyExists by the commit, which then
+        writes nothing of the batch."""
         _seeded(storage, invoices=[an_invoice("invoice-1", ACME, 1, period_key=None)])
         with storage.unit_of_work() as uow:
             uow.invoices.add_many(
@@ -658,16 +682,26 @@ class InvoicesContract:
                     an_invoice("invoice-3", GLOBEX, 1, period_key=None),
                 ]
             )
-            with pytest.raises(AlreadyExists) as number:
-                uow.invoices.add_many([an_invoice("invoice-4", ACME, 1, period_key=None)])
-            with pytest.raises(AlreadyExists) as same_id:
-                uow.invoices.add_many([an_invoice("invoice-1", ACME, 9, period_key=None)])
+            with pytest.raises(AlreadyExists) as number_here:
+                uow.invoices.add_many([an_invoice("invoice-4", ACME, 2, period_key=None)])
+            with pytest.raises(AlreadyExists) as id_here:
+                uow.invoices.add_many([an_invoice("invoice-3", ACME, 9, period_key=None)])
             uow.commit()
+        number = _refused_by_commit(
+            storage,
+            [
+                an_invoice("invoice-5", ACME, 3, period_key=None),
+                an_invoice("invoice-6", ACME, 1, period_key=None),
+            ],
+        )
+        same_id = _refused_by_commit(storage, [an_invoice("invoice-1", ACME, 9, period_key=None)])
         with storage.unit_of_work() as uow:
             assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1", "invoice-2"]
             assert [i.id for i in uow.invoices.list(GLOBEX)] == ["invoice-3"]
-        assert number.value.kind == "invoice number"
-        assert same_id.value.kind == "invoice"
+        assert number_here.value.kind == "invoice number"
+        assert id_here.value.kind == "invoice"
+        assert number.kind == "invoice number"
+        assert same_id.kind == "invoice"
 
     def test_add_many_matches_an_agency_and_its_number_together(self, storage: Storage) -> None:
         """A batch's invoice numbers clash only with the same agency's: the one stored for
@@ -680,16 +714,15 @@ class InvoicesContract:
                 an_invoice("invoice-2", GLOBEX, 2, period_key=None),
             ],
         )
-        with storage.unit_of_work() as uow:
-            with pytest.raises(AlreadyExists) as clash:
-                uow.invoices.add_many(
-                    [
-                        an_invoice("invoice-3", ACME, 2, period_key=None),
-                        an_invoice("invoice-4", ACME, 3, period_key=None),
-                        an_invoice("invoice-5", GLOBEX, 2, period_key=None),
-                    ]
-                )
-            assert clash.value.kind == "invoice number"
+        clash = _refused_by_commit(
+            storage,
+            [
+                an_invoice("invoice-3", ACME, 2, period_key=None),
+                an_invoice("invoice-4", ACME, 3, period_key=None),
+                an_invoice("invoice-5", GLOBEX, 2, period_key=None),
+            ],
+        )
+        assert clash.kind == "invoice number"
         with storage.unit_of_work() as uow:
             uow.invoices.add_many(
                 [
@@ -824,13 +857,12 @@ class LedgerContract:
             assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 100
 
     def test_C2_append_many_records_in_order_and_never_overdraws(self, storage: Storage) -> None:
-        """append_many says which movements are new; an overdraft stops the batch there."""
+        """append_many records a batch in order; an overdraft stops the batch there, those
+        before it staying recorded."""
         _seeded(storage, movements=[a_movement("m-1", quantity="100")])
         spend = a_movement("m-3", quantity="60", source=POOL, destination="spent")
         with storage.unit_of_work() as uow:
-            recorded = uow.ledger.append_many(
-                [a_movement("m-1", quantity="100"), a_movement("m-2", quantity="10"), spend, spend]
-            )
+            uow.ledger.append_many([a_movement("m-2", quantity="10"), spend])
             with pytest.raises(InsufficientCredit):
                 uow.ledger.append_many(
                     [
@@ -840,15 +872,29 @@ class LedgerContract:
                 )
             uow.commit()
         with storage.unit_of_work() as uow:
-            assert recorded == [False, True, True, False]
             assert [m.id for m in uow.ledger.movements(ACME)] == ["m-1", "m-2", "m-3", "m-4"]
             assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 0
 
-    def test_append_many_refuses_other_content_under_a_known_id(self, storage: Storage) -> None:
-        """A batch holding a stored movement's id with other content is IdempotencyConflict."""
+    def test_C2_append_many_refuses_an_id_recorded_before_even_with_its_content(
+        self, storage: Storage
+    ) -> None:
+        """A batch of new movements is no retry: an id twice in it, or appended earlier in
+        the unit of work, is IdempotencyConflict at once; a stored one, even with the same
+        content, by the commit at the latest, which then writes nothing of it."""
         _seeded(storage, movements=[a_movement("m-1", quantity="100")])
-        with storage.unit_of_work() as uow, pytest.raises(IdempotencyConflict):
-            uow.ledger.append_many([a_movement("m-1", quantity="999")])
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-2", quantity="10"))
+            with pytest.raises(IdempotencyConflict):
+                uow.ledger.append_many([a_movement("m-2", quantity="10")])
+            with pytest.raises(IdempotencyConflict):
+                uow.ledger.append_many([a_movement("m-3", quantity="5")] * 2)
+        for quantity in ("100", "999"):
+            batch = [a_movement("m-4", quantity="1"), a_movement("m-1", quantity=quantity)]
+            with storage.unit_of_work() as uow, pytest.raises(IdempotencyConflict):
+                _committed(uow, partial(uow.ledger.append_many, batch))
+        with storage.unit_of_work() as uow:
+            assert [m.id for m in uow.ledger.movements(ACME)] == ["m-1"]
+            assert uow.ledger.balance(ACME, POOL, CreditKind.PREPAID) == 100
 
     def test_C4_balances_reads_many_wallets_as_balance_does(self, storage: Storage) -> None:
         """balances() gives every wallet asked for, stored and moved in this unit of work."""
