@@ -32,6 +32,7 @@ from resell_core.adapters.sql.compiled import (
     ADD,
     KEY,
     SET,
+    Compiled,
     RowsAtOnce,
     compile_once,
     driver_cursor,
@@ -217,7 +218,8 @@ def test_a_postgresql_commit_writes_each_batch_of_rows_as_one_statement(
     scratch: ScratchSchema, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two invoices, three audit entries and two spends of two earmarks in one commit:
-    one statement each for the invoices, the entries, the movements and the debits."""
+    one statement each for the invoices, the entries, the movements and the debits (of
+    two amounts: debits alike are one statement of their own, see below)."""
     storage = scratch.storage()
     with storage.unit_of_work() as uow:
         uow.agencies.add(an_agency(ACME))
@@ -245,8 +247,8 @@ def test_a_postgresql_commit_writes_each_batch_of_rows_as_one_statement(
             uow.events.append(AuditEvent(_NOON, ACME, "system", "invoice_issued", subject))
         uow.ledger.append_many(
             [
-                a_movement(f"m-spend-{w}", quantity="5", source=w, destination="spent")
-                for w in _EARMARKS
+                a_movement(f"m-spend-{w}", quantity=q, source=w, destination="spent")
+                for w, q in zip(_EARMARKS, ("5", "7"), strict=True)
             ]
         )
         uow.commit()
@@ -261,3 +263,51 @@ def test_a_postgresql_commit_writes_each_batch_of_rows_as_one_statement(
         assert [i.id for i in uow.invoices.list(ACME)] == ["invoice-1", "invoice-2"]
         assert len(uow.events.list(ACME)) == 3
         assert uow.ledger.balance(ACME, _EARMARKS[0], CreditKind.PREPAID) == Decimal(45)
+        assert uow.ledger.balance(ACME, _EARMARKS[1], CreditKind.PREPAID) == Decimal(43)
+
+
+def test_C3_debits_alike_are_one_update_finding_an_array_on_postgresql(
+    scratch: ScratchSchema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three spends of USD 5 and one of USD 7 in one commit's pipeline: the three debits
+    alike are one UPDATE finding their wallets in one array, its row count checked to be
+    three; the fourth is a statement of its own. Each wallet ends where its spend left it."""
+    storage = scratch.storage()
+    wallets = [f"account:shop-{i}" for i in range(4)]
+    with storage.unit_of_work() as uow:
+        uow.agencies.add(an_agency(ACME))
+        uow.ledger.append_many(
+            [a_movement(f"m-buy-{w}", quantity="50", destination=w) for w in wallets]
+        )
+        uow.commit()
+    sent: list[tuple[str, int]] = []
+    send, send_values = Compiled.send, Compiled.send_values
+
+    def counted(self: Compiled, cursor: Any, params: Sequence[Any]) -> None:
+        sent.append((self.sql, len(params)))
+        send(self, cursor, params)
+
+    def counted_values(
+        self: Compiled, cursor: Any, columns: tuple[str, ...], rows: Sequence[Any]
+    ) -> None:
+        sent.append((self.sql, len(rows)))
+        send_values(self, cursor, columns, rows)
+
+    monkeypatch.setattr(Compiled, "send", counted)
+    monkeypatch.setattr(Compiled, "send_values", counted_values)
+    with storage.unit_of_work() as uow:
+        uow.ledger.append_many(
+            [
+                a_movement(f"m-spend-{w}", quantity=q, source=w, destination="spent")
+                for w, q in zip(wallets, ("5", "5", "7", "5"), strict=True)
+            ]
+        )
+        uow.commit()
+
+    debits = [(sql, n) for sql, n in sent if sql.startswith("UPDATE balances")]
+    assert len(debits) == 2
+    assert "ANY" in debits[0][0]
+    assert "ANY" not in debits[1][0]
+    with storage.unit_of_work() as uow:
+        held = [uow.ledger.balance(ACME, w, CreditKind.PREPAID) for w in wallets]
+    assert held == [Decimal(45), Decimal(45), Decimal(43), Decimal(45)]

@@ -159,16 +159,16 @@ def run_updates(
     all but their ``ONE_OF`` key are one statement a group (:func:`_update_alike`), the
     others a statement a row. Rows of one batch find different rows."""
     checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
+    if len(rows) > 1 and any(role == ONE_OF for _, role in roles):
+        rows = _update_alike(connection, statement.table, roles, rows, checks)
+        if not rows:
+            return
     if roles and len(rows) > 1 and checks is not None:
         at_once = updates_at_once(statement.table, connection.dialect, roles)
         if at_once is not None:
             cursor = driver_cursor(connection)
             at_once.send(cursor, rows)
             checks.append((cursor, len(rows)))
-            return
-    if checks is None and len(rows) > 1 and any(role == ONE_OF for _, role in roles):
-        rows = _update_alike(connection, statement.table, roles, rows)
-        if not rows:
             return
     run_batch_values(connection, statement, columns, rows, exact=True)
 
@@ -178,11 +178,13 @@ def _update_alike(
     table: Table,
     roles: tuple[tuple[str, str], ...],
     rows: Sequence[tuple[Any, ...]],
+    checks: list[tuple[Any, int]] | None,
 ) -> Sequence[tuple[Any, ...]]:
     """Update together the rows alike in every value but their ``ONE_OF`` key (a page's
     accounts moved on to the same period, debits of the same amount): one statement a
-    group, found among a list, whose row count must be the group's. Return the rows
-    alike with no other, left to a statement a row.
+    group, found among a list (an array in the commit's PostgreSQL pipeline, ``checks``:
+    its row counts to verify there), whose row count must be the group's. Return the
+    rows alike with no other, left to the caller.
 
     Raises:
         BatchRefused: A statement was refused or changed fewer rows than its group.
@@ -200,9 +202,17 @@ def _update_alike(
             alone.append((*rest[:one], found_by[0], *rest[one:]))
             continue
         params = dict(zip(names, rest, strict=True))
-        params.update(among_params("one_of", found_by, array=False))
-        statement = alike_update(table, roles, len(padded(found_by)))
+        array = checks is not None
+        params.update(among_params("one_of", found_by, array=array))
+        statement = alike_update(table, roles, None if array else len(padded(found_by)))
         compiled = compile_once(statement, connection.dialect, tuple(params))
+        if checks is not None:
+            if compiled is None:
+                raise BatchRefused  # pragma: no cover - every batched write compiles once
+            cursor = driver_cursor(connection)
+            compiled.send(cursor, [params])
+            checks.append((cursor, len(found_by)))
+            continue
         # A padded list repeats a value, which finds its row once.
         if _run_counted(connection, statement, compiled, [params]) != len(found_by):
             raise BatchRefused

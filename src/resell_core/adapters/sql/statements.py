@@ -280,10 +280,11 @@ def ledger_statements(dialect: str) -> LedgerStatements:
 
 
 @functools.cache
-def alike_update(table: Table, roles: tuple[tuple[str, str], ...], size: int) -> Any:
+def alike_update(table: Table, roles: tuple[tuple[str, str], ...], size: int | None) -> Any:
     """Return the UPDATE of the rows alike in every value of ``roles`` but the ``ONE_OF``
     column's, found among ``size`` values of it (parameters ``one_of_<n>``, a padded
-    ``IN`` list, see :func:`among`); each other value is parameter ``v<its position>``
+    ``IN`` list, or with ``size`` None one array ``one_of``, see :func:`among`); each other
+    value is parameter ``v<its position>``
     (a column may be both set and a key: the cursor's new and old version).
 
     ``roles`` as for ``compiled.updates_at_once``: the columns set, added to, and the
