@@ -393,6 +393,19 @@ def test_a_page_billed_account_by_account_bills_what_the_page_would_have(
     assert [e.code for e in paged_report.errors] == ["payment_error"]
 
 
+def _traced_billing(portal: rc.PartnerPortal) -> tuple[rc.BillingReport, list[str]]:
+    """Run the billing on the portal's SQLite storage; return its report and the statements
+    the driver ran, each upper-cased with its whitespace collapsed."""
+    storage = portal.storage
+    assert isinstance(storage, SqlStorage)
+    seen: list[str] = []
+    with storage.engine.connect() as connection:
+        # The pool keeps this connection: the run below runs on it.
+        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    report = portal.run_billing()
+    return report, [" ".join(s.split()).upper() for s in seen]
+
+
 @pytest.mark.adapters("sqlite", reason="counts the statements SQLite's driver runs")
 def test_B1_a_page_reads_its_agency_once_with_its_lock(
     portal: rc.PartnerPortal, acme: rc.Agency, card: rc.BillingProfile
@@ -406,18 +419,11 @@ def test_B1_a_page_reads_its_agency_once_with_its_lock(
     clock = portal.clock
     assert isinstance(clock, rc.ManualClock)
     clock.advance(days=31)
-    storage = portal.storage
-    assert isinstance(storage, SqlStorage)
-    seen: list[str] = []
-    with storage.engine.connect() as connection:
-        # The pool keeps this connection: the run below runs on it.
-        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    report, statements = _traced_billing(portal)
 
-    report = portal.run_billing()
-
-    reads = [s for s in seen if " ".join(s.split()).upper().startswith("SELECT")]
+    reads = [s for s in statements if s.startswith("SELECT")]
     assert report.invoices_created == 3
-    assert len([s for s in reads if "FROM AGENCIES" in s.upper()]) == 1
+    assert len([s for s in reads if "FROM AGENCIES" in s]) == 1
     assert sorted(i.number for i in portal.invoices(acme.id))[-3:] == [4, 5, 6]
 
 
@@ -443,16 +449,8 @@ def test_C3_a_page_reads_its_earmarked_credit_and_pools_in_one_query(
         uow.ledger.append(earmark_movement(acme.id, bakery, Decimal(30)))
         uow.ledger.append(pool)
         uow.commit()
-    storage = portal.storage
-    assert isinstance(storage, SqlStorage)
-    seen: list[str] = []
-    with storage.engine.connect() as connection:
-        # The pool keeps this connection: the run below runs on it.
-        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    _, reads = _traced_billing(portal)
 
-    portal.run_billing()
-
-    reads = [" ".join(s.split()).upper() for s in seen]
     balances = [s for s in reads if s.startswith("SELECT") and "FROM BALANCES" in s]
     assert len(balances) == 1
     invoices = {i.account_id: i for i in portal.invoices(acme.id)}
@@ -477,16 +475,8 @@ def test_B1_a_page_reads_no_invoice_or_movement_before_writing_its_own(
     with portal.storage.unit_of_work() as uow:
         uow.ledger.append(earmark_movement(acme.id, bakery, Decimal(30)))
         uow.commit()
-    storage = portal.storage
-    assert isinstance(storage, SqlStorage)
-    seen: list[str] = []
-    with storage.engine.connect() as connection:
-        # The pool keeps this connection: the run below runs on it.
-        connection.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+    _, statements = _traced_billing(portal)
 
-    portal.run_billing()
-
-    statements = [" ".join(s.split()).upper() for s in seen]
     written = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO INVOICES"))
     # From the page's claim of its accounts to its first write.
     claimed = max(i for i, s in enumerate(statements[:written]) if "FROM ACCOUNTS" in s)

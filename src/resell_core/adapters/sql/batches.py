@@ -152,12 +152,13 @@ def run_updates(
     roles: tuple[tuple[str, str], ...],
 ) -> None:
     """Run a batched UPDATE each row of which must change exactly one row, as
-    :func:`run_batch_values` with ``exact``; in the commit's PostgreSQL pipeline, all the
-    rows as one statement (:func:`~resell_core.adapters.sql.compiled.updates_at_once`
-    with ``roles``: the same columns, each row's column and what is done with it), whose
-    row count must be theirs (no ``roles``: a statement a row). Elsewhere, rows alike in
-    all but their ``ONE_OF`` key are one statement a group (:func:`_update_alike`), the
-    others a statement a row. Rows of one batch find different rows."""
+    :func:`run_batch_values` with ``exact``. Rows alike in all but their ``ONE_OF`` key
+    are one statement a group (:func:`_update_alike`), on every database. The others, in
+    the commit's PostgreSQL pipeline, are one statement
+    (:func:`~resell_core.adapters.sql.compiled.updates_at_once` with ``roles``: the same
+    columns, each row's column and what is done with it), whose row count must be theirs;
+    elsewhere (or with no ``roles``) a statement a row. Rows of one batch find different
+    rows."""
     checks: list[tuple[Any, int]] | None = connection.info.get(PIPELINE_CHECKS)
     if len(rows) > 1 and any(role == ONE_OF for _, role in roles):
         rows = _update_alike(connection, statement.table, roles, rows, checks)
@@ -197,12 +198,12 @@ def _update_alike(
         return rows
     alone: list[tuple[Any, ...]] = []
     names = [f"v{i}" for i in range(len(roles)) if i != one]
+    array = checks is not None
     for rest, found_by in groups.items():
         if len(found_by) == 1:
             alone.append((*rest[:one], found_by[0], *rest[one:]))
             continue
         params = dict(zip(names, rest, strict=True))
-        array = checks is not None
         params.update(among_params("one_of", found_by, array=array))
         statement = alike_update(table, roles, None if array else len(padded(found_by)))
         compiled = compile_once(statement, connection.dialect, tuple(params))
