@@ -246,13 +246,22 @@ class AgencyRepository(Protocol):
         """Return the agency whose referral link carries ``code``, or None."""
         ...
 
+    def get_many(self, agency_ids: Sequence[str]) -> list[Agency]:
+        """Return the agencies among ``agency_ids`` (those that exist), by id, as last
+        committed (or as this unit of work changed them), in one read, holding nothing.
+
+        What a page of the billing run bills its accounts from before it locks their
+        agencies (docs/scaling.md).
+        """
+        ...
+
     def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
         """Return the agencies among ``agency_ids`` (those that exist), by id, as last
         committed (or as this unit of work changed them), and hold them for this unit of
         work until it commits or rolls back.
 
-        What the billing run takes before it numbers a page's invoices and spends the
-        agency's prepaid pools (docs/scaling.md): on PostgreSQL a row lock
+        What the billing run takes before it numbers and stores a page's invoices
+        (docs/scaling.md): on PostgreSQL a row lock
         (``SELECT … FOR UPDATE``, in id order), so that another unit of work locking one
         of them waits until this one ends and then reads what it committed, and the
         agencies' invoice counters never conflict at commit. Storages that serialise
@@ -633,10 +642,14 @@ class Ledger(Protocol):
         ...
 
     def balances(
-        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind, *, again: bool = False
     ) -> dict[str, Decimal]:
         """Return the agency's balances of ``kind`` in many wallets at once (a database
         adapter reads them in one query), each as :meth:`balance` returns it.
+
+        With ``again``, the stored balances are read again, not as this unit of work read
+        them before: what other units of work committed since counts. The billing run's
+        page reads its pools so once it holds their agency (docs/scaling.md).
 
         Returns:
             A balance for every wallet given, keyed by wallet (``Decimal(0)`` when none),

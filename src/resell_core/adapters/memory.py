@@ -469,10 +469,13 @@ class _Agencies:
         agency = self._view.holding(0, code)
         return None if agency is None else attrs.evolve(agency)
 
-    def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
-        # No row locks: commits are serialised and checked for conflicts (the version).
+    def get_many(self, agency_ids: Sequence[str]) -> list[Agency]:
         found = (self._view.get(key) for key in sorted(set(agency_ids)))
         return [self._view.table.copy(agency) for agency in found if agency is not None]
+
+    def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
+        # No row locks: commits are serialised and checked for conflicts (the version).
+        return self.get_many(agency_ids)
 
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         rows = self._view.items(after=after_id)
@@ -794,8 +797,9 @@ class _Ledger:
         return self._state.balances.get(key, Decimal(0)) + self._deltas.get(key, Decimal(0))
 
     def balances(
-        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind, *, again: bool = False
     ) -> dict[str, Decimal]:
+        # Nothing is kept from a read: every read is of the balances as committed now.
         return {w: self.balance(agency_id, w, kind) for w in wallets}
 
     def append_many(self, movements: Sequence[Movement]) -> None:

@@ -168,6 +168,23 @@ class PaymentStart:
     movements: tuple[Movement, ...]
     charge: ChargeRequest | None
 
+    def numbered(self, number: int) -> PaymentStart:
+        """Return this start for its invoice numbered ``number`` instead: the invoice, the
+        reasons of its prepaid movements and the description of its card charge carry the
+        new number, all else stays as it is.
+
+        Equal to starting the payment of the invoice so numbered: what a billing page that
+        priced and split its invoices before it held its agency's counter takes once it
+        holds it (docs/scaling.md, "Invoice numbers").
+        """
+        invoice = attrs.evolve(self.invoice, number=number)
+        reason = _movement_reason(invoice)
+        movements = tuple(attrs.evolve(m, reason=reason) for m in self.movements)
+        charge = self.charge
+        if charge is not None:
+            charge = attrs.evolve(charge, description=_charge_description(invoice))
+        return PaymentStart(invoice, movements, charge)
+
 
 def start_payment(
     invoice: Invoice,
@@ -297,9 +314,19 @@ def _prepaid_movement(
         source=source,
         destination=SPENT,
         on=on,
-        reason=f"invoice {invoice.number}",
+        reason=_movement_reason(invoice),
         invoice_id=invoice.id,
     )
+
+
+def _movement_reason(invoice: Invoice) -> str:
+    """The reason of a movement spending prepaid credit on ``invoice``."""
+    return f"invoice {invoice.number}"
+
+
+def _charge_description(invoice: Invoice) -> str:
+    """The description of a card charge of ``invoice``, as the gateway shows it."""
+    return f"Invoice {invoice.number}"
 
 
 def _card_charge(invoice: Invoice, profile: BillingProfile | None, amount: Money) -> ChargeRequest:
@@ -319,7 +346,7 @@ def _card_charge(invoice: Invoice, profile: BillingProfile | None, amount: Money
         profile_id=profile.id,
         card_token=profile.card_token,
         amount=amount,
-        description=f"Invoice {invoice.number}",
+        description=_charge_description(invoice),
     )
 
 

@@ -765,11 +765,16 @@ def _store_page(
     ctx: Context, before: date, until: date, page: _Page, claimed: list[str]
 ) -> _PageBilled | None:
     """In one unit of work: claim the next page of due accounts, bill every due period of
-    each, store it all with the charges in flight, and take each agency's invoice numbers
-    once. ``claimed`` receives the page's last account id (nothing when none was due).
+    each, then hold the page's agencies, number the invoices on from their counters as
+    held, and store it all with the charges in flight. ``claimed`` receives the page's
+    last account id (nothing when none was due).
 
-    Each account is written as soon as it is billed (its bill is not kept); the agencies'
-    counters, the prepaid spent and the invoices are stored once the whole page is billed.
+    The bills are computed before the agencies are held, from the agencies as read then,
+    so that the workers of one agency overlap their pricing and splitting and take turns
+    only on the numbering and the storing (docs/scaling.md, "Invoice numbers"). When an
+    agency changed meanwhile otherwise than by its counter, or a prepaid pool the bills
+    spend moved so that they would spend it otherwise, the page is billed again once it
+    holds its agencies, from them and the pools as read then.
 
     Returns:
         What the page's bills come to, for the report; None when no account of the page
@@ -784,28 +789,49 @@ def _store_page(
         claimed[:] = [due[-1].id] if due else []
         if not due:
             return None
-        reads = PageReads(uow, due, _hold_agencies(uow, due))
+        agency_ids = sorted({account.agency_id for account in due})
+        reads = PageReads(uow, due, uow.agencies.get_many(agency_ids))
         policy = ctx.policies.lifecycle
         catalog = ctx.catalog
         today = work.today
         new_id = work.new_id
         taxes = ctx.taxes
+
+        def bills_of(reads: PageReads) -> list[AccountBill]:
+            return [
+                bill_account(
+                    account,
+                    until,
+                    reads,
+                    catalog=catalog,
+                    policy=policy,
+                    today=today,
+                    new_id=new_id,
+                    taxes=taxes,
+                )
+                for account in due
+            ]
+
+        bills = bills_of(reads)
+        locked = _hold_agencies(uow, agency_ids)
+        shifts = reads.rebase(locked)
+        if shifts is None:
+            # An agency or a pool the bills were computed from changed meanwhile otherwise
+            # than they can follow: the page is billed again, under the lock.
+            reads = PageReads(uow, due, locked)
+            bills = bills_of(reads)
         billed = _PageBilled()
         movements: list[Movement] = []
         invoices: list[Invoice] = []
-        for account in due:
-            bill = bill_account(
-                account,
-                until,
-                reads,
-                catalog=catalog,
-                policy=policy,
-                today=today,
-                new_id=new_id,
-                taxes=taxes,
-            )
+        for account, bill in zip(due, bills, strict=True):
+            shift = shifts.get(account.agency_id) if shifts else None
             _write_bill(
-                work, account.id, bill, movements=movements, invoices=invoices, billed=billed
+                work,
+                account.id,
+                bill if shift is None else bill.numbered_up(shift),
+                movements=movements,
+                invoices=invoices,
+                billed=billed,
             )
         # By id, so that workers sharing agencies take their rows in the same order.
         for agency in reads.agency_updates():
@@ -818,21 +844,21 @@ def _store_page(
     return run_command(ctx, command, body, None)
 
 
-def _hold_agencies(uow: UnitOfWork, due: list[Account]) -> list[Agency]:
-    """Lock the page's agencies before their invoice numbers and prepaid pools are read
-    (docs/scaling.md, "Invoice numbers").
+def _hold_agencies(uow: UnitOfWork, agency_ids: list[str]) -> list[Agency]:
+    """Lock the page's agencies once its bills are computed, before its invoices are
+    numbered and stored (docs/scaling.md, "Invoice numbers").
 
-    Held until the page commits or rolls back: the pages of one agency number their
-    invoices and split their payments one after another, each reading what the one
-    before it committed, instead of all reading the same counter and pool and all but one
-    being refused at commit. Their claims, card charges and answers still run side by
-    side. On PostgreSQL a row lock in id order; elsewhere a fresh read, the version
+    Held until the page commits or rolls back: the pages of one agency take their numbers
+    and store their invoices one after another, each numbering on from what the one
+    before it committed, instead of all taking the same numbers and all but one being
+    refused at commit. Their claims, their bills, card charges and answers still run side
+    by side. On PostgreSQL a row lock in id order; elsewhere a fresh read, the version
     checked at commit being the guard (a page that loses is run again).
 
     Returns:
-        The agencies as read with their lock (the page reads them no more).
+        The agencies as read with their lock.
     """
-    return uow.agencies.lock(sorted({account.agency_id for account in due}))
+    return uow.agencies.lock(agency_ids)
 
 
 def _bill_page(ctx: Context, before: date, until: date, page: _Page, tally: _Tally) -> str | None:

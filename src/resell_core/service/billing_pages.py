@@ -28,7 +28,7 @@ from resell_core.billing.gateway import ChargeRequest
 from resell_core.billing.invoice_memo import InvoiceMemo
 from resell_core.billing.invoices import Invoice
 from resell_core.billing.ledger import CreditKind, Movement, account_wallet, profile_wallet
-from resell_core.billing.payment import start_payment
+from resell_core.billing.payment import PaymentStart, start_payment
 from resell_core.billing.profiles import BillingProfile
 from resell_core.billing.run import bill_period, price_due
 from resell_core.errors import ResellError
@@ -91,6 +91,20 @@ class AccountBill:
     steps: tuple[BilledStep, ...] = ()
     error: ResellError | None = None
 
+    def numbered_up(self, shift: int) -> AccountBill:
+        """Return the bill with its invoices numbered ``shift`` higher, as if billed from
+        that much further on in its agency's counter (other pages took the numbers it was
+        billed with): the invoices, the reasons of their movements and the descriptions
+        of their charges (:meth:`PaymentStart.numbered`)."""
+        steps = []
+        for step in self.steps:
+            start = PaymentStart(step.invoice, step.movements, step.charge)
+            numbered = start.numbered(step.invoice.number + shift)
+            steps.append(
+                BilledStep(step.events, numbered.invoice, numbered.movements, numbered.charge)
+            )
+        return attrs.evolve(self, steps=tuple(steps))
+
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -140,7 +154,9 @@ class PageReads:
         # The page's agencies as already read (with their lock), the others on first use.
         self._agencies: dict[str, Agency | ResellError] = {a.id: a for a in agencies}
         self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
+        # The pools left for the page's next invoice, and as first read.
         self._pools: dict[tuple[str, str], Decimal] = {}
+        self._pools_read: dict[tuple[str, str], Decimal] = {}
         self._numbers: dict[str, int] = {}
         self._prices: dict[tuple[object, ...], CyclePrice] = {}
         # The page's invoices alike share their lines, made and added up once.
@@ -173,7 +189,7 @@ class PageReads:
             left = self._uow.ledger.balance(
                 agency_id, profile_wallet(profile_id), CreditKind.PREPAID
             )
-            self._pools[key] = left
+            self._pools[key] = self._pools_read[key] = left
         return left
 
     def earmarked(self, agency_id: str, account_id: str) -> Decimal:
@@ -195,7 +211,9 @@ class PageReads:
         read = self._uow.ledger.balances(agency_id, [*wallets, *pools], CreditKind.PREPAID)
         self._earmarked.update(((agency_id, i), read[w]) for w, i in wallets.items())
         for w, profile_id in pools.items():
-            self._pools.setdefault((agency_id, profile_id), read[w])
+            key = (agency_id, profile_id)
+            if key not in self._pools:
+                self._pools[key] = self._pools_read[key] = read[w]
         return self._earmarked.pop((agency_id, account_id))
 
     def price(
@@ -237,6 +255,51 @@ class PageReads:
             key = (agency_id, pool[0])
             self._pools[key] = self._pools[key] - pool[1]
 
+    def rebase(self, locked: Sequence[Agency]) -> dict[str, int] | None:
+        """Take the page's agencies as ``locked`` (read again once held) in place of the
+        ones its bills were computed from; return by how much each agency's numbers moved
+        meanwhile (other pages committed theirs), for the page's invoices of that agency
+        to be numbered that much higher, or None when the bills do not stand.
+
+        They stand when each agency is as read but for its counter, and each prepaid pool
+        of a moved agency that the page read, read again, pays what the page took from it
+        the same way: it did not move, or the page left some of it and it still holds
+        what the page took (the split takes a pool's all only where it runs short). When
+        they do not, the page is to be billed again from ``locked`` and the pools as read
+        again (``PageReads(uow, page, locked)``).
+        """
+        shifts: dict[str, int] = {}
+        for agency in locked:
+            read = self._agencies.get(agency.id)
+            if not isinstance(read, Agency) or read.version == agency.version:
+                continue
+            if not _alike_but_counter(agency, read):
+                return None
+            if not self._pools_stand(agency.id):
+                return None
+            before = read.next_invoice_number
+            self._agencies[agency.id] = agency
+            shift = agency.next_invoice_number - before
+            if shift and agency.id in self._numbers:
+                self._numbers[agency.id] += shift
+                shifts[agency.id] = shift
+        return shifts
+
+    def _pools_stand(self, agency_id: str) -> bool:
+        """Tell whether the agency's pools, read again, pay the page's bills as they did."""
+        profiles = [p for a, p in self._pools_read if a == agency_id]
+        if not profiles:
+            return True
+        wallets = [profile_wallet(p) for p in profiles]
+        now = self._uow.ledger.balances(agency_id, wallets, CreditKind.PREPAID, again=True)
+        for profile_id, wallet in zip(profiles, wallets, strict=True):
+            read = self._pools_read[agency_id, profile_id]
+            left = self._pools[agency_id, profile_id]
+            fresh = now[wallet]
+            if fresh != read and not (left > 0 and fresh >= read - left):
+                return False
+        return True
+
     def agency_updates(self) -> list[Agency]:
         """Return the agencies whose counter moved, by id, with their new counter."""
         updates: list[Agency] = []
@@ -244,6 +307,17 @@ class PageReads:
             agency = self.agency(agency_id)
             updates.append(attrs.evolve(agency, next_invoice_number=self._numbers[agency_id]))
         return updates
+
+
+_COUNTER_FIELDS = frozenset({"next_invoice_number", "version"})
+_BILLED_FROM = tuple(f.name for f in attrs.fields(Agency) if f.name not in _COUNTER_FIELDS)
+"""The fields of an agency that its bills may depend on (all but its counter's)."""
+
+
+def _alike_but_counter(agency: Agency, other: Agency) -> bool:
+    """Tell whether two reads of an agency differ at most in their counter and version
+    (``Agency`` compares by id only)."""
+    return all(getattr(agency, name) == getattr(other, name) for name in _BILLED_FROM)
 
 
 def bill_account(

@@ -258,6 +258,49 @@ def test_C2_C3_a_start_through_a_memo_is_the_start_that_adds_it_up(
     assert through_memo == expected
 
 
+@given(_starts(), rs.billing_profiles(), st.integers(1, 10**6))
+def test_B7_a_start_numbered_again_is_the_start_of_the_invoice_so_numbered(
+    start: tuple[Invoice, Money, Money], profile: BillingProfile, number: int
+) -> None:
+    """A start computed for one number and then numbered again (as a billing page does
+    once it holds its agency's counter) is the start of the invoice with that number:
+    the invoice, the movements' reasons, the charge's description, all else alike. (A
+    start refused under one number is refused under the other.)"""
+    invoice, earmarked, pool = start
+
+    def started(numbered: Invoice) -> PaymentStart:
+        return start_payment(numbered, profile=profile, earmarked=earmarked, pool=pool, on=_ON)
+
+    expected = _outcome(lambda: started(_renumbered(invoice, number)))
+    first = _outcome(lambda: started(invoice))
+    if first[0] != "started":
+        assert first[0] == expected[0]
+        return
+    assert _outcome(lambda: started(invoice).numbered(number)) == expected
+
+
+def _renumbered(invoice: Invoice, number: int) -> Invoice:
+    """The invoice under another number, built field by field."""
+    return Invoice(
+        id=invoice.id,
+        agency_id=invoice.agency_id,
+        number=number,
+        account_id=invoice.account_id,
+        profile_id=invoice.profile_id,
+        issued_on=invoice.issued_on,
+        currency=invoice.currency,
+        lines=invoice.lines,
+        status=invoice.status,
+        paid_earmarked=invoice.paid_earmarked,
+        paid_pool=invoice.paid_pool,
+        paid_card=invoice.paid_card,
+        attempts=invoice.attempts,
+        next_retry_on=invoice.next_retry_on,
+        period_key=invoice.period_key,
+        version=invoice.version,
+    )
+
+
 _AMOUNTS = st.decimals(min_value=-1000, max_value=1000, places=3)
 
 

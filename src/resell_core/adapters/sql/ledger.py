@@ -153,10 +153,13 @@ class Ledger:
         return from_micro(self._available((agency_id, wallet, kind.value)))
 
     def balances(
-        self, agency_id: str, wallets: Sequence[str], kind: CreditKind
+        self, agency_id: str, wallets: Sequence[str], kind: CreditKind, *, again: bool = False
     ) -> dict[str, Decimal]:
         value = kind.value
-        missing = [w for w in dict.fromkeys(wallets) if (agency_id, w, value) not in self._stored]
+        stored = self._stored
+        missing = [
+            w for w in dict.fromkeys(wallets) if again or (agency_id, w, value) not in stored
+        ]
         array = self._uow.storage.dialect == "postgresql"
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]

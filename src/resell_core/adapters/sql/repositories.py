@@ -86,8 +86,11 @@ class Agencies:
     def by_referral_code(self, code: str) -> Agency | None:
         return self._rows.where_unique("uq_agencies_referral_code", code)
 
+    def get_many(self, agency_ids: Sequence[str]) -> list[Agency]:
+        return self._rows.among(agency_ids, lock=False)
+
     def lock(self, agency_ids: Sequence[str]) -> list[Agency]:
-        return self._rows.locked(agency_ids)
+        return self._rows.among(agency_ids, lock=True)
 
     def page(self, *, after_id: str | None = None, limit: int = 100) -> list[Agency]:
         return self._rows.select(true(), lambda _: True, after_id=after_id, limit=limit)

@@ -115,24 +115,26 @@ class VersionedRows(Generic[V]):
                 return value
         return None
 
-    def locked(self, keys: Sequence[str]) -> list[V]:
-        """Return the visible rows among ``keys``, by id, read again, and on PostgreSQL
-        lock them until the unit of work ends (``FOR UPDATE``, waiting for a holder, in id
-        order so that two units of work locking the same rows never deadlock on them).
+    def among(self, keys: Sequence[str], *, lock: bool) -> list[V]:
+        """Return the visible rows among ``keys``, by id, read again in one statement; with
+        ``lock``, on PostgreSQL, lock them until the unit of work ends (``FOR UPDATE``,
+        waiting for a holder, in id order so that two units of work locking the same rows
+        never deadlock on them).
 
-        A row this unit of work changed is locked too and returned as changed.
+        A row this unit of work changed is returned as changed (and locked too).
         """
         wanted = sorted(set(keys))
         if not wanted:
             return []
         uow = self.uow
         postgres = uow.storage.dialect == "postgresql"
-        if postgres:
+        lock = lock and postgres
+        if lock:
             # The reads' transaction now holds rows: nothing may commit it early
             # (:meth:`Tokens.increment` takes a connection of its own then).
             uow.claimed = True
         rows = uow.rows(
-            among_ids_statement(self.spec, among_size(wanted, array=postgres), lock=postgres),
+            among_ids_statement(self.spec, among_size(wanted, array=postgres), lock=lock),
             among_params("ids", wanted, array=postgres),
             once=True,
         )

@@ -227,6 +227,25 @@ class AgenciesContract:
             assert uow.agencies.get(ACME).next_invoice_number == 3
             assert uow.agencies.lock([]) == []
 
+    def test_B7_get_many_reads_the_agencies_as_last_committed_holding_nothing(
+        self, storage: Storage
+    ) -> None:
+        """get_many() reads the agencies again, by id, each once, unknown ids left out, as
+        this unit of work changed them; another unit of work may lock and change them
+        meanwhile (nothing is held), and lock() then reads what it committed."""
+        _seeded(storage)
+        with storage.unit_of_work() as uow:
+            _, moved = uow.agencies.get(GLOBEX).numbered()
+            uow.agencies.update(moved)
+            read = uow.agencies.get_many([GLOBEX, ACME, "agency-nobody", ACME])
+            assert [(a.id, a.next_invoice_number) for a in read] == [(ACME, 1), (GLOBEX, 2)]
+            with storage.unit_of_work() as other:
+                [agency] = other.agencies.lock([ACME])
+                other.agencies.update(agency.numbered()[1])
+                other.commit()
+            assert [a.next_invoice_number for a in uow.agencies.lock([ACME])] == [2]
+            assert uow.agencies.get_many([]) == []
+
     def test_B7_lock_returns_this_units_own_change(self, storage: Storage) -> None:
         """An agency this unit of work changed (or added) is locked as it changed it."""
         _seeded(storage)
@@ -915,6 +934,25 @@ class LedgerContract:
             "account:none": Decimal(0),
         }
         assert elsewhere == {POOL: Decimal(0)}
+
+    def test_C2_balances_read_again_count_what_was_committed_since(self, storage: Storage) -> None:
+        """balances(again=True) reads the stored balances again: a movement another unit
+        of work committed since the first read counts, with this unit's own moves."""
+        _seeded(storage)
+        south = "account:account-south"
+        with storage.unit_of_work() as uow:
+            uow.ledger.append(a_movement("m-1", quantity="100"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.balances(ACME, [POOL], PREPAID) == {POOL: Decimal(100)}
+            with storage.unit_of_work() as other:
+                other.ledger.append(
+                    a_movement("m-2", quantity="40", source=POOL, destination="spent")
+                )
+                other.commit()
+            uow.ledger.append(a_movement("m-3", quantity="5", source=POOL, destination=south))
+            again = uow.ledger.balances(ACME, [POOL, south], PREPAID, again=True)
+        assert again == {POOL: Decimal(55), south: Decimal(5)}
 
     def test_movements_come_back_exactly_as_recorded(self, storage: Storage) -> None:
         """A movement with quotes, accents and an exponent quantity reads back equal."""
