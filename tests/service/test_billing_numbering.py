@@ -234,10 +234,14 @@ def test_B7_a_page_whose_agency_changed_meanwhile_is_billed_again_at_its_new_rat
     add_active: AddActive,
     raced: Callable[[Rival], list[str]],
 ) -> None:
-    """The agency's reseller rate goes from 20 % to 30 % while the page is billed: the page
-    is billed again under the lock, each Plus invoice at USD 84.00 instead of 96.00."""
+    """The agency's reseller rate goes from 20 % to 30 % while the page is billed, and the
+    rival spends 150 of the pool's 200: the page is billed again under the lock, each Plus
+    invoice at USD 84.00 instead of 96.00, from the pool as it is then (the bakery's
+    invoice takes its last 50, the cards pay the rest). No page is refused: the page is
+    billed twice, not account by account."""
     accounts = [add_active(name) for name in SHOPS]
-    billed = raced(takes_two_numbers(rate="0.30"))
+    _pool(portal, acme, card, "200")
+    billed = raced(takes_two_numbers(spends="150", rate="0.30"))
 
     report = portal.run_billing()
 
@@ -245,8 +249,9 @@ def test_B7_a_page_whose_agency_changed_meanwhile_is_billed_again_at_its_new_rat
     ids = [a.id for a in accounts]
     assert billed == [*ids, LOCKED, *ids]
     invoices = _invoices(portal, acme)
-    assert [(i.number, str(i.total.amount)) for i in invoices] == [
-        (3, "84.00"),
-        (4, "84.00"),
-        (5, "84.00"),
+    assert [(i.number, str(i.total.amount), str(i.paid_pool.amount)) for i in invoices] == [
+        (3, "84.00", "50"),
+        (4, "84.00", "0"),
+        (5, "84.00", "0"),
     ]
+    assert _pool_left(portal, acme, card) == 0

@@ -261,22 +261,25 @@ class PageReads:
         meanwhile (other pages committed theirs), for the page's invoices of that agency
         to be numbered that much higher, or None when the bills do not stand.
 
-        They stand when each agency is as read but for its counter, and each prepaid pool
-        of a moved agency that the page read, read again, pays what the page took from it
+        The prepaid pools of a moved agency that the page read are read again (and so
+        read by the page's storage from then on). The bills stand when each agency is as
+        read but for its counter, and each of those pools pays what the page took from it
         the same way: it did not move, or the page left some of it and it still holds
         what the page took (the split takes a pool's all only where it runs short). When
         they do not, the page is to be billed again from ``locked`` and the pools as read
         again (``PageReads(uow, page, locked)``).
         """
+        moved = [
+            (agency, read)
+            for agency in locked
+            if isinstance(read := self._agencies.get(agency.id), Agency)
+            and read.version != agency.version
+        ]
+        stand = [self._pools_stand(agency.id) for agency, _ in moved]
+        if not all(stand) or not all(_alike_but_counter(a, read) for a, read in moved):
+            return None
         shifts: dict[str, int] = {}
-        for agency in locked:
-            read = self._agencies.get(agency.id)
-            if not isinstance(read, Agency) or read.version == agency.version:
-                continue
-            if not _alike_but_counter(agency, read):
-                return None
-            if not self._pools_stand(agency.id):
-                return None
+        for agency, read in moved:
             before = read.next_invoice_number
             self._agencies[agency.id] = agency
             shift = agency.next_invoice_number - before
