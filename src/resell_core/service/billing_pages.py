@@ -151,7 +151,8 @@ class PageReads:
                     account.billing_profile_id
                 )
         self._earmarked: dict[tuple[str, str], Decimal] = {}
-        # The page's agencies as already read (with their lock), the others on first use.
+        # The page's agencies as read before its bills (get_many; the locked ones once
+        # rebase takes them), the others on first use.
         self._agencies: dict[str, Agency | ResellError] = {a.id: a for a in agencies}
         self._profiles: dict[tuple[str, str], BillingProfile | ResellError] = {}
         # The pools left for the page's next invoice, and as first read.
