@@ -35,11 +35,19 @@ _ON = date(2024, 3, 1)
 _ONE = Decimal(1)
 
 
-def _with(invoice: Invoice, status: InvoiceStatus, earmarked: Money, pool: Money) -> Invoice:
+def _with(
+    invoice: Invoice,
+    status: InvoiceStatus,
+    earmarked: Money,
+    pool: Money,
+    *,
+    number: int | None = None,
+) -> Invoice:
+    """The invoice with another state and prepaid parts (and number), built field by field."""
     return Invoice(
         id=invoice.id,
         agency_id=invoice.agency_id,
-        number=invoice.number,
+        number=invoice.number if number is None else number,
         account_id=invoice.account_id,
         profile_id=invoice.profile_id,
         issued_on=invoice.issued_on,
@@ -281,24 +289,7 @@ def test_B7_a_start_numbered_again_is_the_start_of_the_invoice_so_numbered(
 
 def _renumbered(invoice: Invoice, number: int) -> Invoice:
     """The invoice under another number, built field by field."""
-    return Invoice(
-        id=invoice.id,
-        agency_id=invoice.agency_id,
-        number=number,
-        account_id=invoice.account_id,
-        profile_id=invoice.profile_id,
-        issued_on=invoice.issued_on,
-        currency=invoice.currency,
-        lines=invoice.lines,
-        status=invoice.status,
-        paid_earmarked=invoice.paid_earmarked,
-        paid_pool=invoice.paid_pool,
-        paid_card=invoice.paid_card,
-        attempts=invoice.attempts,
-        next_retry_on=invoice.next_retry_on,
-        period_key=invoice.period_key,
-        version=invoice.version,
-    )
+    return _with(invoice, invoice.status, invoice.paid_earmarked, invoice.paid_pool, number=number)
 
 
 _AMOUNTS = st.decimals(min_value=-1000, max_value=1000, places=3)
